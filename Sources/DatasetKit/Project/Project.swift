@@ -1,0 +1,101 @@
+import Foundation
+
+/// An application repository that dpm manages: found by walking up to `dpm.yaml`.
+public struct Project: Sendable {
+    public let root: String
+    public let config: ProjectConfig
+
+    public init(root: String, config: ProjectConfig) {
+        self.root = root
+        self.config = config
+    }
+
+    /// Walks up from `directory` to the nearest folder with `dpm.yaml`.
+    public static func locate(from directory: String, environment: [String: String]) throws -> Project {
+        var current = URL(fileURLWithPath: directory).standardizedFileURL.path
+        for _ in 0..<256 {
+            let candidate = (current as NSString).appendingPathComponent(ProjectConfig.fileName)
+            if FileManager.default.fileExists(atPath: candidate) {
+                return Project(root: current, config: try ProjectConfig.load(path: candidate, environment: environment))
+            }
+            let parent = (current as NSString).deletingLastPathComponent
+            if parent == current || parent.isEmpty { break }
+            current = parent
+        }
+        throw DPMError("No dpm.yaml found in \(directory) or any folder above it; run \"dpm init\" at the top of your application repository.")
+    }
+
+    public func path(_ relative: String) -> String {
+        relative.hasPrefix("/") ? relative : (root as NSString).appendingPathComponent(relative)
+    }
+
+    public var profilesDirectory: String { path("profiles") }
+    public var stateDirectory: String { path(".dpm") }
+    public var mediaDirectory: String? { config.media.map { path($0) } }
+
+    public func profileDirectory(_ name: ProfileName) -> String {
+        (profilesDirectory as NSString).appendingPathComponent(name.value)
+    }
+
+    public func cleanBaseDirectory(_ name: ProfileName) -> String {
+        path("db/migration-base/\(name.value)")
+    }
+
+    /// Names of the folders under profiles/ that hold a profile.yaml.
+    public func profileNames() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: profilesDirectory)) ?? []
+        return entries.filter {
+            FileManager.default.fileExists(atPath: "\(profilesDirectory)/\($0)/profile.yaml")
+        }.sorted()
+    }
+
+    /// The profile's settings; an unknown name lists the known ones.
+    public func profile(_ name: ProfileName) throws -> ProfileSpec {
+        let file = "\(profileDirectory(name))/profile.yaml"
+        guard FileManager.default.fileExists(atPath: file) else {
+            let known = profileNames()
+            let list = known.isEmpty ? "there are none yet; create one with \"dpm profile create\"" : "known profiles: \(known.joined(separator: ", "))"
+            throw DPMError("There is no profile \"\(name)\" (\(list)).")
+        }
+        return try ProfileSpec.load(path: file, displayName: "profiles/\(name)/profile.yaml")
+    }
+
+    public func manifestPath(_ name: ProfileName) -> String {
+        "\(profileDirectory(name))/manifest.json"
+    }
+
+    /// The pinned snapshot, or nil when the profile has never been uploaded.
+    public func manifest(_ name: ProfileName) throws -> Snapshot? {
+        let file = manifestPath(name)
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        let snapshot = try CanonicalJSON.decode(Snapshot.self, from: data, what: "profiles/\(name)/manifest.json")
+        try snapshot.validate(what: "profiles/\(name)/manifest.json")
+        return snapshot
+    }
+
+    public func writeManifest(_ snapshot: Snapshot, for name: ProfileName) throws {
+        try AtomicFile.write(try CanonicalJSON.encode(snapshot), to: manifestPath(name))
+    }
+}
+
+extension Snapshot {
+    /// Checks what decoding cannot: hashes and paths that later steps rely on.
+    public func validate(what: String) throws {
+        for artifact in [schema] + data + (media.map { [$0.index] } ?? []) {
+            guard SHA256Hex.isValid(artifact.sha256) else {
+                throw DPMError("\(what) is malformed: \"\(artifact.sha256)\" is not a SHA-256 hash.")
+            }
+        }
+        for artifact in data where !DumpFileName.isValid(artifact.path) {
+            throw DPMError("\(what) is malformed: \"\(artifact.path)\" is not a dump file name.")
+        }
+        guard SnapshotID.isValid(id) else { throw DPMError("\(what) is malformed: \"\(id)\" is not a snapshot id.") }
+    }
+}
+
+/// Names of files in a pg_dump directory: plain names only, nothing that leaves the folder.
+enum DumpFileName {
+    static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.count < 256 && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The settings in `dpm.yaml`, after environment overrides.
+public struct ProjectConfig: Sendable, Equatable {
+    /// A libpq connection string or URI; nil means libpq's defaults (PGHOST, PGDATABASE, ...).
+    public var database: String?
+    public var store: String
+    public var media: String?
+    public var migrationsDir: String
+    public var migrationsTable: String?
+    public var endpoint: String?
+
+    public static let fileName = "dpm.yaml"
+    public static let defaultStore = "file:.dpm/store"
+
+    public init(database: String? = nil, store: String = ProjectConfig.defaultStore, media: String? = nil,
+                migrationsDir: String = "db/migrations", migrationsTable: String? = nil, endpoint: String? = nil) {
+        self.database = database
+        self.store = store
+        self.media = media
+        self.migrationsDir = migrationsDir
+        self.migrationsTable = migrationsTable
+        self.endpoint = endpoint
+    }
+
+    /// Reads `dpm.yaml`, then applies `DPM_DATABASE_URL` and `DPM_STORE`.
+    public static func load(path: String, environment: [String: String]) throws -> ProjectConfig {
+        let file = try YAMLFile(path: path, displayName: path)
+        try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint"])
+        var config = ProjectConfig()
+        config.database = try file.string("database")
+        if let store = try file.string("store") { config.store = store }
+        config.media = try file.string("media")
+        config.endpoint = try file.string("endpoint")
+        if let node = file.root["migrations"] {
+            guard let mapping = node.mapping else {
+                throw file.error("migrations", "\"migrations\" must be a mapping with dir and table")
+            }
+            for (key, value) in mapping {
+                switch key.string {
+                case "dir":
+                    guard let dir = value.string, !dir.isEmpty else { throw file.error("migrations", "migrations.dir must be a folder path") }
+                    config.migrationsDir = dir
+                case "table":
+                    config.migrationsTable = value.string
+                case "command", "migrate_after_restore":
+                    break // read by the migrations feature
+                default:
+                    throw file.error("migrations", "unknown setting \"migrations.\(key.string ?? "?")\" (known: dir, table, command)")
+                }
+            }
+        }
+        if let database = config.database, ConnectionString.containsPassword(database) {
+            throw file.error("database", "the connection string contains a password; dpm.yaml is committed, so put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD instead")
+        }
+        if let url = environment["DPM_DATABASE_URL"], !url.isEmpty { config.database = url }
+        if let store = environment["DPM_STORE"], !store.isEmpty { config.store = store }
+        return config
+    }
+
+    /// The text `dpm init` writes.
+    public func yaml() -> String {
+        var text = "# dpm project settings. Commit this file; never put a password here\n"
+        text += "# (use ~/.pgpass, PGPASSFILE or PGPASSWORD). DPM_DATABASE_URL and DPM_STORE override.\n"
+        text += "database: \(yamlQuoted(database ?? ""))\n"
+        text += "store: \(yamlQuoted(store))\n"
+        if let media { text += "media: \(yamlQuoted(media))\n" } else { text += "# media: media\n" }
+        text += "migrations:\n  dir: \(yamlQuoted(migrationsDir))\n"
+        if let migrationsTable { text += "  table: \(yamlQuoted(migrationsTable))\n" }
+        return text
+    }
+}
+
+func yamlQuoted(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+}
+
+/// Just enough understanding of libpq connection strings for the domain's checks;
+/// full parsing is libpq's job in the Postgres module.
+public enum ConnectionString {
+    public static func containsPassword(_ conninfo: String) -> Bool {
+        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
+            guard let components = URLComponents(string: conninfo) else { return false }
+            if components.password != nil { return true }
+            return components.queryItems?.contains { $0.name == "password" } ?? false
+        }
+        return conninfo.range(of: #"(^|\s)password\s*="#, options: .regularExpression) != nil
+    }
+}

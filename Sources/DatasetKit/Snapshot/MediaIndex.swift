@@ -1,0 +1,59 @@
+import Foundation
+
+/// One file of a media folder, as recorded in a snapshot's media index.
+public struct MediaEntry: Codable, Sendable, Equatable {
+    public var path: String
+    public var size: Int64
+    public var mode: Int
+    public var sha256: String
+}
+
+/// A media folder walked for upload: regular files to store, and what was skipped.
+public struct MediaScan: Sendable {
+    public struct File: Sendable {
+        public let relativePath: String
+        public let absolutePath: String
+        public let mode: Int
+    }
+
+    public var files: [File] = []
+    /// Relative paths of symlinks and special files, which are reported and skipped.
+    public var skipped: [String] = []
+
+    public static func scan(_ root: String) throws -> MediaScan {
+        var scan = MediaScan()
+        try walk(root, relative: "", into: &scan)
+        scan.files.sort { $0.relativePath < $1.relativePath }
+        return scan
+    }
+
+    private static func walk(_ directory: String, relative: String, into scan: inout MediaScan) throws {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        } catch {
+            throw DPMError("Cannot read the media folder \(directory): \(error.localizedDescription)")
+        }
+        for name in names {
+            let absolute = "\(directory)/\(name)"
+            let path = relative.isEmpty ? name : "\(relative)/\(name)"
+            var info = stat()
+            guard lstat(absolute, &info) == 0 else { throw fileError("read", absolute) }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: try walk(absolute, relative: path, into: &scan)
+            case S_IFREG: scan.files.append(File(relativePath: path, absolutePath: absolute, mode: Int(info.st_mode & 0o7777)))
+            default: scan.skipped.append(path)
+            }
+        }
+    }
+}
+
+public enum MediaPath {
+    /// A media index path is safe when it is relative and stays inside the folder.
+    public static func isSafe(_ path: String) -> Bool {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.contains("\0"), !path.contains("\\") else { return false }
+        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+            !$0.isEmpty && $0 != "." && $0 != ".."
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// One stored artifact: its bytes live in the store under the SHA-256 of the uncompressed content.
+public struct Artifact: Codable, Sendable, Equatable {
+    /// Where the artifact goes on restore: a file of the dump directory, or a media path.
+    public var path: String
+    public var sha256: String
+    public var size: Int64
+    public var storedSize: Int64
+    /// For table data files: the table, and its row count.
+    public var table: String?
+    public var rows: Int64?
+    /// For media files: the permission bits.
+    public var mode: Int?
+
+    public init(path: String, sha256: String, size: Int64, storedSize: Int64,
+                table: String? = nil, rows: Int64? = nil, mode: Int? = nil) {
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
+        self.storedSize = storedSize
+        self.table = table
+        self.rows = rows
+        self.mode = mode
+    }
+}
+
+public struct MigrationState: Codable, Sendable, Equatable {
+    public var table: String
+    public var versions: [String]
+
+    public init(table: String, versions: [String]) {
+        self.table = table
+        self.versions = versions
+    }
+}
+
+public struct SnapshotSource: Codable, Sendable, Equatable {
+    public var database: String
+    public var serverVersion: String
+    public var serverVersionNumber: Int
+}
+
+public struct MediaSummary: Codable, Sendable, Equatable {
+    /// The media index object: a JSON list of files (path, size, mode, sha256).
+    public var index: Artifact
+    public var files: Int
+    public var bytes: Int64
+    /// Compressed bytes of the media files, as stored.
+    public var storedBytes: Int64
+}
+
+public struct SnapshotSizes: Codable, Sendable, Equatable {
+    /// Uncompressed bytes of schema, data and media.
+    public var total: Int64
+    /// Bytes as stored (compressed), counting shared objects once per snapshot.
+    public var stored: Int64
+    public var data: Int64
+    public var media: Int64
+}
+
+/// An immutable capture of a profile. The same structure is the store's snapshot record
+/// and the profile's manifest.json (the pinned snapshot).
+public struct Snapshot: Codable, Sendable, Equatable {
+    public static let currentFormat = 1
+
+    public var format: Int
+    public var id: String
+    public var profile: String
+    public var kind: ProfileKind
+    public var createdAt: String
+    public var message: String
+    public var tool: String
+    public var compression: String
+    public var source: SnapshotSource
+    public var filters: TableFilters
+    public var migrations: [MigrationState]
+    public var schema: Artifact
+    public var data: [Artifact]
+    public var media: MediaSummary?
+    public var sizes: SnapshotSizes
+    /// True for profiles of kind clean, whose schema and data live in git, not in the store.
+    public var inGit: Bool?
+
+    public var tableCount: Int { data.filter { $0.table != nil }.count }
+    public var rowCount: Int64 { data.compactMap(\.rows).reduce(0, +) }
+
+    /// Every object the snapshot needs, without repeats.
+    public var objectHashes: [String] {
+        var hashes = [schema.sha256] + data.map(\.sha256)
+        if let media { hashes.append(media.index.sha256) }
+        return Array(Set(hashes)).sorted()
+    }
+}
+
+/// Deterministic JSON: sorted keys, pretty, no escaped slashes, trailing newline.
+public enum CanonicalJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return data
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw DPMError("\(what) is malformed: \(context.debugDescription.trimmingCharacters(in: .punctuationCharacters)).")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw DPMError("\(what) is malformed: \"\(pathText(context.codingPath + [key]))\" is missing.")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw DPMError("\(what) is malformed: \"\(pathText(context.codingPath))\" has the wrong type.")
+        } catch {
+            throw DPMError("\(what) is malformed: \(error.localizedDescription)")
+        }
+    }
+
+    private static func pathText(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// Snapshot ids sort by creation time: `20261122T031826Z-1a2b3c`.
+public enum SnapshotID {
+    public static func make(at date: Date) -> String {
+        "\(compactTimestamp(date))-\(randomSuffix(6))"
+    }
+
+    public static func isValid(_ id: String) -> Bool {
+        id.range(of: #"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$"#, options: .regularExpression) != nil
+    }
+
+    static func compactTimestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date)
+    }
+}
+
+public enum Timestamp {
+    public static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        ISO8601DateFormatter().date(from: text)
+    }
+}

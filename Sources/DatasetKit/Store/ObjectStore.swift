@@ -1,0 +1,82 @@
+/// What a store reports about bytes it has stored.
+public struct StoredBytes: Sendable, Equatable {
+    public let size: Int64
+    public let sha256: String
+
+    public init(size: Int64, sha256: String) {
+        self.size = size
+        self.sha256 = sha256
+    }
+}
+
+/// Where objects and snapshot records live. Keys are `/`-separated relative paths.
+/// Implementations must make a `put` visible only once it is complete and durable.
+public protocol ObjectStore: Sendable {
+    /// A description for messages (a URL without credentials).
+    var displayName: String { get }
+
+    /// Streams `source` into `key`. The SHA-256 of the stored bytes is computed on the way;
+    /// if `expectedSHA256` is given and differs, nothing becomes visible and the put fails.
+    /// With `overwrite: false` an existing key fails with `StoreError.alreadyExists`.
+    @discardableResult
+    func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes
+
+    /// Opens `key` for streaming; fails with `StoreError.notFound` when it is absent.
+    func open(_ key: String) throws -> ByteReader
+
+    /// The size of the stored bytes of `key`, or nil when the store does not have it.
+    func storedSize(_ key: String) throws -> Int64?
+
+    /// Every key that starts with `prefix`, sorted.
+    func list(prefix: String) throws -> [String]
+
+    /// Removes `key`; removing an absent key is not an error.
+    func delete(_ key: String) throws
+}
+
+extension ObjectStore {
+    @discardableResult
+    public func put(_ key: String, from source: ByteReader) throws -> StoredBytes {
+        try put(key, from: source, expectedSHA256: nil, overwrite: true)
+    }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case notFound(key: String, store: String)
+    case alreadyExists(key: String, store: String)
+    case hashMismatch(key: String, expected: String, actual: String)
+    case invalidKey(String)
+
+    public var description: String {
+        switch self {
+        case let .notFound(key, store): "The store \(store) has no object \(key)."
+        case let .alreadyExists(key, store): "The store \(store) already has \(key); it is never overwritten."
+        case let .hashMismatch(key, expected, actual):
+            "The bytes written for \(key) have SHA-256 \(actual), expected \(expected); nothing was stored."
+        case let .invalidKey(key): "The store key \"\(key)\" is not allowed."
+        }
+    }
+}
+
+/// Keys of the store layout, in one place.
+public enum StoreLayout {
+    public static func objectKey(_ sha256: String) -> String {
+        "objects/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    public static func snapshotKey(profile: String, id: String) -> String {
+        "snapshots/\(profile)/\(id).json"
+    }
+
+    public static func snapshotPrefix(profile: String) -> String {
+        "snapshots/\(profile)/"
+    }
+
+    /// A key is a relative path of plain segments: nothing that could escape the store root.
+    public static func isValidKey(_ key: String) -> Bool {
+        guard !key.isEmpty, !key.hasPrefix("/"), !key.hasSuffix("/") else { return false }
+        return key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+            !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix(".tmp")
+        }
+    }
+}

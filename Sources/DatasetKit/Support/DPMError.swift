@@ -1,0 +1,19 @@
+/// An error a user can cause or fix: its message is one plain sentence that says
+/// what went wrong and, where possible, what to do. It never carries secrets.
+public struct DPMError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension Error {
+    /// The sentence to show a user for any error: ours verbatim, others by description.
+    public var userMessage: String {
+        if let error = self as? DPMError { return error.message }
+        return String(describing: self)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A POSIX error turned into one sentence naming the path.
+func fileError(_ action: String, _ path: String, _ code: Int32 = errno) -> DPMError {
+    DPMError("Cannot \(action) \(path): \(String(cString: strerror(code))).")
+}
+
+/// Reads a file through a plain descriptor (no buffering beyond the caller's chunk).
+public final class FileReader: ByteReader {
+    private let fd: Int32
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fileError("read", path) }
+    }
+
+    deinit { close(fd) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw fileError("read", path)
+        }
+    }
+}
+
+/// Writes a file; `finish` fsyncs it so a rename that follows publishes durable bytes.
+public final class FileWriter: ByteWriter {
+    private var fd: Int32
+    public let path: String
+
+    /// - Parameter exclusive: fail if the file already exists instead of truncating it.
+    public init(path: String, exclusive: Bool = false, mode: mode_t = 0o644) throws {
+        self.path = path
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
+        fd = open(path, flags, mode)
+        guard fd >= 0 else { throw fileError("write", path) }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw fileError("write", path)
+            }
+            offset += count
+        }
+    }
+
+    public func finish() throws {
+        guard fd >= 0 else { return }
+        if fsync(fd) != 0 { throw fileError("sync", path) }
+        if close(fd) != 0 { throw fileError("close", path) }
+        fd = -1
+    }
+}
+
+/// File-system steps that publish work atomically.
+public enum AtomicFile {
+    /// Writes `data` to a temporary file beside `path`, fsyncs it, and renames it into place.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(randomSuffix())"
+        do {
+            let writer = try FileWriter(path: temporary, exclusive: true, mode: mode)
+            try data.withUnsafeBytes { try writer.write($0) }
+            try writer.finish()
+            try rename(temporary, to: path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        syncDirectory(directory)
+    }
+
+    public static func rename(_ from: String, to: String) throws {
+        if Glibc.rename(from, to) != 0 { throw fileError("rename \(from) to", to) }
+    }
+
+    /// Makes a completed rename durable; failure here is not actionable, so it is ignored.
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}
+
+/// A short random lowercase hex string for temporary names.
+public func randomSuffix(_ length: Int = 8) -> String {
+    let alphabet = Array("0123456789abcdef")
+    return String((0..<length).map { _ in alphabet[Int.random(in: 0..<16)] })
+}

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+
+/// Computes SHA-256 (and counts bytes and newlines) of whatever passes through it,
+/// forwarding to an optional downstream writer.
+public final class HashingWriter: ByteWriter {
+    private var hasher = SHA256()
+    private let downstream: ByteWriter?
+    private let countsLines: Bool
+    public private(set) var byteCount: Int64 = 0
+    public private(set) var newlineCount: Int64 = 0
+
+    public init(forwardingTo downstream: ByteWriter? = nil, countingLines: Bool = false) {
+        self.downstream = downstream
+        self.countsLines = countingLines
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bufferPointer: bytes)
+        byteCount += Int64(bytes.count)
+        if countsLines { newlineCount += countNewlines(bytes) }
+        try downstream?.write(bytes)
+    }
+
+    public func finish() throws { try downstream?.finish() }
+
+    /// The lowercase hex digest; call once, after the last write.
+    public func hexDigest() -> String {
+        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Hashes whatever is read through it.
+public final class HashingReader: ByteReader {
+    private let source: ByteReader
+    private var hasher = SHA256()
+    public private(set) var byteCount: Int64 = 0
+
+    public init(_ source: ByteReader) { self.source = source }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = try source.read(into: buffer)
+        if count > 0 {
+            let slice = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            hasher.update(bufferPointer: slice)
+            byteCount += Int64(count)
+        }
+        return count
+    }
+
+    public func hexDigest() -> String {
+        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+public enum SHA256Hex {
+    public static func of(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func isValid(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}
+
+private func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int64 {
+    guard var cursor = bytes.baseAddress else { return 0 }
+    let end = cursor + bytes.count
+    var count: Int64 = 0
+    while cursor < end, let hit = memchr(cursor, 0x0A, end - cursor) {
+        count += 1
+        cursor = UnsafeRawPointer(hit) + 1
+    }
+    return count
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Runs `body` over `items` on up to `width` threads. The first error stops the
+/// hand-out of further items and is rethrown once the running ones finish.
+public func concurrentForEach<Item: Sendable>(
+    _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) throws -> Void
+) throws {
+    guard !items.isEmpty else { return }
+    let state = PoolState()
+    let workers = max(1, min(width, items.count))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let index = state.nextIndex(limit: items.count) {
+            do {
+                try body(items[index])
+            } catch {
+                state.fail(error)
+            }
+        }
+    }
+    if let error = state.firstError { throw error }
+}
+
+private final class PoolState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var error: Error?
+
+    func nextIndex(limit: Int) -> Int? {
+        lock.withLock {
+            guard error == nil, next < limit else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    func fail(_ failure: Error) {
+        lock.withLock { if error == nil { error = failure } }
+    }
+
+    var firstError: Error? { lock.withLock { error } }
+}
+
+/// A value shared between threads behind a lock.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withValue<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        try lock.withLock { try body(&value) }
+    }
+
+    public var current: Value { lock.withLock { value } }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Rebuilds a media folder from a snapshot's index in a staging folder beside the
+/// target, and swaps it in by rename.
+struct MediaFolder {
+    let transfer: ObjectTransfer
+    let jobs: Int
+
+    /// Returns the staging folder, complete and verified; on failure nothing is left behind.
+    func stage(_ entries: [MediaEntry], beside target: String) throws -> String {
+        let parent = (target as NSString).deletingLastPathComponent
+        let staging = "\(parent)/.\((target as NSString).lastPathComponent).dpm-staging-\(randomSuffix())"
+        do {
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        } catch {
+            throw DPMError("Cannot create a staging folder beside the media folder \(target): \(error.localizedDescription)")
+        }
+        do {
+            let folders = Set(entries.map { ($0.path as NSString).deletingLastPathComponent }.filter { !$0.isEmpty })
+            for folder in folders.sorted() {
+                try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
+            }
+            transfer.progress.begin("restoring media", totalItems: entries.count)
+            let transfer = transfer
+            try concurrentForEach(entries, width: jobs) { entry in
+                let artifact = Artifact(path: entry.path, sha256: entry.sha256, size: entry.size, storedSize: 0)
+                try transfer.fetch(artifact, to: "\(staging)/\(entry.path)", mode: mode_t(entry.mode & 0o777))
+                transfer.progress.advance(items: 1)
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)
+            throw error
+        }
+        return staging
+    }
+
+    /// Moves `staging` to `target`; the old folder is removed only after the new one is in place.
+    static func swap(_ staging: String, into target: String) throws {
+        let parent = (target as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: target) else {
+            try AtomicFile.rename(staging, to: target)
+            AtomicFile.syncDirectory(parent)
+            return
+        }
+        let retired = "\(parent)/.\((target as NSString).lastPathComponent).dpm-old-\(randomSuffix())"
+        try AtomicFile.rename(target, to: retired)
+        do {
+            try AtomicFile.rename(staging, to: target)
+        } catch {
+            try? AtomicFile.rename(retired, to: target)
+            throw error
+        }
+        AtomicFile.syncDirectory(parent)
+        try? FileManager.default.removeItem(atPath: retired)
+    }
+}

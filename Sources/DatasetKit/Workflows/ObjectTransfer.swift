@@ -1,0 +1,100 @@
+import Foundation
+
+/// Moves artifacts between local files and content-addressed store objects, compressing,
+/// hashing and verifying on the way. Safe to use from several threads at once.
+public struct ObjectTransfer: Sendable {
+    public let store: ObjectStore
+    public let codec: CompressionCodec
+    public let progress: ProgressMeter
+
+    public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent) {
+        self.store = store
+        self.codec = codec
+        self.progress = progress
+    }
+
+    public struct Stored: Sendable {
+        public var sha256: String
+        public var size: Int64
+        public var storedSize: Int64
+        public var newlines: Int64
+        /// False when the store already had the object (deduplicated).
+        public var isNew: Bool
+    }
+
+    /// Stores a local file as an object unless the store already has its content.
+    public func storeFile(at path: String, countingLines: Bool = false) throws -> Stored {
+        let hasher = HashingWriter(countingLines: countingLines)
+        try FileReader(path: path).pump(into: hasher)
+        let sha256 = hasher.hexDigest()
+        progress.advance(bytes: hasher.byteCount)
+        let stored = try storeIfAbsent(sha256: sha256) { try FileReader(path: path) }
+        return Stored(sha256: sha256, size: hasher.byteCount, storedSize: stored.size,
+                      newlines: hasher.newlineCount, isNew: stored.isNew)
+    }
+
+    /// Stores in-memory content (a schema dump, a media index) as an object.
+    public func storeData(_ data: Data) throws -> Stored {
+        let sha256 = SHA256Hex.of(data)
+        let stored = try storeIfAbsent(sha256: sha256) { DataReader(data) }
+        return Stored(sha256: sha256, size: Int64(data.count), storedSize: stored.size, newlines: 0, isNew: stored.isNew)
+    }
+
+    private func storeIfAbsent(sha256: String, open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool) {
+        let key = StoreLayout.objectKey(sha256)
+        if let size = try store.storedSize(key) { return (size, false) }
+        let written = try store.put(key, from: try codec.compressing(try open()), expectedSHA256: nil, overwrite: true)
+        try verify(sha256: sha256)
+        return (written.size, true)
+    }
+
+    /// Reads an object back and checks that it decompresses to content with its name's hash.
+    public func verify(sha256: String) throws {
+        let hasher = HashingWriter()
+        try read(sha256: sha256, into: hasher)
+    }
+
+    /// Streams an object's content into `writer` (not finished), verifying it on the way.
+    public func read(sha256: String, into writer: ByteWriter, what: String? = nil) throws {
+        let key = StoreLayout.objectKey(sha256)
+        let hasher = HashingWriter(forwardingTo: writer)
+        do {
+            try codec.decompressing(try store.open(key)).pump(into: hasher)
+        } catch let error as StoreError {
+            if case .notFound = error {
+                throw DPMError("The store \(store.displayName) has no object \(sha256)\(what.map { " (\($0))" } ?? ""); the snapshot cannot be restored from this store.")
+            }
+            throw error
+        } catch let error as DPMError {
+            throw DPMError("Object \(sha256)\(what.map { " (\($0))" } ?? "") in \(store.displayName) is corrupt: \(error.message)")
+        }
+        let actual = hasher.hexDigest()
+        guard actual == sha256 else {
+            throw DPMError("Object \(sha256)\(what.map { " (\($0))" } ?? "") in \(store.displayName) is corrupt: its content hashes to \(actual).")
+        }
+        progress.advance(bytes: hasher.byteCount)
+    }
+
+    /// Writes an object's verified content to `path`; nothing is left at `path` on failure.
+    public func fetch(_ artifact: Artifact, to path: String, mode: mode_t = 0o644) throws {
+        let writer = try FileWriter(path: path, exclusive: true, mode: mode)
+        do {
+            try read(sha256: artifact.sha256, into: writer, what: artifact.path)
+            try writer.finish()
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// An object's verified content in memory (records, indexes, schemas).
+    public func fetchData(sha256: String, what: String) throws -> Data {
+        let sink = DataWriter()
+        try read(sha256: sha256, into: sink, what: what)
+        return sink.data
+    }
+}
+
+extension ObjectStore {
+    public func exists(_ key: String) throws -> Bool { try storedSize(key) != nil }
+}

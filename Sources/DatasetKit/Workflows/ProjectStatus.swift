@@ -1,0 +1,57 @@
+import Foundation
+
+/// `dpm status`: the project, its store, the working database and each profile's pin.
+public struct ProjectStatus: Codable, Sendable {
+    public struct DatabaseState: Codable, Sendable {
+        public var name: String
+        public var server: String
+        public var reachable: Bool
+        public var exists: Bool?
+        public var serverVersion: String?
+        public var sizeBytes: Int64?
+        public var migrations: [MigrationState]?
+        public var problem: String?
+    }
+
+    public struct StoreState: Codable, Sendable {
+        public var url: String
+        public var usable: Bool
+        public var snapshots: Int?
+        public var problem: String?
+    }
+
+    public var project: String
+    public var store: StoreState
+    public var database: DatabaseState
+    public var media: String?
+    public var profiles: [ProfileSummary]
+
+    /// Gathers the status; unreachable services are reported in the result, not thrown.
+    public static func gather(project: Project, store: () throws -> ObjectStore, server: DatabaseServer, now: Date) -> ProjectStatus {
+        var storeState = StoreState(url: project.config.store, usable: false)
+        do {
+            let opened = try store()
+            storeState.snapshots = try opened.list(prefix: "snapshots/").count
+            storeState.usable = true
+        } catch {
+            storeState.problem = error.userMessage
+        }
+
+        var database = DatabaseState(name: server.defaultDatabase, server: server.displayName, reachable: false)
+        do {
+            database.serverVersion = try server.serverVersion().text
+            database.reachable = true
+            let exists = try server.databaseExists(server.defaultDatabase)
+            database.exists = exists
+            if exists {
+                database.sizeBytes = try server.query("SELECT pg_database_size(current_database())", parameters: [], in: server.defaultDatabase)
+                    .first?.first?.flatMap { Int64($0) }
+                database.migrations = try MigrationDetector.detect(in: server.defaultDatabase, on: server)
+            }
+        } catch {
+            database.problem = error.userMessage
+        }
+        return ProjectStatus(project: project.root, store: storeState, database: database, media: project.mediaDirectory,
+                             profiles: ProfileSummary.all(in: project, now: now))
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+public struct RestoreOptions: Sendable {
+    public var profile: ProfileName
+    public var snapshotID: String?
+    /// The database to restore into; the working database when nil.
+    public var database: String?
+    /// Where media goes; the project's media folder when restoring into the working database.
+    public var mediaDirectory: String?
+    public var force: Bool
+    public var jobs: Int
+
+    public init(profile: ProfileName, snapshotID: String? = nil, database: String? = nil, mediaDirectory: String? = nil,
+                force: Bool = false, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.profile = profile
+        self.snapshotID = snapshotID
+        self.database = database
+        self.mediaDirectory = mediaDirectory
+        self.force = force
+        self.jobs = max(1, jobs)
+    }
+}
+
+public struct RestoreResult: Codable, Sendable {
+    public var profile: String
+    public var snapshot: String?
+    public var database: String
+    public var tables: Int
+    public var rows: Int64
+    public var bytes: Int64
+    public var mediaFiles: Int
+    public var mediaDirectory: String?
+    public var seconds: Double
+}
+
+/// Restores a profile's snapshot into a database (and media folder). Everything is built
+/// beside the target and swapped in by rename only when complete.
+public struct Restore {
+    let workspace: Workspace
+    let server: DatabaseServer
+
+    public init(workspace: Workspace, server: DatabaseServer) {
+        self.workspace = workspace
+        self.server = server
+    }
+
+    public func run(_ options: RestoreOptions) throws -> RestoreResult {
+        let started = workspace.now()
+        let project = workspace.project
+        let spec = try project.profile(options.profile)
+        let target = options.database ?? server.defaultDatabase
+        try DatabaseNames.validate(target)
+        let intoWorkingDatabase = target == server.defaultDatabase
+        let mediaTarget = options.mediaDirectory.map { project.path($0) } ?? (intoWorkingDatabase ? project.mediaDirectory : nil)
+
+        if spec.kind == .clean {
+            try refuseExistingTarget(target, force: options.force)
+            let building = DatabaseNames.temporary(beside: target, purpose: "restore")
+            try buildDatabase(building) {
+                try CleanProfileFiles(project: project, server: server).load(profile: options.profile, into: building)
+            }
+            try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
+            let manifest = try? project.manifest(options.profile)
+            return RestoreResult(profile: options.profile.value, snapshot: manifest?.id, database: target, tables: 0, rows: 0,
+                                 bytes: manifest?.sizes.total ?? 0, mediaFiles: 0, mediaDirectory: nil,
+                                 seconds: workspace.now().timeIntervalSince(started))
+        }
+
+        let snapshot = try SnapshotCatalog(store: workspace.store, project: project)
+            .snapshot(of: options.profile, id: options.snapshotID)
+        let transfer = workspace.transfer
+        let mediaEntries = try snapshot.media.map { try readMediaIndex($0, snapshot: snapshot, transfer: transfer) }
+        try refuseExistingTarget(target, force: options.force)
+        if let mediaTarget, mediaEntries != nil, !options.force, FolderState.isNonEmpty(mediaTarget) {
+            throw DPMError("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
+        }
+
+        let building = DatabaseNames.temporary(beside: target, purpose: "restore")
+        var staging: String?
+        do {
+            try workspace.withScratchDirectory("restore") { scratch in
+                try fetchDump(snapshot, into: scratch)
+                try buildDatabase(building) {
+                    workspace.progress.begin("restoring into \(target) with pg_restore -j \(options.jobs)")
+                    try server.restoreDirectory(scratch, into: building, jobs: options.jobs)
+                }
+            }
+            if let mediaTarget, let mediaEntries {
+                staging = try MediaFolder(transfer: transfer, jobs: options.jobs).stage(mediaEntries, beside: mediaTarget)
+            }
+            try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
+        } catch {
+            if let staging { try? FileManager.default.removeItem(atPath: staging) }
+            try? dropIfPresent(building)
+            throw error
+        }
+        if let mediaTarget, let staging { try MediaFolder.swap(staging, into: mediaTarget) }
+        workspace.progress.end()
+
+        return RestoreResult(
+            profile: options.profile.value, snapshot: snapshot.id, database: target, tables: snapshot.tableCount,
+            rows: snapshot.rowCount, bytes: snapshot.sizes.total, mediaFiles: staging == nil ? 0 : mediaEntries?.count ?? 0,
+            mediaDirectory: staging == nil ? nil : mediaTarget, seconds: workspace.now().timeIntervalSince(started)
+        )
+    }
+
+    private func refuseExistingTarget(_ target: String, force: Bool) throws {
+        if !force, try server.databaseExists(target) {
+            throw DPMError("The database \(target) already exists; add --force to replace it (it is dropped only after the new copy is complete).")
+        }
+    }
+
+    /// Creates `name` and runs `fill`; the database is dropped again if filling fails.
+    private func buildDatabase(_ name: String, fill: () throws -> Void) throws {
+        try server.createDatabase(name)
+        do {
+            try fill()
+        } catch {
+            try? dropIfPresent(name)
+            throw error
+        }
+    }
+
+    private func dropIfPresent(_ name: String) throws {
+        if try server.databaseExists(name) { try server.dropDatabase(name) }
+    }
+
+    /// Fetches and verifies every file of the snapshot's dump directory.
+    private func fetchDump(_ snapshot: Snapshot, into directory: String) throws {
+        workspace.progress.begin("fetching \(snapshot.id)", totalBytes: snapshot.sizes.data, totalItems: snapshot.data.count)
+        let transfer = workspace.transfer
+        // Largest first, so that one big table does not start last and finish alone.
+        let files = snapshot.data.sorted { $0.size > $1.size }
+        try concurrentForEach(files, width: max(2, ProcessInfo.processInfo.activeProcessorCount)) { artifact in
+            try transfer.fetch(artifact, to: "\(directory)/\(artifact.path)")
+            transfer.progress.advance(items: 1)
+        }
+    }
+
+    private func readMediaIndex(_ media: MediaSummary, snapshot: Snapshot, transfer: ObjectTransfer) throws -> [MediaEntry] {
+        let data = try transfer.fetchData(sha256: media.index.sha256, what: "media index")
+        let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
+        for entry in entries {
+            guard MediaPath.isSafe(entry.path) else {
+                throw DPMError("The media index of snapshot \(snapshot.id) names the unsafe path \"\(entry.path)\" (absolute, \"..\" or outside the folder); nothing was restored.")
+            }
+            guard SHA256Hex.isValid(entry.sha256) else {
+                throw DPMError("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not a SHA-256 hash.")
+            }
+        }
+        return entries
+    }
+}
+
+enum FolderState {
+    static func isNonEmpty(_ path: String) -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+        return !entries.isEmpty
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+
+public struct UploadOptions: Sendable {
+    public var profile: ProfileName
+    /// Added to the filters in profile.yaml.
+    public var filters: TableFilters
+    public var includeMedia: Bool
+    public var message: String
+    public var jobs: Int
+
+    public init(profile: ProfileName, filters: TableFilters = TableFilters(), includeMedia: Bool = true,
+                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.profile = profile
+        self.filters = filters
+        self.includeMedia = includeMedia
+        self.message = message
+        self.jobs = max(1, jobs)
+    }
+}
+
+public struct UploadResult: Codable, Sendable {
+    public var snapshot: String
+    public var profile: String
+    public var bytesRead: Int64
+    public var bytesStored: Int64
+    public var objectsStored: Int
+    public var objectsReused: Int
+    public var tables: Int
+    public var mediaFiles: Int
+    public var skippedMedia: [String]
+    public var seconds: Double
+}
+
+/// Captures a database (and media folder) as a new snapshot of a profile.
+/// Order: objects, each verified; then the snapshot record; then the manifest.
+public struct Upload {
+    let workspace: Workspace
+    let server: DatabaseServer
+    let database: String
+
+    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil) {
+        self.workspace = workspace
+        self.server = server
+        self.database = database ?? server.defaultDatabase
+    }
+
+    public func run(_ options: UploadOptions) throws -> UploadResult {
+        let started = workspace.now()
+        let project = workspace.project
+        let spec = try project.profile(options.profile)
+        let filters = spec.tables.merged(with: options.filters)
+        let version = try server.serverVersion()
+        if spec.kind == .clean {
+            return try CleanProfileFiles(project: project, server: server)
+                .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
+                         message: options.message, toolVersion: workspace.toolVersion, now: workspace.now)
+        }
+        let counters = Locked(Counters())
+        let transfer = workspace.transfer
+
+        let record: @Sendable (ObjectTransfer.Stored) -> Void = { stored in
+            counters.withValue {
+                $0.read += stored.size
+                if stored.isNew { $0.stored += stored.storedSize; $0.new += 1 } else { $0.reused += 1 }
+            }
+        }
+
+        let schemaText = SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters))
+        let schemaStored = try transfer.storeData(Data(schemaText.utf8))
+        record(schemaStored)
+        let schema = Artifact(path: "schema.sql", sha256: schemaStored.sha256, size: schemaStored.size, storedSize: schemaStored.storedSize)
+
+        let data = try workspace.withScratchDirectory("upload") { scratch in
+            let dumpDirectory = "\(scratch)/dump"
+            workspace.progress.begin("dumping \(database) with pg_dump -j \(options.jobs)")
+            try server.dumpDirectory(of: database, to: dumpDirectory, jobs: options.jobs, filters: filters)
+            let tables = DumpTOC.tableFiles(fromListing: try server.listDirectory(dumpDirectory))
+            return try storeDirectory(dumpDirectory, tables: tables, jobs: options.jobs, record: record)
+        }
+        let migrations = try MigrationDetector.detect(in: database, on: server)
+
+        var skippedMedia: [String] = []
+        var media: MediaSummary?
+        if options.includeMedia, let folder = project.mediaDirectory, FileManager.default.fileExists(atPath: folder) {
+            let scan = try MediaScan.scan(folder)
+            skippedMedia = scan.skipped
+            for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
+            media = try storeMedia(scan, jobs: options.jobs, record: record)
+        }
+        workspace.progress.end()
+
+        let totals = counters.current
+        let dataBytes = data.reduce(0) { $0 + $1.size }
+        let snapshot = Snapshot(
+            format: Snapshot.currentFormat,
+            id: SnapshotID.make(at: started),
+            profile: options.profile.value,
+            kind: spec.kind,
+            createdAt: Timestamp.iso8601(started),
+            message: options.message,
+            tool: "dpm \(workspace.toolVersion)",
+            compression: workspace.codec.name,
+            source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number),
+            filters: filters,
+            migrations: migrations,
+            schema: schema,
+            data: data,
+            media: media,
+            sizes: SnapshotSizes(
+                total: schema.size + dataBytes + (media.map { $0.bytes + $0.index.size } ?? 0),
+                stored: schema.storedSize + data.reduce(0) { $0 + $1.storedSize } + (media.map { $0.index.storedSize + $0.storedBytes } ?? 0),
+                data: dataBytes,
+                media: media?.bytes ?? 0
+            )
+        )
+        let recordJSON = try CanonicalJSON.encode(snapshot)
+        try workspace.store.put(StoreLayout.snapshotKey(profile: snapshot.profile, id: snapshot.id),
+                                from: DataReader(recordJSON), expectedSHA256: SHA256Hex.of(recordJSON), overwrite: false)
+        try project.writeManifest(snapshot, for: options.profile)
+
+        return UploadResult(
+            snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
+            objectsStored: totals.new, objectsReused: totals.reused, tables: snapshot.tableCount,
+            mediaFiles: media?.files ?? 0, skippedMedia: skippedMedia,
+            seconds: workspace.now().timeIntervalSince(started)
+        )
+    }
+
+    struct Counters {
+        var read: Int64 = 0
+        var stored: Int64 = 0
+        var new = 0
+        var reused = 0
+    }
+
+    /// Stores every file of a pg_dump directory as an object.
+    private func storeDirectory(_ directory: String, tables: [String: String], jobs: Int,
+                                record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let sizes = names.map { (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\($0)")[.size] as? Int64) ?? 0 }
+        workspace.progress.begin("storing data", totalBytes: sizes.reduce(0, +), totalItems: names.count)
+        let artifacts = Locked([Artifact]())
+        let transfer = workspace.transfer
+        try concurrentForEach(names, width: jobs) { name in
+            let table = tables[name]
+            let stored = try transfer.storeFile(at: "\(directory)/\(name)", countingLines: table != nil)
+            record(stored)
+            // A COPY data file ends with a "\." line and two blank lines.
+            let rows = table.map { _ in max(0, stored.newlines - 3) }
+            let artifact = Artifact(path: name, sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize,
+                                    table: table, rows: rows)
+            artifacts.withValue { $0.append(artifact) }
+            transfer.progress.advance(items: 1)
+        }
+        return artifacts.current.sorted { $0.path < $1.path }
+    }
+
+    /// Stores each media file and the media index.
+    private func storeMedia(_ scan: MediaScan, jobs: Int,
+                            record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> MediaSummary {
+        workspace.progress.begin("storing media", totalItems: scan.files.count)
+        let entries = Locked([MediaEntry]())
+        let storedBytes = Locked(Int64(0))
+        let transfer = workspace.transfer
+        try concurrentForEach(scan.files, width: jobs) { file in
+            let stored = try transfer.storeFile(at: file.absolutePath)
+            record(stored)
+            storedBytes.withValue { $0 += stored.storedSize }
+            entries.withValue { $0.append(MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256)) }
+            transfer.progress.advance(items: 1)
+        }
+        let index = entries.current.sorted { $0.path < $1.path }
+        let indexStored = try transfer.storeData(try CanonicalJSON.encode(index))
+        record(indexStored)
+        return MediaSummary(
+            index: Artifact(path: "media-index.json", sha256: indexStored.sha256, size: indexStored.size, storedSize: indexStored.storedSize),
+            files: index.count,
+            bytes: index.reduce(0) { $0 + $1.size },
+            storedBytes: storedBytes.current
+        )
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// What every workflow needs from the outside world, injected by the executable
+/// (or by tests): the project, its store, the codec, progress output and the clock.
+public struct Workspace: Sendable {
+    public let project: Project
+    public let store: ObjectStore
+    public let codec: CompressionCodec
+    public let progress: ProgressMeter
+    /// Where large temporary files (dump directories) go.
+    public let temporaryDirectory: String
+    public let toolVersion: String
+    public let now: @Sendable () -> Date
+    /// One-line notes for the user (skipped media files, steps); printed to stderr.
+    public let note: @Sendable (String) -> Void
+
+    public init(project: Project, store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent,
+                temporaryDirectory: String = NSTemporaryDirectory(), toolVersion: String,
+                now: @escaping @Sendable () -> Date = { Date() }, note: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.project = project
+        self.store = store
+        self.codec = codec
+        self.progress = progress
+        self.temporaryDirectory = temporaryDirectory
+        self.toolVersion = toolVersion
+        self.now = now
+        self.note = note
+    }
+
+    public var transfer: ObjectTransfer { ObjectTransfer(store: store, codec: codec, progress: progress) }
+
+    /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
+    public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {
+        let path = (temporaryDirectory as NSString).appendingPathComponent("dpm-\(label)-\(randomSuffix())")
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DPMError("Cannot create a scratch folder in \(temporaryDirectory): \(error.localizedDescription)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try body(path)
+    }
+}

@@ -1,0 +1,130 @@
+import DatasetKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A store in a local folder. A put streams into `.tmp/`, is fsynced, and is renamed
+/// into place, so a reader never sees a partial object and a crash leaves only `.tmp/` litter.
+public struct LocalDirectoryStore: ObjectStore {
+    public let root: String
+
+    /// Opens (and creates, if missing) the store folder, checking that it can be written.
+    public init(root: String) throws {
+        self.root = root
+        do {
+            try FileManager.default.createDirectory(atPath: "\(root)/.tmp", withIntermediateDirectories: true)
+        } catch {
+            throw DPMError("The store folder \(root) cannot be used: \(Self.reason(error)).")
+        }
+        guard access("\(root)/.tmp", W_OK) == 0 else {
+            throw DPMError("The store folder \(root) is not writable: \(String(cString: strerror(errno))).")
+        }
+    }
+
+    public var displayName: String { "file://\(root)" }
+
+    private func path(_ key: String) throws -> String {
+        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        return "\(root)/\(key)"
+    }
+
+    @discardableResult
+    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes {
+        let destination = try path(key)
+        let temporary = "\(root)/.tmp/\(randomSuffix(16))"
+        do {
+            let writer = try FileWriter(path: temporary, exclusive: true)
+            let hasher = HashingWriter(forwardingTo: writer)
+            try source.pump(into: hasher)
+            try hasher.finish()
+            let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
+            if let expectedSHA256, expectedSHA256 != stored.sha256 {
+                throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
+            }
+            let directory = (destination as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if overwrite {
+                try AtomicFile.rename(temporary, to: destination)
+            } else {
+                // link(2) fails if the destination exists: an atomic "create only".
+                if link(temporary, destination) != 0 {
+                    if errno == EEXIST { throw StoreError.alreadyExists(key: key, store: displayName) }
+                    throw DPMError("Cannot write \(destination): \(String(cString: strerror(errno))).")
+                }
+                unlink(temporary)
+            }
+            AtomicFile.syncDirectory(directory)
+            return stored
+        } catch {
+            unlink(temporary)
+            if error is StoreError || error is DPMError { throw error }
+            throw DPMError("Cannot write to the store folder \(root): \(Self.reason(error)).")
+        }
+    }
+
+    public func open(_ key: String) throws -> ByteReader {
+        let file = try path(key)
+        guard FileManager.default.fileExists(atPath: file) else { throw StoreError.notFound(key: key, store: displayName) }
+        return try FileReader(path: file)
+    }
+
+    public func storedSize(_ key: String) throws -> Int64? {
+        var info = stat()
+        guard stat(try path(key), &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    public func list(prefix: String) throws -> [String] {
+        // Walk only the folder the prefix names, not the whole store.
+        let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
+        let start = folder.isEmpty ? root : "\(root)/\(folder)"
+        guard let walker = FileManager.default.enumerator(atPath: start) else { return [] }
+        var keys: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let key = folder.isEmpty ? relative : "\(folder)/\(relative)"
+            guard key.hasPrefix(prefix), !key.hasPrefix(".tmp"), StoreLayout.isValidKey(key) else { continue }
+            var info = stat()
+            if stat("\(root)/\(key)", &info) == 0, info.st_mode & S_IFMT == S_IFREG { keys.append(key) }
+        }
+        return keys.sorted()
+    }
+
+    public func delete(_ key: String) throws {
+        let file = try path(key)
+        if unlink(file) != 0, errno != ENOENT {
+            throw DPMError("Cannot delete \(file): \(String(cString: strerror(errno))).")
+        }
+    }
+
+    private static func reason(_ error: Error) -> String {
+        if let error = error as? DPMError { return error.message }
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// Builds a store from a project's `store:` setting.
+public enum StoreFactory {
+    public static func make(url: String, projectRoot: String) throws -> ObjectStore {
+        if url.hasPrefix("file://") {
+            let path = String(url.dropFirst("file://".count))
+            guard path.hasPrefix("/") else {
+                throw DPMError("The store URL \"\(url)\" must name an absolute path (file:///abs/path) or a relative one (file:relative/path).")
+            }
+            return try LocalDirectoryStore(root: path)
+        }
+        if url.hasPrefix("file:") {
+            let path = String(url.dropFirst("file:".count))
+            guard !path.isEmpty else { throw DPMError("The store URL \"file:\" names no folder.") }
+            return try LocalDirectoryStore(root: path.hasPrefix("/") ? path : "\(projectRoot)/\(path)")
+        }
+        if url.hasPrefix("s3://") {
+            throw DPMError("S3 stores (\(url)) are not supported by this version of dpm yet; use a file: store.")
+        }
+        throw DPMError("The store URL \"\(url)\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
+    }
+}

@@ -1,0 +1,76 @@
+import DatasetKit
+import Foundation
+
+/// Finds and runs pg_dump, pg_restore and psql. A tool older than the server is refused:
+/// an old pg_dump cannot read a newer server's catalogs.
+struct ClientTools: Sendable {
+    let serverMajor: Int
+    let environment: [String: String]
+
+    /// Folders searched in order: DPM_PG_BIN, the Debian folder for the server's major version, PATH.
+    private var searchPath: [String] {
+        var folders: [String] = []
+        if let bin = environment["DPM_PG_BIN"], !bin.isEmpty { return [bin] }
+        folders.append("/usr/lib/postgresql/\(serverMajor)/bin")
+        folders += (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        return folders
+    }
+
+    func locate(_ tool: String) throws -> String {
+        guard let path = searchPath.map({ "\($0)/\(tool)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw DPMError("\(tool) was not found; install the PostgreSQL \(serverMajor) client tools (Debian: postgresql-client-\(serverMajor)) or set DPM_PG_BIN to their folder.")
+        }
+        let output = try run(path, ["--version"], capture: true).stdout
+        let text = String(decoding: output, as: UTF8.self)
+        // "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
+        guard let match = text.range(of: #"\) ([0-9]+)"#, options: .regularExpression),
+              let major = Int(text[match].dropFirst(2)) else {
+            throw DPMError("\(path) did not report a PostgreSQL version; point DPM_PG_BIN at the PostgreSQL client tools.")
+        }
+        guard major >= serverMajor else {
+            throw DPMError("\(path) is version \(major), older than the server (PostgreSQL \(serverMajor)); install postgresql-client-\(serverMajor) or set DPM_PG_BIN to a newer client's folder.")
+        }
+        return path
+    }
+
+    struct Output {
+        var stdout: Data
+    }
+
+    /// Runs `tool` by name (after `locate`) and fails with its last lines of stderr.
+    @discardableResult
+    func runTool(_ tool: String, _ arguments: [String], environment childEnvironment: [String: String], capture: Bool = false) throws -> Output {
+        try run(try locate(tool), arguments, capture: capture, environment: childEnvironment)
+    }
+
+    /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it.
+    func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil) throws -> Output {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-tool-\(randomSuffix())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let stdoutURL = scratch.appendingPathComponent("stdout"), stderrURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = childEnvironment ?? environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = capture ? try FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        do {
+            try process.run()
+        } catch {
+            throw DPMError("Cannot run \(path): \(error.localizedDescription)")
+        }
+        process.waitUntilExit()
+        let name = (path as NSString).lastPathComponent
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            let errors = String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self)
+            let lines = errors.split(whereSeparator: \.isNewline).suffix(4).joined(separator: " / ")
+            let status = process.terminationReason == .exit ? "exit \(process.terminationStatus)" : "signal \(process.terminationStatus)"
+            throw DPMError("\(name) failed (\(status)): \(lines.isEmpty ? "no message" : lines)")
+        }
+        return Output(stdout: capture ? try Data(contentsOf: stdoutURL) : Data())
+    }
+}

@@ -1,0 +1,133 @@
+import DatasetKit
+import Foundation
+
+/// `DatabaseServer` over libpq and the PostgreSQL client tools.
+public final class PostgresServer: DatabaseServer, @unchecked Sendable {
+    public let settings: ConnectionSettings
+    private let environment: [String: String]
+    private let cachedVersion = Locked<ServerVersion?>(nil)
+
+    public init(settings: ConnectionSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.settings = settings
+        self.environment = environment
+    }
+
+    public var displayName: String { "\(settings.location) as \(settings.user)" }
+    public var defaultDatabase: String { settings.database }
+
+    /// A connection to `database`; the maintenance database when nil.
+    func connect(_ database: String?) throws -> Connection {
+        if let database { return try Connection(settings.with(database: database)) }
+        do {
+            return try Connection(settings.with(database: "postgres"))
+        } catch {
+            return try Connection(settings.with(database: "template1"))
+        }
+    }
+
+    public func serverVersion() throws -> ServerVersion {
+        if let version = cachedVersion.current { return version }
+        let connection = try connect(nil)
+        let text = try connection.query("SHOW server_version").first?.first??.description ?? "unknown"
+        let version = ServerVersion(number: connection.serverVersionNumber, text: text)
+        cachedVersion.withValue { $0 = version }
+        return version
+    }
+
+    private func tools() throws -> ClientTools {
+        ClientTools(serverMajor: try serverVersion().major, environment: environment)
+    }
+
+    public func databaseExists(_ name: String) throws -> Bool {
+        try !connect(nil).query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).isEmpty
+    }
+
+    public func createDatabase(_ name: String) throws {
+        try administer("create the database \(name)") {
+            try $0.query("CREATE DATABASE \(SQL.identifier(name)) TEMPLATE template0")
+        }
+    }
+
+    public func renameDatabase(_ name: String, to newName: String) throws {
+        try administer("rename the database \(name) to \(newName)") {
+            try $0.query("ALTER DATABASE \(SQL.identifier(name)) RENAME TO \(SQL.identifier(newName))")
+        }
+    }
+
+    public func dropDatabase(_ name: String) throws {
+        try administer("drop the database \(name)") {
+            try $0.query("DROP DATABASE \(SQL.identifier(name)) WITH (FORCE)")
+        }
+    }
+
+    public func terminateConnections(to name: String) throws {
+        try administer("end the sessions connected to \(name)") {
+            try $0.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+        }
+    }
+
+    public func query(_ sql: String, parameters: [String?], in database: String) throws -> [[String?]] {
+        do {
+            return try connect(database).query(sql, parameters)
+        } catch let error as ServerError {
+            throw DPMError("A query in \(database) failed: \(error.message).")
+        }
+    }
+
+    /// Runs administrative SQL on the maintenance database, turning privilege errors into advice.
+    private func administer(_ action: String, _ body: (Connection) throws -> Void) throws {
+        do {
+            try body(try connect(nil))
+        } catch let error as ServerError {
+            if error.sqlState == "42501" {
+                throw DPMError("Cannot \(action): the role \(settings.user) lacks the privilege (\(error.message)); a superuser can grant it with ALTER ROLE \(settings.user) CREATEDB.")
+            }
+            throw DPMError("Cannot \(action): \(error.message).")
+        }
+    }
+
+    private func dbArgument(_ database: String) -> String {
+        "--dbname=\(settings.with(database: database).conninfo)"
+    }
+
+    private static func filterArguments(_ filters: TableFilters) -> [String] {
+        filters.include.map { "--table=\($0)" } + filters.exclude.map { "--exclude-table=\($0)" }
+            + filters.excludeData.map { "--exclude-table-data=\($0)" }
+    }
+
+    public func dumpSchema(of database: String, filters: TableFilters) throws -> String {
+        let output = try tools().runTool("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", dbArgument(database)]
+            + Self.filterArguments(filters), environment: settings.childEnvironment, capture: true)
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+
+    public func dumpDataSQL(of database: String, filters: TableFilters) throws -> String {
+        let output = try tools().runTool("pg_dump", ["--data-only", "--no-owner", "--no-privileges", dbArgument(database)]
+            + Self.filterArguments(filters), environment: settings.childEnvironment, capture: true)
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+
+    public func dumpDirectory(of database: String, to directory: String, jobs: Int, filters: TableFilters) throws {
+        // Uncompressed: dpm compresses each file itself, in parallel, while hashing it.
+        // No fsync: the folder is scratch space read back at once.
+        try tools().runTool("pg_dump", ["--format=directory", "--compress=0", "--jobs=\(jobs)", "--no-sync",
+                                        "--file=\(directory)", dbArgument(database)] + Self.filterArguments(filters),
+                            environment: settings.childEnvironment)
+    }
+
+    public func listDirectory(_ directory: String) throws -> String {
+        let output = try tools().runTool("pg_restore", ["--list", directory], environment: settings.childEnvironment, capture: true)
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+
+    public func restoreDirectory(_ directory: String, into database: String, jobs: Int) throws {
+        // Roles and grants of the source server rarely exist locally: restore without them.
+        try tools().runTool("pg_restore", ["--jobs=\(jobs)", "--no-owner", "--no-privileges", "--exit-on-error",
+                                           dbArgument(database), directory], environment: settings.childEnvironment)
+    }
+
+    public func runSQLFile(_ path: String, in database: String) throws {
+        try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=\(path)", dbArgument(database)],
+                            environment: settings.childEnvironment)
+    }
+}

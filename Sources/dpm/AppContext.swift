@@ -1,0 +1,37 @@
+import Archive
+import DatasetKit
+import Foundation
+import ObjectStore
+import Postgres
+
+/// Wires the domain to its real adapters: the project found from the current folder,
+/// its store, zstd, libpq, and terminal progress.
+struct AppContext {
+    let project: Project
+    let environment: [String: String]
+
+    init() throws {
+        environment = ProcessInfo.processInfo.environment
+        project = try Project.locate(from: FileManager.default.currentDirectoryPath, environment: environment)
+    }
+
+    func store() throws -> ObjectStore {
+        try StoreFactory.make(url: project.config.store, projectRoot: project.root)
+    }
+
+    /// The working database's server, or the one `conninfo` names.
+    func server(conninfo: String? = nil) throws -> PostgresServer {
+        PostgresServer(settings: try ConnectionSettings(conninfo: conninfo ?? project.config.database), environment: environment)
+    }
+
+    func workspace() throws -> Workspace {
+        Workspace(project: project, store: try store(), codec: ZstdCodec(level: zstdLevel),
+                  progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note)
+    }
+
+    private var zstdLevel: Int {
+        environment["DPM_ZSTD_LEVEL"].flatMap(Int.init).map { min(max($0, 1), 19) } ?? 3
+    }
+
+    func profileName(_ text: String) throws -> ProfileName { try ProfileName(text) }
+}

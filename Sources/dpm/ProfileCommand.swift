@@ -1,0 +1,122 @@
+import ArgumentParser
+import DatasetKit
+import Foundation
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Create, list, show and delete profiles (named datasets).",
+        subcommands: [Create.self, List.self, Show.self, Delete.self]
+    )
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create profiles/<name>/profile.yaml.")
+
+        @Argument(help: "Lowercase letters, digits, - and _, starting with a letter (max 63).")
+        var name: String
+
+        @Option(help: "clean (schema and seed data in git), shared (a team dataset) or customer (one customer's data).")
+        var kind: ProfileKind
+
+        @Option(help: "What the dataset is, for people reading profile list.")
+        var description: String = ""
+
+        func run() throws {
+            let context = try AppContext()
+            let profile = try context.profileName(name)
+            try ProjectSetup.createProfile(profile, spec: ProfileSpec(kind: kind, description: description), in: context.project)
+            print("Created profile \(profile) (\(kind.rawValue)) in profiles/\(profile)/profile.yaml.")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List profiles with their pinned snapshot, its age and size.")
+
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try AppContext()
+            let summaries = ProfileSummary.all(in: context.project, now: Date())
+            if output.json { return try Terminal.printJSON(summaries) }
+            guard !summaries.isEmpty else { return print("No profiles yet; create one with \"dpm profile create <name> --kind shared\".") }
+            ProfileTable.print(summaries)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one profile: settings, pinned snapshot and its facts.")
+
+        @Argument var name: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try AppContext()
+            let profile = try context.profileName(name)
+            let summary = try ProfileSummary.summary(of: profile, in: context.project, now: Date())
+            if output.json { return try Terminal.printJSON(summary) }
+            ProfileTable.printDetails(summary)
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete profiles/<name>/; the store keeps the profile's snapshots.")
+
+        @Argument var name: String
+
+        @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
+        var yes = false
+
+        func run() throws {
+            let context = try AppContext()
+            let profile = try context.profileName(name)
+            _ = try context.project.profile(profile)
+            if !yes {
+                switch Terminal.confirm("Delete profile \(profile) (profiles/\(profile)/)? The store keeps its snapshots.") {
+                case .none: throw DPMError("Refusing to delete profile \(profile) without confirmation; add --yes.")
+                case .some(false): throw DPMError("Profile \(profile) was not deleted.")
+                case .some(true): break
+                }
+            }
+            try ProjectSetup.deleteProfile(profile, in: context.project)
+            print("Deleted profile \(profile); its snapshots remain in the store.")
+        }
+    }
+}
+
+extension ProfileKind: ExpressibleByArgument {}
+
+/// Human-readable renderings of profile summaries.
+enum ProfileTable {
+    static func print(_ summaries: [ProfileSummary]) {
+        let rows = summaries.map { summary -> [String] in
+            [summary.name, summary.kind.rawValue, summary.snapshot ?? (summary.problem == nil ? "-" : "unreadable"),
+             summary.ageSeconds.map { Age.format(seconds: $0) + " ago" } ?? "-",
+             summary.size.map(ByteCount.format) ?? "-", summary.problem ?? summary.description]
+        }
+        let header = ["PROFILE", "KIND", "SNAPSHOT", "AGE", "SIZE", "DESCRIPTION"]
+        let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            Swift.print(row.enumerated().map { $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  "))
+        }
+    }
+
+    static func printDetails(_ summary: ProfileSummary) {
+        Swift.print("Profile:      \(summary.name) (\(summary.kind.rawValue))")
+        if !summary.description.isEmpty { Swift.print("Description:  \(summary.description)") }
+        if !summary.filters.isEmpty {
+            Swift.print("Tables:       include \(summary.filters.include), exclude \(summary.filters.exclude), exclude data \(summary.filters.excludeData)")
+        }
+        guard let snapshot = summary.snapshot else { return Swift.print("Snapshot:     none yet (dpm upload \(summary.name))") }
+        Swift.print("Snapshot:     \(snapshot)")
+        Swift.print("Created:      \(summary.createdAt ?? "?")\(summary.ageSeconds.map { " (\(Age.format(seconds: $0)) ago)" } ?? "")")
+        if let message = summary.message, !message.isEmpty { Swift.print("Message:      \(message)") }
+        Swift.print("Size:         \(summary.size.map(ByteCount.format) ?? "-") (\(summary.storedSize.map(ByteCount.format) ?? "-") stored)")
+        Swift.print("Tables:       \(summary.tables ?? 0) (\(summary.rows ?? 0) rows)")
+        Swift.print("Media files:  \(summary.mediaFiles ?? 0)")
+        for state in summary.migrations ?? [] {
+            Swift.print("Migrations:   \(state.table): \(state.versions.count) applied, latest \(state.versions.last ?? "-")")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import DatasetKit
+import Foundation
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a profile's snapshot into a database (and the media folder).",
+        discussion: """
+        Every object is verified against its SHA-256 while streaming. The data is restored into a new
+        temporary database and renamed to the target only when complete; an existing target is replaced
+        only with --force, and dropped only after the new one is in place. Media is rebuilt in a staging
+        folder beside the media folder and swapped in by rename. Media is restored when the target is the
+        working database, or into --media-dir.
+        """
+    )
+
+    @Argument(help: "The profile to restore.")
+    var profile: String
+
+    @Option(help: "Restore this snapshot instead of the pinned one.")
+    var snapshot: String?
+
+    @Option(help: "Restore into this database instead of the working one.")
+    var into: String?
+
+    @Option(help: "Restore media into this folder.")
+    var mediaDir: String?
+
+    @Flag(help: "Replace an existing database and media folder.")
+    var force = false
+
+    @OptionGroup var jobs: JobOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let context = try AppContext()
+        let name = try context.profileName(profile)
+        let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
+            profile: name, snapshotID: snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.jobs))
+        if output.json { return try Terminal.printJSON(result) }
+        var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
+            + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"
+        if let media = result.mediaDirectory { line += ", \(result.mediaFiles) media files into \(media)" }
+        print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import DatasetKit
+import Foundation
+
+// Parse, run, and turn any failure into one sentence on stderr with a non-zero exit.
+do {
+    var command = try DPM.parseAsRoot()
+    try command.run()
+} catch let error as DPMError {
+    Terminal.error(error.message)
+    exit(1)
+} catch let error as StoreError {
+    Terminal.error(error.description)
+    exit(1)
+} catch {
+    DPM.exit(withError: error)
+}
