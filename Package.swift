@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "DatasetKit", "Archive"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DatasetKit"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DatasetKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DatasetKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DatasetKit", "ObjectStore", "Archive"]),
     ],
     swiftLanguageModes: [.v6]
 )

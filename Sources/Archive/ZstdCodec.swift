@@ -108,6 +108,8 @@ final class DecompressingReader: ByteReader {
         guard let archive else { throw DPMError("Cannot start zstd decompression: out of memory.") }
         archive_read_support_filter_zstd(archive)
         archive_read_support_format_raw(archive)
+        // The raw format bids only on at least one byte; "empty" recognizes zstd frames of empty content.
+        archive_read_support_format_empty(archive)
         let context = Unmanaged.passUnretained(self).toOpaque()
         let opened = archive_read_open(archive, context, nil, { _, context, buffer in
             let reader = Unmanaged<DecompressingReader>.fromOpaque(context!).takeUnretainedValue()
@@ -124,11 +126,16 @@ final class DecompressingReader: ByteReader {
         guard opened == ARCHIVE_OK else {
             throw DPMError("it is not a zstd stream (\(archiveMessage(archive, "unreadable")))")
         }
+        guard archive_filter_count(archive) > 1, archive_filter_code(archive, 0) == ARCHIVE_FILTER_ZSTD else {
+            throw DPMError("it is not a zstd stream")
+        }
         var entry: OpaquePointer?
         let status = archive_read_next_header(archive, &entry)
         if let sourceError { throw sourceError }
-        guard status == ARCHIVE_OK, archive_filter_code(archive, 0) == ARCHIVE_FILTER_ZSTD else {
-            throw DPMError("it is not a zstd stream")
+        if status == ARCHIVE_EOF {
+            atEnd = true
+        } else if status != ARCHIVE_OK {
+            throw DPMError("its zstd stream is damaged (\(archiveMessage(archive, "unreadable")))")
         }
     }
 

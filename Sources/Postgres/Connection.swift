@@ -24,7 +24,7 @@ public final class Connection {
         guard PQstatus(connection) == CONNECTION_OK else {
             let reason = ConnectionSettings.oneLine(String(cString: PQerrorMessage(connection)))
             PQfinish(connection)
-            throw DPMError("Cannot connect to database \(settings.database) at \(settings.location) as \(settings.user): \(reason).")
+            throw DPMError(sentence("Cannot connect to PostgreSQL at \(settings.location) as \(settings.user) (database \(settings.database)): \(reason)"))
         }
         handle = connection
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
@@ -70,6 +70,12 @@ public struct ServerError: Error, CustomStringConvertible {
     public let sqlState: String
     public let message: String
     public var description: String { message }
+}
+
+/// Ends `text` with a full stop unless it already ends with punctuation.
+func sentence(_ text: String) -> String {
+    guard let last = text.last, !".?!".contains(last) else { return text }
+    return text + "."
 }
 
 /// SQL text helpers.

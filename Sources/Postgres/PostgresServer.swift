@@ -21,7 +21,9 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         do {
             return try Connection(settings.with(database: "postgres"))
         } catch {
-            return try Connection(settings.with(database: "template1"))
+            // Some servers have no "postgres" database; any other failure is the one to report.
+            guard let fallback = try? Connection(settings.with(database: "template1")) else { throw error }
+            return fallback
         }
     }
 

@@ -6,6 +6,13 @@ public struct MediaEntry: Codable, Sendable, Equatable {
     public var size: Int64
     public var mode: Int
     public var sha256: String
+
+    public init(path: String, size: Int64, mode: Int, sha256: String) {
+        self.path = path
+        self.size = size
+        self.mode = mode
+        self.sha256 = sha256
+    }
 }
 
 /// A media folder walked for upload: regular files to store, and what was skipped.

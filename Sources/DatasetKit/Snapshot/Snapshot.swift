@@ -39,6 +39,12 @@ public struct SnapshotSource: Codable, Sendable, Equatable {
     public var database: String
     public var serverVersion: String
     public var serverVersionNumber: Int
+
+    public init(database: String, serverVersion: String, serverVersionNumber: Int) {
+        self.database = database
+        self.serverVersion = serverVersion
+        self.serverVersionNumber = serverVersionNumber
+    }
 }
 
 public struct MediaSummary: Codable, Sendable, Equatable {
@@ -48,6 +54,13 @@ public struct MediaSummary: Codable, Sendable, Equatable {
     public var bytes: Int64
     /// Compressed bytes of the media files, as stored.
     public var storedBytes: Int64
+
+    public init(index: Artifact, files: Int, bytes: Int64, storedBytes: Int64) {
+        self.index = index
+        self.files = files
+        self.bytes = bytes
+        self.storedBytes = storedBytes
+    }
 }
 
 public struct SnapshotSizes: Codable, Sendable, Equatable {
@@ -57,6 +70,13 @@ public struct SnapshotSizes: Codable, Sendable, Equatable {
     public var stored: Int64
     public var data: Int64
     public var media: Int64
+
+    public init(total: Int64, stored: Int64, data: Int64, media: Int64) {
+        self.total = total
+        self.stored = stored
+        self.data = data
+        self.media = media
+    }
 }
 
 /// An immutable capture of a profile. The same structure is the store's snapshot record
@@ -81,6 +101,28 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var sizes: SnapshotSizes
     /// True for profiles of kind clean, whose schema and data live in git, not in the store.
     public var inGit: Bool?
+
+    public init(format: Int, id: String, profile: String, kind: ProfileKind, createdAt: String, message: String,
+                tool: String, compression: String, source: SnapshotSource, filters: TableFilters,
+                migrations: [MigrationState], schema: Artifact, data: [Artifact], media: MediaSummary?,
+                sizes: SnapshotSizes, inGit: Bool? = nil) {
+        self.format = format
+        self.id = id
+        self.profile = profile
+        self.kind = kind
+        self.createdAt = createdAt
+        self.message = message
+        self.tool = tool
+        self.compression = compression
+        self.source = source
+        self.filters = filters
+        self.migrations = migrations
+        self.schema = schema
+        self.data = data
+        self.media = media
+        self.sizes = sizes
+        self.inGit = inGit
+    }
 
     public var tableCount: Int { data.filter { $0.table != nil }.count }
     public var rowCount: Int64 { data.compactMap(\.rows).reduce(0, +) }

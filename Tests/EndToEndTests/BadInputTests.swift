@@ -1,0 +1,152 @@
+import DatasetKit
+import Foundation
+import XCTest
+
+/// Every mistake a user can make gets one plain sentence, a non-zero exit, and no change.
+final class BadInputTests: XCTestCase {
+    private var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness?.tearDown() }
+
+    /// Runs dpm, expecting failure with a single-line error containing `expected`, and no change of state.
+    private func assertRefused(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil,
+                               says expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = try harness.stateFingerprint()
+        let run = harness.dpm(arguments, environment: environment, in: directory)
+        XCTAssertNotEqual(run.status, 0, "exit status", file: file, line: line)
+        XCTAssertTrue(run.stderr.hasPrefix("error: "), run.stderr, file: file, line: line)
+        XCTAssertEqual(run.stderr.filter { $0 == "\n" }.count, 1, "one line: \(run.stderr)", file: file, line: line)
+        XCTAssertTrue(run.stderr.contains(expected), "expected \(expected) in: \(run.stderr)", file: file, line: line)
+        XCTAssertEqual(run.stdout, "", file: file, line: line)
+        XCTAssertEqual(try harness.stateFingerprint(), before, "state changed", file: file, line: line)
+    }
+
+    /// A project with one uploaded profile "ug" and the working database restored from it.
+    private func uploadedProject() throws -> Snapshot {
+        try Fixture.create(in: harness)
+        try Fixture.createMedia(in: harness)
+        harness.dpm("profile", "create", "ug", "--kind", "shared")
+        let upload = harness.dpm("upload", "ug")
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        return try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/ug/manifest.json")), what: "m")
+    }
+
+    func testUnknownProfileListsKnownOnes() throws {
+        harness.dpm("profile", "create", "alpha", "--kind", "shared")
+        try assertRefused(["restore", "beta"], says: "There is no profile \"beta\" (known profiles: alpha, clean-db).")
+        try assertRefused(["upload", "beta"], says: "There is no profile \"beta\"")
+        try assertRefused(["profile", "show", "beta"], says: "There is no profile \"beta\"")
+    }
+
+    func testInvalidProfileName() throws {
+        try assertRefused(["profile", "create", "Bad Name", "--kind", "shared"], says: "\"Bad Name\" is not a valid profile name: a profile name is 1 to 63 characters")
+        try assertRefused(["restore", "../etc"], says: "is not a valid profile name")
+    }
+
+    func testMissingAndMalformedProjectFile() throws {
+        let elsewhere = NSTemporaryDirectory() + "dpm-empty-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        try assertRefused(["status"], in: elsewhere, says: "run \"dpm init\"")
+
+        try harness.write("database: \"dbname=x\"\nstore: [oops\n", to: "dpm.yaml")
+        try assertRefused(["profile", "list"], says: "dpm.yaml is not valid YAML: line 3")
+        try harness.write("database: \"dbname=x\"\nmedai: media\n", to: "dpm.yaml")
+        try assertRefused(["status"], says: "dpm.yaml line 2: unknown setting \"medai\"")
+        try harness.write("database: \"host=localhost password=hunter2\"\n", to: "dpm.yaml")
+        let run = harness.dpm("status")
+        XCTAssertTrue(run.stderr.contains("contains a password"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("hunter2"))
+    }
+
+    func testMalformedManifest() throws {
+        _ = try uploadedProject()
+        try harness.write("{ \"id\": \"20261122T031826Z-1a2b3c\", ", to: "profiles/ug/manifest.json")
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "profiles/ug/manifest.json is malformed")
+        try harness.write("{}", to: "profiles/ug/manifest.json")
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "profiles/ug/manifest.json is malformed: \"")
+    }
+
+    func testManifestNamingAMissingObject() throws {
+        let snapshot = try uploadedProject()
+        let table = try XCTUnwrap(snapshot.data.first { $0.table == "public.orders" })
+        try FileManager.default.removeItem(atPath: "\(harness.store)/\(StoreLayout.objectKey(table.sha256))")
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
+                          says: "has no object \(table.sha256) (\(table.path)); the snapshot cannot be restored from this store.")
+    }
+
+    func testCorruptedObjectIsNamed() throws {
+        let snapshot = try uploadedProject()
+        let table = try XCTUnwrap(snapshot.data.first { $0.table == "public.accounts" })
+        let path = "\(harness.store)/\(StoreLayout.objectKey(table.sha256))"
+        // Valid zstd of other content: only the hash can tell.
+        let other = snapshot.data.first { $0.table == "public.orders" }.map { "\(harness.store)/\(StoreLayout.objectKey($0.sha256))" }!
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: other, toPath: path)
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
+                          says: "Object \(table.sha256) (\(table.path)) in file://\(harness.store) is corrupt: its content hashes to")
+        // Bytes that are not zstd at all.
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "Object \(table.sha256) (\(table.path)) in file://\(harness.store) is corrupt: it is not a zstd stream")
+    }
+
+    func testUnreachableDatabaseAndFailedLoginHideThePassword() throws {
+        _ = try uploadedProject()
+        try assertRefused(["restore", "ug", "--force"], environment: ["DPM_DATABASE_URL": "postgresql://someone:s3cretpw@127.0.0.1:1/nowhere"],
+                          says: "Cannot connect to PostgreSQL at 127.0.0.1:1 as someone (database postgres): connection to server at \"127.0.0.1\", port 1 failed: Connection refused")
+        let run = harness.dpm("upload", "ug", environment: ["DPM_DATABASE_URL": "postgresql://someone:s3cretpw@127.0.0.1:1/nowhere"])
+        XCTAssertFalse(run.stderr.contains("s3cretpw"), run.stderr)
+        try assertRefused(["upload", "ug"], environment: ["DPM_DATABASE_URL": "user=no_such_role dbname=\(harness.database)"],
+                          says: "as no_such_role (database postgres): connection to server on socket \"\(ProcessInfo.processInfo.environment["PGHOST"]!)/.s.PGSQL.\(ProcessInfo.processInfo.environment["PGPORT"]!)\" failed: FATAL:  role \"no_such_role\" does not exist.")
+    }
+
+    func testUnwritableStoreFolder() throws {
+        try Fixture.create(in: harness)
+        harness.dpm("profile", "create", "ug", "--kind", "shared")
+        try harness.write("a file, not a folder", to: "blocker")
+        try assertRefused(["upload", "ug"], environment: ["DPM_STORE": "file:blocker/store"],
+                          says: "The store folder \(harness.root)/blocker/store cannot be used: ")
+        XCTAssertNil(harness.read("profiles/ug/manifest.json"))
+    }
+
+    func testMediaIndexEscapingTheFolderIsRefused() throws {
+        var snapshot = try uploadedProject()
+        let store = try LocalStoreAccess.open(harness.store)
+        let evil = [MediaEntry(path: "../escaped.txt", size: 5, mode: 0o644, sha256: SHA256Hex.of(Data("hello".utf8)))]
+        let stored = try ObjectTransfer(store: store, codec: LocalStoreAccess.codec).storeData(try CanonicalJSON.encode(evil))
+        snapshot.media?.index.sha256 = stored.sha256
+        try Data(try CanonicalJSON.encode(snapshot)).write(to: URL(fileURLWithPath: "\(harness.root)/profiles/ug/manifest.json"))
+        try assertRefused(["restore", "ug", "--force"], says: "names the unsafe path \"../escaped.txt\"")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(harness.root)/escaped.txt"))
+    }
+
+    func testMissingOrOldClientTools() throws {
+        _ = try uploadedProject()
+        let tools = NSTemporaryDirectory() + "dpm-tools-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tools) }
+        try assertRefused(["upload", "ug"], environment: ["DPM_PG_BIN": tools], says: "pg_dump was not found; install the PostgreSQL 15 client tools")
+        for tool in ["pg_dump", "pg_restore"] {
+            try harness.write("#!/bin/sh\necho '\(tool) (PostgreSQL) 11.22'\n", to: "\(tools)/\(tool)")
+            chmod("\(tools)/\(tool)", 0o755)
+        }
+        try assertRefused(["upload", "ug"], environment: ["DPM_PG_BIN": tools], says: "\(tools)/pg_dump is version 11, older than the server (PostgreSQL 15)")
+        try assertRefused(["restore", "ug", "--force"], environment: ["DPM_PG_BIN": tools], says: "\(tools)/pg_restore is version 11, older than the server")
+    }
+
+    func testTargetExistsAndBadSnapshotIDs() throws {
+        _ = try uploadedProject()
+        try assertRefused(["restore", "ug"], says: "The database \(harness.database) already exists; add --force")
+        try assertRefused(["restore", "ug", "--snapshot", "latest", "--into", harness.prefix + "_x"], says: "\"latest\" is not a snapshot id")
+        try assertRefused(["restore", "ug", "--snapshot", "20200101T000000Z-abcdef", "--into", harness.prefix + "_x"],
+                          says: "has no snapshot 20200101T000000Z-abcdef of profile ug (latest: ")
+    }
+
+    func testProfileWithoutSnapshotAndDeleteWithoutConfirmation() throws {
+        harness.dpm("profile", "create", "fresh", "--kind", "shared")
+        try assertRefused(["restore", "fresh", "--into", harness.prefix + "_x"], says: "The profile fresh has no snapshot yet; create one with \"dpm upload fresh\".")
+        try assertRefused(["profile", "delete", "fresh"], says: "Refusing to delete profile fresh without confirmation; add --yes.")
+        try assertRefused(["profile", "create", "fresh", "--kind", "shared"], says: "The profile fresh already exists")
+    }
+}

@@ -1,0 +1,61 @@
+import DatasetKit
+import Foundation
+@testable import Postgres
+import XCTest
+
+final class ConnectionSettingsTests: XCTestCase {
+    func testURIAndKeywordFormsParseAlike() throws {
+        let uri = try ConnectionSettings(conninfo: "postgresql://app@db.example:6543/shop?sslmode=require")
+        let keywords = try ConnectionSettings(conninfo: "host=db.example port=6543 user=app dbname=shop sslmode=require")
+        XCTAssertEqual(uri.parameters, keywords.parameters)
+        XCTAssertEqual(uri.database, "shop")
+        XCTAssertEqual(uri.location, "db.example:6543")
+    }
+
+    func testPasswordNeverReachesTheConnectionStringForChildren() throws {
+        let settings = try ConnectionSettings(conninfo: "postgresql://app:t0p-secret@localhost/shop")
+        XCTAssertFalse(settings.conninfo.contains("t0p-secret"))
+        XCTAssertEqual(settings.childEnvironment["PGPASSWORD"], "t0p-secret")
+        XCTAssertTrue(settings.keywordValues().contains { $0 == ("password", "t0p-secret") })
+    }
+
+    func testOtherDatabaseKeepsTheRestAndQuotesValues() throws {
+        let settings = try ConnectionSettings(conninfo: "host=/run/pg user=o'brien dbname=a").with(database: "b c")
+        XCTAssertEqual(settings.conninfo, "dbname='b c' host='/run/pg' user='o\\'brien'")
+        XCTAssertEqual(try ConnectionSettings(conninfo: settings.conninfo).parameters, settings.parameters)
+    }
+
+    func testInvalidStringIsOneSentence() {
+        XCTAssertThrowsError(try ConnectionSettings(conninfo: "host=x nonsense_key=1")) {
+            XCTAssertEqual($0.userMessage, "The database connection string is not valid: invalid connection option \"nonsense_key\".")
+        }
+    }
+
+    func testIdentifierQuoting() {
+        XCTAssertEqual(SQL.identifier("we\"ird name"), "\"we\"\"ird name\"")
+    }
+}
+
+/// Administrative operations against the server shell/test.sh started.
+final class PostgresServerTests: XCTestCase {
+    func testCreateRenameDropAndQuery() throws {
+        guard ProcessInfo.processInfo.environment["PGHOST"] != nil else {
+            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("PGHOST is not set") }
+            throw XCTSkip("No PostgreSQL; run shell/test.sh.")
+        }
+        let server = PostgresServer(settings: try ConnectionSettings(conninfo: nil))
+        XCTAssertGreaterThanOrEqual(try server.serverVersion().major, 13)
+        let name = "dpm_pgtest_\(randomSuffix()) \"quoted\""
+        try server.createDatabase(name)
+        XCTAssertTrue(try server.databaseExists(name))
+        XCTAssertEqual(try server.query("SELECT current_database(), $1::int + 1", parameters: ["41"], in: name), [[name, "42"]])
+        XCTAssertEqual(try server.query("SELECT NULL", parameters: [], in: name), [[nil]])
+        try server.renameDatabase(name, to: name + "2")
+        XCTAssertFalse(try server.databaseExists(name))
+        try server.dropDatabase(name + "2")
+        XCTAssertFalse(try server.databaseExists(name + "2"))
+        XCTAssertThrowsError(try server.query("SELEC 1", parameters: [], in: "postgres")) {
+            XCTAssertTrue($0.userMessage.hasPrefix("A query in postgres failed: syntax error"), $0.userMessage)
+        }
+    }
+}
