@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# Benchmark: dpm upload/restore against pg_dump/pg_restore on a generated,
+# realistic dataset of about SIZE_MB megabytes.
+#
+#   shell/bench.sh [SIZE_MB]        (default 1024; 50 is a quick smoke test)
+#
+# Environment:
+#   DPM_BIN=path         use this dpm instead of building a release one
+#   DPM_BENCH_JOBS=N     pass --jobs N to dpm upload and restore
+#   DPM_BENCH_BASELINE_ONLY=1
+#                        run only the pg_dump/pg_restore steps (says so loudly)
+#   DPM_PG_FSYNC=on|off  server fsync (default off; the same for every step)
+#   DPM_BENCH_STRICT=1   exit 1 when a target is missed (default: report only)
+#
+# Every step runs under /usr/bin/time -v for its wall time and peak resident
+# set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
+# children), not the PostgreSQL server's.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=shell/lib.sh
+. shell/lib.sh
+
+size_mb="${1:-1024}"
+if ! [[ "$size_mb" =~ ^[0-9]+$ ]] || ((size_mb < 20)); then
+  die "usage: shell/bench.sh [SIZE_MB]  (a whole number, at least 20)"
+fi
+baseline_only="${DPM_BENCH_BASELINE_ONLY:-0}"
+jobs_args=()
+if [[ -n "${DPM_BENCH_JOBS:-}" ]]; then
+  jobs_args=(--jobs "$DPM_BENCH_JOBS")
+fi
+
+dpm_install_deps
+if [[ "$baseline_only" == 1 ]]; then
+  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d, e, f) will NOT run"
+else
+  dpm_locate_bin release
+fi
+
+pg_cluster_start
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/dpm-bench.XXXXXX")"
+dpm_rm_on_exit "$work"
+# Keep dpm's download cache inside the benchmark folder: a fresh cache for
+# every run, and nothing left behind in the user's home.
+export XDG_CACHE_HOME="$work/cache"
+
+bench_dbs=(bench bench_r1 bench_r2 bench_r3)
+# Drop every database this script may have made. Registered after
+# pg_cluster_start, so it runs before the cluster is stopped and removed.
+_bench_drop_dbs() {
+  local db
+  if [[ -n "${PGHOST:-}" ]] && pg_isready -q -t 2; then
+    for db in "${bench_dbs[@]}"; do
+      dropdb --if-exists "$db" 2>/dev/null || log "warning: could not drop $db"
+    done
+  fi
+}
+dpm_on_exit _bench_drop_dbs
+
+# Results, by step key.
+declare -A secs=() rss=() bytes=()
+steps=()
+declare -A label=(
+  [gen]="generate dataset (psql, wall time)"
+  [dump_fc]="a. pg_dump -Fc"
+  [restore_fc]="b. pg_restore -j2 (from -Fc)"
+  [dump_dir]="c. pg_dump -Fd -Z0 -j2"
+  [restore_dir]="c. pg_restore -j2 (from -Fd -Z0)"
+  [dpm_upload]="d. dpm upload"
+  [dpm_reupload]="e. dpm upload (unchanged)"
+  [dpm_restore]="f. dpm restore"
+)
+
+# measure KEY COMMAND...: runs COMMAND under /usr/bin/time -v, keeps its
+# stdout in $work/KEY.out, and stops the benchmark if it fails.
+measure() {
+  local key="$1"
+  shift
+  log "==> ${label[$key]}: $*"
+  if ! /usr/bin/time -v -o "$work/$key.time" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
+    tail -n 30 "$work/$key.err" >&2
+    die "${label[$key]} failed"
+  fi
+  local report
+  report="$(dpm_time_report "$work/$key.time")"
+  secs[$key]="${report% *}"
+  rss[$key]="${report#* }"
+  steps+=("$key")
+  log "    ${secs[$key]} s, peak RSS ${rss[$key]} MB"
+}
+
+# Floating-point arithmetic with awk (bc is not installed everywhere).
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+is_true() { awk "BEGIN { exit !($1) }"; }
+
+# One line of JSON from a file, or the file as it is if it is not JSON.
+compact_json() {
+  python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$1" 2>/dev/null ||
+    cat "$1"
+}
+
+db_size() { psql -X -At -c "select pg_database_size('$1')"; }
+dir_bytes() { du -sb "$1" | cut -f1; }
+
+# A fingerprint of a database's contents: per user table, the row count and
+# an order-independent hash of every row's text. Restores must match the
+# source exactly.
+fingerprint() {
+  local db="$1" t
+  psql -X -At -d bench -c "select format('%I.%I', schemaname, tablename) from pg_tables
+                            where schemaname not in ('pg_catalog', 'information_schema')
+                            order by 1" |
+    while read -r t; do
+      printf '%s ' "$t"
+      psql -X -At -d "$db" -c "select count(*), coalesce(sum(hashtext(t::text)::bigint), 0) from $t as t"
+    done
+}
+
+verify_restore() {
+  local db="$1"
+  if ! diff <(printf '%s\n' "$source_fingerprint") <(fingerprint "$db") >"$work/verify-$db.diff"; then
+    cat "$work/verify-$db.diff" >&2
+    die "database $db does not hold the same rows as bench"
+  fi
+  log "    $db verified: same rows as bench"
+}
+
+# --- the dataset -------------------------------------------------------------
+log "==> generating a dataset of about ${size_mb} MB in database bench"
+createdb bench
+gen_start="$(date +%s.%N)"
+psql -X -q -v ON_ERROR_STOP=1 -v scale="$size_mb" -d bench -f shell/gen-dataset.sql >"$work/gen.log" 2>&1 || {
+  tail -n 30 "$work/gen.log" >&2
+  die "generating the dataset failed"
+}
+secs[gen]="$(calc "$(date +%s.%N) - $gen_start")"
+secs[gen]="${secs[gen]%????}" # two decimals, like the others
+rss[gen]="-"
+bytes[gen]="$(db_size bench)"
+steps+=(gen)
+log "    ${secs[gen]} s, pg_database_size = $((bytes[gen] / 1048576)) MiB"
+psql -X -d bench -c "select relname as table, reltuples::bigint as rows,
+                            pg_size_pretty(pg_total_relation_size(oid)) as size
+                     from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace
+                     order by pg_total_relation_size(oid) desc" >&2
+source_fingerprint="$(fingerprint bench)"
+
+# --- baseline: pg_dump / pg_restore ------------------------------------------
+measure dump_fc pg_dump -Fc -f "$work/bench.dump" bench
+bytes[dump_fc]="$(stat -c %s "$work/bench.dump")"
+
+createdb bench_r1
+measure restore_fc pg_restore -j2 -d bench_r1 "$work/bench.dump"
+verify_restore bench_r1
+dropdb bench_r1 # frees disk for the next steps
+
+measure dump_dir pg_dump -Fd -Z0 -j2 -f "$work/bench.dir" bench
+bytes[dump_dir]="$(dir_bytes "$work/bench.dir")"
+createdb bench_r2
+measure restore_dir pg_restore -j2 -d bench_r2 "$work/bench.dir"
+verify_restore bench_r2
+dropdb bench_r2
+rm -rf "$work/bench.dir"
+
+# --- dpm -----------------------------------------------------------------------
+if [[ "$baseline_only" != 1 ]]; then
+  log "==> dpm $("$DPM_BIN" --version 2>/dev/null || echo '(version unknown)') at $DPM_BIN"
+  mkdir "$work/project"
+  cd "$work/project"
+  git init -q
+  # (set-up output goes with the progress log, so stdout is only the report)
+  "$DPM_BIN" init --database "dbname=bench" --store "file:$work/store" >&2 ||
+    die "dpm init failed"
+  "$DPM_BIN" profile create bench --kind shared --description "benchmark dataset" >&2 ||
+    die "dpm profile create failed"
+
+  measure dpm_upload "$DPM_BIN" upload bench -m "benchmark" --json "${jobs_args[@]}"
+  bytes[dpm_upload]="$(dir_bytes "$work/store")"
+  log "    $(compact_json "$work/dpm_upload.out")"
+
+  measure dpm_reupload "$DPM_BIN" upload bench -m "unchanged" --json "${jobs_args[@]}"
+  bytes[dpm_reupload]="$(($(dir_bytes "$work/store") - bytes[dpm_upload]))"
+  log "    $(compact_json "$work/dpm_reupload.out")"
+
+  measure dpm_restore "$DPM_BIN" restore bench --into bench_r3 --json "${jobs_args[@]}"
+  log "    $(compact_json "$work/dpm_restore.out")"
+  verify_restore bench_r3
+  dropdb bench_r3
+  cd - >/dev/null
+
+  # The JSON must parse and carry the promised fields; a silent wrong output
+  # would make the numbers above meaningless.
+  for key in dpm_upload dpm_reupload; do
+    python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+missing = [k for k in ("snapshot", "bytesRead", "bytesStored", "objectsStored", "objectsReused", "seconds") if k not in o]
+if missing:
+    sys.exit("dpm upload --json lacks " + ", ".join(missing))
+' "$work/$key.out" || die "unexpected output of ${label[$key]}"
+  done
+fi
+
+# --- report --------------------------------------------------------------------
+echo
+echo "dpm benchmark: dataset ${size_mb} MB target, $(nproc) cores, PostgreSQL $(psql -X -At -c 'show server_version'), fsync=$DPM_PG_FSYNC (same for every step)"
+echo
+printf '%-36s %9s %13s %15s\n' "step" "seconds" "peak RSS MB" "bytes"
+printf '%-36s %9s %13s %15s\n' "----" "-------" "-----------" "-----"
+for key in "${steps[@]}"; do
+  printf '%-36s %9s %13s %15s\n' "${label[$key]}" "${secs[$key]}" "${rss[$key]}" "${bytes[$key]:--}"
+done
+echo
+printf 'bytes: database size for the dataset, file/folder size for dumps, store size (d) and newly stored bytes (e) for dpm\n'
+printf 'pg_database_size / pg_dump -Fc size:        %.2f\n' "$(calc "${bytes[gen]} / ${bytes[dump_fc]}")"
+printf 'pg_dump -Fd -Z0 size / pg_dump -Fc size:    %.2f  (how well the data compresses)\n' \
+  "$(calc "${bytes[dump_dir]} / ${bytes[dump_fc]}")"
+echo
+
+if [[ "$baseline_only" == 1 ]]; then
+  echo "!!! dpm steps NOT RUN (DPM_BENCH_BASELINE_ONLY=1): no dpm ratios"
+  exit 0
+fi
+
+missed=0
+# ratio NAME VALUE OP TARGET UNIT: prints the ratio and whether it meets the target.
+ratio() {
+  local name="$1" value="$2" op="$3" target="$4" unit="${5:-}" verdict
+  if is_true "$value $op $target"; then
+    verdict="ok"
+  else
+    verdict="MISSED"
+    missed=$((missed + 1))
+  fi
+  printf '%-48s %10.3f%-2s (target %s %s%s)  %s\n' "$name" "$value" "$unit" "$op" "$target" "$unit" "$verdict"
+}
+dpm_rss="${rss[dpm_upload]}"
+if is_true "${rss[dpm_restore]} > $dpm_rss"; then dpm_rss="${rss[dpm_restore]}"; fi
+if is_true "${rss[dpm_reupload]} > $dpm_rss"; then dpm_rss="${rss[dpm_reupload]}"; fi
+# Avoid dividing by zero on tiny datasets where a step takes < 10 ms.
+nz() { calc "($1 < 0.01) ? 0.01 : $1"; }
+
+ratio "pg_dump -Fc time / dpm upload time" \
+  "$(calc "${secs[dump_fc]} / $(nz "${secs[dpm_upload]}")")" ">=" 3
+ratio "dpm store size / pg_dump -Fc size" \
+  "$(calc "${bytes[dpm_upload]} / ${bytes[dump_fc]}")" "<=" 1
+ratio "re-upload new bytes, % of first upload" \
+  "$(calc "100 * ${bytes[dpm_reupload]} / ${bytes[dpm_upload]}")" "<" 1 "%"
+ratio "dpm restore time / pg_restore (dir) time" \
+  "$(calc "${secs[dpm_restore]} / $(nz "${secs[restore_dir]}")")" "<=" 1.15
+ratio "dpm peak RSS (upload, restore)" "$dpm_rss" "<" 150 " MB"
+echo
+if ((missed)); then
+  echo "$missed of 5 targets missed"
+  if [[ "${DPM_BENCH_STRICT:-0}" == 1 ]]; then
+    exit 1
+  fi
+else
+  echo "all 5 targets met"
+fi

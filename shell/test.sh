@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command: builds dpm and its tests once, starts a throw-away
+# PostgreSQL, and runs the whole Swift test suite against it.
+#
+#   shell/test.sh                    # everything
+#   shell/test.sh --filter Restore   # extra arguments go to `swift test`
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=shell/lib.sh
+. shell/lib.sh
+
+dpm_install_deps
+
+log "==> swift build --build-tests"
+swift build --build-tests
+
+DPM_BINARY="$PWD/.build/debug/dpm"
+[[ -x "$DPM_BINARY" ]] || die "swift build did not produce $DPM_BINARY"
+
+pg_cluster_start
+
+# The end-to-end tests fail instead of skipping when their services are
+# missing, so a broken setup can never pass as "all green".
+export DPM_TEST_REQUIRE_SERVICES=1
+export DPM_BINARY
+# Keep dpm's download cache out of the user's home.
+XDG_CACHE_HOME="$(mktemp -d "${TMPDIR:-/tmp}/dpm-test-cache.XXXXXX")"
+export XDG_CACHE_HOME
+dpm_rm_on_exit "$XDG_CACHE_HOME"
+
+log "==> swift test --skip-build $*"
+status=0
+swift test --skip-build "$@" || status=$?
+exit "$status"
