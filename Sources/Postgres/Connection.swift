@@ -72,12 +72,6 @@ public struct ServerError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Ends `text` with a full stop unless it already ends with punctuation.
-func sentence(_ text: String) -> String {
-    guard let last = text.last, !".?!".contains(last) else { return text }
-    return text + "."
-}
-
 /// SQL text helpers.
 public enum SQL {
     public static func identifier(_ name: String) -> String {

@@ -25,8 +25,20 @@ struct AppContext {
     }
 
     func workspace() throws -> Workspace {
-        Workspace(project: project, store: try store(), codec: ZstdCodec(level: zstdLevel),
-                  progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note)
+        let store = try store()
+        // A local folder store is already local: caching it would only double the disk use.
+        let cache = store is LocalDirectoryStore ? nil : try ObjectCache(root: ObjectCache.defaultRoot(environment: environment))
+        return Workspace(project: project, store: store, codec: ZstdCodec(level: zstdLevel),
+                         progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note,
+                         checkpoint: Self.checkpoint(stopAt: environment["DPM_STOP_AT"]), cache: cache)
+    }
+
+    /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.
+    private static func checkpoint(stopAt: String?) -> @Sendable (String) throws -> Void {
+        guard let stopAt, !stopAt.isEmpty else { return { _ in } }
+        return { step in
+            if step == stopAt { kill(getpid(), SIGKILL) }
+        }
     }
 
     private var zstdLevel: Int {

@@ -17,3 +17,9 @@ extension Error {
         return String(describing: self)
     }
 }
+
+/// Ends `text` with a full stop unless it already ends with punctuation.
+public func sentence(_ text: String) -> String {
+    guard let last = text.last, !".?!".contains(last) else { return text }
+    return text + "."
+}

@@ -6,11 +6,13 @@ public struct ObjectTransfer: Sendable {
     public let store: ObjectStore
     public let codec: CompressionCodec
     public let progress: ProgressMeter
+    public let cache: ObjectCache?
 
-    public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent) {
+    public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent, cache: ObjectCache? = nil) {
         self.store = store
         self.codec = codec
         self.progress = progress
+        self.cache = cache
     }
 
     public struct Stored: Sendable {
@@ -48,31 +50,63 @@ public struct ObjectTransfer: Sendable {
         return (written.size, true)
     }
 
-    /// Reads an object back and checks that it decompresses to content with its name's hash.
+    /// Reads an object back from the store itself (never the cache) and checks that it
+    /// decompresses to content with its name's hash.
     public func verify(sha256: String) throws {
-        let hasher = HashingWriter()
-        try read(sha256: sha256, into: hasher)
+        let source = try store.open(StoreLayout.objectKey(sha256))
+        _ = try readVerified(source, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
     }
 
     /// Streams an object's content into `writer` (not finished), verifying it on the way.
+    /// With a cache, a hit is read locally and a miss is copied into the cache once verified.
     public func read(sha256: String, into writer: ByteWriter, what: String? = nil) throws {
+        let label = "\(sha256)\(what.map { " (\($0))" } ?? "")"
+        if let cache, let cached = cache.open(sha256) {
+            do {
+                progress.advance(bytes: try readVerified(cached, sha256: sha256, into: writer, source: "the download cache", label: label))
+            } catch {
+                cache.evict(sha256)
+                throw DPMError("\(error.userMessage) The cached copy was removed; run the command again to fetch it from the store.")
+            }
+            return
+        }
         let key = StoreLayout.objectKey(sha256)
+        let remote: ByteReader
+        do {
+            remote = try store.open(key)
+        } catch StoreError.notFound {
+            throw DPMError("The store \(store.displayName) has no object \(label); the snapshot cannot be restored from this store.")
+        }
+        guard let cache else {
+            return progress.advance(bytes: try readVerified(remote, sha256: sha256, into: writer, source: store.displayName, label: label))
+        }
+        let entry = try cache.makeEntry()
+        do {
+            let tee = TeeReader(remote, copyingTo: entry.writer)
+            let bytes = try readVerified(tee, sha256: sha256, into: writer, source: store.displayName, label: label)
+            try tee.pump(into: NullWriter()) // anything after the compressed stream belongs to the object too
+            try entry.writer.finish()
+            try cache.admit(entry.path, as: sha256)
+            progress.advance(bytes: bytes)
+        } catch {
+            cache.discard(entry.path)
+            throw error
+        }
+    }
+
+    /// Decompresses `source` into `writer` and checks the content hash; returns the content size.
+    private func readVerified(_ source: ByteReader, sha256: String, into writer: ByteWriter, source name: String, label: String) throws -> Int64 {
         let hasher = HashingWriter(forwardingTo: writer)
         do {
-            try codec.decompressing(try store.open(key)).pump(into: hasher)
-        } catch let error as StoreError {
-            if case .notFound = error {
-                throw DPMError("The store \(store.displayName) has no object \(sha256)\(what.map { " (\($0))" } ?? ""); the snapshot cannot be restored from this store.")
-            }
-            throw error
+            try codec.decompressing(source).pump(into: hasher)
         } catch let error as DPMError {
-            throw DPMError("Object \(sha256)\(what.map { " (\($0))" } ?? "") in \(store.displayName) is corrupt: \(error.message)")
+            throw DPMError(sentence("Object \(label) in \(name) is corrupt: \(error.message)"))
         }
         let actual = hasher.hexDigest()
         guard actual == sha256 else {
-            throw DPMError("Object \(sha256)\(what.map { " (\($0))" } ?? "") in \(store.displayName) is corrupt: its content hashes to \(actual).")
+            throw DPMError("Object \(label) in \(name) is corrupt: its content hashes to \(actual).")
         }
-        progress.advance(bytes: hasher.byteCount)
+        return hasher.byteCount
     }
 
     /// Writes an object's verified content to `path`; nothing is left at `path` on failure.

@@ -56,13 +56,15 @@ public struct Restore {
         if spec.kind == .clean {
             try refuseExistingTarget(target, force: options.force)
             let building = DatabaseNames.temporary(beside: target, purpose: "restore")
+            var inventory = DatabaseInventory(tables: 0, rows: 0, bytes: 0)
             try buildDatabase(building) {
                 try CleanProfileFiles(project: project, server: server).load(profile: options.profile, into: building)
+                inventory = try DatabaseInventory.take(of: building, on: server)
             }
+            try workspace.checkpoint("restore.before-swap")
             try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
-            let manifest = try? project.manifest(options.profile)
-            return RestoreResult(profile: options.profile.value, snapshot: manifest?.id, database: target, tables: 0, rows: 0,
-                                 bytes: manifest?.sizes.total ?? 0, mediaFiles: 0, mediaDirectory: nil,
+            return RestoreResult(profile: options.profile.value, snapshot: nil, database: target, tables: inventory.tables,
+                                 rows: inventory.rows, bytes: inventory.bytes, mediaFiles: 0, mediaDirectory: nil,
                                  seconds: workspace.now().timeIntervalSince(started))
         }
 
@@ -88,6 +90,7 @@ public struct Restore {
             if let mediaTarget, let mediaEntries {
                 staging = try MediaFolder(transfer: transfer, jobs: options.jobs).stage(mediaEntries, beside: mediaTarget)
             }
+            try workspace.checkpoint("restore.before-swap")
             try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
         } catch {
             if let staging { try? FileManager.default.removeItem(atPath: staging) }

@@ -113,9 +113,11 @@ public struct Upload {
                 media: media?.bytes ?? 0
             )
         )
+        try workspace.checkpoint("upload.before-record")
         let recordJSON = try CanonicalJSON.encode(snapshot)
         try workspace.store.put(StoreLayout.snapshotKey(profile: snapshot.profile, id: snapshot.id),
                                 from: DataReader(recordJSON), expectedSHA256: SHA256Hex.of(recordJSON), overwrite: false)
+        try workspace.checkpoint("upload.before-manifest")
         try project.writeManifest(snapshot, for: options.profile)
 
         return UploadResult(

@@ -13,10 +13,16 @@ public struct Workspace: Sendable {
     public let now: @Sendable () -> Date
     /// One-line notes for the user (skipped media files, steps); printed to stderr.
     public let note: @Sendable (String) -> Void
+    /// Called at named steps where a crash must leave a consistent state; tests use it to
+    /// stop the process exactly there.
+    public let checkpoint: @Sendable (String) throws -> Void
+    /// Verified objects downloaded from a remote store, reused by later restores.
+    public let cache: ObjectCache?
 
     public init(project: Project, store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent,
                 temporaryDirectory: String = NSTemporaryDirectory(), toolVersion: String,
-                now: @escaping @Sendable () -> Date = { Date() }, note: @escaping @Sendable (String) -> Void = { _ in }) {
+                now: @escaping @Sendable () -> Date = { Date() }, note: @escaping @Sendable (String) -> Void = { _ in },
+                checkpoint: @escaping @Sendable (String) throws -> Void = { _ in }, cache: ObjectCache? = nil) {
         self.project = project
         self.store = store
         self.codec = codec
@@ -25,9 +31,11 @@ public struct Workspace: Sendable {
         self.toolVersion = toolVersion
         self.now = now
         self.note = note
+        self.checkpoint = checkpoint
+        self.cache = cache
     }
 
-    public var transfer: ObjectTransfer { ObjectTransfer(store: store, codec: codec, progress: progress) }
+    public var transfer: ObjectTransfer { ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache) }
 
     /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
     public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {

@@ -1,0 +1,61 @@
+import Foundation
+
+/// A local folder of objects (as stored: compressed) that were downloaded and verified,
+/// so later restores of the same content do not download it again. Only verified bytes
+/// are admitted; a cached copy that fails verification is evicted.
+public struct ObjectCache: Sendable {
+    public let root: String
+
+    public init(root: String) throws {
+        self.root = root
+        do {
+            try FileManager.default.createDirectory(atPath: "\(root)/.tmp", withIntermediateDirectories: true)
+        } catch {
+            throw DPMError("Cannot use the download cache \(root): \(error.localizedDescription)")
+        }
+    }
+
+    /// `$XDG_CACHE_HOME/dpm`, or `~/.cache/dpm`.
+    public static func defaultRoot(environment: [String: String]) -> String {
+        if let base = environment["XDG_CACHE_HOME"], base.hasPrefix("/") { return "\(base)/dpm" }
+        return "\(environment["HOME"] ?? NSHomeDirectory())/.cache/dpm"
+    }
+
+    func path(_ sha256: String) -> String { "\(root)/\(StoreLayout.objectKey(sha256))" }
+
+    func open(_ sha256: String) -> ByteReader? { try? FileReader(path: path(sha256)) }
+
+    /// A new file in the cache's scratch folder, invisible until admitted.
+    func makeEntry() throws -> (path: String, writer: FileWriter) {
+        let temporary = "\(root)/.tmp/\(randomSuffix(16))"
+        return (temporary, try FileWriter(path: temporary, exclusive: true))
+    }
+
+    func admit(_ temporary: String, as sha256: String) throws {
+        let destination = path(sha256)
+        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try AtomicFile.rename(temporary, to: destination)
+    }
+
+    func evict(_ sha256: String) { unlink(path(sha256)) }
+
+    func discard(_ temporary: String) { unlink(temporary) }
+}
+
+/// Passes bytes through while copying them to a writer.
+final class TeeReader: ByteReader {
+    private let source: ByteReader
+    private let copy: ByteWriter
+
+    init(_ source: ByteReader, copyingTo copy: ByteWriter) {
+        self.source = source
+        self.copy = copy
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = try source.read(into: buffer)
+        if count > 0 { try copy.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
+        return count
+    }
+}
