@@ -112,6 +112,7 @@ public struct ObjectTransfer: Sendable {
     /// Writes an object's verified content to `path`; nothing is left at `path` on failure.
     public func fetch(_ artifact: Artifact, to path: String, mode: mode_t = 0o644) throws {
         let writer = try FileWriter(path: path, exclusive: true, mode: mode)
+        writer.preallocate(artifact.size)
         do {
             try read(sha256: artifact.sha256, into: writer, what: artifact.path)
             try writer.finish()
