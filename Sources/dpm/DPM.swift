@@ -9,7 +9,7 @@ struct DPM: ParsableCommand {
         commandName: "dpm",
         abstract: "Keep named PostgreSQL datasets (schema, data, media) as manifests in git, backed by a deduplicated store.",
         discussion: """
-        dpm works in the project whose dpm.yaml it finds in the current folder or above.
+        dpm works in the project whose dpm.yaml it finds in the current folder or above. \
         DPM_DATABASE_URL and DPM_STORE override the database and store settings.
         """,
         version: version,
@@ -25,10 +25,12 @@ struct OutputOptions: ParsableArguments {
 
 /// Options shared by commands that move data.
 struct JobOptions: ParsableArguments {
-    @Option(name: [.customShort("j"), .long], help: "Parallel jobs for pg_dump/pg_restore and transfers (default: number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Parallel jobs for pg_dump/pg_restore and transfers (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+
+    var count: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func validate() throws {
-        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64.") }
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be between 1 and 64.") }
     }
 }

@@ -8,13 +8,13 @@ struct Init: ParsableCommand {
         discussion: "Writes dpm.yaml, profiles/clean-db/, db/migration-base/clean-db/ and a .gitignore entry for .dpm/."
     )
 
-    @Option(help: "The working database: a libpq connection string or URI, without a password (default: libpq's PG* defaults).")
+    @Option(help: ArgumentHelp("The working database: a libpq connection string or URI, without a password (default: libpq's PG* defaults).", valueName: "conninfo"))
     var database: String?
 
-    @Option(help: "Where snapshots are stored: file:///abs/path, file:relative/path or s3://bucket/prefix.")
+    @Option(help: ArgumentHelp("Where snapshots are stored: file:///abs/path, file:relative/path or s3://bucket/prefix.", valueName: "url"))
     var store: String = ProjectConfig.defaultStore
 
-    @Option(help: "The application's media folder, relative to the project (optional).")
+    @Option(help: ArgumentHelp("The application's media folder, relative to the project (optional).", valueName: "dir"))
     var media: String?
 
     func run() throws {

@@ -18,7 +18,7 @@ struct ProfileCommand: ParsableCommand {
         @Option(help: "clean (schema and seed data in git), shared (a team dataset) or customer (one customer's data).")
         var kind: ProfileKind
 
-        @Option(help: "What the dataset is, for people reading profile list.")
+        @Option(help: ArgumentHelp("What the dataset is, for people reading profile list.", valueName: "text"))
         var description: String = ""
 
         func run() throws {

@@ -6,24 +6,25 @@ struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore a profile's snapshot into a database (and the media folder).",
         discussion: """
-        Every object is verified against its SHA-256 while streaming. The data is restored into a new
-        temporary database and renamed to the target only when complete; an existing target is replaced
-        only with --force, and dropped only after the new one is in place. Media is rebuilt in a staging
-        folder beside the media folder and swapped in by rename. Media is restored when the target is the
-        working database, or into --media-dir.
+        Every object is verified against its SHA-256 while streaming. The data is restored into a new temporary \
+        database and renamed to the target only when complete; an existing target is replaced only with --force, \
+        and dropped only after the new one is in place.
+
+        Media is restored when the target is the working database, or into --media-dir: it is rebuilt in a \
+        staging folder beside the media folder and swapped in by rename.
         """
     )
 
     @Argument(help: "The profile to restore.")
     var profile: String
 
-    @Option(help: "Restore this snapshot instead of the pinned one.")
+    @Option(help: ArgumentHelp("Restore this snapshot instead of the pinned one.", valueName: "id"))
     var snapshot: String?
 
-    @Option(help: "Restore into this database instead of the working one.")
+    @Option(help: ArgumentHelp("Restore into this database instead of the working one.", valueName: "dbname"))
     var into: String?
 
-    @Option(help: "Restore media into this folder.")
+    @Option(help: ArgumentHelp("Restore media into this folder.", valueName: "dir"))
     var mediaDir: String?
 
     @Flag(help: "Replace an existing database and media folder.")
@@ -36,7 +37,7 @@ struct Restore: ParsableCommand {
         let context = try AppContext()
         let name = try context.profileName(profile)
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
-            profile: name, snapshotID: snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.jobs))
+            profile: name, snapshotID: snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
         if output.json { return try Terminal.printJSON(result) }
         var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
             + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"

@@ -6,32 +6,34 @@ struct Upload: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture a database (and the media folder) as a new snapshot of a profile and pin it.",
         discussion: """
-        Objects are stored first and verified, then the snapshot record, then profiles/<name>/manifest.json.
-        Content the store already has is not stored again. Table patterns follow pg_dump (-t, -T,
-        --exclude-table-data) and add to the ones in profile.yaml. A clean profile writes
-        db/migration-base/<name>/schema.sql and data.sql instead of using the store.
+        Objects are stored first and verified, then the snapshot record, then profiles/<name>/manifest.json. \
+        Content the store already has is not stored again.
+
+        Table patterns follow pg_dump (-t, -T, --exclude-table-data) and add to the ones in profile.yaml.
+
+        A clean profile writes db/migration-base/<name>/schema.sql and data.sql instead of using the store.
         """
     )
 
     @Argument(help: "The profile to capture.")
     var profile: String
 
-    @Option(help: "Capture this database instead of the working one (a libpq connection string or URI).")
+    @Option(help: ArgumentHelp("Capture this database instead of the working one (a libpq connection string or URI).", valueName: "conninfo"))
     var from: String?
 
-    @Option(name: .customLong("table"), help: "Only tables matching this pg_dump pattern (repeatable).")
+    @Option(name: .customLong("table"), help: ArgumentHelp("Only tables matching this pg_dump pattern (repeatable).", valueName: "pattern"))
     var tables: [String] = []
 
-    @Option(name: .customLong("exclude-table"), help: "Leave out tables matching this pattern (repeatable).")
+    @Option(name: .customLong("exclude-table"), help: ArgumentHelp("Leave out tables matching this pattern (repeatable).", valueName: "pattern"))
     var excludeTables: [String] = []
 
-    @Option(name: .customLong("exclude-table-data"), help: "Keep these tables' definitions but not their rows (repeatable).")
+    @Option(name: .customLong("exclude-table-data"), help: ArgumentHelp("Keep these tables' definitions but not their rows (repeatable).", valueName: "pattern"))
     var excludeTableData: [String] = []
 
     @Flag(help: "Do not capture the media folder.")
     var noMedia = false
 
-    @Option(name: [.short, .long], help: "A message recorded with the snapshot.")
+    @Option(name: [.short, .long], help: ArgumentHelp("A message recorded with the snapshot.", valueName: "text"))
     var message: String = ""
 
     @OptionGroup var jobs: JobOptions
@@ -44,7 +46,7 @@ struct Upload: ParsableCommand {
         let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server).run(UploadOptions(
             profile: name,
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
-            includeMedia: !noMedia, message: message, jobs: jobs.jobs))
+            includeMedia: !noMedia, message: message, jobs: jobs.count))
         if output.json { return try Terminal.printJSON(result) }
         print("Uploaded \(result.profile) snapshot \(result.snapshot): read \(ByteCount.format(result.bytesRead)), "
             + "stored \(ByteCount.format(result.bytesStored)) new (\(result.objectsStored) objects new, \(result.objectsReused) reused), "
