@@ -12,11 +12,8 @@ public struct LocalDirectoryStore: ObjectStore {
     /// Opens (and creates, if missing) the store folder, checking that it can be written.
     public init(root: String) throws {
         self.root = root
-        do {
-            try FileManager.default.createDirectory(atPath: "\(root)/.tmp", withIntermediateDirectories: true)
-        } catch {
-            throw DPMError("The store folder \(root) cannot be used: \(Self.reason(error)).")
-        }
+        try createFolder(root, purpose: "the store folder")
+        try createFolder("\(root)/.tmp", purpose: "the store folder")
         guard access("\(root)/.tmp", W_OK) == 0 else {
             throw DPMError("The store folder \(root) is not writable: \(String(cString: strerror(errno))).")
         }
@@ -43,7 +40,7 @@ public struct LocalDirectoryStore: ObjectStore {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             let directory = (destination as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try createFolder(directory, purpose: "a folder in the store")
             if overwrite {
                 try AtomicFile.rename(temporary, to: destination)
             } else {

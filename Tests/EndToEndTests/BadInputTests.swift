@@ -106,7 +106,7 @@ final class BadInputTests: XCTestCase {
         harness.dpm("profile", "create", "ug", "--kind", "shared")
         try harness.write("a file, not a folder", to: "blocker")
         try assertRefused(["upload", "ug"], environment: ["DPM_STORE": "file:blocker/store"],
-                          says: "The store folder \(harness.root)/blocker/store cannot be used: ")
+                          says: "Cannot create the store folder \(harness.root)/blocker/store: Not a directory.")
         XCTAssertNil(harness.read("profiles/ug/manifest.json"))
     }
 

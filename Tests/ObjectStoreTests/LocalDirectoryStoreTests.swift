@@ -27,7 +27,7 @@ final class LocalDirectoryStoreTests: StoreContractTests {
         _ = FileManager.default.createFile(atPath: file, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: file) }
         XCTAssertThrowsError(try LocalDirectoryStore(root: "\(file)/store")) {
-            XCTAssertTrue($0.userMessage.hasPrefix("The store folder \(file)/store cannot be used:"), $0.userMessage)
+            XCTAssertEqual($0.userMessage, "Cannot create the store folder \(file)/store: Not a directory.")
         }
     }
 

@@ -8,11 +8,7 @@ public struct ObjectCache: Sendable {
 
     public init(root: String) throws {
         self.root = root
-        do {
-            try FileManager.default.createDirectory(atPath: "\(root)/.tmp", withIntermediateDirectories: true)
-        } catch {
-            throw DPMError("Cannot use the download cache \(root): \(error.localizedDescription)")
-        }
+        try createFolder("\(root)/.tmp", purpose: "the download cache")
     }
 
     /// `$XDG_CACHE_HOME/dpm`, or `~/.cache/dpm`.
@@ -33,8 +29,7 @@ public struct ObjectCache: Sendable {
 
     func admit(_ temporary: String, as sha256: String) throws {
         let destination = path(sha256)
-        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try createFolder((destination as NSString).deletingLastPathComponent, purpose: "the download cache")
         try AtomicFile.rename(temporary, to: destination)
     }
 

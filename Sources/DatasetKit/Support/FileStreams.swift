@@ -103,6 +103,21 @@ public enum AtomicFile {
     }
 }
 
+/// Creates a folder and any missing parents; a failure is one sentence naming the folder,
+/// what it is for (e.g. "the store folder") and the system's reason.
+public func createFolder(_ path: String, purpose: String? = nil, permissions: mode_t = 0o755) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        current += "/\(component)"
+        if mkdir(current, permissions) == 0 { continue }
+        let code = errno
+        var info = stat()
+        if code == EEXIST, stat(current, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { continue }
+        let reason = String(cString: strerror(code == EEXIST ? ENOTDIR : code))
+        throw DPMError("Cannot create \(purpose.map { "\($0) " } ?? "")\(path): \(reason).")
+    }
+}
+
 /// A short random lowercase hex string for temporary names.
 public func randomSuffix(_ length: Int = 8) -> String {
     let alphabet = Array("0123456789abcdef")

@@ -21,11 +21,7 @@ public struct CleanProfileFiles {
         let data = Data(SchemaNormalizer.normalize(try server.dumpDataSQL(of: database, filters: filters)).utf8)
         let migrations = try MigrationDetector.detect(in: database, on: server)
         let directory = project.cleanBaseDirectory(profile)
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DPMError("Cannot create \(directory): \(error.localizedDescription)")
-        }
+        try createFolder(directory)
         try AtomicFile.write(schema, to: schemaPath(profile))
         try AtomicFile.write(data, to: dataPath(profile))
         let snapshot = Snapshot(

@@ -10,15 +10,11 @@ struct MediaFolder {
     func stage(_ entries: [MediaEntry], beside target: String) throws -> String {
         let parent = (target as NSString).deletingLastPathComponent
         let staging = "\(parent)/.\((target as NSString).lastPathComponent).dpm-staging-\(randomSuffix())"
-        do {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        } catch {
-            throw DPMError("Cannot create a staging folder beside the media folder \(target): \(error.localizedDescription)")
-        }
+        try createFolder(staging, purpose: "the media staging folder")
         do {
             let folders = Set(entries.map { ($0.path as NSString).deletingLastPathComponent }.filter { !$0.isEmpty })
             for folder in folders.sorted() {
-                try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
+                try createFolder("\(staging)/\(folder)", purpose: "the media staging folder")
             }
             transfer.progress.begin("restoring media", totalItems: entries.count)
             let transfer = transfer

@@ -15,7 +15,7 @@ public enum ProjectSetup {
         let project = Project(root: root, config: config)
         let clean = try ProfileName(cleanProfile)
         let base = project.cleanBaseDirectory(clean)
-        try makeDirectory(base)
+        try createFolder(base)
         for (file, header) in [("schema.sql", "-- Base schema of clean-db: \"dpm upload clean-db\" writes it from a database.\n"),
                                ("data.sql", "-- Seed data of clean-db, loaded after schema.sql.\n")] {
             let path = "\(base)/\(file)"
@@ -39,9 +39,9 @@ public enum ProjectSetup {
         guard !FileManager.default.fileExists(atPath: "\(directory)/profile.yaml") else {
             throw DPMError("The profile \(name) already exists (profiles/\(name)/profile.yaml).")
         }
-        try makeDirectory(directory)
+        try createFolder(directory)
         try AtomicFile.write(Data(spec.yaml().utf8), to: "\(directory)/profile.yaml")
-        if spec.kind == .clean { try makeDirectory(project.cleanBaseDirectory(name)) }
+        if spec.kind == .clean { try createFolder(project.cleanBaseDirectory(name)) }
     }
 
     /// Removes profiles/<name>/; the store keeps its snapshots, and a clean profile's git files stay.
@@ -51,14 +51,6 @@ public enum ProjectSetup {
             try FileManager.default.removeItem(atPath: project.profileDirectory(name))
         } catch {
             throw DPMError("Cannot delete profiles/\(name): \(error.localizedDescription)")
-        }
-    }
-
-    private static func makeDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw DPMError("Cannot create \(path): \(error.localizedDescription)")
         }
     }
 

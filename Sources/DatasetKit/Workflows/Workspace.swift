@@ -40,12 +40,7 @@ public struct Workspace: Sendable {
     /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
     public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {
         let path = (temporaryDirectory as NSString).appendingPathComponent("dpm-\(label)-\(randomSuffix())")
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw DPMError("Cannot create a scratch folder in \(temporaryDirectory): \(error.localizedDescription)")
-        }
+        try createFolder(path, purpose: "a scratch folder", permissions: 0o700)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try body(path)
     }
