@@ -27,7 +27,10 @@ let package = Package(
             ]
         ),
         .target(name: "Postgres", dependencies: ["CLibPQ", "DatasetKit"]),
-        .target(name: "ObjectStore", dependencies: ["CCurl", "DatasetKit"]),
+        .target(
+            name: "ObjectStore",
+            dependencies: ["CCurl", "DatasetKit", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "Archive", dependencies: ["CLibArchive", "DatasetKit"]),
         .executableTarget(
             name: "dpm",
