@@ -67,7 +67,7 @@ trap '_dpm_run_cleanup; exit 143' TERM
 # ---------------------------------------------------------------------------
 DPM_DEBIAN_PACKAGES=(
   postgresql postgresql-client libpq-dev libcurl4-openssl-dev
-  libarchive-dev libzstd-dev zstd time
+  libarchive-dev libzstd-dev zstd time curl
 )
 
 _dpm_apt_updated=0
@@ -239,6 +239,41 @@ pg_cluster_stop() {
   rm -rf "$DPM_PG_DIR"
   DPM_PG_DIR=""
   _DPM_PG_STARTED=0
+}
+
+# ---------------------------------------------------------------------------
+# A loopback S3 endpoint (moto_server)
+# ---------------------------------------------------------------------------
+DPM_MOTO_PID=""
+
+# Starts moto_server on a free loopback port and exports DPM_TEST_S3_ENDPOINT.
+# Registers moto_stop on exit.
+moto_start() {
+  local port log deadline
+  log="$(mktemp "${TMPDIR:-/tmp}/dpm-moto.XXXXXX")"
+  dpm_rm_on_exit "$log"
+  dpm_on_exit moto_stop
+  port="$(_dpm_free_port)"
+  moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  DPM_MOTO_PID=$!
+  deadline=$((SECONDS + 30))
+  until curl -s -o /dev/null "http://127.0.0.1:$port/"; do
+    if ! kill -0 "$DPM_MOTO_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+      tail -n 20 "$log" >&2 || true
+      die "moto_server did not start on 127.0.0.1:$port"
+    fi
+    sleep 0.2
+  done
+  export DPM_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+  log "==> moto_server (S3) on $DPM_TEST_S3_ENDPOINT"
+}
+
+moto_stop() {
+  if [[ -n "$DPM_MOTO_PID" ]]; then
+    kill "$DPM_MOTO_PID" 2>/dev/null || true
+    wait "$DPM_MOTO_PID" 2>/dev/null || true
+    DPM_MOTO_PID=""
+  fi
 }
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ DPM_BINARY="$PWD/.build/debug/dpm"
 [[ -x "$DPM_BINARY" ]] || die "swift build did not produce $DPM_BINARY"
 
 pg_cluster_start
+moto_start
 
 # The end-to-end tests fail instead of skipping when their services are
 # missing, so a broken setup can never pass as "all green".

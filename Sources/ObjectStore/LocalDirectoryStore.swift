@@ -106,7 +106,8 @@ public struct LocalDirectoryStore: ObjectStore {
 
 /// Builds a store from a project's `store:` setting.
 public enum StoreFactory {
-    public static func make(url: String, projectRoot: String) throws -> ObjectStore {
+    public static func make(url: String, projectRoot: String, endpoint: String? = nil,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ObjectStore {
         if url.hasPrefix("file://") {
             let path = String(url.dropFirst("file://".count))
             guard path.hasPrefix("/") else {
@@ -120,7 +121,7 @@ public enum StoreFactory {
             return try LocalDirectoryStore(root: path.hasPrefix("/") ? path : "\(projectRoot)/\(path)")
         }
         if url.hasPrefix("s3://") {
-            throw DPMError("S3 stores (\(url)) are not supported by this version of dpm yet; use a file: store.")
+            return S3Store(configuration: try S3Configuration.resolve(url: url, endpoint: endpoint, environment: environment))
         }
         throw DPMError("The store URL \"\(url)\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
     }

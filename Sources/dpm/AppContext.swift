@@ -16,7 +16,8 @@ struct AppContext {
     }
 
     func store() throws -> ObjectStore {
-        try StoreFactory.make(url: project.config.store, projectRoot: project.root)
+        try StoreFactory.make(url: project.config.store, projectRoot: project.root, endpoint: project.config.endpoint,
+                              environment: environment)
     }
 
     /// The working database's server, or the one `conninfo` names.

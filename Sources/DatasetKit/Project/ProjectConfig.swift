@@ -65,6 +65,7 @@ public struct ProjectConfig: Sendable, Equatable {
         text += "database: \(yamlQuoted(database ?? ""))\n"
         text += "store: \(yamlQuoted(store))\n"
         if let media { text += "media: \(yamlQuoted(media))\n" } else { text += "# media: media\n" }
+        if let endpoint { text += "endpoint: \(yamlQuoted(endpoint))\n" }
         text += "migrations:\n  dir: \(yamlQuoted(migrationsDir))\n"
         if let migrationsTable { text += "  table: \(yamlQuoted(migrationsTable))\n" }
         return text

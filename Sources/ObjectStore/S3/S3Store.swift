@@ -1,0 +1,244 @@
+import DatasetKit
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A store in an S3 bucket (AWS or an S3-compatible service), signed with SigV4.
+/// Objects are spooled through a local temporary file in both directions, so that a
+/// PUT has an exact length and checksum and a GET is complete before anyone reads it.
+public struct S3Store: ObjectStore {
+    public let configuration: S3Configuration
+    private let signer: SigV4Signer
+    private let http = CurlHTTPClient()
+    private let spoolDirectory: String
+
+    public init(configuration: S3Configuration, spoolDirectory: String = NSTemporaryDirectory()) {
+        self.configuration = configuration
+        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
+        self.spoolDirectory = spoolDirectory
+    }
+
+    public var displayName: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
+
+    // MARK: ObjectStore
+
+    @discardableResult
+    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes {
+        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        let spool = try Spool(directory: spoolDirectory)
+        let hasher = HashingWriter(forwardingTo: spool.writer)
+        try source.pump(into: hasher)
+        try hasher.finish()
+        let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
+        if let expectedSHA256, expectedSHA256 != stored.sha256 {
+            throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
+        }
+        var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
+        if !overwrite { headers.append(("If-None-Match", "*")) }
+        let response = try send("PUT", key: configuration.prefix + key, headers: headers,
+                                body: try spool.reader(), bodyLength: stored.size, payloadHash: stored.sha256)
+        if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
+        try expectSuccess(response, "store \(key)")
+        return stored
+    }
+
+    public func open(_ key: String) throws -> ByteReader {
+        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        let spool = try Spool(directory: spoolDirectory)
+        let response = try send("GET", key: configuration.prefix + key, sink: spool.writer)
+        if response.status == 404 { throw StoreError.notFound(key: key, store: displayName) }
+        try expectSuccess(response, "read \(key)")
+        try spool.writer.finish()
+        if let length = response.headers["content-length"].flatMap(Int64.init), length != spool.size {
+            throw DPMError("The download of \(key) from \(displayName) was cut short (\(spool.size) of \(length) bytes).")
+        }
+        return try spool.reader()
+    }
+
+    public func storedSize(_ key: String) throws -> Int64? {
+        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        let response = try send("HEAD", key: configuration.prefix + key)
+        if response.status == 404 { return nil }
+        try expectSuccess(response, "look up \(key)")
+        return response.headers["content-length"].flatMap(Int64.init) ?? 0
+    }
+
+    public func list(prefix: String) throws -> [String] {
+        var keys: [String] = []
+        var token: String?
+        // Bounded: a listing of more than 100 million keys is not a dpm store.
+        for _ in 0..<100_000 {
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", configuration.prefix + prefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try send("GET", key: nil, query: query)
+            try expectSuccess(response, "list \(prefix)")
+            let page = ListBucketResult(response.body)
+            keys += page.keys.map { String($0.dropFirst(configuration.prefix.count)) }
+            guard page.isTruncated, let next = page.continuationToken else { return keys.sorted() }
+            token = next
+        }
+        throw DPMError("The listing of \(displayName)\(prefix) did not end.")
+    }
+
+    public func delete(_ key: String) throws {
+        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        let response = try send("DELETE", key: configuration.prefix + key)
+        if response.status == 404 { return }
+        try expectSuccess(response, "delete \(key)")
+    }
+
+    /// Creates the bucket (for tests and first-time set-up against S3-compatible services).
+    public func createBucket() throws {
+        var body: Data?
+        if configuration.region != "us-east-1" {
+            body = Data("<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        let response = try send("PUT", key: nil, body: body.map { DataReader($0) }, bodyLength: Int64(body?.count ?? 0),
+                                payloadHash: SigV4Signer.sha256Hex(body ?? Data()))
+        if response.status == 409 { return } // already there and ours
+        try expectSuccess(response, "create the bucket")
+    }
+
+    // MARK: Requests
+
+    /// The request path: the bucket in it for path-style addressing, then the key.
+    private func location(key: String?) -> (base: String, path: String) {
+        let objectPath = key.map { "/\($0)" } ?? "/"
+        if configuration.pathStyle {
+            return (configuration.endpoint ?? "https://s3.\(configuration.region).amazonaws.com",
+                    "/\(configuration.bucket)\(key == nil ? "" : objectPath)")
+        }
+        let base = configuration.endpoint.map { endpoint -> String in
+            let scheme = endpoint.hasPrefix("https://") ? "https://" : "http://"
+            return scheme + configuration.bucket + "." + endpoint.dropFirst(scheme.count)
+        } ?? "https://\(configuration.bucket).s3.\(configuration.region).amazonaws.com"
+        return (base, objectPath)
+    }
+
+    private func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
+                      headers extra: [(name: String, value: String)] = [], body: ByteReader? = nil, bodyLength: Int64 = 0,
+                      payloadHash: String = SigV4Signer.sha256Hex(Data()), sink: ByteWriter? = nil) throws -> HTTPResponse {
+        let (base, path) = location(key: key)
+        let host = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+        let request = SignableRequest(method: method, path: path, query: query, headers: [("Host", host)] + extra, payloadHash: payloadHash)
+        let signature = signer.sign(request, at: Date())
+        let queryString = query.isEmpty ? "" : "?" + query.map {
+            "\(SigV4Signer.encode($0.name, keepingSlashes: false))=\(SigV4Signer.encode($0.value, keepingSlashes: false))"
+        }.joined(separator: "&")
+        let url = base + SigV4Signer.encode(path, keepingSlashes: true) + queryString
+        do {
+            return try http.perform(HTTPRequest(method: method, url: url, headers: extra + signature.headers,
+                                                body: body, bodyLength: bodyLength, responseSink: sink))
+        } catch let error as HTTPTransportError {
+            throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(error.message).")
+        }
+    }
+
+    /// Turns an S3 error answer into one sentence that says what to check.
+    private func expectSuccess(_ response: HTTPResponse, _ action: String) throws {
+        guard !(200..<300).contains(response.status) else { return }
+        let error = S3ErrorDocument(response.body)
+        let code = error.code ?? "HTTP \(response.status)"
+        switch code {
+        case "NoSuchBucket":
+            throw DPMError("The bucket \(configuration.bucket) does not exist; create it or fix the store URL \(displayName).")
+        case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
+            throw DPMError("S3 refused the credentials for \(displayName) (\(code)); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN or the AWS_PROFILE.")
+        case "AccessDenied", "HTTP 403":
+            throw DPMError("S3 denied access to \(displayName) while trying to \(action); check the permissions of the credentials.")
+        case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException", "HTTP 301":
+            let region = response.headers["x-amz-bucket-region"] ?? error.region
+            throw DPMError("The bucket \(configuration.bucket) is not in region \(configuration.region)\(region.map { " but in \($0); set AWS_REGION=\($0)" } ?? "; set AWS_REGION to its region").")
+        default:
+            throw DPMError(sentence("S3 could not \(action) in \(displayName): \(code)\(error.message.map { ", \($0)" } ?? "")"))
+        }
+    }
+
+    private static func base64(hex: String) -> String {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return Data(bytes).base64EncodedString()
+    }
+}
+
+/// A temporary file that holds one object on its way to or from S3; unlinked as soon as it
+/// is opened for reading, so nothing is left behind whatever happens.
+private final class Spool {
+    let path: String
+    let writer: FileWriter
+
+    init(directory: String) throws {
+        path = "\(directory)/dpm-s3-\(randomSuffix(16))"
+        writer = try FileWriter(path: path, exclusive: true, mode: 0o600)
+    }
+
+    deinit { unlink(path) }
+
+    var size: Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    func reader() throws -> ByteReader {
+        let reader = try FileReader(path: path)
+        unlink(path)
+        return reader
+    }
+}
+
+/// The parts of an S3 XML document dpm reads, collected by element name.
+private final class XMLFields: NSObject, XMLParserDelegate {
+    private(set) var values: [String: [String]] = [:]
+    private var text = ""
+
+    init(_ data: Data) {
+        super.init()
+        let parser = XMLParser(data: data)
+        parser.delegate = self
+        _ = parser.parse()
+    }
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        text = ""
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        values[elementName, default: []].append(text)
+        text = ""
+    }
+}
+
+private struct ListBucketResult {
+    let keys: [String]
+    let isTruncated: Bool
+    let continuationToken: String?
+
+    init(_ data: Data) {
+        let fields = XMLFields(data).values
+        keys = fields["Key"] ?? []
+        isTruncated = fields["IsTruncated"]?.first == "true"
+        continuationToken = fields["NextContinuationToken"]?.first
+    }
+}
+
+private struct S3ErrorDocument {
+    let code: String?
+    let message: String?
+    let region: String?
+
+    init(_ data: Data) {
+        let fields = XMLFields(data).values
+        code = fields["Code"]?.first
+        message = fields["Message"]?.first
+        region = fields["Region"]?.first
+    }
+}

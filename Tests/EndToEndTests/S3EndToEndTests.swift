@@ -1,0 +1,56 @@
+import DatasetKit
+import Foundation
+import ObjectStore
+import XCTest
+
+/// dpm with an s3:// store against moto_server (DPM_TEST_S3_ENDPOINT from shell/test.sh).
+final class S3EndToEndTests: XCTestCase {
+    private var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness?.tearDown() }
+
+    func testUploadAndRestoreThroughS3WithTheDownloadCache() throws {
+        guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
+            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("DPM_TEST_S3_ENDPOINT is not set") }
+            throw XCTSkip("No S3 endpoint; run shell/test.sh.")
+        }
+        let bucket = "dpm-e2e-\(randomSuffix(12))"
+        let cache = harness.root + "/cache"
+        let environment = ["DPM_STORE": "s3://\(bucket)/team/app", "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "test",
+                           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "XDG_CACHE_HOME": cache]
+        try S3Store(configuration: S3Configuration.resolve(url: "s3://\(bucket)/team/app", endpoint: endpoint, environment: environment))
+            .createBucket()
+        try Fixture.create(in: harness)
+        try Fixture.createMedia(in: harness)
+        let digest = try harness.contentDigest()
+        let media = Fixture.mediaFingerprint(harness.media)
+        harness.dpm("profile", "create", "ug", "--kind", "shared")
+
+        let upload = harness.dpm("upload", "ug", environment: environment)
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let manifest = try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/ug/manifest.json")), what: "m")
+        XCTAssertEqual(harness.dpm("status", environment: environment).stdout.contains("s3://\(bucket)/team/app (1 snapshots)"), true)
+
+        try harness.psql("DROP DATABASE \"\(harness.database)\"", in: "postgres")
+        try FileManager.default.removeItem(atPath: harness.media)
+        let restore = harness.dpm("restore", "ug", environment: environment)
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertEqual(try harness.contentDigest(), digest)
+        XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media)
+        let cached = FileManager.default.enumerator(atPath: "\(cache)/dpm/objects")?.allObjects.compactMap { $0 as? String }
+            .filter { SHA256Hex.isValid(($0 as NSString).lastPathComponent) } ?? []
+        let downloaded = manifest.data.map(\.sha256) + [manifest.media!.index.sha256] + Self.mediaHashes(harness)
+        XCTAssertEqual(Set(cached.map { ($0 as NSString).lastPathComponent }), Set(downloaded),
+                       "every verified download is in the cache (restore never needs the schema.sql object)")
+
+        let again = harness.dpm("restore", "ug", "--force", "--snapshot", manifest.id, "--into", harness.prefix + "_again",
+                                environment: environment.merging(["AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"]) { $1 })
+        XCTAssertEqual(again.status, 0, "the data objects come from the cache, the record from the manifest: \(again.stderr)")
+        XCTAssertEqual(try harness.contentDigest(of: harness.prefix + "_again"), digest)
+    }
+
+    private static func mediaHashes(_ harness: Harness) -> [String] {
+        Fixture.mediaFingerprint(harness.media).values.map { String($0.prefix(64)) }
+    }
+}
