@@ -107,7 +107,8 @@ public struct LocalDirectoryStore: ObjectStore {
 /// Builds a store from a project's `store:` setting.
 public enum StoreFactory {
     public static func make(url: String, projectRoot: String, endpoint: String? = nil,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ObjectStore {
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            log: @escaping @Sendable (String) -> Void = { _ in }) throws -> ObjectStore {
         if url.hasPrefix("file://") {
             let path = String(url.dropFirst("file://".count))
             guard path.hasPrefix("/") else {
@@ -121,7 +122,9 @@ public enum StoreFactory {
             return try LocalDirectoryStore(root: path.hasPrefix("/") ? path : "\(projectRoot)/\(path)")
         }
         if url.hasPrefix("s3://") {
-            return S3Store(configuration: try S3Configuration.resolve(url: url, endpoint: endpoint, environment: environment))
+            return S3Store(configuration: try S3Configuration.resolve(url: url, endpoint: endpoint, environment: environment),
+                           retry: RetryPolicy.from(environment: environment),
+                           timeoutSeconds: environment["DPM_S3_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 900, log: log)
         }
         throw DPMError("The store URL \"\(url)\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
     }

@@ -16,8 +16,9 @@ struct AppContext {
     }
 
     func store() throws -> ObjectStore {
-        try StoreFactory.make(url: project.config.store, projectRoot: project.root, endpoint: project.config.endpoint,
-                              environment: environment)
+        let verbose = environment["DPM_VERBOSE"] == "1"
+        return try StoreFactory.make(url: project.config.store, projectRoot: project.root, endpoint: project.config.endpoint,
+                                     environment: environment, log: { line in if verbose { Terminal.note(line) } })
     }
 
     /// The working database's server, or the one `conninfo` names.

@@ -12,6 +12,8 @@ struct HTTPRequest {
     var bodyLength: Int64 = 0
     /// Where a successful (2xx) response body goes; error bodies are always kept in memory.
     var responseSink: ByteWriter?
+    /// Told the status and headers of a 2xx response before its first body byte reaches the sink.
+    var onSuccessfulResponse: ((Int, [String: String]) -> Void)?
 }
 
 struct HTTPResponse {
@@ -26,7 +28,7 @@ struct HTTPResponse {
 final class CurlHTTPClient: @unchecked Sendable {
     private let timeoutSeconds: Int
 
-    init(timeoutSeconds: Int = 300) {
+    init(timeoutSeconds: Int) {
         CurlGlobal.initialize()
         self.timeoutSeconds = timeoutSeconds
     }
@@ -114,10 +116,16 @@ final class CurlHTTPClient: @unchecked Sendable {
             }
         }
 
+        private var announced = false
+
         func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
             guard (200..<300).contains(status), let sink = request.responseSink else {
                 body.append(contentsOf: bytes)
                 return body.count < 16 << 20
+            }
+            if !announced {
+                announced = true
+                request.onSuccessfulResponse?(status, responseHeaders)
             }
             do {
                 try sink.write(bytes)

@@ -6,17 +6,27 @@ import FoundationXML
 
 /// A store in an S3 bucket (AWS or an S3-compatible service), signed with SigV4.
 /// Objects are spooled through a local temporary file in both directions, so that a
-/// PUT has an exact length and checksum and a GET is complete before anyone reads it.
+/// PUT has an exact length and checksum (and can be sent again on a retry) and a GET is
+/// complete (resumed with Range if it broke off) before anyone reads it.
 public struct S3Store: ObjectStore {
     public let configuration: S3Configuration
     private let signer: SigV4Signer
-    private let http = CurlHTTPClient()
+    private let http: CurlHTTPClient
+    private let retry: RetryPolicy
     private let spoolDirectory: String
+    private let log: @Sendable (String) -> Void
 
-    public init(configuration: S3Configuration, spoolDirectory: String = NSTemporaryDirectory()) {
+    /// - Parameters:
+    ///   - timeoutSeconds: the longest one request may take before it counts as failed (and is retried).
+    ///   - log: receives one line per retry (shown with DPM_VERBOSE=1); never a secret.
+    public init(configuration: S3Configuration, retry: RetryPolicy = RetryPolicy(), timeoutSeconds: Int = 900,
+                spoolDirectory: String = NSTemporaryDirectory(), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
+        self.http = CurlHTTPClient(timeoutSeconds: timeoutSeconds)
+        self.retry = retry
         self.spoolDirectory = spoolDirectory
+        self.log = log
     }
 
     public var displayName: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
@@ -37,7 +47,7 @@ public struct S3Store: ObjectStore {
         var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
         if !overwrite { headers.append(("If-None-Match", "*")) }
         let response = try send("PUT", key: configuration.prefix + key, headers: headers,
-                                body: try spool.reader(), bodyLength: stored.size, payloadHash: stored.sha256)
+                                body: { try spool.reopen() }, bodyLength: stored.size, payloadHash: stored.sha256)
         if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
         try expectSuccess(response, "store \(key)")
         return stored
@@ -46,13 +56,23 @@ public struct S3Store: ObjectStore {
     public func open(_ key: String) throws -> ByteReader {
         guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
         let spool = try Spool(directory: spoolDirectory)
-        let response = try send("GET", key: configuration.prefix + key, sink: spool.writer)
+        let resume = ResumingWriter(spool.writer)
+        var total: Int64?
+        let response = try send("GET", key: configuration.prefix + key, resume: resume, expectComplete: { headers in
+            // The object's full length: from Content-Range on a partial answer, else Content-Length.
+            if let range = headers["content-range"], let slash = range.lastIndex(of: "/") {
+                total = Int64(range[range.index(after: slash)...])
+            } else if total == nil {
+                total = headers["content-length"].flatMap(Int64.init)
+            }
+            return total.map { resume.written >= $0 } ?? true
+        })
         if response.status == 404 { throw StoreError.notFound(key: key, store: displayName) }
         try expectSuccess(response, "read \(key)")
-        try spool.writer.finish()
-        if let length = response.headers["content-length"].flatMap(Int64.init), length != spool.size {
-            throw DPMError("The download of \(key) from \(displayName) was cut short (\(spool.size) of \(length) bytes).")
+        if let total, resume.written != total {
+            throw DPMError("The download of \(key) from \(displayName) was cut short (\(resume.written) of \(total) bytes).")
         }
+        try spool.writer.finish()
         return try spool.reader()
     }
 
@@ -94,7 +114,7 @@ public struct S3Store: ObjectStore {
         if configuration.region != "us-east-1" {
             body = Data("<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
         }
-        let response = try send("PUT", key: nil, body: body.map { DataReader($0) }, bodyLength: Int64(body?.count ?? 0),
+        let response = try send("PUT", key: nil, body: body.map { data in { DataReader(data) } }, bodyLength: Int64(body?.count ?? 0),
                                 payloadHash: SigV4Signer.sha256Hex(body ?? Data()))
         if response.status == 409 { return } // already there and ours
         try expectSuccess(response, "create the bucket")
@@ -116,23 +136,60 @@ public struct S3Store: ObjectStore {
         return (base, objectPath)
     }
 
+    /// Sends one request, retrying transport failures and retryable statuses. A download
+    /// (`resume`) that breaks off continues with a Range request from the bytes already held;
+    /// `expectComplete` says, from a 2xx answer's headers, whether everything has arrived.
     private func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
-                      headers extra: [(name: String, value: String)] = [], body: ByteReader? = nil, bodyLength: Int64 = 0,
-                      payloadHash: String = SigV4Signer.sha256Hex(Data()), sink: ByteWriter? = nil) throws -> HTTPResponse {
+                      headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
+                      bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
+                      resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil) throws -> HTTPResponse {
         let (base, path) = location(key: key)
         let host = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
-        let request = SignableRequest(method: method, path: path, query: query, headers: [("Host", host)] + extra, payloadHash: payloadHash)
-        let signature = signer.sign(request, at: Date())
         let queryString = query.isEmpty ? "" : "?" + query.map {
             "\(SigV4Signer.encode($0.name, keepingSlashes: false))=\(SigV4Signer.encode($0.value, keepingSlashes: false))"
         }.joined(separator: "&")
         let url = base + SigV4Signer.encode(path, keepingSlashes: true) + queryString
-        do {
-            return try http.perform(HTTPRequest(method: method, url: url, headers: extra + signature.headers,
-                                                body: body, bodyLength: bodyLength, responseSink: sink))
-        } catch let error as HTTPTransportError {
-            throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(error.message).")
+        let started = Date()
+        var attempt = 0
+        while true {
+            attempt += 1
+            var headers = extra
+            if let resume, resume.written > 0 { headers.append(("Range", "bytes=\(resume.written)-")) }
+            let signature = signer.sign(SignableRequest(method: method, path: path, query: query,
+                                                        headers: [("Host", host)] + headers, payloadHash: payloadHash), at: Date())
+            var failure: String
+            var retryAfter: Double?
+            do {
+                let response = try http.perform(HTTPRequest(
+                    method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
+                    responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) }))
+                if !RetryPolicy.isRetryable(status: response.status) {
+                    guard (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) else {
+                        return response
+                    }
+                    failure = "the answer was cut short"
+                } else {
+                    failure = "HTTP \(response.status)"
+                    retryAfter = response.headers["retry-after"].flatMap(Double.init)
+                    if attempt >= retry.maxAttempts { return response }
+                }
+            } catch let error as HTTPTransportError {
+                failure = error.message
+                if attempt >= retry.maxAttempts || !canRetry(started: started, delay: 0) {
+                    throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(error.message) (after \(attempt) attempt\(attempt == 1 ? "" : "s")).")
+                }
+            }
+            let delay = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+            guard attempt < retry.maxAttempts, canRetry(started: started, delay: delay) else {
+                throw DPMError("S3 at \(base) kept failing for \(displayName): \(failure) (after \(attempt) attempt\(attempt == 1 ? "" : "s")).")
+            }
+            log("S3 \(method) \(key ?? "/") failed (\(failure)); retry \(attempt) of \(retry.maxAttempts - 1) in \(String(format: "%.1f", delay)) s")
+            Thread.sleep(forTimeInterval: delay)
         }
+    }
+
+    private func canRetry(started: Date, delay: Double) -> Bool {
+        Date().timeIntervalSince(started) + delay <= retry.totalBudget
     }
 
     /// Turns an S3 error answer into one sentence that says what to check.
@@ -185,11 +242,41 @@ private final class Spool {
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
+    /// A reader from the start, for sending the spooled bytes (again, on a retry).
+    func reopen() throws -> ByteReader { try FileReader(path: path) }
+
+    /// The one reader of a finished download; the file is unlinked at once.
     func reader() throws -> ByteReader {
         let reader = try FileReader(path: path)
         unlink(path)
         return reader
     }
+}
+
+/// The sink of a download that may be resumed: it counts what it holds, and when a server
+/// answers a Range request with the whole object (200), it skips the bytes it already has.
+final class ResumingWriter: ByteWriter {
+    private let downstream: ByteWriter
+    private(set) var written: Int64 = 0
+    private var skip: Int64 = 0
+
+    init(_ downstream: ByteWriter) { self.downstream = downstream }
+
+    func begin(partial: Bool) { skip = partial ? 0 : written }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var bytes = bytes
+        if skip > 0 {
+            let dropped = Int(min(skip, Int64(bytes.count)))
+            skip -= Int64(dropped)
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[dropped...])
+        }
+        guard !bytes.isEmpty else { return }
+        try downstream.write(bytes)
+        written += Int64(bytes.count)
+    }
+
+    func finish() throws { try downstream.finish() }
 }
 
 /// The parts of an S3 XML document dpm reads, collected by element name.

@@ -1,0 +1,143 @@
+import DatasetKit
+import Foundation
+@testable import ObjectStore
+import XCTest
+
+/// S3Store against the project's scripted fault server (Tests/Fixtures/fault_server.py):
+/// each case asserts the attempts made, the final outcome, and that nothing partial is left.
+final class FaultInjectionTests: XCTestCase {
+    private var server: FaultServer!
+    private var spool: String!
+    private let retryLog = Locked([String]())
+
+    override func setUpWithError() throws {
+        spool = NSTemporaryDirectory() + "dpm-fault-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        server?.stop()
+        try? FileManager.default.removeItem(atPath: spool)
+    }
+
+    private func store(_ script: [[String: Any]], maxAttempts: Int = 3, timeout: Int = 5) throws -> S3Store {
+        server = try FaultServer(script: script)
+        let configuration = try S3Configuration.resolve(
+            url: "s3://bucket/prefix", endpoint: "http://127.0.0.1:\(server.port)",
+            environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key"])
+        let log = retryLog
+        return S3Store(configuration: configuration, retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60),
+                       timeoutSeconds: timeout, spoolDirectory: spool, log: { line in log.withValue { $0.append(line) } })
+    }
+
+    private var spoolIsEmpty: Bool { (try? FileManager.default.contentsOfDirectory(atPath: spool))?.isEmpty ?? false }
+
+    private static let body = String((0..<100_000).map { Character(UnicodeScalar(97 + $0 % 26)!) })
+
+    func testServerErrorThenSuccessIsRetriedOnce() throws {
+        let store = try store([["status": 500, "body": "<Error><Code>InternalError</Code></Error>"], ["status": 200, "body": "abc"]])
+        XCTAssertEqual(try store.storedSize("objects/aa/x"), 3)
+        XCTAssertEqual(try server.requests().count, 2)
+        XCTAssertEqual(retryLog.current.count, 1)
+        XCTAssertTrue(retryLog.current[0].contains("HTTP 500"), retryLog.current[0])
+    }
+
+    func testRetryAfterIsHonored() throws {
+        let store = try store([["status": 503, "headers": ["Retry-After": "1"]], ["status": 200, "body": "xyz"]])
+        let started = Date()
+        XCTAssertEqual(try store.open("objects/aa/x").readAll(), Data("xyz".utf8))
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1.0, "waited as Retry-After asked")
+        XCTAssertEqual(try server.requests().count, 2)
+    }
+
+    func testDroppedConnectionResumesWithRange() throws {
+        let store = try store([["status": 200, "body": Self.body, "send_bytes": 40_000],
+                               ["range_from_request": true, "body": Self.body]])
+        XCTAssertEqual(try store.open("objects/aa/x").readAll(), Data(Self.body.utf8))
+        let requests = try server.requests()
+        XCTAssertEqual(requests.map { $0["range"] as? String }, [nil, "bytes=40000-"])
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testServerThatIgnoresRangeStillGivesTheRightBytes() throws {
+        let store = try store([["status": 200, "body": Self.body, "send_bytes": 30_000], ["status": 200, "body": Self.body]])
+        XCTAssertEqual(try store.open("objects/aa/x").readAll(), Data(Self.body.utf8))
+    }
+
+    func testTruncatedAnswersEveryTimeFailWithNothingLeft() throws {
+        let store = try store(Array(repeating: ["status": 200, "body": Self.body, "send_bytes": 10], count: 3))
+        XCTAssertThrowsError(try store.open("objects/aa/x")) {
+            XCTAssertTrue($0.userMessage.contains("(after 3 attempts)"), $0.userMessage)
+            XCTAssertFalse($0.userMessage.contains("s3cr3t"))
+        }
+        XCTAssertEqual(try server.requests().count, 3)
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testClientErrorsAreNotRetried() throws {
+        let store = try store([["status": 403, "body": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"]])
+        XCTAssertThrowsError(try store.storedSize("objects/aa/x")) {
+            XCTAssertTrue($0.userMessage.hasPrefix("S3 denied access to s3://bucket/prefix/"), $0.userMessage)
+        }
+        XCTAssertEqual(try server.requests().count, 1)
+        XCTAssertEqual(retryLog.current, [])
+    }
+
+    func testSlowAnswerPastTheTimeoutIsRetriedThenFails() throws {
+        let store = try store([["delay": 3, "body": "late"], ["delay": 3, "body": "late"]], maxAttempts: 2, timeout: 1)
+        XCTAssertThrowsError(try store.open("objects/aa/x")) {
+            XCTAssertTrue($0.userMessage.contains("Timeout"), $0.userMessage)
+        }
+        XCTAssertEqual(try server.requests().count, 2)
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testUploadIsSentWholeAgainAfterAServerError() throws {
+        let store = try store([["status": 500], ["status": 200]])
+        let stored = try store.put("objects/aa/x", from: DataReader(Data(Self.body.utf8)))
+        XCTAssertEqual(stored.size, Int64(Self.body.utf8.count))
+        XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["PUT", "PUT"])
+        XCTAssertTrue(spoolIsEmpty)
+    }
+}
+
+/// Runs Tests/Fixtures/fault_server.py with a script, on a free loopback port.
+final class FaultServer {
+    let port: Int
+    private let process: Process
+    private let scriptPath: String
+
+    init(script: [[String: Any]]) throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fault_server.py").path
+        scriptPath = NSTemporaryDirectory() + "dpm-fault-script-\(UUID().uuidString).json"
+        try JSONSerialization.data(withJSONObject: script).write(to: URL(fileURLWithPath: scriptPath))
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", fixture, scriptPath]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // The server prints "PORT <n>" once it listens; EOF first means it failed to start.
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw DPMError("The fault server did not start: \(line)")
+        }
+        self.port = port
+    }
+
+    func requests() throws -> [[String: Any]] {
+        let sink = DataWriter()
+        let response = try CurlHTTPClient(timeoutSeconds: 5).perform(HTTPRequest(
+            method: "GET", url: "http://127.0.0.1:\(port)/__log", headers: [], responseSink: sink))
+        XCTAssertEqual(response.status, 200)
+        return try JSONSerialization.jsonObject(with: sink.data) as? [[String: Any]] ?? []
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: scriptPath)
+    }
+}
