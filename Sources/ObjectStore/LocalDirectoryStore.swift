@@ -124,7 +124,9 @@ public enum StoreFactory {
         if url.hasPrefix("s3://") {
             return S3Store(configuration: try S3Configuration.resolve(url: url, endpoint: endpoint, environment: environment),
                            retry: RetryPolicy.from(environment: environment),
-                           timeoutSeconds: environment["DPM_S3_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 900, log: log)
+                           timeoutSeconds: environment["DPM_S3_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 900,
+                           partSize: (environment["DPM_S3_PART_SIZE_MB"].flatMap(Int64.init) ?? 64) << 20,
+                           partConcurrency: environment["DPM_S3_JOBS"].flatMap(Int.init) ?? 4, log: log)
         }
         throw DPMError("The store URL \"\(url)\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
     }

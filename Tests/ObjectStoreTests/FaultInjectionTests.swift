@@ -20,14 +20,15 @@ final class FaultInjectionTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: spool)
     }
 
-    private func store(_ script: [[String: Any]], maxAttempts: Int = 3, timeout: Int = 5) throws -> S3Store {
+    private func store(_ script: [[String: Any]], maxAttempts: Int = 3, timeout: Int = 5, partSize: Int64 = 64 << 20) throws -> S3Store {
         server = try FaultServer(script: script)
         let configuration = try S3Configuration.resolve(
             url: "s3://bucket/prefix", endpoint: "http://127.0.0.1:\(server.port)",
             environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key"])
         let log = retryLog
         return S3Store(configuration: configuration, retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60),
-                       timeoutSeconds: timeout, spoolDirectory: spool, log: { line in log.withValue { $0.append(line) } })
+                       timeoutSeconds: timeout, partSize: partSize, partConcurrency: 1, spoolDirectory: spool,
+                       log: { line in log.withValue { $0.append(line) } })
     }
 
     private var spoolIsEmpty: Bool { (try? FileManager.default.contentsOfDirectory(atPath: spool))?.isEmpty ?? false }
@@ -90,6 +91,32 @@ final class FaultInjectionTests: XCTestCase {
         }
         XCTAssertEqual(try server.requests().count, 2)
         XCTAssertTrue(spoolIsEmpty)
+    }
+
+    private static var started: [String: Any] { ["body": "<InitiateMultipartUploadResult><UploadId>U-1</UploadId></InitiateMultipartUploadResult>"] }
+    private static var partStored: [String: Any] { ["headers": ["ETag": "\"e\""]] }
+    private static let sixMiB = Data(repeating: 7, count: 6 << 20)
+
+    func testCompleteAnsweringErrorUnder200AbortsTheUpload() throws {
+        let store = try store([Self.started, Self.partStored, Self.partStored,
+                               ["status": 200, "body": "<Error><Code>InternalError</Code><Message>retry</Message></Error>"],
+                               ["status": 204]], partSize: S3Store.minimumPartSize)
+        XCTAssertThrowsError(try store.put("objects/aa/big", from: DataReader(Self.sixMiB))) {
+            XCTAssertEqual($0.userMessage, "S3 could not complete the multipart upload of prefix/objects/aa/big in s3://bucket/prefix/: InternalError.")
+        }
+        let requests = try server.requests()
+        XCTAssertEqual(requests.map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "DELETE"])
+        XCTAssertEqual(requests.last?["path"] as? String, "/bucket/prefix/objects/aa/big?uploadId=U-1", "the upload is aborted")
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testRefusedPartAbortsTheUpload() throws {
+        let store = try store([Self.started, ["status": 403, "body": "<Error><Code>AccessDenied</Code></Error>"], ["status": 204]],
+                              partSize: S3Store.minimumPartSize)
+        XCTAssertThrowsError(try store.put("objects/aa/big", from: DataReader(Self.sixMiB))) {
+            XCTAssertTrue($0.userMessage.contains("S3 denied access"), $0.userMessage)
+        }
+        XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "DELETE"])
     }
 
     func testUploadIsSentWholeAgainAfterAServerError() throws {

@@ -8,7 +8,7 @@ import XCTest
 final class S3StoreTests: StoreContractTests {
     static var endpoint: String? { ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] }
 
-    static func makeStore(prefix: String = "team/app") throws -> S3Store {
+    static func makeStore(prefix: String = "team/app", partSize: Int64 = 64 << 20) throws -> S3Store {
         guard let endpoint else {
             if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" {
                 throw DPMError("DPM_TEST_S3_ENDPOINT is not set although shell/test.sh should have started moto_server.")
@@ -19,9 +19,20 @@ final class S3StoreTests: StoreContractTests {
         let configuration = try S3Configuration.resolve(
             url: "s3://\(bucket)/\(prefix)", endpoint: endpoint,
             environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"])
-        let store = S3Store(configuration: configuration)
+        let store = S3Store(configuration: configuration, partSize: partSize)
         try store.createBucket()
         return store
+    }
+
+    func testLargeObjectGoesUpInPartsAndComesBackWhole() throws {
+        let store = try Self.makeStore(partSize: S3Store.minimumPartSize)
+        var bytes = [UInt8](repeating: 0, count: 12 << 20 | 12345)
+        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: (index &* 2654435761) >> 13) }
+        let data = Data(bytes)
+        let stored = try store.put("objects/ab/large", from: DataReader(data))
+        XCTAssertEqual(stored, StoredBytes(size: Int64(data.count), sha256: SHA256Hex.of(data)))
+        XCTAssertEqual(try store.storedSize("objects/ab/large"), Int64(data.count))
+        XCTAssertEqual(try store.open("objects/ab/large").readAll(limit: 64 << 20), data)
     }
 
     override func makeStore() throws -> ObjectStore? { try Self.makeStore() }

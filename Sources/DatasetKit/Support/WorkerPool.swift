@@ -1,14 +1,15 @@
 import Foundation
 
-/// Runs `body` over `items` on up to `width` threads. The first error stops the
-/// hand-out of further items and is rethrown once the running ones finish.
+/// Runs `body` over `items` on up to `width` threads (the caller's among them), in order of
+/// hand-out. The first error stops the hand-out of further items and is rethrown once the
+/// running ones finish. Real threads, not a dispatch pool: network transfers need more of
+/// them in flight than there are cores.
 public func concurrentForEach<Item: Sendable>(
     _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) throws -> Void
 ) throws {
     guard !items.isEmpty else { return }
     let state = PoolState()
-    let workers = max(1, min(width, items.count))
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+    let work: @Sendable () -> Void = {
         while let index = state.nextIndex(limit: items.count) {
             do {
                 try body(items[index])
@@ -17,6 +18,18 @@ public func concurrentForEach<Item: Sendable>(
             }
         }
     }
+    let helpers = max(1, min(width, items.count)) - 1
+    let finished = DispatchSemaphore(value: 0)
+    for _ in 0..<helpers {
+        let thread = Thread {
+            work()
+            finished.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    work()
+    for _ in 0..<helpers { finished.wait() }
     if let error = state.firstError { throw error }
 }
 

@@ -3,6 +3,9 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A store in an S3 bucket (AWS or an S3-compatible service), signed with SigV4.
 /// Objects are spooled through a local temporary file in both directions, so that a
@@ -15,12 +18,21 @@ public struct S3Store: ObjectStore {
     private let retry: RetryPolicy
     private let spoolDirectory: String
     private let log: @Sendable (String) -> Void
+    /// Objects larger than this go up in parts of this size (at least S3's minimum of 5 MiB).
+    public let partSize: Int64
+    /// Parts in flight at once.
+    public let partConcurrency: Int
+
+    public static let minimumPartSize: Int64 = 5 << 20
 
     /// - Parameters:
     ///   - timeoutSeconds: the longest one request may take before it counts as failed (and is retried).
     ///   - log: receives one line per retry (shown with DPM_VERBOSE=1); never a secret.
     public init(configuration: S3Configuration, retry: RetryPolicy = RetryPolicy(), timeoutSeconds: Int = 900,
+                partSize: Int64 = 64 << 20, partConcurrency: Int = 4,
                 spoolDirectory: String = NSTemporaryDirectory(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.partSize = max(partSize, Self.minimumPartSize)
+        self.partConcurrency = max(1, partConcurrency)
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         self.http = CurlHTTPClient(timeoutSeconds: timeoutSeconds)
@@ -43,6 +55,10 @@ public struct S3Store: ObjectStore {
         let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
         if let expectedSHA256, expectedSHA256 != stored.sha256 {
             throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
+        }
+        if stored.size > partSize {
+            try putInParts(configuration.prefix + key, spool: spool, size: stored.size)
+            return stored
         }
         var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
         if !overwrite { headers.append(("If-None-Match", "*")) }
@@ -106,6 +122,56 @@ public struct S3Store: ObjectStore {
         let response = try send("DELETE", key: configuration.prefix + key)
         if response.status == 404 { return }
         try expectSuccess(response, "delete \(key)")
+    }
+
+    /// A multipart upload: parts go up in parallel from slices of the spool file, each with a
+    /// signed payload hash that S3 checks; any failure aborts the upload so no parts linger.
+    private func putInParts(_ objectKey: String, spool: Spool, size: Int64) throws {
+        let started = try send("POST", key: objectKey, query: [("uploads", "")])
+        try expectSuccess(started, "start a multipart upload of \(objectKey)")
+        guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
+            throw DPMError("S3 did not return an upload id for \(objectKey) in \(displayName).")
+        }
+        do {
+            let count = Int((size + partSize - 1) / partSize)
+            let etags = Locked([Int: String]())
+            let path = spool.path
+            try concurrentForEach(Array(1...count), width: partConcurrency) { number in
+                let offset = Int64(number - 1) * partSize
+                let length = min(partSize, size - offset)
+                let hasher = HashingWriter()
+                try FileSliceReader(path: path, offset: offset, length: length).pump(into: hasher)
+                let response = try send("PUT", key: objectKey, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                                        body: { try FileSliceReader(path: path, offset: offset, length: length) },
+                                        bodyLength: length, payloadHash: hasher.hexDigest())
+                try expectSuccess(response, "upload part \(number) of \(objectKey)")
+                guard let etag = response.headers["etag"] else {
+                    throw DPMError("S3 returned no ETag for part \(number) of \(objectKey) in \(displayName).")
+                }
+                etags.withValue { $0[number] = etag }
+            }
+            let parts = etags.current.sorted { $0.key < $1.key }
+                .map { "<Part><PartNumber>\($0.key)</PartNumber><ETag>\(Self.xmlEscaped($0.value))</ETag></Part>" }.joined()
+            let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
+            let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
+                                     bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document))
+            try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
+            // S3 may answer 200 and report a failure in the body.
+            if let code = S3ErrorDocument(completed.body).code {
+                throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(code).")
+            }
+        } catch {
+            let aborted = try? send("DELETE", key: objectKey, query: [("uploadId", uploadID)])
+            if aborted.map({ !(200..<300).contains($0.status) }) ?? true {
+                log("S3 multipart upload \(uploadID) of \(objectKey) could not be aborted; a lifecycle rule removes such leftovers")
+            }
+            throw error
+        }
+    }
+
+    private static func xmlEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// Creates the bucket (for tests and first-time set-up against S3-compatible services).
@@ -250,6 +316,35 @@ private final class Spool {
         let reader = try FileReader(path: path)
         unlink(path)
         return reader
+    }
+}
+
+/// Reads `length` bytes of a file from `offset`, for one part of a multipart upload.
+final class FileSliceReader: ByteReader {
+    private let fd: Int32
+    private var offset: Int64
+    private var remaining: Int64
+    private let path: String
+
+    init(path: String, offset: Int64, length: Int64) throws {
+        self.path = path
+        self.offset = offset
+        self.remaining = length
+        fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DPMError("Cannot read \(path): \(String(cString: strerror(errno))).") }
+    }
+
+    deinit { close(fd) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard remaining > 0 else { return 0 }
+        let count = pread(fd, buffer.baseAddress, Int(min(Int64(buffer.count), remaining)), off_t(offset))
+        guard count > 0 else {
+            throw DPMError("Cannot read \(path): \(count == 0 ? "it is shorter than expected" : String(cString: strerror(errno))).")
+        }
+        offset += Int64(count)
+        remaining -= Int64(count)
+        return count
     }
 }
 
