@@ -8,13 +8,18 @@ func fileError(_ action: String, _ path: String, _ code: Int32 = errno) -> DPMEr
     DPMError("Cannot \(action) \(path): \(String(cString: strerror(code))).")
 }
 
-/// Reads a file through a plain descriptor (no buffering beyond the caller's chunk).
+/// Reads a file, or `length` bytes of it from `offset`, through a plain descriptor
+/// (no buffering beyond the caller's chunk).
 public final class FileReader: ByteReader {
     private let fd: Int32
     public let path: String
+    private var offset: Int64
+    private var remaining: Int64?
 
-    public init(path: String) throws {
+    public init(path: String, offset: Int64 = 0, length: Int64? = nil) throws {
         self.path = path
+        self.offset = offset
+        self.remaining = length
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw fileError("read", path) }
     }
@@ -22,11 +27,16 @@ public final class FileReader: ByteReader {
     deinit { close(fd) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let wanted = remaining.map { Int(min(Int64(buffer.count), $0)) } ?? buffer.count
+        guard wanted > 0 else { return 0 }
         while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno == EINTR { continue }
-            throw fileError("read", path)
+            let count = pread(fd, buffer.baseAddress, wanted, off_t(offset))
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw fileError("read", path) }
+            if count == 0, remaining != nil { throw DPMError("Cannot read \(path): it is shorter than expected.") }
+            offset += Int64(count)
+            remaining = remaining.map { $0 - Int64(count) }
+            return count
         }
     }
 }

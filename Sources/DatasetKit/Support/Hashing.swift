@@ -25,9 +25,7 @@ public final class HashingWriter: ByteWriter {
     public func finish() throws { try downstream?.finish() }
 
     /// The lowercase hex digest; call once, after the last write.
-    public func hexDigest() -> String {
-        hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
+    public func hexDigest() -> String { SHA256Hex.string(hasher.finalize()) }
 }
 
 /// Hashes whatever is read through it.
@@ -48,14 +46,21 @@ public final class HashingReader: ByteReader {
         return count
     }
 
-    public func hexDigest() -> String {
-        hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
+    public func hexDigest() -> String { SHA256Hex.string(hasher.finalize()) }
 }
 
 public enum SHA256Hex {
-    public static func of(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    public static func of(_ data: Data) -> String { string(SHA256.hash(data: data)) }
+
+    /// Lowercase hex of any digest or byte sequence.
+    public static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     public static func isValid(_ text: String) -> Bool {

@@ -3,9 +3,6 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A store in an S3 bucket (AWS or an S3-compatible service), signed with SigV4.
 /// Objects are spooled through a local temporary file in both directions, so that a
@@ -140,9 +137,9 @@ public struct S3Store: ObjectStore {
                 let offset = Int64(number - 1) * partSize
                 let length = min(partSize, size - offset)
                 let hasher = HashingWriter()
-                try FileSliceReader(path: path, offset: offset, length: length).pump(into: hasher)
+                try FileReader(path: path, offset: offset, length: length).pump(into: hasher)
                 let response = try send("PUT", key: objectKey, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                                        body: { try FileSliceReader(path: path, offset: offset, length: length) },
+                                        body: { try FileReader(path: path, offset: offset, length: length) },
                                         bodyLength: length, payloadHash: hasher.hexDigest())
                 try expectSuccess(response, "upload part \(number) of \(objectKey)")
                 guard let etag = response.headers["etag"] else {
@@ -316,35 +313,6 @@ private final class Spool {
         let reader = try FileReader(path: path)
         unlink(path)
         return reader
-    }
-}
-
-/// Reads `length` bytes of a file from `offset`, for one part of a multipart upload.
-final class FileSliceReader: ByteReader {
-    private let fd: Int32
-    private var offset: Int64
-    private var remaining: Int64
-    private let path: String
-
-    init(path: String, offset: Int64, length: Int64) throws {
-        self.path = path
-        self.offset = offset
-        self.remaining = length
-        fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DPMError("Cannot read \(path): \(String(cString: strerror(errno))).") }
-    }
-
-    deinit { close(fd) }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard remaining > 0 else { return 0 }
-        let count = pread(fd, buffer.baseAddress, Int(min(Int64(buffer.count), remaining)), off_t(offset))
-        guard count > 0 else {
-            throw DPMError("Cannot read \(path): \(count == 0 ? "it is shorter than expected" : String(cString: strerror(errno))).")
-        }
-        offset += Int64(count)
-        remaining -= Int64(count)
-        return count
     }
 }
 

@@ -1,4 +1,5 @@
 import Crypto
+import DatasetKit
 import Foundation
 
 /// AWS credentials; the secret and the token never appear in descriptions.
@@ -77,9 +78,9 @@ public struct SigV4Signer: Sendable {
             signedHeaders,
             request.payloadHash,
         ].joined(separator: "\n")
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8)))]
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, SHA256Hex.of(Data(canonicalRequest.utf8))]
             .joined(separator: "\n")
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(date: date)))
+        let signature = SHA256Hex.string(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(date: date)))
         let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
                          headers: added + [("Authorization", authorization)])
@@ -133,11 +134,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The hex SHA-256 of `data`, as used for payload hashes.
-    public static func sha256Hex(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
+    public static func sha256Hex(_ data: Data) -> String { SHA256Hex.of(data) }
 
     static func format(_ date: Date, _ pattern: String) -> String {
         let formatter = DateFormatter()
