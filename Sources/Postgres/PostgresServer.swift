@@ -44,6 +44,10 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         try !connect(nil).query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).isEmpty
     }
 
+    public func databaseNames(matching pattern: String) throws -> [String] {
+        try connect(nil).query("SELECT datname FROM pg_database WHERE datname ~ $1 ORDER BY 1", [pattern]).compactMap { $0.first ?? nil }
+    }
+
     public func createDatabase(_ name: String) throws {
         try administer("create the database \(name)") {
             try $0.query("CREATE DATABASE \(SQL.identifier(name)) TEMPLATE template0")

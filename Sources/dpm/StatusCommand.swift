@@ -28,6 +28,9 @@ struct Status: ParsableCommand {
         for state in database.migrations ?? [] {
             print("           \(state.table): \(state.versions.count) migrations applied, latest \(state.versions.last ?? "-")")
         }
+        for name in database.leftovers ?? [] {
+            print("Leftover:  \(name), from an interrupted restore; nothing uses it (remove: dropdb '\(name)')")
+        }
         if let media = status.media { print("Media:     \(media)") }
         print("")
         ProfileTable.print(status.profiles)

@@ -47,6 +47,11 @@ final class CrashSafetyTests: XCTestCase {
         XCTAssertEqual(killed.status, SIGKILL)
         XCTAssertEqual(try harness.contentDigest(), digest, "working database untouched")
         XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media, "media folder untouched")
+        let leftover = try XCTUnwrap(try harness.databases().first { $0.hasPrefix(harness.database + "__dpm_restore_") })
+        let status = harness.dpm("status")
+        XCTAssertTrue(status.stdout.contains("Leftover:  \(leftover), from an interrupted restore"), status.stdout)
+        let json = try JSONDecoder().decode(ProjectStatus.self, from: Data(harness.dpm("status", "--json").stdout.utf8))
+        XCTAssertTrue(json.database.leftovers?.contains(leftover) == true)
 
         let restored = harness.dpm("restore", "ug", "--force")
         XCTAssertEqual(restored.status, 0, restored.stderr)

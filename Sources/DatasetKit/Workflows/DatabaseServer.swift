@@ -8,6 +8,8 @@ public protocol DatabaseServer: Sendable {
 
     func serverVersion() throws -> ServerVersion
     func databaseExists(_ name: String) throws -> Bool
+    /// Names of the databases matching a POSIX regular expression, sorted.
+    func databaseNames(matching pattern: String) throws -> [String]
     func createDatabase(_ name: String) throws
     func renameDatabase(_ name: String, to newName: String) throws
     func dropDatabase(_ name: String) throws

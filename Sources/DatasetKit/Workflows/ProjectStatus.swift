@@ -10,6 +10,8 @@ public struct ProjectStatus: Codable, Sendable {
         public var serverVersion: String?
         public var sizeBytes: Int64?
         public var migrations: [MigrationState]?
+        /// Databases dpm was building or retiring when it was interrupted (never the user's own).
+        public var leftovers: [String]?
         public var problem: String?
     }
 
@@ -41,6 +43,7 @@ public struct ProjectStatus: Codable, Sendable {
         do {
             database.serverVersion = try server.serverVersion().text
             database.reachable = true
+            database.leftovers = try server.databaseNames(matching: DatabaseNames.leftoverPattern)
             let exists = try server.databaseExists(server.defaultDatabase)
             database.exists = exists
             if exists {
