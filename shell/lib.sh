@@ -125,6 +125,17 @@ dpm_install_deps() {
   fi
 }
 
+# The AWS CLI, the baseline of the S3 benchmark (pip package awscli).
+dpm_install_awscli() {
+  if ! aws --version >/dev/null 2>&1; then
+    log "==> pip install awscli"
+    python3 -m pip install -q awscli 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages awscli
+    hash -r
+    aws --version >/dev/null 2>&1 || die "awscli installed but aws is not on PATH"
+  fi
+}
+
 # ---------------------------------------------------------------------------
 # Throw-away PostgreSQL cluster
 # ---------------------------------------------------------------------------
