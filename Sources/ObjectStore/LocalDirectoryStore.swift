@@ -27,7 +27,8 @@ public struct LocalDirectoryStore: ObjectStore {
     }
 
     @discardableResult
-    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes {
+    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
+                    verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes {
         let destination = try path(key)
         let temporary = "\(root)/.tmp/\(randomSuffix(16))"
         do {
@@ -39,6 +40,7 @@ public struct LocalDirectoryStore: ObjectStore {
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
+            try verify?(try FileReader(path: temporary))
             let directory = (destination as NSString).deletingLastPathComponent
             try createFolder(directory, purpose: "a folder in the store")
             if overwrite {

@@ -20,9 +20,9 @@ final class ObjectCacheTests: XCTestCase {
         let stored = try transfer.storeData(content)
 
         XCTAssertEqual(try transfer.fetchData(sha256: stored.sha256, what: "t"), content)
-        XCTAssertEqual(store.opens.current, 2, "one read-back verification at upload, one download")
+        XCTAssertEqual(store.opens.current, 1, "verified before it was stored, then downloaded once")
         XCTAssertEqual(try transfer.fetchData(sha256: stored.sha256, what: "t"), content)
-        XCTAssertEqual(store.opens.current, 2, "the second read came from the cache")
+        XCTAssertEqual(store.opens.current, 1, "the second read came from the cache")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder!)/.tmp"), [])
     }
 
@@ -56,8 +56,10 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
 
     var displayName: String { "memory" }
 
-    func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes {
+    func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
+             verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes {
         let data = try source.readAll()
+        try verify?(DataReader(data))
         try objects.withValue { objects in
             if !overwrite, objects[key] != nil { throw StoreError.alreadyExists(key: key, store: displayName) }
             objects[key] = data

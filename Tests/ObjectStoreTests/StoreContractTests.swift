@@ -64,6 +64,21 @@ class StoreContractTests: XCTestCase {
         XCTAssertNoThrow(try store.put("objects/cc/x", from: DataReader(data), expectedSHA256: SHA256Hex.of(data), overwrite: true))
     }
 
+    func testVerifySeesTheStoredBytesAndItsFailureLeavesNothing() throws {
+        let store = try store()
+        let data = Data((0..<(streamChunkSize + 99)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        let seen = DataWriter()
+        try store.put("objects/ee/x", from: DataReader(data), expectedSHA256: nil, overwrite: true) { stored in
+            try stored.pump(into: seen)
+        }
+        XCTAssertEqual(seen.data, data)
+        XCTAssertThrowsError(try store.put("objects/ee/y", from: DataReader(data), expectedSHA256: nil, overwrite: true) { _ in
+            throw DPMError("does not decompress")
+        }) { XCTAssertEqual($0.userMessage, "does not decompress") }
+        XCTAssertFalse(try store.exists("objects/ee/y"))
+        XCTAssertEqual(try store.list(prefix: "objects/"), ["objects/ee/x"])
+    }
+
     func testCreateOnlyNeverOverwrites() throws {
         let store = try store()
         try store.put("snapshots/p/1.json", from: DataReader(Data("first".utf8)), expectedSHA256: nil, overwrite: false)

@@ -17,9 +17,12 @@ public protocol ObjectStore: Sendable {
 
     /// Streams `source` into `key`. The SHA-256 of the stored bytes is computed on the way;
     /// if `expectedSHA256` is given and differs, nothing becomes visible and the put fails.
-    /// With `overwrite: false` an existing key fails with `StoreError.alreadyExists`.
+    /// `verify`, if given, reads exactly the bytes being stored before they become visible;
+    /// if it throws, nothing becomes visible. With `overwrite: false` an existing key fails
+    /// with `StoreError.alreadyExists`.
     @discardableResult
-    func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes
+    func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
+             verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes
 
     /// Opens `key` for streaming; fails with `StoreError.notFound` when it is absent.
     func open(_ key: String) throws -> ByteReader
@@ -37,7 +40,12 @@ public protocol ObjectStore: Sendable {
 extension ObjectStore {
     @discardableResult
     public func put(_ key: String, from source: ByteReader) throws -> StoredBytes {
-        try put(key, from: source, expectedSHA256: nil, overwrite: true)
+        try put(key, from: source, expectedSHA256: nil, overwrite: true, verify: nil)
+    }
+
+    @discardableResult
+    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes {
+        try put(key, from: source, expectedSHA256: expectedSHA256, overwrite: overwrite, verify: nil)
     }
 }
 

@@ -41,14 +41,17 @@ public final class FileReader: ByteReader {
     }
 }
 
-/// Writes a file; `finish` fsyncs it so a rename that follows publishes durable bytes.
+/// Writes a file; `finish` fsyncs it (unless it is scratch, `durable: false`) so a rename
+/// that follows publishes durable bytes.
 public final class FileWriter: ByteWriter {
     private var fd: Int32
     public let path: String
+    private let durable: Bool
 
     /// - Parameter exclusive: fail if the file already exists instead of truncating it.
-    public init(path: String, exclusive: Bool = false, mode: mode_t = 0o644) throws {
+    public init(path: String, exclusive: Bool = false, mode: mode_t = 0o644, durable: Bool = true) throws {
         self.path = path
+        self.durable = durable
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
         fd = open(path, flags, mode)
         guard fd >= 0 else { throw fileError("write", path) }
@@ -78,7 +81,7 @@ public final class FileWriter: ByteWriter {
 
     public func finish() throws {
         guard fd >= 0 else { return }
-        if fsync(fd) != 0 { throw fileError("sync", path) }
+        if durable, fsync(fd) != 0 { throw fileError("sync", path) }
         if close(fd) != 0 { throw fileError("close", path) }
         fd = -1
     }

@@ -45,16 +45,12 @@ public struct ObjectTransfer: Sendable {
     private func storeIfAbsent(sha256: String, open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool) {
         let key = StoreLayout.objectKey(sha256)
         if let size = try store.storedSize(key) { return (size, false) }
-        let written = try store.put(key, from: try codec.compressing(try open()), expectedSHA256: nil, overwrite: true)
-        try verify(sha256: sha256)
+        // The store hands back exactly the bytes it is about to publish: they must decompress
+        // to content with the object's name, or nothing becomes visible.
+        let written = try store.put(key, from: try codec.compressing(try open()), expectedSHA256: nil, overwrite: true) { stored in
+            _ = try readVerified(stored, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
+        }
         return (written.size, true)
-    }
-
-    /// Reads an object back from the store itself (never the cache) and checks that it
-    /// decompresses to content with its name's hash.
-    public func verify(sha256: String) throws {
-        let source = try store.open(StoreLayout.objectKey(sha256))
-        _ = try readVerified(source, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
     }
 
     /// Streams an object's content into `writer` (not finished), verifying it on the way.

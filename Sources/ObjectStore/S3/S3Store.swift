@@ -43,27 +43,52 @@ public struct S3Store: ObjectStore {
     // MARK: ObjectStore
 
     @discardableResult
-    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool) throws -> StoredBytes {
+    public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
+                    verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes {
         guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        let objectKey = configuration.prefix + key
         let spool = try Spool(directory: spoolDirectory)
         let hasher = HashingWriter(forwardingTo: spool.writer)
-        try source.pump(into: hasher)
-        try hasher.finish()
-        let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
-        if let expectedSHA256, expectedSHA256 != stored.sha256 {
-            throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
-        }
-        if stored.size > partSize {
-            try putInParts(configuration.prefix + key, spool: spool, size: stored.size)
+        // Started once the object is known to need more than one part; its parts go up while
+        // the rest is still being produced.
+        var upload: MultipartUpload?
+        var scheduled: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        do {
+            while true {
+                let count = try source.read(into: buffer)
+                if count == 0 { break }
+                try hasher.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                // A part is sent only once more bytes follow it, so the last part is never empty.
+                while hasher.byteCount > scheduled + partSize {
+                    if upload == nil { upload = try MultipartUpload(store: self, objectKey: objectKey, spool: spool.path) }
+                    try upload?.send(offset: scheduled, length: partSize)
+                    scheduled += partSize
+                }
+            }
+            try hasher.finish()
+            let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
+            if let expectedSHA256, expectedSHA256 != stored.sha256 {
+                throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
+            }
+            try verify?(try spool.reopen())
+            if let upload {
+                try upload.send(offset: scheduled, length: stored.size - scheduled)
+                try upload.complete()
+                return stored
+            }
+            var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
+            if !overwrite { headers.append(("If-None-Match", "*")) }
+            let response = try send("PUT", key: objectKey, headers: headers,
+                                    body: { try spool.reopen() }, bodyLength: stored.size, payloadHash: stored.sha256)
+            if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
+            try expectSuccess(response, "store \(key)")
             return stored
+        } catch {
+            upload?.abort()
+            throw error
         }
-        var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
-        if !overwrite { headers.append(("If-None-Match", "*")) }
-        let response = try send("PUT", key: configuration.prefix + key, headers: headers,
-                                body: { try spool.reopen() }, bodyLength: stored.size, payloadHash: stored.sha256)
-        if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
-        try expectSuccess(response, "store \(key)")
-        return stored
     }
 
     public func open(_ key: String) throws -> ByteReader {
@@ -121,48 +146,47 @@ public struct S3Store: ObjectStore {
         try expectSuccess(response, "delete \(key)")
     }
 
-    /// A multipart upload: parts go up in parallel from slices of the spool file, each with a
-    /// signed payload hash that S3 checks; any failure aborts the upload so no parts linger.
-    private func putInParts(_ objectKey: String, spool: Spool, size: Int64) throws {
+    /// Sends one part from a slice of the spool file, with a signed payload hash S3 checks.
+    fileprivate func uploadPart(_ objectKey: String, uploadID: String, number: Int, spool: String,
+                                offset: Int64, length: Int64) throws -> String {
+        let hasher = HashingWriter()
+        try FileReader(path: spool, offset: offset, length: length).pump(into: hasher)
+        let response = try send("PUT", key: objectKey, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                                body: { try FileReader(path: spool, offset: offset, length: length) },
+                                bodyLength: length, payloadHash: hasher.hexDigest())
+        try expectSuccess(response, "upload part \(number) of \(objectKey)")
+        guard let etag = response.headers["etag"] else {
+            throw DPMError("S3 returned no ETag for part \(number) of \(objectKey) in \(displayName).")
+        }
+        return etag
+    }
+
+    fileprivate func startMultipartUpload(_ objectKey: String) throws -> String {
         let started = try send("POST", key: objectKey, query: [("uploads", "")])
         try expectSuccess(started, "start a multipart upload of \(objectKey)")
         guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
             throw DPMError("S3 did not return an upload id for \(objectKey) in \(displayName).")
         }
-        do {
-            let count = Int((size + partSize - 1) / partSize)
-            let etags = Locked([Int: String]())
-            let path = spool.path
-            try concurrentForEach(Array(1...count), width: partConcurrency) { number in
-                let offset = Int64(number - 1) * partSize
-                let length = min(partSize, size - offset)
-                let hasher = HashingWriter()
-                try FileReader(path: path, offset: offset, length: length).pump(into: hasher)
-                let response = try send("PUT", key: objectKey, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                                        body: { try FileReader(path: path, offset: offset, length: length) },
-                                        bodyLength: length, payloadHash: hasher.hexDigest())
-                try expectSuccess(response, "upload part \(number) of \(objectKey)")
-                guard let etag = response.headers["etag"] else {
-                    throw DPMError("S3 returned no ETag for part \(number) of \(objectKey) in \(displayName).")
-                }
-                etags.withValue { $0[number] = etag }
-            }
-            let parts = etags.current.sorted { $0.key < $1.key }
-                .map { "<Part><PartNumber>\($0.key)</PartNumber><ETag>\(Self.xmlEscaped($0.value))</ETag></Part>" }.joined()
-            let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
-            let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
-                                     bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document))
-            try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
-            // S3 may answer 200 and report a failure in the body.
-            if let code = S3ErrorDocument(completed.body).code {
-                throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(code).")
-            }
-        } catch {
-            let aborted = try? send("DELETE", key: objectKey, query: [("uploadId", uploadID)])
-            if aborted.map({ !(200..<300).contains($0.status) }) ?? true {
-                log("S3 multipart upload \(uploadID) of \(objectKey) could not be aborted; a lifecycle rule removes such leftovers")
-            }
-            throw error
+        return uploadID
+    }
+
+    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, etags: [Int: String]) throws {
+        let parts = etags.sorted { $0.key < $1.key }
+            .map { "<Part><PartNumber>\($0.key)</PartNumber><ETag>\(Self.xmlEscaped($0.value))</ETag></Part>" }.joined()
+        let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
+        let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
+                                 bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document))
+        try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
+        // S3 may answer 200 and report a failure in the body.
+        if let code = S3ErrorDocument(completed.body).code {
+            throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(code).")
+        }
+    }
+
+    fileprivate func abortMultipartUpload(_ objectKey: String, uploadID: String) {
+        let aborted = try? send("DELETE", key: objectKey, query: [("uploadId", uploadID)])
+        if aborted.map({ !(200..<300).contains($0.status) }) ?? true {
+            log("S3 multipart upload \(uploadID) of \(objectKey) could not be aborted; a lifecycle rule removes such leftovers")
         }
     }
 
@@ -295,7 +319,7 @@ private final class Spool {
 
     init(directory: String) throws {
         path = "\(directory)/dpm-s3-\(randomSuffix(16))"
-        writer = try FileWriter(path: path, exclusive: true, mode: 0o600)
+        writer = try FileWriter(path: path, exclusive: true, mode: 0o600, durable: false)
     }
 
     deinit { unlink(path) }
@@ -313,6 +337,66 @@ private final class Spool {
         let reader = try FileReader(path: path)
         unlink(path)
         return reader
+    }
+}
+
+/// One multipart upload in progress: parts are sent from slices of the spool file on their
+/// own threads, at most `partConcurrency` at a time (the producer waits for a free slot), so
+/// the memory used is a chunk per part in flight whatever the object's size.
+private final class MultipartUpload: @unchecked Sendable {
+    private let store: S3Store
+    private let objectKey: String
+    private let spool: String
+    private let uploadID: String
+    private let slots: DispatchSemaphore
+    private let running = DispatchGroup()
+    private let etags = Locked([Int: String]())
+    private let failure = Locked<Error?>(nil)
+    private var nextNumber = 1
+
+    init(store: S3Store, objectKey: String, spool: String) throws {
+        self.store = store
+        self.objectKey = objectKey
+        self.spool = spool
+        self.uploadID = try store.startMultipartUpload(objectKey)
+        self.slots = DispatchSemaphore(value: store.partConcurrency)
+    }
+
+    /// Queues the next part; throws the first failure of an earlier part, if any.
+    func send(offset: Int64, length: Int64) throws {
+        slots.wait()
+        if let error = failure.current {
+            slots.signal()
+            throw error
+        }
+        let number = nextNumber
+        nextNumber += 1
+        running.enter()
+        let thread = Thread { [self] in
+            defer {
+                slots.signal()
+                running.leave()
+            }
+            do {
+                let etag = try store.uploadPart(objectKey, uploadID: uploadID, number: number, spool: spool, offset: offset, length: length)
+                etags.withValue { $0[number] = etag }
+            } catch {
+                failure.withValue { if $0 == nil { $0 = error } }
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    func complete() throws {
+        running.wait()
+        if let error = failure.current { throw error }
+        try store.completeMultipartUpload(objectKey, uploadID: uploadID, etags: etags.current)
+    }
+
+    func abort() {
+        running.wait()
+        store.abortMultipartUpload(objectKey, uploadID: uploadID)
     }
 }
 
