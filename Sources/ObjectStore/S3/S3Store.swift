@@ -24,7 +24,8 @@ public struct S3Store: ObjectStore {
 
     /// - Parameters:
     ///   - timeoutSeconds: the longest one request may take before it counts as failed (and is retried).
-    ///   - log: receives one line per retry (shown with DPM_VERBOSE=1); never a secret.
+    ///   - log: receives a line per request (status, duration) and per retry, shown with
+    ///     DPM_VERBOSE=1; never a secret (query values such as upload ids are left out).
     public init(configuration: S3Configuration, retry: RetryPolicy = RetryPolicy(), timeoutSeconds: Int = 900,
                 partSize: Int64 = 64 << 20, partConcurrency: Int = 4,
                 spoolDirectory: String = NSTemporaryDirectory(), log: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -146,23 +147,28 @@ public struct S3Store: ObjectStore {
         try expectSuccess(response, "delete \(key)")
     }
 
-    /// Sends one part from a slice of the spool file, with a signed payload hash S3 checks.
+    /// Sends one part from a slice of the spool file, with its SHA-256 as signed payload hash
+    /// and as S3 checksum; returns the part's ETag and checksum for the Complete document.
     fileprivate func uploadPart(_ objectKey: String, uploadID: String, number: Int, spool: String,
-                                offset: Int64, length: Int64) throws -> String {
+                                offset: Int64, length: Int64) throws -> UploadedPart {
         let hasher = HashingWriter()
         try FileReader(path: spool, offset: offset, length: length).pump(into: hasher)
+        let sha256 = hasher.hexDigest()
+        let checksum = Self.base64(hex: sha256)
         let response = try send("PUT", key: objectKey, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                                headers: [("x-amz-checksum-sha256", checksum)],
                                 body: { try FileReader(path: spool, offset: offset, length: length) },
-                                bodyLength: length, payloadHash: hasher.hexDigest())
+                                bodyLength: length, payloadHash: sha256)
         try expectSuccess(response, "upload part \(number) of \(objectKey)")
         guard let etag = response.headers["etag"] else {
             throw DPMError("S3 returned no ETag for part \(number) of \(objectKey) in \(displayName).")
         }
-        return etag
+        return UploadedPart(etag: etag, checksumSHA256: checksum)
     }
 
     fileprivate func startMultipartUpload(_ objectKey: String) throws -> String {
-        let started = try send("POST", key: objectKey, query: [("uploads", "")])
+        // SHA-256 checksums per part, which S3 verifies and keeps with the object.
+        let started = try send("POST", key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "SHA256")])
         try expectSuccess(started, "start a multipart upload of \(objectKey)")
         guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
             throw DPMError("S3 did not return an upload id for \(objectKey) in \(displayName).")
@@ -170,9 +176,11 @@ public struct S3Store: ObjectStore {
         return uploadID
     }
 
-    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, etags: [Int: String]) throws {
-        let parts = etags.sorted { $0.key < $1.key }
-            .map { "<Part><PartNumber>\($0.key)</PartNumber><ETag>\(Self.xmlEscaped($0.value))</ETag></Part>" }.joined()
+    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, parts uploaded: [Int: UploadedPart]) throws {
+        let parts = uploaded.sorted { $0.key < $1.key }.map {
+            "<Part><ChecksumSHA256>\($0.value.checksumSHA256)</ChecksumSHA256><ETag>\(Self.xmlEscaped($0.value.etag))</ETag>"
+                + "<PartNumber>\($0.key)</PartNumber></Part>"
+        }.joined()
         let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
         let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
                                  bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document))
@@ -247,9 +255,11 @@ public struct S3Store: ObjectStore {
             var failure: String
             var retryAfter: Double?
             do {
+                let sent = Date()
                 let response = try http.perform(HTTPRequest(
                     method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
                     responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) }))
+                log("S3 \(method) \(path)\(query.isEmpty ? "" : "?" + query.map(\.name).joined(separator: "&")) -> \(response.status) in \(String(format: "%.2f", Date().timeIntervalSince(sent))) s")
                 if !RetryPolicy.isRetryable(status: response.status) {
                     guard (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) else {
                         return response
@@ -340,6 +350,12 @@ private final class Spool {
     }
 }
 
+/// What CompleteMultipartUpload must list for each part.
+struct UploadedPart: Sendable {
+    let etag: String
+    let checksumSHA256: String
+}
+
 /// One multipart upload in progress: parts are sent from slices of the spool file on their
 /// own threads, at most `partConcurrency` at a time (the producer waits for a free slot), so
 /// the memory used is a chunk per part in flight whatever the object's size.
@@ -350,7 +366,7 @@ private final class MultipartUpload: @unchecked Sendable {
     private let uploadID: String
     private let slots: DispatchSemaphore
     private let running = DispatchGroup()
-    private let etags = Locked([Int: String]())
+    private let parts = Locked([Int: UploadedPart]())
     private let failure = Locked<Error?>(nil)
     private var nextNumber = 1
 
@@ -378,8 +394,8 @@ private final class MultipartUpload: @unchecked Sendable {
                 running.leave()
             }
             do {
-                let etag = try store.uploadPart(objectKey, uploadID: uploadID, number: number, spool: spool, offset: offset, length: length)
-                etags.withValue { $0[number] = etag }
+                let part = try store.uploadPart(objectKey, uploadID: uploadID, number: number, spool: spool, offset: offset, length: length)
+                parts.withValue { $0[number] = part }
             } catch {
                 failure.withValue { if $0 == nil { $0 = error } }
             }
@@ -391,7 +407,7 @@ private final class MultipartUpload: @unchecked Sendable {
     func complete() throws {
         running.wait()
         if let error = failure.current { throw error }
-        try store.completeMultipartUpload(objectKey, uploadID: uploadID, etags: etags.current)
+        try store.completeMultipartUpload(objectKey, uploadID: uploadID, parts: parts.current)
     }
 
     func abort() {
