@@ -58,7 +58,7 @@ public struct LocalDirectoryStore: ObjectStore {
         } catch {
             unlink(temporary)
             if error is StoreError || error is DPMError { throw error }
-            throw DPMError("Cannot write to the store folder \(root): \(Self.reason(error)).")
+            throw DPMError(sentence("Cannot write to the store folder \(root): \(error.userMessage)"))
         }
     }
 
@@ -94,15 +94,6 @@ public struct LocalDirectoryStore: ObjectStore {
         if unlink(file) != 0, errno != ENOENT {
             throw DPMError("Cannot delete \(file): \(String(cString: strerror(errno))).")
         }
-    }
-
-    private static func reason(_ error: Error) -> String {
-        if let error = error as? DPMError { return error.message }
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return nsError.localizedDescription
     }
 }
 

@@ -334,11 +334,6 @@ private final class Spool {
 
     deinit { unlink(path) }
 
-    var size: Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-    }
-
     /// A reader from the start, for sending the spooled bytes (again, on a retry).
     func reopen() throws -> ByteReader { try FileReader(path: path) }
 
