@@ -55,6 +55,21 @@ public struct ConnectionSettings: Sendable {
         return host.hasPrefix("/") ? "socket \(host) port \(port)" : "\(host):\(port)"
     }
 
+    /// A `postgresql://` URI for applications: user, host, port and database as libpq would
+    /// pick them, never the password. A socket folder goes into the `host` query parameter.
+    public var uri: String {
+        let env = ProcessInfo.processInfo.environment
+        let host = parameters["host"] ?? parameters["hostaddr"] ?? env["PGHOST"] ?? "localhost"
+        let port = parameters["port"] ?? env["PGPORT"] ?? "5432"
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/@:?#"))) ?? text }
+        let path = "/" + encode(database)
+        if host.hasPrefix("/") {
+            return "postgresql://\(encode(user))@\(path)?host=\(encode(host))&port=\(port)"
+        }
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "postgresql://\(encode(user))@\(hostPart):\(port)\(path)"
+    }
+
     /// The same settings for another database on the server.
     public func with(database: String) -> ConnectionSettings {
         var copy = self

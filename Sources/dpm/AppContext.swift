@@ -48,4 +48,20 @@ struct AppContext {
     }
 
     func profileName(_ text: String) throws -> ProfileName { try ProfileName(text) }
+
+    func localDatabases() throws -> LocalDatabases {
+        try LocalDatabases(workspace: try workspace(), server: try server())
+    }
+
+    /// How many of the most recently used templates keep a ready spare copy.
+    var spares: Int {
+        environment["DPM_SPARES"].flatMap(Int.init).map { min(max($0, 0), 16) } ?? 2
+    }
+
+    /// Starts `dpm cache refill` detached from this process and its terminal, logging to
+    /// .dpm/refill.log; DPM_REFILL=off (or DPM_SPARES=0) turns it off.
+    func startBackgroundRefill() {
+        guard environment["DPM_REFILL"] != "off", spares > 0 else { return }
+        BackgroundProcess.start(arguments: ["cache", "refill"], log: "\(project.stateDirectory)/refill.log")
+    }
 }

@@ -13,7 +13,8 @@ struct DPM: ParsableCommand {
         DPM_DATABASE_URL and DPM_STORE override the database and store settings.
         """,
         version: version,
-        subcommands: [Init.self, ProfileCommand.self, Upload.self, Restore.self, Status.self]
+        subcommands: [Init.self, ProfileCommand.self, Upload.self, Restore.self, Use.self, Undo.self, StashCommand.self,
+                      Attach.self, Detach.self, CacheCommand.self, Status.self]
     )
 }
 

@@ -94,12 +94,7 @@ enum ProfileTable {
              summary.ageSeconds.map { Age.format(seconds: $0) + " ago" } ?? "-",
              summary.size.map(ByteCount.format) ?? "-", summary.problem ?? summary.description]
         }
-        let header = ["PROFILE", "KIND", "SNAPSHOT", "AGE", "SIZE", "DESCRIPTION"]
-        let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        for row in [header] + rows {
-            Swift.print(row.enumerated().map { $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  "))
-        }
+        TextTable.print(header: ["PROFILE", "KIND", "SNAPSHOT", "AGE", "SIZE", "DESCRIPTION"], rows: rows)
     }
 
     static func printDetails(_ summary: ProfileSummary) {

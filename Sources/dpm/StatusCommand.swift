@@ -11,7 +11,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let context = try AppContext()
         let status = ProjectStatus.gather(project: context.project, store: { try context.store() },
-                                          server: try context.server(), now: Date())
+                                          server: try context.server(), now: Date(), local: try? context.localDatabases())
         if output.json { return try Terminal.printJSON(status) }
         print("Project:   \(status.project)")
         print("Store:     \(status.store.url) " + (status.store.problem.map { "(unusable: \($0))" } ?? "(\(status.store.snapshots ?? 0) snapshots)"))
@@ -20,7 +20,7 @@ struct Status: ParsableCommand {
         if let problem = database.problem {
             line += " (unreachable: \(problem))"
         } else if database.exists == false {
-            line += " (does not exist yet; dpm restore <profile> creates it)"
+            line += " (does not exist yet; dpm use <profile> creates it)"
         } else {
             line += " (\(database.sizeBytes.map(ByteCount.format) ?? "?"), PostgreSQL \(database.serverVersion ?? "?"))"
         }
@@ -29,10 +29,57 @@ struct Status: ParsableCommand {
             print("           \(state.table): \(state.versions.count) migrations applied, latest \(state.versions.last ?? "-")")
         }
         for name in database.leftovers ?? [] {
-            print("Leftover:  \(name), from an interrupted restore; nothing uses it (remove: dropdb '\(name)')")
+            print("Leftover:  \(name), from an interrupted dpm command; nothing uses it (remove: dropdb '\(name)')")
         }
-        if let media = status.media { print("Media:     \(media)") }
+        if let local = status.local {
+            LocalReport.print(local)
+        } else if let media = status.media {
+            print("Media:     \(media)")
+        }
         print("")
         ProfileTable.print(status.profiles)
+    }
+}
+
+/// The local part of `dpm status`: active profile, cache, stashes, attached databases.
+enum LocalReport {
+    static func print(_ local: LocalStatus) {
+        if let active = local.active {
+            let what = active.profile.map { profile in active.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "a database dpm did not fill"
+            Swift.print("Active:    \(what), switched in \(TextTable.ago(active.since))")
+            var changes: [String] = []
+            if !active.tablesWritten.isEmpty {
+                let tables = active.tablesWritten.prefix(8).joined(separator: ", ") + (active.tablesWritten.count > 8 ? ", …" : "")
+                changes.append("\(active.tablesWritten.count) table\(active.tablesWritten.count == 1 ? "" : "s") written (\(tables))")
+            }
+            if let applied = active.migrationsApplied, applied > 0 {
+                changes.append("\(applied) migration\(applied == 1 ? "" : "s") applied")
+            }
+            Swift.print("Changed:   " + (changes.isEmpty ? "nothing written since" : changes.joined(separator: "; ") + " since"))
+        }
+        if let media = local.media {
+            Swift.print("Media:     \(media.path) " + (media.exists ? "(\(media.files) file\(media.files == 1 ? "" : "s"))" : "(does not exist)"))
+        }
+        for note in local.notes { Swift.print("Note:      \(note)") }
+        if !local.templates.isEmpty {
+            Swift.print("\nCached templates:")
+            TextTable.print(header: ["PROFILE", "SNAPSHOT", "SIZE", "LAST USED", "SPARE"], rows: local.templates.map {
+                [$0.profile ?? "?", $0.snapshot ?? "?", $0.sizeBytes.map(ByteCount.format) ?? "-", TextTable.ago($0.lastUsed ?? $0.builtAt),
+                 $0.spare == nil ? "-" : "ready"]
+            }, indent: "  ")
+        }
+        if !local.stashes.isEmpty {
+            Swift.print("\nStashes (dpm undo brings back the first):")
+            TextTable.print(header: ["ID", "HOLDS", "STASHED", "SIZE"], rows: local.stashes.map { stash in
+                [stash.id, stash.profile.map { profile in stash.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "(not from dpm)",
+                 TextTable.ago(stash.stashedAt), stash.sizeBytes.map(ByteCount.format) ?? "-"]
+            }, indent: "  ")
+        }
+        if !local.attached.isEmpty {
+            Swift.print("\nAttached:")
+            TextTable.print(header: ["DATABASE", "PROFILE", "URI"], rows: local.attached.map {
+                [$0.database, ($0.profile ?? "?") + ($0.kind == .customer ? " (customer data)" : ""), $0.uri]
+            }, indent: "  ")
+        }
     }
 }

@@ -34,3 +34,21 @@ enum Terminal {
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 }
+
+/// Columns padded to their widest cell; the last column is not padded.
+enum TextTable {
+    static func print(header: [String], rows: [[String]], indent: String = "") {
+        let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            Swift.print(indent + row.enumerated().map {
+                $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
+            }.joined(separator: "  "))
+        }
+    }
+
+    /// "3 min ago" for a label timestamp.
+    static func ago(_ timestamp: String?) -> String {
+        guard let timestamp, let date = Timestamp.parse(timestamp) else { return "-" }
+        return Age.format(seconds: max(0, Int(Date().timeIntervalSince(date)))) + " ago"
+    }
+}

@@ -9,6 +9,9 @@ do {
 } catch let error as DPMError {
     Terminal.error(error.message)
     exit(1)
+} catch let error as DatabaseInUse {
+    Terminal.error(error.message)
+    exit(1)
 } catch let error as StoreError {
     Terminal.error(error.description)
     exit(1)

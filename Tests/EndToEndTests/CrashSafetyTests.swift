@@ -49,7 +49,7 @@ final class CrashSafetyTests: XCTestCase {
         XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media, "media folder untouched")
         let leftover = try XCTUnwrap(try harness.databases().first { $0.hasPrefix(harness.database + "__dpm_restore_") })
         let status = harness.dpm("status")
-        XCTAssertTrue(status.stdout.contains("Leftover:  \(leftover), from an interrupted restore"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("Leftover:  \(leftover), from an interrupted dpm command"), status.stdout)
         let json = try JSONDecoder().decode(ProjectStatus.self, from: Data(harness.dpm("status", "--json").stdout.utf8))
         XCTAssertTrue(json.database.leftovers?.contains(leftover) == true)
 

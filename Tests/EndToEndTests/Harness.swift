@@ -100,9 +100,19 @@ final class Harness {
             let path = "\(root)/\(relative)"
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            // Lock files and the background log say nothing about the project's state.
+            if [".dpm/lock", ".dpm/refill.lock", ".dpm/refill.log"].contains(relative) { continue }
             lines.append("\(relative) \(SHA256Hex.of(FileManager.default.contents(atPath: path) ?? Data()))")
         }
-        for name in try databases() { lines.append("db \(name) \(try contentDigest(of: name))") }
+        let closed = Set(try psql("SELECT datname FROM pg_database WHERE datname LIKE '\(prefix)%' AND NOT datallowconn", in: "postgres")
+            .split(separator: "\n").map(String.init))
+        for name in try databases() {
+            // Templates take no connections; their label says what they hold.
+            let digest = closed.contains(name)
+                ? try psql("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '\(name)'", in: "postgres")
+                : try contentDigest(of: name)
+            lines.append("db \(name) \(digest)")
+        }
         return lines.sorted().joined(separator: "\n")
     }
 
@@ -119,7 +129,8 @@ final class Harness {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // No background refills unless a test asks: they would outlive the test's databases.
+        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }.merging(environment) { $1 }
         let output = NSTemporaryDirectory() + "dpm-out-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: output + ".1", contents: nil)
         _ = FileManager.default.createFile(atPath: output + ".2", contents: nil)

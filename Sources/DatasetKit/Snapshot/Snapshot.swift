@@ -190,7 +190,17 @@ public enum Timestamp {
         return formatter.string(from: date)
     }
 
+    /// With milliseconds, for labels that order events happening within one second.
+    public static func precise(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
     public static func parse(_ text: String) -> Date? {
-        ISO8601DateFormatter().date(from: text)
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 }

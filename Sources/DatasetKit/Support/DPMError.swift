@@ -14,6 +14,7 @@ extension Error {
     /// The sentence to show a user for any error: ours verbatim, others by description.
     public var userMessage: String {
         if let error = self as? DPMError { return error.message }
+        if let error = self as? DatabaseInUse { return error.message }
         return String(describing: self)
     }
 }
@@ -22,4 +23,15 @@ extension Error {
 public func sentence(_ text: String) -> String {
     guard let last = text.last, !".?!".contains(last) else { return text }
     return text + "."
+}
+
+/// Another session holds a database that dpm must rename or drop (SQLSTATE 55006).
+public struct DatabaseInUse: Error, CustomStringConvertible {
+    public let message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
 }

@@ -41,12 +41,26 @@ public struct CleanProfileFiles {
                             seconds: now().timeIntervalSince(started))
     }
 
-    /// Loads schema.sql then data.sql into an existing empty database.
-    func load(profile: ProfileName, into database: String) throws {
+    /// Names the content of the files in git, so that a cached copy is rebuilt when they change:
+    /// "git-" and the first 12 hex digits of the hash of both files.
+    func contentKey(profile: ProfileName) throws -> String {
+        let schema = try requireSchema(profile)
+        let schemaHash = SHA256Hex.of(FileManager.default.contents(atPath: schema) ?? Data())
+        let dataHash = SHA256Hex.of(FileManager.default.contents(atPath: dataPath(profile)) ?? Data())
+        return "git-" + SHA256Hex.of(Data((schemaHash + dataHash).utf8)).prefix(12)
+    }
+
+    private func requireSchema(_ profile: ProfileName) throws -> String {
         let schema = schemaPath(profile)
         guard FileManager.default.fileExists(atPath: schema) else {
             throw DPMError("The clean profile \(profile) has no \(relative(schema)); run \"dpm upload \(profile)\" from a database with the base schema, or write it by hand.")
         }
+        return schema
+    }
+
+    /// Loads schema.sql then data.sql into an existing empty database.
+    func load(profile: ProfileName, into database: String) throws {
+        let schema = try requireSchema(profile)
         try server.runSQLFile(schema, in: database)
         let data = dataPath(profile)
         if FileManager.default.fileExists(atPath: data) { try server.runSQLFile(data, in: database) }

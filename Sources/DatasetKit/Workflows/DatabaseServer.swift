@@ -30,6 +30,62 @@ public protocol DatabaseServer: Sendable {
     func restoreDirectory(_ directory: String, into database: String, jobs: Int) throws
     /// Runs a plain SQL file with psql, stopping at the first error.
     func runSQLFile(_ path: String, in database: String) throws
+
+    /// The databases named `exactly`, matching `pattern` (POSIX regex) or carrying a dpm
+    /// label ("dpm {" comment), with their comments.
+    func catalog(named exactly: String, orMatching pattern: String) throws -> [DatabaseEntry]
+    func databaseSize(_ name: String) throws -> Int64
+    /// `CREATE DATABASE name TEMPLATE template` with the file-copy strategy.
+    func cloneDatabase(from template: String, to name: String) throws
+    /// Marks a database as a template closed to connections, or back.
+    func setTemplate(_ name: String, _ isTemplate: Bool) throws
+    /// Applies renames and comments in one transaction: all of them or none.
+    /// `afterEach` runs inside the transaction after each change (crash tests stop there).
+    func applyAtomically(_ changes: [CatalogChange], afterEach: (Int) throws -> Void) throws
+    /// The other sessions connected to `database`.
+    func sessions(on database: String) throws -> [DatabaseSession]
+    /// The connecting role's name and whether it may create databases (CREATEDB or superuser).
+    func createPrivilege() throws -> (role: String, allowed: Bool)
+    /// A `postgresql://` URI for `database` that an application can use (no password).
+    func connectionURI(for database: String) -> String
+}
+
+/// One database of the server as dpm's local catalog sees it.
+public struct DatabaseEntry: Sendable, Equatable {
+    public var name: String
+    /// The `COMMENT ON DATABASE` text, where dpm keeps its label.
+    public var comment: String?
+    public var isTemplate: Bool
+
+    public init(name: String, comment: String?, isTemplate: Bool) {
+        self.name = name
+        self.comment = comment
+        self.isTemplate = isTemplate
+    }
+}
+
+public enum CatalogChange: Sendable, Equatable {
+    case rename(String, to: String)
+    case comment(on: String, String?)
+}
+
+/// A session connected to a database, for messages that name who holds it open.
+public struct DatabaseSession: Sendable, Equatable, Codable {
+    public var pid: Int
+    public var user: String
+    public var application: String
+    public var client: String
+
+    public init(pid: Int, user: String, application: String, client: String) {
+        self.pid = pid
+        self.user = user
+        self.application = application
+        self.client = client
+    }
+
+    public var summary: String {
+        "pid \(pid) \(application.isEmpty ? "(no application name)" : application) from \(client) as \(user)"
+    }
 }
 
 public struct ServerVersion: Sendable, Equatable {

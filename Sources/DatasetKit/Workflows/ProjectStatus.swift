@@ -26,10 +26,14 @@ public struct ProjectStatus: Codable, Sendable {
     public var store: StoreState
     public var database: DatabaseState
     public var media: String?
+    /// Templates, stashes, attached databases and what the working database holds; nil
+    /// when the server is unreachable.
+    public var local: LocalStatus?
     public var profiles: [ProfileSummary]
 
     /// Gathers the status; unreachable services are reported in the result, not thrown.
-    public static func gather(project: Project, store: () throws -> ObjectStore, server: DatabaseServer, now: Date) -> ProjectStatus {
+    public static func gather(project: Project, store: () throws -> ObjectStore, server: DatabaseServer, now: Date,
+                              local: LocalDatabases? = nil) -> ProjectStatus {
         var storeState = StoreState(url: project.config.store, usable: false)
         do {
             let opened = try store()
@@ -54,7 +58,15 @@ public struct ProjectStatus: Codable, Sendable {
         } catch {
             database.problem = error.userMessage
         }
+        var localStatus: LocalStatus?
+        if database.reachable, let local {
+            do {
+                localStatus = try LocalStatus.gather(local)
+            } catch {
+                database.problem = error.userMessage
+            }
+        }
         return ProjectStatus(project: project.root, store: storeState, database: database, media: project.mediaDirectory,
-                             profiles: ProfileSummary.all(in: project, now: now))
+                             local: localStatus, profiles: ProfileSummary.all(in: project, now: now))
     }
 }

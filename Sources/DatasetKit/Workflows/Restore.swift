@@ -68,10 +68,10 @@ public struct Restore {
                                  seconds: workspace.now().timeIntervalSince(started))
         }
 
-        let snapshot = try SnapshotCatalog(store: workspace.store, project: project)
-            .snapshot(of: options.profile, id: options.snapshotID)
-        let transfer = workspace.transfer
-        let mediaEntries = try snapshot.media.map { try readMediaIndex($0, snapshot: snapshot, transfer: transfer) }
+        let loader = SnapshotLoader(workspace: workspace, server: server, jobs: options.jobs)
+        let choice = try loader.choose(options.profile, id: options.snapshotID)
+        guard let snapshot = choice.snapshot else { throw DPMError("The profile \(options.profile) has no snapshot in the store.") }
+        let mediaEntries = try loader.mediaEntries(choice)
         try refuseExistingTarget(target, force: options.force)
         if let mediaTarget, mediaEntries != nil, !options.force, FolderState.isNonEmpty(mediaTarget) {
             throw DPMError("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
@@ -80,15 +80,9 @@ public struct Restore {
         let building = DatabaseNames.temporary(beside: target, purpose: "restore")
         var staging: String?
         do {
-            try workspace.withScratchDirectory("restore") { scratch in
-                try fetchDump(snapshot, into: scratch)
-                try buildDatabase(building) {
-                    workspace.progress.begin("restoring into \(target) with pg_restore -j \(options.jobs)")
-                    try server.restoreDirectory(scratch, into: building, jobs: options.jobs)
-                }
-            }
+            try buildDatabase(building) { try loader.fill(building, with: choice, label: target) }
             if let mediaTarget, let mediaEntries {
-                staging = try MediaFolder(transfer: transfer, jobs: options.jobs).stage(mediaEntries, beside: mediaTarget)
+                staging = try loader.stageMedia(mediaEntries, beside: mediaTarget)
             }
             try workspace.checkpoint("restore.before-swap")
             try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
@@ -126,32 +120,6 @@ public struct Restore {
 
     private func dropIfPresent(_ name: String) throws {
         if try server.databaseExists(name) { try server.dropDatabase(name) }
-    }
-
-    /// Fetches and verifies every file of the snapshot's dump directory.
-    private func fetchDump(_ snapshot: Snapshot, into directory: String) throws {
-        workspace.progress.begin("fetching \(snapshot.id)", totalBytes: snapshot.sizes.data, totalItems: snapshot.data.count)
-        let transfer = workspace.transfer
-        // Largest first, so that one big table does not start last and finish alone.
-        let files = snapshot.data.sorted { $0.size > $1.size }
-        try concurrentForEach(files, width: max(2, ProcessInfo.processInfo.activeProcessorCount)) { artifact in
-            try transfer.fetch(artifact, to: "\(directory)/\(artifact.path)")
-            transfer.progress.advance(items: 1)
-        }
-    }
-
-    private func readMediaIndex(_ media: MediaSummary, snapshot: Snapshot, transfer: ObjectTransfer) throws -> [MediaEntry] {
-        let data = try transfer.fetchData(sha256: media.index.sha256, what: "media index")
-        let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
-        for entry in entries {
-            guard MediaPath.isSafe(entry.path) else {
-                throw DPMError("The media index of snapshot \(snapshot.id) names the unsafe path \"\(entry.path)\" (absolute, \"..\" or outside the folder); nothing was restored.")
-            }
-            guard SHA256Hex.isValid(entry.sha256) else {
-                throw DPMError("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not a SHA-256 hash.")
-            }
-        }
-        return entries
     }
 }
 

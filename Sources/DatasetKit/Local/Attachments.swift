@@ -1,0 +1,155 @@
+import Foundation
+
+public struct AttachOptions: Sendable {
+    public var profile: ProfileName
+    public var snapshotID: String?
+    /// The database name; `<working db>__<profile>` when nil.
+    public var name: String?
+    public var jobs: Int
+
+    public init(profile: ProfileName, snapshotID: String? = nil, name: String? = nil,
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.profile = profile
+        self.snapshotID = snapshotID
+        self.name = name
+        self.jobs = max(1, jobs)
+    }
+}
+
+/// One attached database as `attach`, `detach` and `status` show it.
+public struct AttachedInfo: Codable, Sendable {
+    public var database: String
+    public var profile: String?
+    public var snapshot: String?
+    public var kind: ProfileKind?
+    public var uri: String
+    public var media: String?
+    public var attachedAt: String
+    public var method: SwitchResult.Method?
+    public var seconds: Double?
+}
+
+/// `dpm attach` / `dpm detach`: a snapshot restored beside the working database (which is
+/// never touched), for debugging with a customer's data next to your own.
+public struct Attachments {
+    let local: LocalDatabases
+
+    public init(local: LocalDatabases) {
+        self.local = local
+    }
+
+    var names: LocalNames { local.names }
+
+    public func attach(_ options: AttachOptions) throws -> AttachedInfo {
+        let started = local.workspace.now()
+        let lock = try local.lockProject()
+        defer { withExtendedLifetime(lock) {} }
+        try SwitchJournal.repair(local)
+        try local.requireCreatePrivilege(for: "attach")
+        let loader = SnapshotLoader(workspace: local.workspace, server: local.server, jobs: options.jobs)
+        let choice = try loader.choose(options.profile, id: options.snapshotID)
+        let name = options.name ?? names.attached(profile: choice.profile.value)
+        try checkName(name, chosen: options.name != nil)
+        let catalog = try local.catalog()
+        if try catalog.allNames.contains(name) || local.server.databaseExists(name) {
+            throw DPMError("The database \(name) already exists; detach it first (dpm detach \(name)) or choose another name with --as.")
+        }
+
+        let templates = TemplateCache(local: local, loader: loader)
+        var method = SwitchResult.Method.spare
+        var incoming: String
+        var clone: String?
+        if let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key) {
+            incoming = spare.name
+        } else {
+            let template = try templates.ensure(choice, catalog: catalog)
+            method = template.built ? .restore : .clone
+            incoming = names.building("incoming")
+            try local.server.cloneDatabase(from: template.name, to: incoming)
+            clone = incoming
+        }
+        var media: String?
+        do {
+            if local.workspace.project.mediaDirectory != nil, let template = try templates.templateMedia(choice) {
+                let folder = names.attachedMedia(name)
+                FolderMoves.remove((folder as NSString).deletingLastPathComponent)
+                try FolderMoves.copy(template, to: folder)
+                media = folder
+            }
+            let label = DatabaseLabel(role: .attached, working: names.working, profile: choice.profile.value, snapshot: choice.key,
+                                      kind: choice.kind, since: local.timestamp(), media: media)
+            try local.server.applyAtomically([.rename(incoming, to: name), .comment(on: name, label.commentText)]) { _ in }
+        } catch {
+            if let clone { local.dropIfPresent(clone) }
+            if let media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
+            throw error
+        }
+        try templates.touch(choice)
+        var info = try self.info(name, catalog: local.catalog())
+        info.method = method
+        info.seconds = local.workspace.now().timeIntervalSince(started)
+        return info
+    }
+
+    /// Drops the attached databases named by profile or database name (or all of them) with their media.
+    public func detach(_ targets: [String], all: Bool, force: Bool) throws -> [AttachedInfo] {
+        let lock = try local.lockProject()
+        defer { withExtendedLifetime(lock) {} }
+        let catalog = try local.catalog()
+        let attached = catalog.attached
+        var chosen: [LocalCatalog.Item] = []
+        if all {
+            chosen = attached
+        } else {
+            for target in targets {
+                let matches = attached.filter { $0.name == target || $0.label.profile == target }
+                guard !matches.isEmpty else {
+                    let known = attached.map(\.name)
+                    let hint = known.isEmpty ? "nothing is attached" : "attached: \(known.joined(separator: ", "))"
+                    if target == names.working {
+                        throw DPMError("\(target) is the working database, not an attached one; dpm never drops it.")
+                    }
+                    throw DPMError("Nothing named \"\(target)\" is attached to \(names.working) (\(hint)).")
+                }
+                chosen += matches.filter { match in !chosen.contains { $0.name == match.name } }
+            }
+        }
+        for item in chosen { try local.clearSessions(on: item.name, force: force, what: "The attached database") }
+        var removed: [AttachedInfo] = []
+        for item in chosen {
+            removed.append(info(item))
+            try local.drop(item)
+            if let media = item.label.media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
+        }
+        return removed
+    }
+
+    public func list() throws -> [AttachedInfo] { try local.catalog().attached.map(info) }
+
+    private func info(_ name: String, catalog: LocalCatalog) throws -> AttachedInfo {
+        guard let item = catalog.attached.first(where: { $0.name == name }) else {
+            throw DPMError("The attached database \(name) disappeared while dpm was attaching it.")
+        }
+        return info(item)
+    }
+
+    private func info(_ item: LocalCatalog.Item) -> AttachedInfo {
+        AttachedInfo(database: item.name, profile: item.label.profile, snapshot: item.label.snapshot, kind: item.label.kind,
+                     uri: local.server.connectionURI(for: item.name), media: item.label.media, attachedAt: item.label.since)
+    }
+
+    /// Names for --as: plain identifiers, and never one of the names dpm keeps for itself.
+    private func checkName(_ name: String, chosen: Bool) throws {
+        try DatabaseNames.validate(name)
+        guard chosen else { return }
+        guard name.range(of: "^[A-Za-z_][A-Za-z0-9_-]*$", options: .regularExpression) != nil else {
+            throw DPMError("\"\(name)\" is not a usable database name for --as: use letters, digits, \"_\" and \"-\", starting with a letter or \"_\".")
+        }
+        if name == names.working {
+            throw DPMError("\(name) is the working database; attach puts a snapshot beside it, so choose another name with --as.")
+        }
+        if name.range(of: "__(tpl|spare|stash|dpm)_", options: .regularExpression) != nil {
+            throw DPMError("\"\(name)\" looks like a name dpm keeps for its own databases (__tpl_, __spare_, __stash_, __dpm_); choose another name with --as.")
+        }
+    }
+}

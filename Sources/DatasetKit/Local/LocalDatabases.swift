@@ -1,0 +1,83 @@
+import Foundation
+
+/// What the local workflows (use, undo, stash, attach, cache) share: the server, the names
+/// beside the working database, the project lock and a few careful steps.
+public struct LocalDatabases: Sendable {
+    public let workspace: Workspace
+    public let server: DatabaseServer
+    public let names: LocalNames
+
+    public init(workspace: Workspace, server: DatabaseServer) throws {
+        try DatabaseNames.validate(server.defaultDatabase)
+        self.workspace = workspace
+        self.server = server
+        names = LocalNames(working: server.defaultDatabase, stateDirectory: workspace.project.stateDirectory)
+    }
+
+    var working: String { names.working }
+
+    /// Serializes the commands that rename or drop local databases in this project.
+    func lockProject() throws -> ProjectLock {
+        try ProjectLock.acquire("\(names.stateDirectory)/lock") {
+            workspace.note("Waiting for another dpm command in this project to finish…")
+        }
+    }
+
+    func catalog() throws -> LocalCatalog { try LocalCatalog.load(server: server, names: names) }
+
+    func timestamp() -> String { Timestamp.precise(workspace.now()) }
+
+    func drop(_ item: LocalCatalog.Item) throws {
+        if item.isTemplate { try server.setTemplate(item.name, false) }
+        try server.dropDatabase(item.name)
+    }
+
+    func dropIfPresent(_ name: String) {
+        if (try? server.databaseExists(name)) == true { try? server.dropDatabase(name) }
+    }
+
+    /// Switching renames and clones databases: refuse up front, naming the role, when it may not.
+    func requireCreatePrivilege(for command: String) throws {
+        let privilege = try server.createPrivilege()
+        guard privilege.allowed else {
+            throw DPMError("The role \(privilege.role) cannot create databases, which dpm \(command) needs (it clones and renames them); a superuser can grant it with ALTER ROLE \(privilege.role) CREATEDB.")
+        }
+    }
+
+    /// Refuses when other sessions use `database`, naming them; with `force`, ends them.
+    func clearSessions(on database: String, force: Bool, what: String) throws {
+        let sessions = try server.sessions(on: database)
+        guard !sessions.isEmpty else { return }
+        guard force else {
+            let list = sessions.prefix(5).map(\.summary).joined(separator: "; ")
+            let more = sessions.count > 5 ? "; and \(sessions.count - 5) more" : ""
+            let count = sessions.count == 1 ? "an open connection" : "\(sessions.count) open connections"
+            throw DPMError("\(what) \(database) has \(count) (\(list)\(more)); close \(sessions.count == 1 ? "it" : "them"), or add --force to end \(sessions.count == 1 ? "it" : "them").")
+        }
+        try server.terminateConnections(to: database)
+    }
+
+    /// Applies catalog changes atomically; with `force`, sessions that reconnect in between
+    /// are ended again (a few times) instead of failing the switch.
+    func apply(_ changes: [CatalogChange], sessionsOn database: String?, force: Bool,
+               afterEach: (Int) throws -> Void = { _ in }) throws {
+        for attempt in 1...5 {
+            if let database { try clearSessions(on: database, force: force, what: "The database") }
+            do {
+                return try server.applyAtomically(changes, afterEach: afterEach)
+            } catch let error as DatabaseInUse {
+                if !force || attempt == 5 { throw error }
+            }
+        }
+    }
+
+    /// Refuses before any work when the media folder cannot be swapped by rename.
+    func checkMediaFileSystem(_ mediaTarget: String?) throws {
+        guard let mediaTarget else { return }
+        try createFolder(names.stateDirectory, purpose: "dpm's local state folder", permissions: 0o700)
+        let parent = (mediaTarget as NSString).deletingLastPathComponent
+        if let media = FolderMoves.device(of: parent), let state = FolderMoves.device(of: names.stateDirectory), media != state {
+            throw DPMError("The media folder \(mediaTarget) is on another file system than \(names.stateDirectory); dpm swaps media folders by rename, so both must be on the same file system.")
+        }
+    }
+}

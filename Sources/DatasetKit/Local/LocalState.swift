@@ -1,0 +1,47 @@
+import Foundation
+
+/// `.dpm/state.json`: what dpm last did in this checkout, written atomically after each
+/// switch. The databases' labels are the truth; this file lets `status` notice when the
+/// two disagree (a template or the working database changed by hand).
+public struct LocalState: Codable, Sendable, Equatable {
+    public struct Active: Codable, Sendable, Equatable {
+        public var profile: String?
+        public var snapshot: String?
+        public var since: String
+    }
+
+    public var working: String
+    public var active: Active?
+    /// Templates dpm built for this working database, so that one dropped by hand is noticed.
+    public var templates: [String]
+
+    public init(working: String, active: Active? = nil, templates: [String] = []) {
+        self.working = working
+        self.active = active
+        self.templates = templates
+    }
+
+    static func path(_ names: LocalNames) -> String { "\(names.stateDirectory)/state.json" }
+
+    /// The state for this working database; empty when the file is missing, unreadable or
+    /// about another database (dpm.yaml changed).
+    public static func load(_ names: LocalNames) -> LocalState {
+        guard let data = FileManager.default.contents(atPath: path(names)),
+              let state = try? JSONDecoder().decode(LocalState.self, from: data), state.working == names.working
+        else { return LocalState(working: names.working) }
+        return state
+    }
+
+    func save(_ names: LocalNames) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: Self.path(names), mode: 0o600)
+    }
+
+    static func update(_ names: LocalNames, _ change: (inout LocalState) -> Void) throws {
+        var state = load(names)
+        change(&state)
+        state.templates = Array(Set(state.templates)).sorted()
+        try state.save(names)
+    }
+}

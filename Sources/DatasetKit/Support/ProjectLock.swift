@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive `flock` on a file under `.dpm/`. The kernel releases it when the process
+/// dies, so a killed dpm never leaves a stale lock behind.
+public final class ProjectLock: @unchecked Sendable {
+    private let descriptor: Int32
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    /// Takes the lock, waiting up to `timeout` seconds; `waiting` is called once if it must wait.
+    public static func acquire(_ path: String, timeout: TimeInterval = 600, waiting: () -> Void = {}) throws -> ProjectLock {
+        try createFolder((path as NSString).deletingLastPathComponent, purpose: "dpm's local state folder", permissions: 0o700)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw fileError("open the lock file", path) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ProjectLock(descriptor: descriptor) }
+        waiting()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            usleep(50_000)
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ProjectLock(descriptor: descriptor) }
+        }
+        close(descriptor)
+        throw DPMError("Another dpm command has held \(path) for \(Int(timeout)) seconds; wait for it to finish and try again.")
+    }
+
+    /// Takes the lock only if it is free.
+    public static func tryAcquire(_ path: String) throws -> ProjectLock? {
+        try createFolder((path as NSString).deletingLastPathComponent, purpose: "dpm's local state folder", permissions: 0o700)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw fileError("open the lock file", path) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ProjectLock(descriptor: descriptor) }
+        close(descriptor)
+        return nil
+    }
+}

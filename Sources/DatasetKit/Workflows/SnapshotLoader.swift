@@ -1,0 +1,77 @@
+import Foundation
+
+/// A profile's snapshot as `restore`, `use` and `attach` load it: from the store, or for
+/// clean profiles from the files in git.
+public struct SnapshotChoice: Sendable {
+    public let profile: ProfileName
+    public let kind: ProfileKind
+    /// The snapshot id, or for clean profiles "git-" and the hash of the files.
+    public let key: String
+    /// The record; nil for clean profiles.
+    public let snapshot: Snapshot?
+}
+
+/// Fills an empty database with a snapshot's data, and stages its media, verifying every object.
+struct SnapshotLoader {
+    let workspace: Workspace
+    let server: DatabaseServer
+    let jobs: Int
+
+    func choose(_ profile: ProfileName, id: String?) throws -> SnapshotChoice {
+        let spec = try workspace.project.profile(profile)
+        if spec.kind == .clean {
+            if let id {
+                throw DPMError("The clean profile \(profile) lives in git under db/migration-base/\(profile)/, so --snapshot \(id) does not apply; check out the commit you want instead.")
+            }
+            let key = try CleanProfileFiles(project: workspace.project, server: server).contentKey(profile: profile)
+            return SnapshotChoice(profile: profile, kind: .clean, key: key, snapshot: nil)
+        }
+        let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project).snapshot(of: profile, id: id)
+        return SnapshotChoice(profile: profile, kind: spec.kind, key: snapshot.id, snapshot: snapshot)
+    }
+
+    /// Loads the snapshot into `database`, which exists and is empty.
+    func fill(_ database: String, with choice: SnapshotChoice, label: String) throws {
+        guard let snapshot = choice.snapshot else {
+            return try CleanProfileFiles(project: workspace.project, server: server).load(profile: choice.profile, into: database)
+        }
+        try workspace.withScratchDirectory("restore") { scratch in
+            try fetchDump(snapshot, into: scratch)
+            workspace.progress.begin("restoring into \(label) with pg_restore -j \(jobs)")
+            try server.restoreDirectory(scratch, into: database, jobs: jobs)
+        }
+    }
+
+    /// Fetches and verifies every file of the snapshot's dump directory.
+    func fetchDump(_ snapshot: Snapshot, into directory: String) throws {
+        workspace.progress.begin("fetching \(snapshot.id)", totalBytes: snapshot.sizes.data, totalItems: snapshot.data.count)
+        let transfer = workspace.transfer
+        // Largest first, so that one big table does not start last and finish alone.
+        let files = snapshot.data.sorted { $0.size > $1.size }
+        try concurrentForEach(files, width: max(2, ProcessInfo.processInfo.activeProcessorCount)) { artifact in
+            try transfer.fetch(artifact, to: "\(directory)/\(artifact.path)")
+            transfer.progress.advance(items: 1)
+        }
+    }
+
+    /// The snapshot's media files, checked for paths that would leave the folder; nil when it has no media.
+    func mediaEntries(_ choice: SnapshotChoice) throws -> [MediaEntry]? {
+        guard let snapshot = choice.snapshot, let media = snapshot.media else { return nil }
+        let data = try workspace.transfer.fetchData(sha256: media.index.sha256, what: "media index")
+        let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
+        for entry in entries {
+            guard MediaPath.isSafe(entry.path) else {
+                throw DPMError("The media index of snapshot \(snapshot.id) names the unsafe path \"\(entry.path)\" (absolute, \"..\" or outside the folder); nothing was restored.")
+            }
+            guard SHA256Hex.isValid(entry.sha256) else {
+                throw DPMError("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not a SHA-256 hash.")
+            }
+        }
+        return entries
+    }
+
+    /// Builds the media folder in a staging folder beside `target`; returns the staging folder.
+    func stageMedia(_ entries: [MediaEntry], beside target: String) throws -> String {
+        try MediaFolder(transfer: workspace.transfer, jobs: jobs).stage(entries, beside: target)
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import DatasetKit
+import Foundation
+
+struct Attach: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a profile's snapshot into a database beside the working one and print its URI.",
+        discussion: "The working database is not touched. The copy comes from the template cache (restored on first use). Remove it with dpm detach."
+    )
+
+    @Argument(help: "The profile to attach.")
+    var profile: String
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Name of the new database (default: <working db>__<profile>).", valueName: "dbname"))
+    var name: String?
+
+    @Option(help: ArgumentHelp("Attach this snapshot instead of the pinned one.", valueName: "id"))
+    var snapshot: String?
+
+    @OptionGroup var jobs: JobOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let context = try AppContext()
+        let info = try Attachments(local: try context.localDatabases()).attach(AttachOptions(
+            profile: try context.profileName(profile), snapshotID: snapshot, name: name, jobs: jobs.count))
+        context.startBackgroundRefill()
+        if info.kind == .customer {
+            Terminal.note("\(info.database) holds a customer's data (\(info.profile ?? profile)): keep it on this machine, and run \"dpm detach \(info.database)\" when you are done.")
+        }
+        if output.json { return try Terminal.printJSON(info) }
+        print(info.uri)
+    }
+}
+
+struct Detach: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Drop attached databases and their media folders.")
+
+    @Argument(help: "Profiles or database names to detach.")
+    var targets: [String] = []
+
+    @Flag(help: "Detach every attached database.")
+    var all = false
+
+    @Flag(help: "End sessions connected to them.")
+    var force = false
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if targets.isEmpty && !all { throw ValidationError("Name what to detach (a profile or database), or use --all.") }
+        if !targets.isEmpty && all { throw ValidationError("Give names or --all, not both.") }
+    }
+
+    func run() throws {
+        let removed = try Attachments(local: try AppContext().localDatabases()).detach(targets, all: all, force: force)
+        if output.json { return try Terminal.printJSON(removed) }
+        print(removed.isEmpty ? "Nothing is attached." : "Detached \(removed.map(\.database).joined(separator: ", ")).")
+    }
+}

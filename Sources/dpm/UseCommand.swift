@@ -1,0 +1,79 @@
+import ArgumentParser
+import DatasetKit
+import Foundation
+
+struct Use: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Switch the working database (and media folder) to a profile's snapshot.",
+        discussion: """
+        The first use of a snapshot restores it into a local template database; later switches clone it, or, \
+        when a ready spare copy is waiting, only rename databases (milliseconds, whatever the size). A background \
+        process makes the next spare after each switch (DPM_SPARES: how many recent templates keep one, default 2; \
+        DPM_REFILL=off disables it).
+
+        The working database is never dropped: it becomes a stash (see dpm stash list), and dpm undo brings it \
+        back with its media folder. Open connections to the working database make dpm refuse, naming them; \
+        --force ends them.
+        """
+    )
+
+    @Argument(help: "The profile to switch to (clean profiles come from db/migration-base/).")
+    var profile: String
+
+    @Option(help: ArgumentHelp("Use this snapshot instead of the pinned one.", valueName: "id"))
+    var snapshot: String?
+
+    @Flag(help: "End other sessions connected to the working database.")
+    var force = false
+
+    @Flag(help: "Leave the media folder as it is.")
+    var noMedia = false
+
+    @OptionGroup var jobs: JobOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let context = try AppContext()
+        let local = try context.localDatabases()
+        let result = try Switch(local: local).use(SwitchOptions(
+            profile: try context.profileName(profile), snapshotID: snapshot, force: force, media: !noMedia, jobs: jobs.count))
+        context.startBackgroundRefill()
+        SwitchReport.print(result, json: output.json, verb: "Switched")
+    }
+}
+
+struct Undo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring back what the working database (and media folder) held before the last switch.",
+        discussion: "The current working database becomes a stash in turn, so a second undo switches back again."
+    )
+
+    @Flag(help: "End other sessions connected to the working database.")
+    var force = false
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let context = try AppContext()
+        let result = try Switch(local: try context.localDatabases()).undo(force: force)
+        SwitchReport.print(result, json: output.json, verb: "Restored")
+    }
+}
+
+enum SwitchReport {
+    static func print(_ result: SwitchResult, json: Bool, verb: String) {
+        if json { return (try? Terminal.printJSON(result)) ?? () }
+        let what = result.profile.map { profile in result.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "a database dpm did not fill"
+        let how: String
+        switch result.method {
+        case .spare: how = "renamed a ready copy"
+        case .clone: how = "cloned the cached template"
+        case .restore: how = "restored the template, then cloned it"
+        case .stash: how = "renamed the stash back"
+        }
+        var line = "\(verb) \(result.database) to \(what) (\(how)) in \(String(format: "%.2f", result.seconds)) s"
+        if let stash = result.stash { line += "; the previous one is stash \(LocalNames.stashID(stash))" }
+        Swift.print(line + ".")
+        if let media = result.media { Swift.print("Media folder: \(media)") }
+    }
+}
