@@ -15,6 +15,11 @@
 #                        the restore ratio compares the medians
 #   DPM_BENCH_S3_MB=N    size of the file moved through S3 (moto) by dpm and by
 #                        aws s3 cp (default 500; 0 skips the S3 steps)
+#   DPM_BENCH_SWITCH=0   skip the switching steps (dpm use / undo between two
+#                        cached profiles, on the dataset and on a 100 MB one)
+#   DPM_BENCH_SWITCH_ROUNDS=N
+#                        timed rounds of each switching step (default 5); the
+#                        switching targets compare medians
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -50,13 +55,32 @@ dpm_rm_on_exit "$work"
 export XDG_CACHE_HOME="$work/cache"
 
 bench_dbs=(bench bench_r1 bench_r2 bench_r3)
-# Drop every database this script may have made. Registered after
-# pg_cluster_start, so it runs before the cluster is stopped and removed.
+# dpm projects of the switching steps: their background spare refills are
+# waited for before the databases are dropped.
+switch_projects=()
+# Drop every database this script may have made, and those dpm made beside a
+# working database (<db>__tpl_..., __spare_..., __stash_..., __dpm_...).
+# Registered after pg_cluster_start, so it runs before the cluster is stopped
+# and removed.
 _bench_drop_dbs() {
-  local db
+  local db name project
   if [[ -n "${PGHOST:-}" ]] && pg_isready -q -t 2; then
+    # A refill still cloning in the background would make a spare after the
+    # drops: wait for it (a foreground refill takes its lock), dropping spares.
+    for project in "${switch_projects[@]}"; do
+      if [[ -d "$project" ]]; then
+        (cd "$project" && DPM_SPARES=0 timeout 300 "$DPM_BIN" cache refill >/dev/null 2>&1) ||
+          log "warning: could not wait for dpm's spare refill in $project"
+      fi
+    done
     for db in "${bench_dbs[@]}"; do
-      dropdb --if-exists "$db" 2>/dev/null || log "warning: could not drop $db"
+      while read -r name; do
+        [[ -n "$name" ]] || continue
+        # Templates cannot be dropped while marked as templates.
+        psql -X -q -c "ALTER DATABASE \"$name\" WITH IS_TEMPLATE false" 2>/dev/null || true
+        dropdb --force --if-exists "$name" 2>/dev/null || log "warning: could not drop $name"
+      done < <(psql -X -At -c "select datname from pg_database where starts_with(datname, '${db}__')" 2>/dev/null)
+      dropdb --force --if-exists "$db" 2>/dev/null || log "warning: could not drop $db"
     done
   fi
 }
@@ -77,7 +101,9 @@ declare -A label=(
 )
 
 # measure KEY COMMAND...: runs COMMAND under /usr/bin/time -v, keeps its
-# stdout in $work/KEY.out, and stops the benchmark if it fails.
+# stdout in $work/KEY.out, and stops the benchmark if it fails. The step gets
+# a row in the report unless table_rows=0 (rounds summed up by a median row).
+table_rows=1
 measure() {
   local key="$1"
   shift
@@ -90,7 +116,9 @@ measure() {
   report="$(dpm_time_report "$work/$key.time")"
   secs[$key]="${report% *}"
   rss[$key]="${report#* }"
-  steps+=("$key")
+  if ((table_rows)); then
+    steps+=("$key")
+  fi
   log "    ${secs[$key]} s, peak RSS ${rss[$key]} MB"
 }
 
@@ -109,10 +137,10 @@ dir_bytes() { du -sb "$1" | cut -f1; }
 
 # A fingerprint of a database's contents: per user table, the row count and
 # an order-independent hash of every row's text. Restores must match the
-# source exactly.
+# source exactly. The tables are those of bench, or of the second argument.
 fingerprint() {
-  local db="$1" t
-  psql -X -At -d bench -c "select format('%I.%I', schemaname, tablename) from pg_tables
+  local db="$1" tables_from="${2:-bench}" t
+  psql -X -At -d "$tables_from" -c "select format('%I.%I', schemaname, tablename) from pg_tables
                             where schemaname not in ('pg_catalog', 'information_schema')
                             order by 1" |
     while read -r t; do
@@ -269,6 +297,164 @@ if [[ "$baseline_only" != 1 && "$s3_mb" != 0 ]]; then
   cd - >/dev/null
 fi
 
+# --- switching: dpm use / undo between two cached profiles -------------------------
+# Per dataset size, a project with two profiles (a, b) uploaded from the same
+# database, hence two templates. Then, in rounds:
+#   - dpm use on the spare path (a ready copy is renamed into place),
+#   - dpm undo (the stash is renamed back),
+#   - dpm use on the clone path (no spare), alternating with a bare
+#     CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY of the same template.
+# Set-up steps between timed ones (spare refills, stash drops) are not timed.
+switch_rounds="${DPM_BENCH_SWITCH_ROUNDS:-5}"
+[[ "$switch_rounds" =~ ^[1-9][0-9]*$ ]] || die "DPM_BENCH_SWITCH_ROUNDS must be a whole number of at least 1"
+switch_sizes=() # dataset sizes (MB) that went through the switching steps
+
+# json_field FILE FIELD: the field of the JSON object in FILE ("" when null).
+json_field() {
+  python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1])).get(sys.argv[2])
+print("" if v is None else v)
+' "$1" "$2"
+}
+
+# switch_measure KEY METHOD COMMAND...: measure, then die unless dpm's --json
+# output says it switched by METHOD (a benchmark of the wrong path is worthless).
+switch_measure() {
+  local key="$1" method="$2" got
+  shift 2
+  measure "$key" "$@"
+  got="$(json_field "$work/$key.out" method)" || die "${label[$key]}: no JSON result: $(cat "$work/$key.out")"
+  [[ "$got" == "$method" ]] ||
+    die "${label[$key]}: dpm switched by \"$got\", not \"$method\": $(compact_json "$work/$key.out")"
+  log "    $(compact_json "$work/$key.out")"
+}
+
+# The untimed upkeep between timed steps; its output goes with the progress log.
+dpm_quiet() { "$DPM_BIN" "$@" >&2 || die "dpm $* failed"; }
+
+# switch_bench MB DB: the switching steps on database DB, which holds the dataset
+# of about MB megabytes. Leaves DB holding the same rows, and no other copies.
+switch_bench() {
+  local mb="$1" db="$2" dir="$work/switch-$2" cur=a other=b swap r key tpl expected
+  local spare_times=() spare_rss=() undo_times=() undo_rss=() clone_times=() clone_rss=() create_times=() create_rss=()
+  log "==> switching, ${mb} MB dataset in database $db"
+  if [[ "$db" == bench ]]; then
+    expected="$source_fingerprint"
+  else
+    expected="$(fingerprint "$db" "$db")"
+  fi
+  mkdir "$dir"
+  switch_projects+=("$dir")
+  bench_dbs+=("${db}_clone")
+  cd "$dir"
+  git init -q
+  dpm_quiet init --database "dbname=$db" --store "file:$work/store"
+  dpm_quiet profile create a --kind shared --description "switching benchmark, profile a"
+  dpm_quiet profile create b --kind shared --description "switching benchmark, profile b"
+  dpm_quiet upload a -m "switching a" "${jobs_args[@]}"
+  dpm_quiet upload b -m "switching b" "${jobs_args[@]}" # same objects: quick
+
+  # First uses: each restores its snapshot into a template (then clones it).
+  label[sw_${mb}_first]="i. dpm use, first (restore), ${mb} MB"
+  DPM_REFILL=off switch_measure "sw_${mb}_first" restore "$DPM_BIN" use a --json "${jobs_args[@]}"
+  table_rows=0
+  label[sw_${mb}_first_b]="i. dpm use b, first (restore), ${mb} MB"
+  DPM_REFILL=off switch_measure "sw_${mb}_first_b" restore "$DPM_BIN" use b --json "${jobs_args[@]}"
+  if ! diff <(printf '%s\n' "$expected") <(fingerprint "$db" "$db") >"$work/verify-switch-$db.diff"; then
+    cat "$work/verify-switch-$db.diff" >&2
+    die "after dpm use, database $db does not hold the rows it was uploaded with"
+  fi
+  log "    $db verified after dpm use: same rows as uploaded"
+
+  # Spare path: a ready copy of the other profile's template is renamed into place.
+  for ((r = 1; r <= switch_rounds; r++)); do
+    dpm_quiet cache refill # waits for the background refill, makes missing spares
+    dpm_quiet stash prune --keep 1
+    key="sw_${mb}_spare_$r"
+    label[$key]="j. dpm use (spare) ${mb} MB #$r"
+    switch_measure "$key" spare "$DPM_BIN" use "$other" --json
+    spare_times+=("${secs[$key]}") spare_rss+=("${rss[$key]}")
+    swap="$cur" cur="$other" other="$swap"
+  done
+
+  # Undo: the newest stash is renamed back (the working database becomes one).
+  dpm_quiet cache refill # the last use started one in the background: let it finish
+  for ((r = 1; r <= switch_rounds; r++)); do
+    dpm_quiet stash prune --keep 1
+    key="sw_${mb}_undo_$r"
+    label[$key]="k. dpm undo ${mb} MB #$r"
+    switch_measure "$key" stash "$DPM_BIN" undo --json
+    undo_times+=("${secs[$key]}") undo_rss+=("${rss[$key]}")
+    swap="$cur" cur="$other" other="$swap"
+  done
+
+  # Clone path: no spares; dpm use alternates with a bare clone of the same template.
+  DPM_SPARES=0 dpm_quiet cache refill # waits for the background refill, drops the spares
+  dpm_quiet stash prune --keep 1
+  "$DPM_BIN" cache list --json >"$work/switch-$db-cache.json" || die "dpm cache list failed"
+  for ((r = 1; r <= switch_rounds; r++)); do
+    tpl="$(python3 -c '
+import json, sys
+names = [t["database"] for t in json.load(open(sys.argv[1])) if t.get("profile") == sys.argv[2]]
+if len(names) != 1:
+    sys.exit("expected one template of profile %s, found %s" % (sys.argv[2], names))
+print(names[0])
+' "$work/switch-$db-cache.json" "$other")" || die "cannot find the template of profile $other in dpm cache list --json"
+    key="sw_${mb}_clone_$r"
+    label[$key]="l. dpm use (clone) ${mb} MB #$r"
+    DPM_REFILL=off DPM_SPARES=0 switch_measure "$key" clone "$DPM_BIN" use "$other" --json
+    clone_times+=("${secs[$key]}") clone_rss+=("${rss[$key]}")
+    dpm_quiet stash prune --keep 1
+
+    key="sw_${mb}_create_$r"
+    label[$key]="l. CREATE DATABASE TEMPLATE ${mb} MB #$r"
+    measure "$key" psql -X -q -v ON_ERROR_STOP=1 \
+      -c "CREATE DATABASE \"${db}_clone\" TEMPLATE \"$tpl\" STRATEGY FILE_COPY"
+    create_times+=("${secs[$key]}") create_rss+=("${rss[$key]}")
+    dropdb "${db}_clone"
+    swap="$cur" cur="$other" other="$swap"
+  done
+  table_rows=1
+
+  # Medians as table rows: j (spare), k (undo), l (clone, and the bare clone).
+  label[sw_${mb}_spare]="j. dpm use (spare) ${mb} MB, median"
+  label[sw_${mb}_undo]="k. dpm undo ${mb} MB, median"
+  label[sw_${mb}_clone]="l. dpm use (clone) ${mb} MB, median"
+  label[sw_${mb}_create]="l. CREATE DATABASE ${mb} MB, median"
+  secs[sw_${mb}_spare]="$(median "${spare_times[@]}")" rss[sw_${mb}_spare]="$(maximum "${spare_rss[@]}")"
+  secs[sw_${mb}_undo]="$(median "${undo_times[@]}")" rss[sw_${mb}_undo]="$(maximum "${undo_rss[@]}")"
+  secs[sw_${mb}_clone]="$(median "${clone_times[@]}")" rss[sw_${mb}_clone]="$(maximum "${clone_rss[@]}")"
+  secs[sw_${mb}_create]="$(median "${create_times[@]}")" rss[sw_${mb}_create]="$(maximum "${create_rss[@]}")"
+  bytes[sw_${mb}_spare]="$(db_size "$db")"
+  steps+=("sw_${mb}_spare" "sw_${mb}_undo" "sw_${mb}_clone" "sw_${mb}_create")
+  switch_sizes+=("$mb")
+
+  # Free the disk: templates (with any spare), stashes; the working database stays.
+  dpm_quiet cache prune --keep 0
+  dpm_quiet stash prune --keep 0
+  cd - >/dev/null
+  local left
+  left="$(psql -X -At -c "select string_agg(datname, ', ') from pg_database where starts_with(datname, '${db}__')")"
+  [[ -z "$left" ]] || die "databases left beside $db after pruning: $left"
+}
+
+if [[ "$baseline_only" != 1 && "${DPM_BENCH_SWITCH:-1}" != 0 ]]; then
+  # The small size first; skipped when the dataset itself is that small.
+  if ((size_mb > 100)); then
+    bench_dbs+=(bench100)
+    log "==> generating a dataset of about 100 MB in database bench100"
+    createdb bench100
+    psql -X -q -v ON_ERROR_STOP=1 -v scale=100 -d bench100 -f shell/gen-dataset.sql >"$work/gen100.log" 2>&1 || {
+      tail -n 30 "$work/gen100.log" >&2
+      die "generating the 100 MB dataset failed"
+    }
+    switch_bench 100 bench100
+    dropdb bench100
+  fi
+  switch_bench "$size_mb" bench
+fi
+
 # --- report --------------------------------------------------------------------
 echo
 echo "dpm benchmark: dataset ${size_mb} MB target, $(nproc) cores, PostgreSQL $(psql -X -At -c 'show server_version'), fsync=$DPM_PG_FSYNC (same for every step)"
@@ -280,6 +466,10 @@ for key in "${steps[@]}"; do
 done
 echo
 printf 'bytes: database size for the dataset, file/folder size for dumps, store size (d) and newly stored bytes (e) for dpm\n'
+if ((${#switch_sizes[@]})); then
+  printf 'switching (i-l): i is the first use of a profile (a restore); j, k, l are medians (with the peak RSS) over\n'
+  printf '%s rounds; bytes on j: the working database size; l pairs dpm use without a spare with a bare clone\n' "$switch_rounds"
+fi
 printf 'pg_database_size / pg_dump -Fc size:        %.2f\n' "$(calc "${bytes[gen]} / ${bytes[dump_fc]}")"
 printf 'pg_dump -Fd -Z0 size / pg_dump -Fc size:    %.2f  (how well the data compresses)\n' \
   "$(calc "${bytes[dump_dir]} / ${bytes[dump_fc]}")"
@@ -325,8 +515,17 @@ if [[ -n "${secs[s3_dpm_up]:-}" ]]; then
   s3_rss="${rss[s3_dpm_up]}"
   if is_true "${rss[s3_dpm_down]} > $s3_rss"; then s3_rss="${rss[s3_dpm_down]}"; fi
   ratio "dpm peak RSS moving the ${s3_mb} MB file through S3" "$s3_rss" "<" 150 " MB"
-  targets=8
+  targets=$((targets + 3))
 fi
+for mb in "${switch_sizes[@]}"; do
+  echo "switch medians over $switch_rounds rounds, ${mb} MB: dpm use (spare) ${secs[sw_${mb}_spare]} s, dpm undo ${secs[sw_${mb}_undo]} s," \
+    "dpm use (clone) ${secs[sw_${mb}_clone]} s, CREATE DATABASE (FILE_COPY) ${secs[sw_${mb}_create]} s"
+  ratio "dpm use, spare rename, ${mb} MB (median)" "${secs[sw_${mb}_spare]}" "<" 0.3 " s"
+  ratio "dpm undo, ${mb} MB (median)" "${secs[sw_${mb}_undo]}" "<" 0.3 " s"
+  ratio "dpm use clone / CREATE DATABASE, ${mb} MB (medians)" \
+    "$(calc "${secs[sw_${mb}_clone]} / $(nz "${secs[sw_${mb}_create]}")")" "<=" 1.2
+  targets=$((targets + 3))
+done
 echo
 if ((missed)); then
   echo "$missed of $targets targets missed"

@@ -105,8 +105,31 @@ if [[ "$before" != "$after" ]]; then
 fi
 printf 'restored rows and media files match the capture\n'
 
-step "8. A new profile for another customer, and the overall status."
+step "8. Switch between datasets: clean-db, then back. The first use of each restores a template once."
+show dpm use clean-db
+row_counts
+show dpm use user-generated
+row_counts
+[[ "$(fingerprint)" == "$before" ]] || die "dpm use user-generated did not bring back the captured data"
+show dpm cache refill
+show dpm use clean-db
+printf '(that one was a rename of a ready spare copy)\n'
+
+step "9. Work in clean-db, then undo: the switch stashed user-generated, and undo brings it back with its media."
+show psql -X -q -v ON_ERROR_STOP=1 -d demo_app -c "insert into accounts (name) values ('scratch account')"
+show dpm undo
+[[ "$(fingerprint)" == "$before" ]] || die "dpm undo did not bring back user-generated"
+show dpm stash list
+
+step "10. Attach user-generated beside the working database, under another name, and look inside."
+uri="$(dpm attach user-generated --as demo_app_debug)"
+printf '$ dpm attach user-generated --as demo_app_debug\n%s\n' "$uri"
+show psql -X -q -d "$uri" -c "select count(*) as tasks from tasks"
+show dpm detach demo_app_debug
+
+step "11. A new profile for another customer, and the overall status."
 show dpm profile create customer-acme-2 --kind customer --description "ACME's second tenant, for a support ticket"
+dpm cache refill >/dev/null # wait for the background copies, so that status shows them ready
 show dpm status
 
 printf '\ndemo finished: every step succeeded\n'

@@ -95,6 +95,7 @@ public struct Attachments {
     public func detach(_ targets: [String], all: Bool, force: Bool) throws -> [AttachedInfo] {
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
+        try SwitchJournal.repair(local)
         let catalog = try local.catalog()
         let attached = catalog.attached
         var chosen: [LocalCatalog.Item] = []

@@ -34,6 +34,7 @@ public struct CacheInventory {
     public func prune(keep: Int, profile: ProfileName?) throws -> [TemplateInfo] {
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
+        try SwitchJournal.repair(local)
         let catalog = try local.catalog()
         let candidates = catalog.templatesByUse.filter { profile == nil || $0.label.profile == profile?.value }
         let cache = TemplateCache(local: local, loader: SnapshotLoader(workspace: local.workspace, server: local.server, jobs: 1))
