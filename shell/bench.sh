@@ -87,7 +87,7 @@ _bench_drop_dbs() {
 dpm_on_exit _bench_drop_dbs
 
 # Results, by step key.
-declare -A secs=() rss=() bytes=()
+declare -A secs=() rss=() bytes=() wall=()
 steps=()
 declare -A label=(
   [gen]="generate dataset (psql, wall time)"
@@ -101,17 +101,24 @@ declare -A label=(
 )
 
 # measure KEY COMMAND...: runs COMMAND under /usr/bin/time -v, keeps its
-# stdout in $work/KEY.out, and stops the benchmark if it fails. The step gets
+# stdout in $work/KEY.out, and stops the benchmark if it fails. secs[KEY] is
+# the wall time in hundredths, wall[KEY] in microseconds. The step gets
 # a row in the report unless table_rows=0 (rounds summed up by a median row).
 table_rows=1
 measure() {
   local key="$1"
   shift
   log "==> ${label[$key]}: $*"
-  if ! /usr/bin/time -v -o "$work/$key.time" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
+  # (microseconds: EPOCHREALTIME without its decimal point, whatever the locale)
+  local started="${EPOCHREALTIME/[!0-9]/}" ended status=0
+  /usr/bin/time -v -o "$work/$key.time" "$@" >"$work/$key.out" 2>"$work/$key.err" || status=$?
+  ended="${EPOCHREALTIME/[!0-9]/}"
+  if ((status)); then
     tail -n 30 "$work/$key.err" >&2
     die "${label[$key]} failed"
   fi
+  # /usr/bin/time counts hundredths; steps of a few ms need the finer clock.
+  wall[$key]="$(calc "($ended - $started) / 1000000")"
   local report
   report="$(dpm_time_report "$work/$key.time")"
   secs[$key]="${report% *}"
@@ -324,14 +331,21 @@ switch_measure() {
   local key="$1" method="$2" got
   shift 2
   measure "$key" "$@"
+  log "    wall time $(ms "${wall[$key]}") s"
   got="$(json_field "$work/$key.out" method)" || die "${label[$key]}: no JSON result: $(cat "$work/$key.out")"
   [[ "$got" == "$method" ]] ||
     die "${label[$key]}: dpm switched by \"$got\", not \"$method\": $(compact_json "$work/$key.out")"
   log "    $(compact_json "$work/$key.out")"
 }
 
+# ms SECONDS: rounded to milliseconds (the switching steps take a few).
+ms() { printf '%.3f' "$1"; }
+
 # The untimed upkeep between timed steps; its output goes with the progress log.
 dpm_quiet() { "$DPM_BIN" "$@" >&2 || die "dpm $* failed"; }
+# Before each timed switching step: write back what the upkeep left dirty
+# (clones, drops), so no step pays for the one before it.
+settle() { sync; }
 
 # switch_bench MB DB: the switching steps on database DB, which holds the dataset
 # of about MB megabytes. Leaves DB holding the same rows, and no other copies.
@@ -371,10 +385,11 @@ switch_bench() {
   for ((r = 1; r <= switch_rounds; r++)); do
     dpm_quiet cache refill # waits for the background refill, makes missing spares
     dpm_quiet stash prune --keep 1
+    settle
     key="sw_${mb}_spare_$r"
     label[$key]="j. dpm use (spare) ${mb} MB #$r"
     switch_measure "$key" spare "$DPM_BIN" use "$other" --json
-    spare_times+=("${secs[$key]}") spare_rss+=("${rss[$key]}")
+    spare_times+=("$(ms "${wall[$key]}")") spare_rss+=("${rss[$key]}")
     swap="$cur" cur="$other" other="$swap"
   done
 
@@ -382,10 +397,11 @@ switch_bench() {
   dpm_quiet cache refill # the last use started one in the background: let it finish
   for ((r = 1; r <= switch_rounds; r++)); do
     dpm_quiet stash prune --keep 1
+    settle
     key="sw_${mb}_undo_$r"
     label[$key]="k. dpm undo ${mb} MB #$r"
     switch_measure "$key" stash "$DPM_BIN" undo --json
-    undo_times+=("${secs[$key]}") undo_rss+=("${rss[$key]}")
+    undo_times+=("$(ms "${wall[$key]}")") undo_rss+=("${rss[$key]}")
     swap="$cur" cur="$other" other="$swap"
   done
 
@@ -403,15 +419,18 @@ print(names[0])
 ' "$work/switch-$db-cache.json" "$other")" || die "cannot find the template of profile $other in dpm cache list --json"
     key="sw_${mb}_clone_$r"
     label[$key]="l. dpm use (clone) ${mb} MB #$r"
+    settle
     DPM_REFILL=off DPM_SPARES=0 switch_measure "$key" clone "$DPM_BIN" use "$other" --json
-    clone_times+=("${secs[$key]}") clone_rss+=("${rss[$key]}")
+    clone_times+=("$(ms "${wall[$key]}")") clone_rss+=("${rss[$key]}")
     dpm_quiet stash prune --keep 1
 
     key="sw_${mb}_create_$r"
     label[$key]="l. CREATE DATABASE TEMPLATE ${mb} MB #$r"
+    settle
     measure "$key" psql -X -q -v ON_ERROR_STOP=1 \
       -c "CREATE DATABASE \"${db}_clone\" TEMPLATE \"$tpl\" STRATEGY FILE_COPY"
-    create_times+=("${secs[$key]}") create_rss+=("${rss[$key]}")
+    create_times+=("$(ms "${wall[$key]}")") create_rss+=("${rss[$key]}")
+    log "    wall time $(ms "${wall[$key]}") s"
     dropdb "${db}_clone"
     swap="$cur" cur="$other" other="$swap"
   done

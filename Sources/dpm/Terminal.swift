@@ -49,6 +49,7 @@ enum TextTable {
     /// "3 min ago" for a label timestamp.
     static func ago(_ timestamp: String?) -> String {
         guard let timestamp, let date = Timestamp.parse(timestamp) else { return "-" }
-        return Age.format(seconds: max(0, Int(Date().timeIntervalSince(date)))) + " ago"
+        let seconds = Int(Date().timeIntervalSince(date))
+        return seconds < 60 ? "just now" : Age.format(seconds: seconds) + " ago"
     }
 }
