@@ -75,44 +75,34 @@ public struct Switch {
         }
 
         let templates = TemplateCache(local: local, loader: loader)
-        let incoming: String
-        var clone: String?
+        let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key)
+        var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: true)
+        plan.journal.incomingIsCopy = true
+        plan.journal.incomingDatabase = spare == nil ? names.building("incoming") : nil
+        // Written before the copies, so that its fsync does not wait for a fresh database's blocks.
+        try plan.writeJournal(names)
         var method = SwitchResult.Method.spare
-        var migrations: Int?
-        if let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key) {
-            incoming = spare.name
-            migrations = spare.label.migrations
-        } else {
-            let template = try templates.ensure(choice, catalog: catalog)
-            method = template.built ? .restore : .clone
-            let name = names.building("incoming")
-            workspace.progress.begin("copying the template \(template.name)")
-            try local.server.cloneDatabase(from: template.name, to: name)
-            workspace.progress.end()
-            clone = name
-            incoming = name
-            migrations = try local.catalog().template(profile: choice.profile.value, snapshot: choice.key)?.label.migrations
-        }
-
-        let token = randomSuffix(16)
-        var incomingMedia: String?
+        var migrations = spare?.label.migrations
         do {
-            if mediaTarget != nil {
-                let folder = "\(names.mediaCacheDirectory)/incoming-\(token)"
-                try templates.prepareIncomingMedia(choice, at: folder)
-                incomingMedia = folder
+            if let clone = plan.journal.incomingDatabase {
+                let template = try templates.ensure(choice, catalog: catalog)
+                method = template.built ? .restore : .clone
+                workspace.progress.begin("copying the template \(template.name)")
+                try local.server.cloneDatabase(from: template.name, to: clone)
+                workspace.progress.end()
+                migrations = try local.catalog().template(profile: choice.profile.value, snapshot: choice.key)?.label.migrations
             }
+            if let folder = plan.journal.incomingMedia { try templates.prepareIncomingMedia(choice, at: folder) }
         } catch {
-            if let clone { local.dropIfPresent(clone) }
+            plan.rollBack(local)
             throw error
         }
         let label = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
-                                  kind: choice.kind, since: local.timestamp(), token: token, migrations: migrations)
-        let stash = try swap(in: incoming, as: label, catalog: catalog, force: options.force,
-                             media: mediaTarget, incomingMedia: incomingMedia, incomingIsCopy: true, clone: clone)
+                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: migrations)
+        try swap(in: plan.journal.incomingDatabase ?? spare?.name ?? "", as: label, plan: plan, force: options.force)
         try templates.touch(choice)
-        return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: method, stash: stash,
-                            media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+        return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: method,
+                            stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
     }
 
     public func undo(force: Bool) throws -> SwitchResult {
@@ -133,59 +123,84 @@ public struct Switch {
         if catalog.workingExists {
             try local.clearSessions(on: names.working, force: force, what: "The working database")
         }
-        let token = randomSuffix(16)
+        var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: false)
+        plan.journal.incomingMedia = stashMedia
+        try plan.writeJournal(names)
         let held = stash.label
         let label = DatabaseLabel(role: .working, working: names.working, profile: held.profile, snapshot: held.snapshot,
-                                  kind: held.kind, since: local.timestamp(), token: token, migrations: held.migrations)
-        let newStash = try swap(in: stash.name, as: label, catalog: catalog, force: force,
-                                media: mediaTarget, incomingMedia: stashMedia, incomingIsCopy: false, clone: nil)
+                                  kind: held.kind, since: local.timestamp(), token: plan.journal.token, migrations: held.migrations)
+        try swap(in: stash.name, as: label, plan: plan, force: force)
         if let directory = stashMedia.map({ (($0 as NSString).deletingLastPathComponent) }) { try? FileManager.default.removeItem(atPath: directory) }
         return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: .stash,
-                            stash: newStash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+                            stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+    }
+
+    /// Names everything a switch will make or move before it starts.
+    private func plan(catalog: LocalCatalog, media mediaTarget: String?, incomingMedia: Bool) -> SwitchPlan {
+        let token = randomSuffix(16)
+        let stash = catalog.workingExists ? names.stash(at: workspace.now(), taken: catalog.allNames) : nil
+        var stashMedia: String?
+        if let mediaTarget, FolderMoves.exists(mediaTarget) {
+            if let stash {
+                stashMedia = names.stashMedia(stash)
+            } else {
+                // The database it belonged to is gone, but the files may still matter: keep them.
+                stashMedia = names.stashMedia("orphaned-\(randomSuffix())")
+                workspace.note("The media folder has no working database beside it; it will be kept in \(stashMedia ?? "").")
+            }
+        }
+        let journal = SwitchJournal(token: token, mediaTarget: mediaTarget, stashMedia: stashMedia,
+                                    incomingMedia: incomingMedia && mediaTarget != nil ? "\(names.mediaCacheDirectory)/incoming-\(token)" : nil,
+                                    incomingIsCopy: false, incomingDatabase: nil)
+        return SwitchPlan(journal: journal, stash: stash, held: catalog.workingLabel)
     }
 
     /// Stashes the working database (if any) and renames `incoming` to its name in one
-    /// transaction, then moves the media folders. Returns the stash's name.
-    private func swap(in incoming: String, as label: DatabaseLabel, catalog: LocalCatalog, force: Bool,
-                      media mediaTarget: String?, incomingMedia: String?, incomingIsCopy: Bool, clone: String?) throws -> String? {
+    /// transaction, then moves the media folders.
+    private func swap(in incoming: String, as label: DatabaseLabel, plan: SwitchPlan, force: Bool) throws {
         var changes: [CatalogChange] = []
-        var stash: String?
-        var stashMedia: String?
-        if catalog.workingExists {
-            let name = names.stash(at: workspace.now(), taken: catalog.allNames)
-            if let mediaTarget, FolderMoves.exists(mediaTarget) { stashMedia = names.stashMedia(name) }
-            let held = catalog.workingLabel
+        if let stash = plan.stash {
+            let held = plan.held
             let stashLabel = DatabaseLabel(role: .stash, working: names.working, profile: held?.profile, snapshot: held?.snapshot,
-                                           kind: held?.kind, since: local.timestamp(), media: stashMedia, migrations: held?.migrations)
-            changes += [.rename(names.working, to: name), .comment(on: name, stashLabel.commentText)]
-            stash = name
+                                           kind: held?.kind, since: local.timestamp(), media: plan.journal.stashMedia,
+                                           migrations: held?.migrations)
+            changes += [.rename(names.working, to: stash), .comment(on: stash, stashLabel.commentText)]
         }
         changes += [.rename(incoming, to: names.working), .comment(on: names.working, label.commentText)]
-        if stash == nil, incomingMedia != nil, let mediaTarget, FolderMoves.exists(mediaTarget) {
-            // The database it belonged to is gone, but the files may still matter: keep them.
-            stashMedia = names.stashMedia("orphaned-\(randomSuffix())")
-            workspace.note("The media folder had no working database beside it; it is kept in \(stashMedia ?? "").")
-        }
-
-        let journal = SwitchJournal(token: label.token ?? "", mediaTarget: mediaTarget, stashMedia: stashMedia,
-                                    incomingMedia: incomingMedia, incomingIsCopy: incomingIsCopy, incomingDatabase: clone)
-        try journal.write(names)
         do {
-            try local.apply(changes, sessionsOn: catalog.workingExists ? names.working : nil, force: force) { index in
+            try local.apply(changes, sessionsOn: plan.stash == nil ? nil : names.working, force: force) { index in
                 if index == 1 { try workspace.checkpoint("use.between-renames") }
             }
         } catch {
-            if incomingIsCopy, let incomingMedia { FolderMoves.remove(incomingMedia) }
-            if let clone { local.dropIfPresent(clone) }
-            SwitchJournal.remove(names)
+            plan.rollBack(local)
             throw error
         }
         try workspace.checkpoint("use.before-media")
-        try journal.finishMedia { try workspace.checkpoint("use.between-media-renames") }
+        try plan.journal.finishMedia { try workspace.checkpoint("use.between-media-renames") }
         SwitchJournal.remove(names)
         try LocalState.update(names) { state in
             state.active = LocalState.Active(profile: label.profile, snapshot: label.snapshot, since: label.since)
         }
-        return stash
+    }
+}
+
+/// What one switch will do, decided before it does anything.
+struct SwitchPlan {
+    var journal: SwitchJournal
+    /// The name the working database gets, when there is one.
+    let stash: String?
+    /// What the working database holds now.
+    let held: DatabaseLabel?
+
+    /// The journal matters only when media moves: the database side is one transaction.
+    func writeJournal(_ names: LocalNames) throws {
+        if journal.mediaTarget != nil { try journal.write(names) }
+    }
+
+    /// Undoes the preparations of a switch that did not commit.
+    func rollBack(_ local: LocalDatabases) {
+        if journal.incomingIsCopy, let incoming = journal.incomingMedia { FolderMoves.remove(incoming) }
+        if let clone = journal.incomingDatabase { local.dropIfPresent(clone) }
+        SwitchJournal.remove(local.names)
     }
 }

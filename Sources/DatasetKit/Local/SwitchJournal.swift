@@ -26,9 +26,9 @@ struct SwitchJournal: Codable {
         try AtomicFile.write(try encoder.encode(self), to: Self.path(names), mode: 0o600)
     }
 
+    /// Not fsynced: a journal that survives a power cut is finished again, which is harmless.
     static func remove(_ names: LocalNames) {
         unlink(path(names))
-        AtomicFile.syncDirectory(names.stateDirectory)
     }
 
     /// Moves the media folders as the committed switch requires; safe to run again after a crash.
