@@ -110,12 +110,15 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         }
     }
 
+    /// Client sessions only: autovacuum workers come and go on their own, and PostgreSQL
+    /// stops them itself before a rename or drop.
     public func sessions(on database: String) throws -> [DatabaseSession] {
         try withMaintenance {
             try $0.query("""
                 SELECT pid::text, coalesce(usename, ''), coalesce(application_name, ''),
                        coalesce(host(client_addr), 'the local socket')
-                FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY pid
+                FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()
+                  AND backend_type = 'client backend' ORDER BY pid
                 """, [database])
         }.map { DatabaseSession(pid: Int($0[0] ?? "") ?? 0, user: $0[1] ?? "", application: $0[2] ?? "", client: $0[3] ?? "") }
     }
