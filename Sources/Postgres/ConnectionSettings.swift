@@ -47,20 +47,21 @@ public struct ConnectionSettings: Sendable {
         return NSUserName()
     }
 
+    /// The host (or socket folder) as libpq would pick it.
+    public var host: String {
+        parameters["host"] ?? parameters["hostaddr"] ?? ProcessInfo.processInfo.environment["PGHOST"] ?? "localhost"
+    }
+
+    public var port: String { parameters["port"] ?? ProcessInfo.processInfo.environment["PGPORT"] ?? "5432" }
+
     /// "host:port" as libpq would pick it, for messages.
     public var location: String {
-        let env = ProcessInfo.processInfo.environment
-        let host = parameters["host"] ?? parameters["hostaddr"] ?? env["PGHOST"] ?? "localhost"
-        let port = parameters["port"] ?? env["PGPORT"] ?? "5432"
-        return host.hasPrefix("/") ? "socket \(host) port \(port)" : "\(host):\(port)"
+        host.hasPrefix("/") ? "socket \(host) port \(port)" : "\(host):\(port)"
     }
 
     /// A `postgresql://` URI for applications: user, host, port and database as libpq would
     /// pick them, never the password. A socket folder goes into the `host` query parameter.
     public var uri: String {
-        let env = ProcessInfo.processInfo.environment
-        let host = parameters["host"] ?? parameters["hostaddr"] ?? env["PGHOST"] ?? "localhost"
-        let port = parameters["port"] ?? env["PGPORT"] ?? "5432"
         let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/@:?#"))) ?? text }
         let path = "/" + encode(database)
         if host.hasPrefix("/") {

@@ -224,6 +224,53 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
                                            dbArgument(database), directory], environment: settings.childEnvironment)
     }
 
+    public func applyMigration(_ path: String, record: String, in database: String) throws {
+        do {
+            try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                                         "--file=\(path)", "--command=\(record)", dbArgument(database)],
+                                environment: settings.childEnvironment)
+        } catch let error as DPMError {
+            // "psql failed (exit 3): psql:/path/x.sql:4: ERROR: ..." → keep PostgreSQL's part.
+            let message = error.message.components(separatedBy: "): ").dropFirst().joined(separator: "): ")
+            throw DPMError(message.isEmpty ? error.message : message)
+        }
+    }
+
+    public func runCommand(_ command: String, for database: String, in directory: String) throws {
+        let target = settings.with(database: database)
+        var environment = target.childEnvironment
+        environment["PGHOST"] = target.host
+        environment["PGPORT"] = target.port
+        environment["PGDATABASE"] = database
+        environment["PGUSER"] = target.user
+        environment["DATABASE_URL"] = target.uri
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-command-\(randomSuffix()).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        defer { try? FileManager.default.removeItem(at: log) }
+        let output = try FileHandle(forWritingTo: log)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = output
+        do {
+            try process.run()
+        } catch {
+            throw DPMError("Cannot start the migration command \"\(command)\": \(error.localizedDescription).")
+        }
+        process.waitUntilExit()
+        try? output.close()
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            let text = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
+            let lines = text.split(whereSeparator: \.isNewline).suffix(5).joined(separator: " / ")
+            let status = process.terminationReason == .exit ? "exit code \(process.terminationStatus)" : "signal \(process.terminationStatus)"
+            throw DPMError("The migration command \"\(command)\" failed with \(status); its last lines: \(lines.isEmpty ? "(no output)" : lines).")
+        }
+    }
+
     public func runSQLFile(_ path: String, in database: String) throws {
         try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=\(path)", dbArgument(database)],
                             environment: settings.childEnvironment)

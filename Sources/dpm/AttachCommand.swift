@@ -17,6 +17,7 @@ struct Attach: ParsableCommand {
     @Option(help: ArgumentHelp("Attach this snapshot instead of the pinned one.", valueName: "id"))
     var snapshot: String?
 
+    @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
@@ -28,6 +29,7 @@ struct Attach: ParsableCommand {
         if info.kind == .customer {
             Terminal.note("\(info.database) holds a customer's data (\(info.profile ?? profile)): keep it on this machine, and run \"dpm detach \(info.database)\" when you are done.")
         }
+        try migrations.followUp(context, database: info.database)
         if output.json { return try Terminal.printJSON(info) }
         print(info.uri)
     }

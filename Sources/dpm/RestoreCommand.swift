@@ -30,6 +30,7 @@ struct Restore: ParsableCommand {
     @Flag(help: "Replace an existing database and media folder.")
     var force = false
 
+    @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
@@ -38,6 +39,7 @@ struct Restore: ParsableCommand {
         let name = try context.profileName(profile)
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
             profile: name, snapshotID: snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
+        try migrations.followUp(context, database: result.database)
         if output.json { return try Terminal.printJSON(result) }
         var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
             + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"

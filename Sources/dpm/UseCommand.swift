@@ -29,6 +29,7 @@ struct Use: ParsableCommand {
     @Flag(help: "Leave the media folder as it is.")
     var noMedia = false
 
+    @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
@@ -39,6 +40,7 @@ struct Use: ParsableCommand {
             profile: try context.profileName(profile), snapshotID: snapshot, force: force, media: !noMedia, jobs: jobs.count))
         context.startBackgroundRefill()
         SwitchReport.print(result, json: output.json, verb: "Switched")
+        try migrations.followUp(context, database: result.database)
     }
 }
 

@@ -31,7 +31,7 @@ final class UploadRestoreTests: XCTestCase {
         let manifest = try CanonicalJSON.decode(Snapshot.self, from: manifestData, what: "manifest")
         XCTAssertEqual(try CanonicalJSON.encode(manifest), manifestData, "manifest.json is in canonical form")
         XCTAssertEqual(manifest.message, "first capture")
-        XCTAssertEqual(manifest.migrations, [MigrationState(table: "schema_migrations", versions: ["20260101000000", "20260201000000"])])
+        XCTAssertEqual(manifest.migrations, [MigrationState(table: "schema_migrations", versions: ["20260101000000", "20260201000000"], tool: "rails/dbmate")])
         XCTAssertEqual(Set(manifest.data.compactMap(\.table)), ["public.accounts", "public.orders", "public.audit_log", "public.schema_migrations"])
         XCTAssertEqual(manifest.rowCount, 301 + 2000 + 500 + 2)
         XCTAssertEqual(manifest.media?.files, 4)

@@ -8,6 +8,11 @@ public struct ProjectConfig: Sendable, Equatable {
     public var media: String?
     public var migrationsDir: String
     public var migrationsTable: String?
+    /// An external migration tool (e.g. `bin/rails db:migrate`), run with the target database in
+    /// PGHOST/PGPORT/PGDATABASE/PGUSER and DATABASE_URL; nil means dpm's built-in runner.
+    public var migrationsCommand: String?
+    /// Apply pending migrations after every restore, use and attach.
+    public var migrateAfterRestore = false
     public var endpoint: String?
 
     public static let fileName = "dpm.yaml"
@@ -42,11 +47,20 @@ public struct ProjectConfig: Sendable, Equatable {
                     guard let dir = value.string, !dir.isEmpty else { throw file.error("migrations", "migrations.dir must be a folder path") }
                     config.migrationsDir = dir
                 case "table":
-                    config.migrationsTable = value.string
-                case "command", "migrate_after_restore":
-                    break // read by the migrations feature
+                    guard let table = value.string, table.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                        throw file.error("migrations", "migrations.table must be a plain table name (letters, digits, _)")
+                    }
+                    config.migrationsTable = table
+                case "command":
+                    guard let command = value.string, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                        throw file.error("migrations", "migrations.command must be a command line, e.g. \"bin/rails db:migrate\"")
+                    }
+                    config.migrationsCommand = command
+                case "migrate_after_restore":
+                    guard let flag = value.bool else { throw file.error("migrations", "migrations.migrate_after_restore must be true or false") }
+                    config.migrateAfterRestore = flag
                 default:
-                    throw file.error("migrations", "unknown setting \"migrations.\(key.string ?? "?")\" (known: dir, table, command)")
+                    throw file.error("migrations", "unknown setting \"migrations.\(key.string ?? "?")\" (known: dir, table, command, migrate_after_restore)")
                 }
             }
         }

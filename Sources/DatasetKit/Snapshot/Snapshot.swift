@@ -28,10 +28,17 @@ public struct Artifact: Codable, Sendable, Equatable {
 public struct MigrationState: Codable, Sendable, Equatable {
     public var table: String
     public var versions: [String]
+    /// Which tool's layout the table has (e.g. "rails/dbmate", "golang-migrate"); nil in older manifests.
+    public var tool: String?
+    /// True when the table keeps only the latest version (golang-migrate, alembic): every
+    /// earlier migration is implied.
+    public var latestOnly: Bool?
 
-    public init(table: String, versions: [String]) {
+    public init(table: String, versions: [String], tool: String? = nil, latestOnly: Bool? = nil) {
         self.table = table
         self.versions = versions
+        self.tool = tool
+        self.latestOnly = latestOnly
     }
 }
 

@@ -17,17 +17,21 @@ public final class ProjectLock: @unchecked Sendable {
         close(descriptor)
     }
 
-    /// Takes the lock, waiting up to `timeout` seconds; `waiting` is called once if it must wait.
+    /// Takes the lock, waiting up to `timeout` seconds; `waiting` is called once if that takes over a second.
     public static func acquire(_ path: String, timeout: TimeInterval = 600, waiting: () -> Void = {}) throws -> ProjectLock {
         try createFolder((path as NSString).deletingLastPathComponent, purpose: "dpm's local state folder", permissions: 0o700)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw fileError("open the lock file", path) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ProjectLock(descriptor: descriptor) }
-        waiting()
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            usleep(50_000)
+        let started = Date()
+        var told = false
+        while Date().timeIntervalSince(started) < timeout {
             if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ProjectLock(descriptor: descriptor) }
+            // Short waits (a background refill renaming a spare) are not worth a message.
+            if !told, Date().timeIntervalSince(started) > 1 {
+                waiting()
+                told = true
+            }
+            usleep(20_000)
         }
         close(descriptor)
         throw DPMError("Another dpm command has held \(path) for \(Int(timeout)) seconds; wait for it to finish and try again.")

@@ -11,7 +11,7 @@ public enum DatabaseNames {
 
     /// Matches the names `temporary(beside:purpose:)` makes for restores: what an interrupted
     /// restore (or a replaced database that could not be dropped) leaves behind.
-    public static let leftoverPattern = "__dpm_(restore|old|incoming|template|clone)_[0-9a-f]{8}$"
+    public static let leftoverPattern = "__dpm_(restore|old|incoming|template|clone|scratch)_[0-9a-f]{8}$"
 
     /// A name for a database that dpm is building or retiring beside `target`, e.g. `app__dpm_restore_1a2b3c4d`.
     public static func temporary(beside target: String, purpose: String) -> String {

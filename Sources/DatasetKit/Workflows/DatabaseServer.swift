@@ -31,6 +31,13 @@ public protocol DatabaseServer: Sendable {
     /// Runs a plain SQL file with psql, stopping at the first error.
     func runSQLFile(_ path: String, in database: String) throws
 
+    /// Runs one migration file and `record` (the row that records it) in a single
+    /// transaction, stopping at the first error with PostgreSQL's message and position.
+    func applyMigration(_ path: String, record: String, in database: String) throws
+    /// Runs a project's own command (`sh -c`) in `directory` with PGHOST, PGPORT, PGDATABASE,
+    /// PGUSER and DATABASE_URL naming `database`; fails with its exit code and last lines.
+    func runCommand(_ command: String, for database: String, in directory: String) throws
+
     /// The databases named `exactly`, matching `pattern` (POSIX regex) or carrying a dpm
     /// label ("dpm {" comment), with their comments.
     func catalog(named exactly: String, orMatching pattern: String) throws -> [DatabaseEntry]
