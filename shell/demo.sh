@@ -127,7 +127,20 @@ printf '$ dpm attach user-generated --as demo_app_debug\n%s\n' "$uri"
 show psql -X -q -d "$uri" -c "select count(*) as tasks from tasks"
 show dpm detach demo_app_debug
 
-step "11. A new profile for another customer, and the overall status."
+step "11. Migrations: the repository has 13 since the base schema; what has each dataset applied?"
+show dpm migrations status
+show dpm migrate --to 20260320130000
+show dpm upload customer-acme -m "ACME's data as of migration 20260320130000"
+show dpm migrate
+show dpm upload user-generated -m "after the May release"
+printf 'Three profiles, three versions: clean-db at the base, customer-acme half-way, user-generated at the latest.\n'
+show dpm migrations status
+
+step "12. Switch to customer-acme and bring it up to date on the way."
+show dpm use customer-acme --migrate
+show psql -X -q -d demo_app -c "select full_name, open_tasks, open_hours from user_workload order by open_tasks desc limit 3"
+
+step "13. A new profile for another customer, and the overall status."
 show dpm profile create customer-acme-2 --kind customer --description "ACME's second tenant, for a support ticket"
 dpm cache refill >/dev/null # wait for the background copies, so that status shows them ready
 show dpm status
