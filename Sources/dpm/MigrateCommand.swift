@@ -109,8 +109,9 @@ struct MigrateFlag: ParsableArguments {
     /// Reports pending migrations in `database` on stderr, or applies them.
     func followUp(_ context: AppContext, database: String) throws {
         let migrations = Migrations(project: context.project, server: try context.server())
-        guard !(try migrations.files()).isEmpty else { return }
-        let comparison = try migrations.comparison(in: database)
+        let files = try migrations.files()
+        guard !files.isEmpty else { return }
+        let comparison = try migrations.comparison(in: database, files: files)
         guard let pending = comparison.pending, !pending.isEmpty else { return }
         if migrate || context.project.config.migrateAfterRestore {
             let result = try migrations.migrate(database: database, dryRun: false)

@@ -50,25 +50,15 @@ public struct Attachments {
         let choice = try loader.choose(options.profile, id: options.snapshotID)
         let name = options.name ?? names.attached(profile: choice.profile.value)
         try checkName(name, chosen: options.name != nil)
-        let catalog = try local.catalog()
-        if try catalog.allNames.contains(name) || local.server.databaseExists(name) {
+        if try local.server.databaseExists(name) {
             throw DPMError("The database \(name) already exists; detach it first (dpm detach \(name)) or choose another name with --as.")
         }
 
         let templates = TemplateCache(local: local, loader: loader)
-        var method = SwitchResult.Method.spare
-        var incoming: String
-        var clone: String?
-        if let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key) {
-            incoming = spare.name
-        } else {
-            let template = try templates.ensure(choice, catalog: catalog)
-            method = template.built ? .restore : .clone
-            incoming = names.building("incoming")
-            try local.server.cloneDatabase(from: template.name, to: incoming)
-            clone = incoming
-        }
+        let incoming = try templates.incomingCopy(choice, catalog: try local.catalog(), cloneName: names.building("incoming"))
+        let clone = incoming.method == .spare ? nil : incoming.database
         var media: String?
+        let label: DatabaseLabel
         do {
             if local.workspace.project.mediaDirectory != nil, let template = try templates.templateMedia(choice) {
                 let folder = names.attachedMedia(name)
@@ -76,17 +66,17 @@ public struct Attachments {
                 try FolderMoves.copy(template, to: folder)
                 media = folder
             }
-            let label = DatabaseLabel(role: .attached, working: names.working, profile: choice.profile.value, snapshot: choice.key,
-                                      kind: choice.kind, since: local.timestamp(), media: media)
-            try local.server.applyAtomically([.rename(incoming, to: name), .comment(on: name, label.commentText)]) { _ in }
+            label = DatabaseLabel(role: .attached, working: names.working, profile: choice.profile.value, snapshot: choice.key,
+                                  kind: choice.kind, since: local.timestamp(), media: media)
+            try local.server.applyAtomically([.rename(incoming.database, to: name), .comment(on: name, label.commentText)]) { _ in }
         } catch {
             if let clone { local.dropIfPresent(clone) }
             if let media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
             throw error
         }
-        try templates.touch(choice)
-        var info = try self.info(name, catalog: local.catalog())
-        info.method = method
+        try templates.touch(incoming.template)
+        var info = info(LocalCatalog.Item(name: name, label: label, isTemplate: false))
+        info.method = incoming.method
         info.seconds = local.workspace.now().timeIntervalSince(started)
         return info
     }
@@ -120,19 +110,13 @@ public struct Attachments {
         for item in chosen {
             removed.append(info(item))
             try local.drop(item)
-            if let media = item.label.media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
         }
         return removed
     }
 
-    public func list() throws -> [AttachedInfo] { try local.catalog().attached.map(info) }
+    public func list() throws -> [AttachedInfo] { list(try local.catalog()) }
 
-    private func info(_ name: String, catalog: LocalCatalog) throws -> AttachedInfo {
-        guard let item = catalog.attached.first(where: { $0.name == name }) else {
-            throw DPMError("The attached database \(name) disappeared while dpm was attaching it.")
-        }
-        return info(item)
-    }
+    func list(_ catalog: LocalCatalog) -> [AttachedInfo] { catalog.attached.map(info) }
 
     private func info(_ item: LocalCatalog.Item) -> AttachedInfo {
         AttachedInfo(database: item.name, profile: item.label.profile, snapshot: item.label.snapshot, kind: item.label.kind,

@@ -24,9 +24,10 @@ public struct CacheInventory {
     public static let defaultKeep = 3
 
     /// Most recently used first.
-    public func list(sizes: Bool = true) throws -> [TemplateInfo] {
-        let catalog = try local.catalog()
-        return catalog.templatesByUse.map { info($0, catalog: catalog, size: sizes) }
+    public func list() throws -> [TemplateInfo] { list(try local.catalog()) }
+
+    func list(_ catalog: LocalCatalog) -> [TemplateInfo] {
+        catalog.templatesByUse.map { info($0, catalog: catalog, size: true) }
     }
 
     /// Keeps the `keep` most recently used templates (of `profile`, when given) and drops

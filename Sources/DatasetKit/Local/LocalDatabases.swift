@@ -27,9 +27,12 @@ public struct LocalDatabases: Sendable {
 
     func timestamp() -> String { Timestamp.precise(workspace.now()) }
 
+    /// Drops one of dpm's databases, and the media folder its label names (stashes and
+    /// attached databases keep theirs in a folder of their own).
     func drop(_ item: LocalCatalog.Item) throws {
         if item.isTemplate { try server.setTemplate(item.name, false) }
         try server.dropDatabase(item.name)
+        if let media = item.label.media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
     }
 
     func dropIfPresent(_ name: String) {

@@ -44,7 +44,7 @@ public struct LocalStatus: Codable, Sendable {
                 WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1
                 """, parameters: [], in: names.working).compactMap { $0.first ?? nil }
                 .map { $0.hasPrefix("public.") ? String($0.dropFirst(7)) : $0 }
-            let applied = try MigrationDetector.detect(in: names.working, on: local.server).reduce(0) { $0 + $1.versions.count }
+            let applied = try MigrationDetector.appliedCount(in: names.working, on: local.server)
             active = Active(profile: label.profile, snapshot: label.snapshot, kind: label.kind, since: label.since,
                             tablesWritten: written, migrationsApplied: label.migrations.map { max(0, applied - $0) })
             if let recorded = state.active, recorded.profile != label.profile || recorded.snapshot != label.snapshot {
@@ -61,12 +61,10 @@ public struct LocalStatus: Codable, Sendable {
             notes.append("The template \(name) was dropped outside dpm; the next use of its snapshot rebuilds it.")
         }
         if FileManager.default.fileExists(atPath: SwitchJournal.path(names)) {
-            notes.append("A switch was interrupted; the next dpm use, undo, stash or attach finishes or rolls it back.")
+            notes.append("A switch was interrupted; the next dpm use, undo, stash drop|prune, attach, detach or cache prune finishes or rolls it back.")
         }
-        let inventory = CacheInventory(local: local)
-        let stashes = Stashes(local: local)
-        return LocalStatus(active: active, templates: try inventory.list(), stashes: try stashes.list(),
-                           attached: try Attachments(local: local).list(), media: mediaState(local.workspace.project.mediaDirectory),
+        return LocalStatus(active: active, templates: CacheInventory(local: local).list(catalog), stashes: Stashes(local: local).list(catalog),
+                           attached: Attachments(local: local).list(catalog), media: mediaState(local.workspace.project.mediaDirectory),
                            notes: notes)
     }
 

@@ -23,9 +23,9 @@ public struct Stashes {
     public static let defaultKeep = 3
 
     /// Newest first.
-    public func list(sizes: Bool = true) throws -> [StashInfo] {
-        try local.catalog().stashes.map { info($0, size: sizes) }
-    }
+    public func list() throws -> [StashInfo] { list(try local.catalog()) }
+
+    func list(_ catalog: LocalCatalog) -> [StashInfo] { catalog.stashes.map { info($0, size: true) } }
 
     /// Drops the stash named by its id (the time part) or its full database name.
     public func drop(_ id: String) throws -> StashInfo {
@@ -39,7 +39,7 @@ public struct Stashes {
             throw DPMError("There is no stash \"\(id)\" of \(local.names.working) (\(hint)).")
         }
         let removed = info(stash, size: false)
-        try remove(stash)
+        try local.drop(stash)
         return removed
     }
 
@@ -52,14 +52,9 @@ public struct Stashes {
         var removed: [StashInfo] = []
         for stash in old {
             removed.append(info(stash, size: false))
-            try remove(stash)
+            try local.drop(stash)
         }
         return removed
-    }
-
-    private func remove(_ stash: LocalCatalog.Item) throws {
-        try local.drop(stash)
-        if let media = stash.label.media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
     }
 
     private func info(_ item: LocalCatalog.Item, size: Bool) -> StashInfo {

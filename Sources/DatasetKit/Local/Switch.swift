@@ -75,33 +75,25 @@ public struct Switch {
         }
 
         let templates = TemplateCache(local: local, loader: loader)
-        let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key)
+        let cloneName = names.building("incoming")
         var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: true)
         plan.journal.incomingIsCopy = true
-        plan.journal.incomingDatabase = spare == nil ? names.building("incoming") : nil
+        plan.journal.incomingDatabase = catalog.spare(profile: choice.profile.value, snapshot: choice.key) == nil ? cloneName : nil
         // Written before the copies, so that its fsync does not wait for a fresh database's blocks.
         try plan.writeJournal(names)
-        var method = SwitchResult.Method.spare
-        var migrations = spare?.label.migrations
+        let incoming: IncomingCopy
         do {
-            if let clone = plan.journal.incomingDatabase {
-                let template = try templates.ensure(choice, catalog: catalog)
-                method = template.built ? .restore : .clone
-                workspace.progress.begin("copying the template \(template.name)")
-                try local.server.cloneDatabase(from: template.name, to: clone)
-                workspace.progress.end()
-                migrations = try local.catalog().template(profile: choice.profile.value, snapshot: choice.key)?.label.migrations
-            }
+            incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: cloneName)
             if let folder = plan.journal.incomingMedia { try templates.prepareIncomingMedia(choice, at: folder) }
         } catch {
             plan.rollBack(local)
             throw error
         }
         let label = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
-                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: migrations)
-        try swap(in: plan.journal.incomingDatabase ?? spare?.name ?? "", as: label, plan: plan, force: options.force)
-        try templates.touch(choice)
-        return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: method,
+                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations)
+        try swap(in: incoming.database, as: label, plan: plan, force: options.force)
+        try templates.touch(incoming.template)
+        return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: incoming.method,
                             stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
     }
 
@@ -130,7 +122,7 @@ public struct Switch {
         let label = DatabaseLabel(role: .working, working: names.working, profile: held.profile, snapshot: held.snapshot,
                                   kind: held.kind, since: local.timestamp(), token: plan.journal.token, migrations: held.migrations)
         try swap(in: stash.name, as: label, plan: plan, force: force)
-        if let directory = stashMedia.map({ (($0 as NSString).deletingLastPathComponent) }) { try? FileManager.default.removeItem(atPath: directory) }
+        if let stashMedia { FolderMoves.remove((stashMedia as NSString).deletingLastPathComponent) }
         return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: .stash,
                             stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
     }
@@ -199,8 +191,7 @@ struct SwitchPlan {
 
     /// Undoes the preparations of a switch that did not commit.
     func rollBack(_ local: LocalDatabases) {
-        if journal.incomingIsCopy, let incoming = journal.incomingMedia { FolderMoves.remove(incoming) }
-        if let clone = journal.incomingDatabase { local.dropIfPresent(clone) }
+        journal.rollBack(local)
         SwitchJournal.remove(local.names)
     }
 }

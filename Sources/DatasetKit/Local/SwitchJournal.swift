@@ -46,6 +46,13 @@ struct SwitchJournal: Codable {
         }
     }
 
+    /// Removes what the switch prepared before its renames: its own media copy (never a
+    /// stash's folder) and its clone.
+    func rollBack(_ local: LocalDatabases) {
+        if incomingIsCopy, let incomingMedia { FolderMoves.remove(incomingMedia) }
+        if let incomingDatabase { local.dropIfPresent(incomingDatabase) }
+    }
+
     /// Finishes or rolls back a switch a crash interrupted; run under the project lock
     /// before any command that changes local databases. Says what it did.
     static func repair(_ local: LocalDatabases) throws {
@@ -61,8 +68,7 @@ struct SwitchJournal: Codable {
             try journal.finishMedia()
             local.workspace.note("Finished an interrupted switch: \(names.working) holds \(catalog.workingLabel?.contentDescription ?? "?") and its media is in place.")
         } else {
-            if journal.incomingIsCopy, let incoming = journal.incomingMedia { FolderMoves.remove(incoming) }
-            if let database = journal.incomingDatabase { local.dropIfPresent(database) }
+            journal.rollBack(local)
             local.workspace.note("An interrupted switch was rolled back: \(names.working) and the media folder are as they were before it.")
         }
         remove(names)

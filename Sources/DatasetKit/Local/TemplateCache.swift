@@ -1,5 +1,15 @@
 import Foundation
 
+/// The database a switch or attach renames into place.
+struct IncomingCopy {
+    let database: String
+    let method: SwitchResult.Method
+    /// Migration versions the content had applied when its template was built.
+    let migrations: Int?
+    /// The template it came from, if it still exists (its use is recorded).
+    let template: LocalCatalog.Item?
+}
+
 /// Restored snapshots kept as template databases (closed to connections) with their media,
 /// so that switching to a snapshot again is a clone or a rename, not a restore.
 struct TemplateCache {
@@ -8,11 +18,26 @@ struct TemplateCache {
 
     var names: LocalNames { local.names }
 
-    /// The template for `choice`, restoring it from the store (or git) when there is none.
-    /// Returns its name and whether it was built now.
-    func ensure(_ choice: SnapshotChoice, catalog: LocalCatalog) throws -> (name: String, built: Bool) {
+    /// The waiting spare of `choice`, or else a clone of its template (restored first when
+    /// there is none) named `cloneName`.
+    func incomingCopy(_ choice: SnapshotChoice, catalog: LocalCatalog, cloneName: String) throws -> IncomingCopy {
+        let template = catalog.template(profile: choice.profile.value, snapshot: choice.key)
+        if let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key) {
+            return IncomingCopy(database: spare.name, method: .spare, migrations: spare.label.migrations, template: template)
+        }
+        let ensured = try ensure(choice, catalog: catalog)
+        local.workspace.progress.begin("copying the template \(ensured.template.name)")
+        try local.server.cloneDatabase(from: ensured.template.name, to: cloneName)
+        local.workspace.progress.end()
+        return IncomingCopy(database: cloneName, method: ensured.built ? .restore : .clone,
+                            migrations: ensured.template.label.migrations, template: ensured.template)
+    }
+
+    /// The template for `choice`, restoring it from the store (or git) when there is none,
+    /// and whether it was built now.
+    func ensure(_ choice: SnapshotChoice, catalog: LocalCatalog) throws -> (template: LocalCatalog.Item, built: Bool) {
         let profile = choice.profile.value
-        if let template = catalog.template(profile: profile, snapshot: choice.key) { return (template.name, false) }
+        if let template = catalog.template(profile: profile, snapshot: choice.key) { return (template, false) }
         let name = names.template(profile: profile, snapshot: choice.key)
         if catalog.allNames.contains(name) {
             throw DPMError("The database \(name) exists but is not a template dpm made; drop or rename it, and dpm will rebuild it.")
@@ -25,11 +50,12 @@ struct TemplateCache {
         }
         let building = names.building("template")
         try local.server.createDatabase(building)
+        let label: DatabaseLabel
         do {
             try loader.fill(building, with: choice, label: name)
-            let applied = try MigrationDetector.detect(in: building, on: local.server).reduce(0) { $0 + $1.versions.count }
-            let label = DatabaseLabel(role: .template, working: names.working, profile: profile, snapshot: choice.key,
-                                      kind: choice.kind, since: local.timestamp(), migrations: applied)
+            let applied = try MigrationDetector.appliedCount(in: building, on: local.server)
+            label = DatabaseLabel(role: .template, working: names.working, profile: profile, snapshot: choice.key,
+                                  kind: choice.kind, since: local.timestamp(), migrations: applied)
             try local.server.setTemplate(building, true)
             try local.server.applyAtomically([.comment(on: building, label.commentText), .rename(building, to: name)]) { _ in }
         } catch {
@@ -38,13 +64,12 @@ struct TemplateCache {
             throw error
         }
         try LocalState.update(names) { $0.templates.append(name) }
-        return (name, true)
+        return (LocalCatalog.Item(name: name, label: label, isTemplate: true), true)
     }
 
     /// Records that a switch or attach used the template now (it picks spares and pruning order).
-    func touch(_ choice: SnapshotChoice) throws {
-        let catalog = try local.catalog()
-        guard let template = catalog.template(profile: choice.profile.value, snapshot: choice.key) else { return }
+    func touch(_ template: LocalCatalog.Item?) throws {
+        guard let template else { return }
         var label = template.label
         label.lastUsed = local.timestamp()
         try local.server.applyAtomically([.comment(on: template.name, label.commentText)]) { _ in }

@@ -27,8 +27,9 @@ public struct Migrations {
 
     public func files() throws -> [MigrationFile] { try MigrationFiles.load(project) }
 
-    public func comparison(in database: String) throws -> MigrationComparison {
-        let files = try files()
+    /// Compares `database` with the migration files (read from the folder when not given).
+    public func comparison(in database: String, files given: [MigrationFile]? = nil) throws -> MigrationComparison {
+        let files = try given ?? files()
         return MigrationComparison.compare(try MigrationDetector.detect(in: database, on: server), files: files,
                                            preferred: project.config.migrationsTable)
     }

@@ -38,6 +38,11 @@ public enum MigrationDetector {
         }
     }
 
+    /// How many versions the tracking tables of `database` record in all.
+    public static func appliedCount(in database: String, on server: DatabaseServer) throws -> Int {
+        try detect(in: database, on: server).reduce(0) { $0 + $1.versions.count }
+    }
+
     /// The migration state of every known tracking table present in `database` (in the
     /// schemas of its search path).
     public static func detect(in database: String, on server: DatabaseServer) throws -> [MigrationState] {

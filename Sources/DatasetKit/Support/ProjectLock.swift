@@ -36,14 +36,4 @@ public final class ProjectLock: @unchecked Sendable {
         close(descriptor)
         throw DPMError("Another dpm command has held \(path) for \(Int(timeout)) seconds; wait for it to finish and try again.")
     }
-
-    /// Takes the lock only if it is free.
-    public static func tryAcquire(_ path: String) throws -> ProjectLock? {
-        try createFolder((path as NSString).deletingLastPathComponent, purpose: "dpm's local state folder", permissions: 0o700)
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw fileError("open the lock file", path) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ProjectLock(descriptor: descriptor) }
-        close(descriptor)
-        return nil
-    }
 }
