@@ -142,4 +142,29 @@ final class MigrationTests: XCTestCase {
         let target = harness.dpm("migrate", "--to", "8")
         XCTAssertTrue(target.stderr.contains("have the same version 7"), target.stderr)
     }
+
+    func testMigrateRefusalsSayWhatToFixAndChangeNothing() throws {
+        try harness.psql("CREATE DATABASE \"\(harness.database)\"", in: "postgres")
+        try writeMigrations()
+        try harness.psql("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY)")
+        let config = try XCTUnwrap(String(data: XCTUnwrap(harness.read("dpm.yaml")), encoding: .utf8))
+        let cases: [([String], String?, String)] = [
+            (["migrate", "--db", "\(harness.prefix)_missing"], nil, "The database \(harness.prefix)_missing does not exist"),
+            (["migrate", "--to", "20990101000000"], nil, "No migration file in db/migrations has the version 20990101000000 given to --to."),
+            (["migrate"], nil, "The tracking table alembic_version belongs to alembic; set migrations.command"),
+            (["migrate", "--to", "20260301000000"], config + "  command: \"true\"\n", "--to works with dpm's own runner only"),
+            (["migrate"], config + "  table: \"bad table\"\n", "migrations.table must be a plain table name"),
+            (["migrate"], config + "  command: \" \"\n", "migrations.command must be a command line"),
+            (["migrate"], config + "  migrate_after_restore: sometimes\n", "migrations.migrate_after_restore must be true or false"),
+        ]
+        for (arguments, yaml, expected) in cases {
+            try harness.write(yaml ?? config, to: "dpm.yaml")
+            let before = try harness.stateFingerprint()
+            let run = harness.dpm(arguments)
+            XCTAssertNotEqual(run.status, 0, "\(arguments)")
+            XCTAssertTrue(run.stderr.hasPrefix("error: ") && run.stderr.contains(expected), "\(arguments): \(run.stderr)")
+            XCTAssertEqual(run.stderr.filter { $0 == "\n" }.count, 1, "one line: \(run.stderr)")
+            XCTAssertEqual(try harness.stateFingerprint(), before, "\(arguments) changed nothing")
+        }
+    }
 }
