@@ -7,6 +7,7 @@ do {
     var command = try DPM.parseAsRoot()
     try command.run()
 } catch let error as DPMError {
+    if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
     Terminal.error(error.message)
     exit(1)
 } catch let error as DatabaseInUse {

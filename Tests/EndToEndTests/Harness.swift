@@ -65,6 +65,12 @@ final class Harness {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs a program found on PATH (git, pg_dump) in the project folder.
+    @discardableResult
+    func command(_ name: String, _ arguments: [String]) -> Run {
+        run("/usr/bin/env", [name] + arguments, environment: [:], directory: root)
+    }
+
     /// The databases this harness made (all start with its prefix).
     func databases() throws -> [String] {
         try psql("SELECT datname FROM pg_database WHERE datname LIKE '\(prefix)%' ORDER BY 1", in: "postgres")

@@ -94,7 +94,7 @@ public struct Migrations {
 
     /// The table dpm's runner records into: the configured one, the Rails-style
     /// schema_migrations if present, or dpm_migrations. Another tool's table is refused.
-    private func trackingTable(_ states: [MigrationState]) throws -> String {
+    func trackingTable(_ states: [MigrationState]) throws -> String {
         let table = project.config.migrationsTable
             ?? states.first { $0.table == "schema_migrations" || $0.table == MigrationDetector.dpmTable }?.table
             ?? states.first?.table

@@ -2,9 +2,13 @@
 /// what went wrong and, where possible, what to do. It never carries secrets.
 public struct DPMError: Error, CustomStringConvertible, Equatable {
     public let message: String
+    /// Lines to show before the sentence, when the sentence alone cannot say what differs
+    /// (a schema diff).
+    public let details: String?
 
-    public init(_ message: String) {
+    public init(_ message: String, details: String? = nil) {
         self.message = message
+        self.details = details
     }
 
     public var description: String { message }

@@ -24,21 +24,28 @@ public struct CleanProfileFiles {
         try createFolder(directory)
         try AtomicFile.write(schema, to: schemaPath(profile))
         try AtomicFile.write(data, to: dataPath(profile))
-        let snapshot = Snapshot(
+        let snapshot = Self.record(profile: profile, schema: schema, data: data, migrations: migrations, filters: filters,
+                                   source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number),
+                                   started: started, message: message, toolVersion: toolVersion)
+        try project.writeManifest(snapshot, for: profile)
+        return UploadResult(snapshot: snapshot.id, profile: profile.value, bytesRead: Int64(schema.count + data.count),
+                            bytesStored: 0, objectsStored: 0, objectsReused: 0, tables: 0, mediaFiles: 0, skippedMedia: [],
+                            seconds: now().timeIntervalSince(started))
+    }
+
+    /// The manifest of a clean profile: what its files in git hold, with no objects in the store.
+    static func record(profile: ProfileName, schema: Data, data: Data, migrations: [MigrationState], filters: TableFilters,
+                       source: SnapshotSource, started: Date, message: String, toolVersion: String) -> Snapshot {
+        Snapshot(
             format: Snapshot.currentFormat, id: SnapshotID.make(at: started), profile: profile.value, kind: .clean,
             createdAt: Timestamp.iso8601(started), message: message, tool: "dpm \(toolVersion)", compression: "none",
-            source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number),
-            filters: filters, migrations: migrations,
+            source: source, filters: filters, migrations: migrations,
             schema: Artifact(path: "schema.sql", sha256: SHA256Hex.of(schema), size: Int64(schema.count), storedSize: 0),
             data: [Artifact(path: "data.sql", sha256: SHA256Hex.of(data), size: Int64(data.count), storedSize: 0)],
             media: nil,
             sizes: SnapshotSizes(total: Int64(schema.count + data.count), stored: 0, data: Int64(data.count), media: 0),
             inGit: true
         )
-        try project.writeManifest(snapshot, for: profile)
-        return UploadResult(snapshot: snapshot.id, profile: profile.value, bytesRead: Int64(schema.count + data.count),
-                            bytesStored: 0, objectsStored: 0, objectsReused: 0, tables: 0, mediaFiles: 0, skippedMedia: [],
-                            seconds: now().timeIntervalSince(started))
     }
 
     /// Names the content of the files in git, so that a cached copy is rebuilt when they change:

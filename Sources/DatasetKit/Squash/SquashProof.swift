@@ -1,0 +1,175 @@
+import Foundation
+
+/// The scratch-database work of a squash. A is the old base with every migration file
+/// replayed; on the way, at the squash point, it yields the schema, tracking rows and seed
+/// data the new base needs. B is the new base (and data.sql) with the remaining files. The
+/// squash stands only when A and B dump the same normalized schema and tracking rows.
+struct SquashProof {
+    let workspace: Workspace
+    let server: DatabaseServer
+    let schemaPath: String
+    let dataPath: String
+
+    struct Outcome {
+        /// The new schema.sql.
+        var schema: String
+        /// The new data.sql; nil when the current one stays.
+        var data: String?
+        var dataAction: String
+        var dataReason: String?
+        var trackingTable: String
+        /// The normalized schema A and B both have.
+        var provedSchema: String
+        var trackingRowCount: Int
+        /// The tracking state of the new base, for the clean profile's manifest.
+        var baseStates: [MigrationState]
+    }
+
+    /// What B yields, or why its base does not hold the seed data the migrations leave.
+    private enum BaseCheck {
+        case built(schema: String, rows: [String], states: [MigrationState])
+        case seedProblem(String)
+    }
+
+    func run(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, header: String) throws -> Outcome {
+        let project = workspace.project
+        guard FileManager.default.fileExists(atPath: schemaPath) else {
+            throw DPMError("There is no \(relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
+        }
+        let hasData = FileManager.default.fileExists(atPath: dataPath)
+        let migrations = Migrations(project: project, server: server)
+
+        return try workspace.withScratchDirectory("squash") { folder in
+            // A: the old base, replayed to the squash point, then to the end.
+            let a = try withScratchDatabase("squash_a") { a in
+                try load(schemaPath, into: a, what: "the current base \(relative(schemaPath))")
+                let table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
+                let rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
+                if hasData { try load(dataPath, into: a, what: "the current seed data \(relative(dataPath))") }
+                let rowsOfBase = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
+                try replay(migrations, in: a, through: last.version, what: "A, the old base and the migrations through \(last.version)")
+                guard let tracking = try TrackingRows.find(table, in: a, on: server) else {
+                    throw DPMError("The migrations through \(last.version) leave no \(table) table to record them in, so the new base could not say they are applied.")
+                }
+                let squashedRows = try tracking.rows(in: a, on: server)
+                let seed = SchemaNormalizer.normalize(try server.dumpDataSQL(of: a, filters: TableFilters(excludeData: [tracking.qualifiedName])))
+                let base = try sourceSchema ?? SchemaNormalizer.normalize(server.dumpSchema(of: a, filters: TableFilters()))
+                try replay(migrations, in: a, through: nil, what: "A, the old base and every migration")
+                return (tracking: tracking, rowsOfData: Set(rowsOfBase).subtracting(rowsOfSchema), squashedRows: squashedRows,
+                        seed: seed, base: base, schema: SchemaNormalizer.normalize(try server.dumpSchema(of: a, filters: TableFilters())),
+                        rows: try tracking.rows(in: a, on: server))
+            }
+
+            func compose(_ rows: [String]) -> String {
+                header + a.base + "\n" + a.tracking.section(rows, squashedThrough: last.version)
+            }
+            // B: first with data.sql as it is; if that does not give the seed data the squashed
+            // migrations leave, with data.sql rewritten from A at the squash point.
+            var schema = compose(a.squashedRows.filter { !a.rowsOfData.contains($0) })
+            var data: String?
+            var action = hasData ? "kept" : "none", reason: String?
+            var check = try checkBase(schema: schema, data: hasData ? dataPath : nil, folder: folder, a: a.tracking,
+                                      expectedSeed: DataDump(a.seed), expectedRows: a.squashedRows, migrations: migrations)
+            if case let .seedProblem(problem) = check {
+                schema = compose(a.squashedRows)
+                data = a.seed
+                action = "rewritten"
+                reason = problem
+                let path = "\(folder)/data.sql"
+                try Data(a.seed.utf8).write(to: URL(fileURLWithPath: path))
+                check = try checkBase(schema: schema, data: path, folder: folder, a: a.tracking,
+                                      expectedSeed: DataDump(a.seed), expectedRows: a.squashedRows, migrations: migrations)
+                if case let .seedProblem(problem) = check {
+                    throw DPMError("The seed data dumped from the migrated old base does not load on the new base either (\(problem)); nothing was written.")
+                }
+            }
+            guard case let .built(schemaB, rowsB, states) = check else { preconditionFailure("checked above") }
+
+            let labelA = "A: old base + \(files.count) migration\(files.count == 1 ? "" : "s")"
+            let remaining = files.filter { MigrationVersion.less(last.version, $0.version) }.count
+            let labelB = "B: new base + \(remaining) migration\(remaining == 1 ? "" : "s")"
+            if a.schema != schemaB {
+                let diff = LineDiff.unified(from: a.schema, to: schemaB, fromLabel: labelA, toLabel: labelB)
+                let changed = diff.split(separator: "\n").filter { ($0.hasPrefix("+") || $0.hasPrefix("-")) && !$0.hasPrefix("+++") && !$0.hasPrefix("---") }.count
+                throw DPMError("The new base does not reproduce the schema: \(labelA) and \(labelB) differ in \(changed) line\(changed == 1 ? "" : "s") (diff above); nothing was written.",
+                               details: diff)
+            }
+            if a.rows != rowsB {
+                let diff = LineDiff.unified(from: a.rows.joined(separator: "\n"), to: rowsB.joined(separator: "\n"),
+                                            fromLabel: "\(labelA) (\(a.tracking.qualifiedName))", toLabel: "\(labelB) (\(a.tracking.qualifiedName))")
+                throw DPMError("The new base records different migrations than the old one: the rows of \(a.tracking.qualifiedName) in A and B differ (diff above); nothing was written.",
+                               details: diff)
+            }
+            return Outcome(schema: schema, data: data, dataAction: action, dataReason: reason, trackingTable: a.tracking.qualifiedName,
+                           provedSchema: a.schema, trackingRowCount: a.rows.count, baseStates: states)
+        }
+    }
+
+    /// Loads the candidate base into a scratch database, checks that it holds the seed data
+    /// and tracking rows A had at the squash point, then replays the remaining migrations.
+    private func checkBase(schema: String, data: String?, folder: String, a tracking: TrackingRows, expectedSeed: DataDump,
+                           expectedRows: [String], migrations: Migrations) throws -> BaseCheck {
+        let schemaFile = "\(folder)/schema.sql"
+        try Data(schema.utf8).write(to: URL(fileURLWithPath: schemaFile))
+        return try withScratchDatabase("squash_b") { b in
+            do {
+                try server.runSQLFile(schemaFile, in: b)
+            } catch {
+                throw DPMError("The new base schema does not load (\(psqlProblem(error))); nothing was written.")
+            }
+            if let data {
+                do { try server.runSQLFile(data, in: b) } catch {
+                    return .seedProblem("\(relative(dataPath)) does not load on the new base: \(psqlProblem(error))")
+                }
+            }
+            let seed = DataDump(SchemaNormalizer.normalize(try server.dumpDataSQL(of: b, filters: TableFilters(excludeData: [tracking.qualifiedName]))))
+            if let difference = seed.difference(from: expectedSeed) {
+                return .seedProblem("loaded on the new base it does not hold the seed data the squashed migrations leave: \(difference)")
+            }
+            if try tracking.rows(in: b, on: server) != expectedRows {
+                return .seedProblem("\(relative(dataPath)) changes the rows of \(tracking.qualifiedName)")
+            }
+            let states = try MigrationDetector.detect(in: b, on: server)
+            try replay(migrations, in: b, through: nil, what: "B, the new base and the remaining migrations")
+            return .built(schema: SchemaNormalizer.normalize(try server.dumpSchema(of: b, filters: TableFilters())),
+                          rows: try tracking.rows(in: b, on: server), states: states)
+        }
+    }
+
+    private func load(_ path: String, into database: String, what: String) throws {
+        do { try server.runSQLFile(path, in: database) } catch {
+            throw DPMError("\(what) does not load (\(psqlProblem(error))); fix it before squashing.")
+        }
+    }
+
+    private func replay(_ migrations: Migrations, in database: String, through version: String?, what: String) throws {
+        do {
+            _ = try migrations.migrate(database: database, dryRun: false, upTo: version)
+        } catch {
+            throw DPMError("Squash stopped while building \(what) in a scratch database: \(error.userMessage)")
+        }
+    }
+
+    private func withScratchDatabase<T>(_ purpose: String, _ body: (String) throws -> T) throws -> T {
+        let name = DatabaseNames.temporary(beside: server.defaultDatabase, purpose: purpose)
+        try server.createDatabase(name)
+        defer { try? server.dropDatabase(name) }
+        return try body(name)
+    }
+
+    /// PostgreSQL's words from a psql failure ("psql:/x/data.sql:19: ERROR:  column …"), with
+    /// the project's paths relative and scratch paths left out.
+    private func psqlProblem(_ error: Error) -> String {
+        let message = error.userMessage
+        let detail = message.range(of: "): ").map { String(message[$0.upperBound...]) } ?? message
+        let first = detail.components(separatedBy: " / ").first ?? detail
+        return first.replacingOccurrences(of: workspace.project.root + "/", with: "")
+            .replacingOccurrences(of: #"psql:[^ ]*/dpm-squash-[^/ ]*/"#, with: "psql:", options: .regularExpression)
+            .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+    }
+
+    private func relative(_ path: String) -> String {
+        let root = workspace.project.root + "/"
+        return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
+    }
+}
