@@ -26,7 +26,13 @@ cp -R dpm.yaml profiles db demo "$app/"
 rm -rf "${app:?}/.dpm" "${app:?}/media"
 export XDG_CACHE_HOME="$workspace/cache"
 cd "$app"
+# The demo app is a git repository, as an application's would be: squash's
+# changes are reviewed with git.
+export GIT_AUTHOR_NAME="dpm demo" GIT_AUTHOR_EMAIL="demo@example.com"
+export GIT_COMMITTER_NAME="dpm demo" GIT_COMMITTER_EMAIL="demo@example.com"
 git init -q
+printf '.dpm/\nmedia/\n' >.gitignore
+git add -A && git commit -q -m "demo app"
 
 # step TITLE: a heading before each step of the walkthrough.
 step() { printf '\n==> %s\n' "$*"; }
@@ -140,7 +146,20 @@ step "12. Switch to customer-acme and bring it up to date on the way."
 show dpm use customer-acme --migrate
 show psql -X -q -d demo_app -c "select full_name, open_tasks, open_hours from user_workload order by open_tasks desc limit 3"
 
-step "13. A new profile for another customer, and the overall status."
+step "13. Post-release cleanup: which migrations can be folded into the base schema? customer-acme's snapshot is from before the release."
+git add -A && git commit -q -m "profiles: snapshots after the May release"
+show dpm squash --dry-run
+
+step "14. ACME got the release: capture it again, then squash for real and review the change with git."
+show dpm upload customer-acme -m "after the May release"
+git add -A && git commit -q -m "customer-acme: after the May release"
+show dpm squash --yes
+show git status --short
+show dpm use clean-db
+show dpm migrations status
+[[ -z "$(ls db/migrations)" ]] || die "squash left migration files that every profile has applied"
+
+step "15. A new profile for another customer, and the overall status."
 show dpm profile create customer-acme-2 --kind customer --description "ACME's second tenant, for a support ticket"
 dpm cache refill >/dev/null # wait for the background copies, so that status shows them ready
 show dpm status

@@ -203,3 +203,33 @@ final class SquashTests: XCTestCase {
         XCTAssertEqual(try harness.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'notes_title'"), "1")
     }
 }
+
+extension SquashTests {
+    func testAKilledSquashLeavesNothingThatTheNextOneCannotFinish() throws {
+        try writeSmallProject()
+        try dpmOK("restore", "clean-db")
+        try dpmOK("migrate")
+        try dpmOK("upload", "user-generated")
+        let files = try harness.stateFingerprint()
+
+        // Killed while proving: a scratch database stays behind, no file changed.
+        let killed = harness.dpm(["squash", "--yes"], environment: ["DPM_STOP_AT": "squash.proof"])
+        XCTAssertNotEqual(killed.status, 0)
+        XCTAssertEqual(try harness.databases().filter { $0.contains("__dpm_squash_a_") }.count, 1)
+        let dry = harness.dpm("squash", "--dry-run")
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertEqual(try harness.stateFingerprint(), files, "the next squash dropped the stray scratch database")
+
+        // Killed after the new base is written but before the files go: the base records
+        // them, so they are not pending, and the next squash deletes them.
+        let interrupted = harness.dpm(["squash", "--yes"], environment: ["DPM_STOP_AT": "squash.before-deletes"])
+        XCTAssertNotEqual(interrupted.status, 0)
+        XCTAssertEqual(try sqlFiles(in: "\(harness.root)/db/migrations").count, 3)
+        try dpmOK("restore", "clean-db", "--force")
+        XCTAssertTrue(harness.dpm("migrate", "--dry-run").stdout.contains("is up to date"))
+        let again = harness.dpm("squash", "--yes", "--json")
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try JSONDecoder().decode(SquashPlan.self, from: Data(again.stdout.utf8)).removedFiles.count, 3)
+        XCTAssertEqual(try sqlFiles(in: "\(harness.root)/db/migrations"), [])
+    }
+}

@@ -61,6 +61,9 @@ public struct Squash {
             : nil
 
         let clean = CleanProfileFiles(project: project, server: server)
+        let lock = try lockProject()
+        defer { withExtendedLifetime(lock) {} }
+        removeStrayScratchDatabases()
         let proof = try SquashProof(workspace: workspace, server: server, schemaPath: clean.schemaPath(target), dataPath: clean.dataPath(target))
             .run(files: files, through: last, sourceSchema: sourceSchema,
                  header: header(target: target, source: source, snapshot: snapshot, through: last, fromSnapshot: sourceSchema != nil))
@@ -99,13 +102,34 @@ public struct Squash {
     public func apply(_ prepared: PreparedSquash) throws -> SquashPlan {
         let target = try ProfileName(prepared.plan.target)
         let clean = CleanProfileFiles(project: project, server: server)
+        let lock = try lockProject()
+        defer { withExtendedLifetime(lock) {} }
         try AtomicFile.write(prepared.schema, to: clean.schemaPath(target))
         if let data = prepared.data { try AtomicFile.write(data, to: clean.dataPath(target)) }
         try project.writeManifest(prepared.manifest, for: target)
+        try workspace.checkpoint("squash.before-deletes")
         for path in prepared.plan.removedFiles { try FileManager.default.removeItem(atPath: project.path(path)) }
         var plan = prepared.plan
         plan.dryRun = false
         return plan
+    }
+
+    /// One squash at a time, and none while a switch renames databases beside the working one.
+    private func lockProject() throws -> ProjectLock {
+        try ProjectLock.acquire("\(project.stateDirectory)/lock") {
+            workspace.note("Waiting for another dpm command in this project to finish…")
+        }
+    }
+
+    /// Scratch databases of a squash that was killed: only a squash holding the project lock
+    /// makes these names, so none is in use now.
+    private func removeStrayScratchDatabases() {
+        let names = LocalNames(working: server.defaultDatabase, stateDirectory: project.stateDirectory)
+        for purpose in SquashProof.scratchPurposes {
+            for name in (try? server.databaseNames(matching: names.buildingPattern(purpose))) ?? [] {
+                try? server.dropDatabase(name)
+            }
+        }
     }
 
     /// The clean profile whose base is rewritten: the one asked for, clean-db, or the only one.

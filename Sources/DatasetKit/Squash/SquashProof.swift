@@ -10,6 +10,9 @@ struct SquashProof {
     let schemaPath: String
     let dataPath: String
 
+    /// The purposes in scratch database names (`<db>__dpm_<purpose>_<8 hex>`).
+    static let scratchPurposes = ["squash_a", "squash_b"]
+
     struct Outcome {
         /// The new schema.sql.
         var schema: String
@@ -43,6 +46,7 @@ struct SquashProof {
             // A: the old base, replayed to the squash point, then to the end.
             let a = try withScratchDatabase("squash_a") { a in
                 try load(schemaPath, into: a, what: "the current base \(relative(schemaPath))")
+                try workspace.checkpoint("squash.proof")
                 let table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
                 let rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
                 if hasData { try load(dataPath, into: a, what: "the current seed data \(relative(dataPath))") }
