@@ -29,6 +29,11 @@ public struct Project: Sendable {
         relative.hasPrefix("/") ? relative : (root as NSString).appendingPathComponent(relative)
     }
 
+    /// `path` relative to the project root when it lies inside it, for messages.
+    public func relative(_ path: String) -> String {
+        path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+    }
+
     public var profilesDirectory: String { path("profiles") }
     public var stateDirectory: String { path(".dpm") }
     public var mediaDirectory: String? { config.media.map { path($0) } }

@@ -73,17 +73,17 @@ public struct Squash {
             return [file.path] + (down != file.path && FileManager.default.fileExists(atPath: project.path(down)) ? [down] : [])
         }
         let oldSchema = (try? String(contentsOfFile: clean.schemaPath(target), encoding: .utf8)) ?? ""
-        let dataRelative = relative(clean.dataPath(target))
+        let dataRelative = project.relative(clean.dataPath(target))
         let plan = SquashPlan(
             source: source.value, sourceSnapshot: snapshot.id, target: target.value, trackingTable: proof.trackingTable,
             squashed: selection.squashed, kept: selection.kept, profiles: compared,
-            schemaPath: relative(clean.schemaPath(target)), baseFrom: sourceSchema == nil ? "migrations" : "snapshot",
+            schemaPath: project.relative(clean.schemaPath(target)), baseFrom: sourceSchema == nil ? "migrations" : "snapshot",
             schemaLinesBefore: Self.lineCount(oldSchema), schemaLinesAfter: Self.lineCount(proof.schema),
             dataFile: SquashPlan.DataFile(path: dataRelative, action: proof.dataAction, reason: proof.dataReason),
             proof: SquashPlan.Proof(oldBaseMigrations: files.count, newBaseMigrations: files.count - selection.squashed.count,
                                     schemaLines: Self.lineCount(proof.provedSchema), trackingRows: proof.trackingRowCount),
             removedFiles: removed, dryRun: true,
-            review: "git status -- \(project.config.migrationsDir) \(relative(project.cleanBaseDirectory(target))) profiles/\(target) && git diff -- \(relative(project.cleanBaseDirectory(target)))",
+            review: "git status -- \(project.config.migrationsDir) \(project.relative(project.cleanBaseDirectory(target))) profiles/\(target) && git diff -- \(project.relative(project.cleanBaseDirectory(target)))",
             seconds: workspace.now().timeIntervalSince(started))
 
         let schemaData = Data(proof.schema.utf8)
@@ -187,9 +187,6 @@ public struct Squash {
             """
     }
 
-    private func relative(_ path: String) -> String {
-        path.hasPrefix(project.root + "/") ? String(path.dropFirst(project.root.count + 1)) : path
-    }
 
     static func lineCount(_ text: String) -> Int { text.reduce(0) { $1 == "\n" ? $0 + 1 : $0 } }
 }

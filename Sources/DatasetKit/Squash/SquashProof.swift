@@ -37,7 +37,7 @@ struct SquashProof {
     func run(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, header: String) throws -> Outcome {
         let project = workspace.project
         guard FileManager.default.fileExists(atPath: schemaPath) else {
-            throw DPMError("There is no \(relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
+            throw DPMError("There is no \(workspace.project.relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
         }
         let hasData = FileManager.default.fileExists(atPath: dataPath)
         let migrations = Migrations(project: project, server: server)
@@ -45,11 +45,11 @@ struct SquashProof {
         return try workspace.withScratchDirectory("squash") { folder in
             // A: the old base, replayed to the squash point, then to the end.
             let a = try withScratchDatabase("squash_a") { a in
-                try load(schemaPath, into: a, what: "the current base \(relative(schemaPath))")
+                try load(schemaPath, into: a, what: "the current base \(workspace.project.relative(schemaPath))")
                 try workspace.checkpoint("squash.proof")
                 let table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
                 let rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
-                if hasData { try load(dataPath, into: a, what: "the current seed data \(relative(dataPath))") }
+                if hasData { try load(dataPath, into: a, what: "the current seed data \(workspace.project.relative(dataPath))") }
                 let rowsOfBase = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
                 try replay(migrations, in: a, through: last.version, what: "A, the old base and the migrations through \(last.version)")
                 guard let tracking = try TrackingRows.find(table, in: a, on: server) else {
@@ -123,7 +123,7 @@ struct SquashProof {
             }
             if let data {
                 do { try server.runSQLFile(data, in: b) } catch {
-                    return .seedProblem("\(relative(dataPath)) does not load on the new base: \(psqlProblem(error))")
+                    return .seedProblem("\(workspace.project.relative(dataPath)) does not load on the new base: \(psqlProblem(error))")
                 }
             }
             let seed = DataDump(SchemaNormalizer.normalize(try server.dumpDataSQL(of: b, filters: TableFilters(excludeData: [tracking.qualifiedName]))))
@@ -131,7 +131,7 @@ struct SquashProof {
                 return .seedProblem("loaded on the new base it does not hold the seed data the squashed migrations leave: \(difference)")
             }
             if try tracking.rows(in: b, on: server) != expectedRows {
-                return .seedProblem("\(relative(dataPath)) changes the rows of \(tracking.qualifiedName)")
+                return .seedProblem("\(workspace.project.relative(dataPath)) changes the rows of \(tracking.qualifiedName)")
             }
             let states = try MigrationDetector.detect(in: b, on: server)
             try replay(migrations, in: b, through: nil, what: "B, the new base and the remaining migrations")
@@ -172,8 +172,4 @@ struct SquashProof {
             .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
     }
 
-    private func relative(_ path: String) -> String {
-        let root = workspace.project.root + "/"
-        return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
-    }
 }

@@ -60,7 +60,7 @@ public struct CleanProfileFiles {
     private func requireSchema(_ profile: ProfileName) throws -> String {
         let schema = schemaPath(profile)
         guard FileManager.default.fileExists(atPath: schema) else {
-            throw DPMError("The clean profile \(profile) has no \(relative(schema)); run \"dpm upload \(profile)\" from a database with the base schema, or write it by hand.")
+            throw DPMError("The clean profile \(profile) has no \(project.relative(schema)); run \"dpm upload \(profile)\" from a database with the base schema, or write it by hand.")
         }
         return schema
     }
@@ -73,7 +73,4 @@ public struct CleanProfileFiles {
         if FileManager.default.fileExists(atPath: data) { try server.runSQLFile(data, in: database) }
     }
 
-    private func relative(_ path: String) -> String {
-        path.hasPrefix(project.root + "/") ? String(path.dropFirst(project.root.count + 1)) : path
-    }
 }
