@@ -15,6 +15,8 @@
 #                        the restore ratio compares the medians
 #   DPM_BENCH_S3_MB=N    size of the file moved through S3 (moto) by dpm and by
 #                        aws s3 cp (default 500; 0 skips the S3 steps)
+#   DPM_BENCH_S3_ROUNDS=N
+#                        upload rounds of each S3 variant (default 5)
 #   DPM_BENCH_SWITCH=0   skip the switching steps (dpm use / undo between two
 #                        cached profiles, on the dataset and on a 100 MB one)
 #   DPM_BENCH_SWITCH_ROUNDS=N
@@ -274,10 +276,15 @@ fi
 s3_mb="${DPM_BENCH_S3_MB:-500}"
 if [[ "$baseline_only" != 1 && "$s3_mb" != 0 ]]; then
   dpm_install_awscli
-  moto_start
   export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
-  export AWS_ENDPOINT_URL_S3="$DPM_TEST_S3_ENDPOINT"
-  aws --endpoint-url "$DPM_TEST_S3_ENDPOINT" s3 mb s3://dpm-bench >/dev/null || die "cannot create the S3 bucket in moto"
+  # fresh_moto: a new, empty moto for each timed transfer. moto keeps every object in its
+  # one Python process and slows down as it fills, which would favour whatever runs first.
+  fresh_moto() {
+    moto_stop
+    moto_start
+    export AWS_ENDPOINT_URL_S3="$DPM_TEST_S3_ENDPOINT"
+    aws --endpoint-url "$DPM_TEST_S3_ENDPOINT" s3 mb s3://dpm-bench >/dev/null || die "cannot create the S3 bucket in moto"
+  }
   # One incompressible file as the only media of an empty database: the bytes moved are
   # the same for dpm and awscli (zstd stores random data at its own size).
   createdb s3bench
@@ -288,13 +295,52 @@ if [[ "$baseline_only" != 1 && "$s3_mb" != 0 ]]; then
   cd "$work/s3project"
   "$DPM_BIN" init --database "dbname=s3bench" --store "s3://dpm-bench/dpm" --media media >&2 || die "dpm init failed"
   "$DPM_BIN" profile create s3 --kind shared >&2 || die "dpm profile create failed"
-  label[s3_dpm_up]="g. dpm upload to S3 (${s3_mb} MB file)"
-  label[s3_aws_up]="g. aws s3 cp up (${s3_mb} MB file)"
+  export XDG_CACHE_HOME="$work/s3cache"
+  # Uploads in rounds of alternating order, each into a fresh moto. moto's
+  # CompleteMultipartUpload costs more with bigger parts, so both tools are timed with
+  # awscli's default 8 MiB parts and with dpm's default 64 MiB parts.
+  printf '[default]\ns3 =\n  multipart_chunksize = 64MB\n' >"$work/aws64.cfg"
+  s3_rounds="${DPM_BENCH_S3_ROUNDS:-5}"
+  [[ "$s3_rounds" =~ ^[1-9][0-9]*$ ]] || die "DPM_BENCH_S3_ROUNDS must be a whole number of at least 1"
+  declare -A s3_times=()
+  s3_rss_rounds=()
+  for ((round = 1; round <= s3_rounds; round++)); do
+    order=(dpm64 dpm8 aws8 aws64)
+    ((round % 2)) || order=(aws64 aws8 dpm8 dpm64)
+    for what in "${order[@]}"; do
+      key="s3_${what}_up_$round"
+      part="${what#dpm}"
+      part="${part#aws}"
+      fresh_moto
+      case "$what" in
+        dpm*)
+          label[$key]="g. dpm upload to S3, ${part} MiB parts #$round"
+          measure "$key" env DPM_S3_PART_SIZE_MB="$part" "$DPM_BIN" upload s3 --json
+          s3_rss_rounds+=("${rss[$key]}")
+          ;;
+        aws8)
+          label[$key]="g. aws s3 cp up, 8 MiB parts (its default) #$round"
+          measure "$key" aws --endpoint-url "$DPM_TEST_S3_ENDPOINT" s3 cp --quiet "$work/blob.bin" s3://dpm-bench/awscli/blob.bin
+          ;;
+        aws64)
+          label[$key]="g. aws s3 cp up, 64 MiB parts #$round"
+          measure "$key" env AWS_CONFIG_FILE="$work/aws64.cfg" aws --endpoint-url "$DPM_TEST_S3_ENDPOINT" s3 cp --quiet "$work/blob.bin" s3://dpm-bench/awscli/blob.bin
+          ;;
+      esac
+      s3_times[$what]+=" ${secs[$key]}"
+    done
+  done
+  for what in dpm64 dpm8 aws8 aws64; do
+    # shellcheck disable=SC2086 # the times are words
+    secs[s3_${what}_up]="$(median ${s3_times[$what]})"
+  done
+  rss[s3_dpm_up]="$(maximum "${s3_rss_rounds[@]}")"
   label[s3_dpm_down]="h. dpm restore from S3 (cold cache)"
   label[s3_aws_down]="h. aws s3 cp down"
-  export XDG_CACHE_HOME="$work/s3cache"
-  measure s3_dpm_up "$DPM_BIN" upload s3 --json
-  measure s3_aws_up aws --endpoint-url "$DPM_TEST_S3_ENDPOINT" s3 cp --quiet "$work/blob.bin" s3://dpm-bench/awscli/blob.bin
+  # Downloads from one fresh moto holding both uploads (made untimed).
+  fresh_moto
+  "$DPM_BIN" upload s3 >/dev/null 2>&1 || die "dpm upload to S3 failed"
+  aws --endpoint-url "$DPM_TEST_S3_ENDPOINT" s3 cp --quiet "$work/blob.bin" s3://dpm-bench/awscli/blob.bin || die "aws s3 cp failed"
   rm -rf "$work/s3project/media" "$XDG_CACHE_HOME"
   measure s3_dpm_down "$DPM_BIN" restore s3 --force --json
   cmp -s "$work/s3project/media/blob.bin" "$work/blob.bin" || die "dpm restore from S3 did not bring back the same bytes"
@@ -528,13 +574,17 @@ ratio "dpm restore time / pg_restore (dir) time (medians)" \
   "$(calc "${secs[dpm_restore]} / $(nz "${secs[restore_dir]}")")" "<=" 1.15
 ratio "dpm peak RSS (upload, restore)" "$dpm_rss" "<" 150 " MB"
 targets=5
-if [[ -n "${secs[s3_dpm_up]:-}" ]]; then
-  ratio "S3 upload: dpm time / aws s3 cp time" "$(calc "${secs[s3_dpm_up]} / $(nz "${secs[s3_aws_up]}")")" "<=" 1.2
+if [[ -n "${secs[s3_dpm8_up]:-}" ]]; then
+  echo "S3 upload medians over $s3_rounds rounds: dpm ${secs[s3_dpm8_up]} s / ${secs[s3_dpm64_up]} s, aws s3 cp ${secs[s3_aws8_up]} s / ${secs[s3_aws64_up]} s (8 / 64 MiB parts)"
+  ratio "S3 upload, 8 MiB parts: dpm time / aws s3 cp time (medians)" "$(calc "${secs[s3_dpm8_up]} / $(nz "${secs[s3_aws8_up]}")")" "<=" 1.2
+  ratio "S3 upload, 64 MiB parts: dpm time / aws s3 cp time (medians)" "$(calc "${secs[s3_dpm64_up]} / $(nz "${secs[s3_aws64_up]}")")" "<=" 1.2
+  printf '(each at its default part size, dpm 64 MiB / awscli 8 MiB: %.2fx; moto completes big parts more slowly)\n' \
+    "$(calc "${secs[s3_dpm64_up]} / $(nz "${secs[s3_aws8_up]}")")"
   ratio "S3 download: dpm time / aws s3 cp time" "$(calc "${secs[s3_dpm_down]} / $(nz "${secs[s3_aws_down]}")")" "<=" 1.2
   s3_rss="${rss[s3_dpm_up]}"
   if is_true "${rss[s3_dpm_down]} > $s3_rss"; then s3_rss="${rss[s3_dpm_down]}"; fi
   ratio "dpm peak RSS moving the ${s3_mb} MB file through S3" "$s3_rss" "<" 150 " MB"
-  targets=$((targets + 3))
+  targets=$((targets + 4))
 fi
 for mb in "${switch_sizes[@]}"; do
   echo "switch medians over $switch_rounds rounds, ${mb} MB: dpm use (spare) ${secs[sw_${mb}_spare]} s, dpm undo ${secs[sw_${mb}_undo]} s," \
@@ -543,7 +593,7 @@ for mb in "${switch_sizes[@]}"; do
   ratio "dpm undo, ${mb} MB (median)" "${secs[sw_${mb}_undo]}" "<" 0.3 " s"
   ratio "dpm use clone / CREATE DATABASE, ${mb} MB (medians)" \
     "$(calc "${secs[sw_${mb}_clone]} / $(nz "${secs[sw_${mb}_create]}")")" "<=" 1.2
-  targets=$((targets + 3))
+  targets=$((targets + 4))
 done
 echo
 if ((missed)); then

@@ -33,7 +33,7 @@ public struct UploadResult: Codable, Sendable {
 
 /// Captures a database (and media folder) as a new snapshot of a profile.
 /// Order: objects, each verified; then the snapshot record; then the manifest.
-public struct Upload {
+public struct Upload: Sendable {
     let workspace: Workspace
     let server: DatabaseServer
     let database: String
@@ -65,6 +65,20 @@ public struct Upload {
             }
         }
 
+        // Media goes up while pg_dump runs: one waits on the database server, the other on the
+        // store, so together they take about as long as the longer of the two.
+        var skippedMedia: [String] = []
+        var mediaWork: BackgroundWork<MediaSummary>?
+        if options.includeMedia, let folder = project.mediaDirectory, FileManager.default.fileExists(atPath: folder) {
+            let scan = try MediaScan.scan(folder)
+            skippedMedia = scan.skipped
+            for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
+            let jobs = options.jobs
+            mediaWork = BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, record: record) }
+        }
+        // An error of the database part is reported once the media part has stopped too.
+        defer { _ = try? mediaWork?.wait() }
+
         let schemaText = SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters))
         let schemaStored = try transfer.storeData(Data(schemaText.utf8))
         record(schemaStored)
@@ -79,14 +93,7 @@ public struct Upload {
         }
         let migrations = try MigrationDetector.detect(in: database, on: server)
 
-        var skippedMedia: [String] = []
-        var media: MediaSummary?
-        if options.includeMedia, let folder = project.mediaDirectory, FileManager.default.fileExists(atPath: folder) {
-            let scan = try MediaScan.scan(folder)
-            skippedMedia = scan.skipped
-            for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
-            media = try storeMedia(scan, jobs: options.jobs, record: record)
-        }
+        let media = try mediaWork?.wait()
         workspace.progress.end()
 
         let totals = counters.current
