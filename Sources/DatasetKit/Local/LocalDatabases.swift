@@ -35,6 +35,18 @@ public struct LocalDatabases: Sendable {
         if let media = item.label.media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
     }
 
+    /// Databases that a command holding the project lock was building when it died
+    /// (`<db>__dpm_<purpose>_<8 hex>`): only such commands make these names, so none is in
+    /// use now. Templates among them are unmarked first, or they could not be dropped.
+    func dropLeftovers(of purposes: [String]) {
+        for purpose in purposes {
+            for name in (try? server.databaseNames(matching: names.buildingPattern(purpose))) ?? [] {
+                try? server.setTemplate(name, false)
+                dropIfPresent(name)
+            }
+        }
+    }
+
     func dropIfPresent(_ name: String) {
         if (try? server.databaseExists(name)) == true { try? server.dropDatabase(name) }
     }

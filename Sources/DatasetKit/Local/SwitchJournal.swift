@@ -78,12 +78,7 @@ struct SwitchJournal: Codable {
     /// building when it died: only such commands make these names, so none is in use now.
     private static func removeStrayWork(_ local: LocalDatabases) {
         let names = local.names
-        for purpose in ["incoming", "template"] {
-            for name in (try? local.server.databaseNames(matching: names.buildingPattern(purpose))) ?? [] {
-                try? local.server.setTemplate(name, false)
-                local.dropIfPresent(name)
-            }
-        }
+        local.dropLeftovers(of: ["incoming", "template"])
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: names.mediaCacheDirectory)) ?? []
         for entry in entries where entry.hasPrefix("incoming-") {
             FolderMoves.remove("\(names.mediaCacheDirectory)/\(entry)")

@@ -57,10 +57,9 @@ public struct MigrationReport: Codable, Sendable {
     /// A clean profile's versions live in its seed data: load the files into a scratch
     /// database to read them the way the tools would.
     static func cleanStates(_ name: ProfileName, project: Project, server: DatabaseServer) throws -> [MigrationState] {
-        let scratch = DatabaseNames.temporary(beside: server.defaultDatabase, purpose: "scratch")
-        try server.createDatabase(scratch)
-        defer { try? server.dropDatabase(scratch) }
-        try CleanProfileFiles(project: project, server: server).load(profile: name, into: scratch)
-        return try MigrationDetector.detect(in: scratch, on: server)
+        try server.withScratchDatabase("scratch") { scratch in
+            try CleanProfileFiles(project: project, server: server).load(profile: name, into: scratch)
+            return try MigrationDetector.detect(in: scratch, on: server)
+        }
     }
 }

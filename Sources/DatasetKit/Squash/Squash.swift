@@ -28,6 +28,7 @@ public struct Squash {
             throw DPMError("The profile \(source) has no snapshot yet, so there is no schema to squash into; run \"dpm upload \(source)\" from a database where the released migrations ran.")
         }
 
+        let clean = CleanProfileFiles(project: project, server: server)
         let sourcePending = try pendingVersions(snapshot.migrations, files: files, of: "\(source) (snapshot \(snapshot.id))")
         var datasets = [SquashSelection.Dataset(name: source.value, pending: sourcePending)]
         var compared = [SquashPlan.ComparedProfile(name: source.value, snapshot: snapshot.id, note: "source")]
@@ -35,7 +36,7 @@ public struct Squash {
             let profile = try ProfileName(name)
             let states: [MigrationState], key: String
             if try project.profile(profile).kind == .clean {
-                key = try CleanProfileFiles(project: project, server: server).contentKey(profile: profile)
+                key = try clean.contentKey(profile: profile)
                 states = try MigrationReport.cleanStates(profile, project: project, server: server)
             } else if let pinned = try project.manifest(profile) {
                 key = pinned.id
@@ -60,10 +61,12 @@ public struct Squash {
             ? String(decoding: try workspace.transfer.fetchData(sha256: snapshot.schema.sha256, what: "the schema of snapshot \(snapshot.id)"), as: UTF8.self)
             : nil
 
-        let clean = CleanProfileFiles(project: project, server: server)
-        let lock = try lockProject()
+        // One squash at a time, and none while a switch renames databases beside the working
+        // one; a killed squash's scratch databases go first.
+        let local = try LocalDatabases(workspace: workspace, server: server)
+        let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
-        removeStrayScratchDatabases()
+        local.dropLeftovers(of: SquashProof.scratchPurposes)
         let proof = try SquashProof(workspace: workspace, server: server, schemaPath: clean.schemaPath(target), dataPath: clean.dataPath(target))
             .run(files: files, through: last, sourceSchema: sourceSchema,
                  header: header(target: target, source: source, snapshot: snapshot, through: last, fromSnapshot: sourceSchema != nil))
@@ -73,27 +76,28 @@ public struct Squash {
             return [file.path] + (down != file.path && FileManager.default.fileExists(atPath: project.path(down)) ? [down] : [])
         }
         let oldSchema = (try? String(contentsOfFile: clean.schemaPath(target), encoding: .utf8)) ?? ""
-        let dataRelative = project.relative(clean.dataPath(target))
+        let baseFolder = project.relative(project.cleanBaseDirectory(target))
         let plan = SquashPlan(
             source: source.value, sourceSnapshot: snapshot.id, target: target.value, trackingTable: proof.trackingTable,
             squashed: selection.squashed, kept: selection.kept, profiles: compared,
             schemaPath: project.relative(clean.schemaPath(target)), baseFrom: sourceSchema == nil ? "migrations" : "snapshot",
             schemaLinesBefore: Self.lineCount(oldSchema), schemaLinesAfter: Self.lineCount(proof.schema),
-            dataFile: SquashPlan.DataFile(path: dataRelative, action: proof.dataAction, reason: proof.dataReason),
+            dataFile: SquashPlan.DataFile(path: project.relative(clean.dataPath(target)), action: proof.dataAction, reason: proof.dataReason),
             proof: SquashPlan.Proof(oldBaseMigrations: files.count, newBaseMigrations: files.count - selection.squashed.count,
                                     schemaLines: Self.lineCount(proof.provedSchema), trackingRows: proof.trackingRowCount),
             removedFiles: removed, dryRun: true,
-            review: "git status -- \(project.config.migrationsDir) \(project.relative(project.cleanBaseDirectory(target))) profiles/\(target) && git diff -- \(project.relative(project.cleanBaseDirectory(target)))",
+            review: "git status -- \(project.config.migrationsDir) \(baseFolder) profiles/\(target) && git diff -- \(baseFolder)",
             seconds: workspace.now().timeIntervalSince(started))
 
         let schemaData = Data(proof.schema.utf8)
-        let dataData = proof.data.map { Data($0.utf8) } ?? FileManager.default.contents(atPath: clean.dataPath(target)) ?? Data()
+        let newData = proof.data.map { Data($0.utf8) }
         let version = try server.serverVersion()
         let manifest = CleanProfileFiles.record(
-            profile: target, schema: schemaData, data: dataData, migrations: proof.baseStates, filters: TableFilters(),
+            profile: target, schema: schemaData,
+            data: newData ?? FileManager.default.contents(atPath: clean.dataPath(target)) ?? Data(), migrations: proof.baseStates, filters: TableFilters(),
             source: SnapshotSource(database: "\(source) snapshot \(snapshot.id)", serverVersion: version.text, serverVersionNumber: version.number),
             started: started, message: "squash of \(selection.squashed.count) migrations through \(last.version)", toolVersion: workspace.toolVersion)
-        return PreparedSquash(plan: plan, schema: schemaData, data: proof.data.map { Data($0.utf8) }, manifest: manifest)
+        return PreparedSquash(plan: plan, schema: schemaData, data: newData, manifest: manifest)
     }
 
     /// Writes the new base (and data.sql when it changed), the clean profile's manifest, then
@@ -102,7 +106,7 @@ public struct Squash {
     public func apply(_ prepared: PreparedSquash) throws -> SquashPlan {
         let target = try ProfileName(prepared.plan.target)
         let clean = CleanProfileFiles(project: project, server: server)
-        let lock = try lockProject()
+        let lock = try LocalDatabases(workspace: workspace, server: server).lockProject()
         defer { withExtendedLifetime(lock) {} }
         try AtomicFile.write(prepared.schema, to: clean.schemaPath(target))
         if let data = prepared.data { try AtomicFile.write(data, to: clean.dataPath(target)) }
@@ -112,24 +116,6 @@ public struct Squash {
         var plan = prepared.plan
         plan.dryRun = false
         return plan
-    }
-
-    /// One squash at a time, and none while a switch renames databases beside the working one.
-    private func lockProject() throws -> ProjectLock {
-        try ProjectLock.acquire("\(project.stateDirectory)/lock") {
-            workspace.note("Waiting for another dpm command in this project to finish…")
-        }
-    }
-
-    /// Scratch databases of a squash that was killed: only a squash holding the project lock
-    /// makes these names, so none is in use now.
-    private func removeStrayScratchDatabases() {
-        let names = LocalNames(working: server.defaultDatabase, stateDirectory: project.stateDirectory)
-        for purpose in SquashProof.scratchPurposes {
-            for name in (try? server.databaseNames(matching: names.buildingPattern(purpose))) ?? [] {
-                try? server.dropDatabase(name)
-            }
-        }
     }
 
     /// The clean profile whose base is rewritten: the one asked for, clean-db, or the only one.
@@ -186,7 +172,6 @@ public struct Squash {
 
             """
     }
-
 
     static func lineCount(_ text: String) -> Int { text.reduce(0) { $1 == "\n" ? $0 + 1 : $0 } }
 }

@@ -34,22 +34,23 @@ struct SquashProof {
         case seedProblem(String)
     }
 
+    private var project: Project { workspace.project }
+
     func run(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, header: String) throws -> Outcome {
-        let project = workspace.project
         guard FileManager.default.fileExists(atPath: schemaPath) else {
-            throw DPMError("There is no \(workspace.project.relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
+            throw DPMError("There is no \(project.relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
         }
         let hasData = FileManager.default.fileExists(atPath: dataPath)
         let migrations = Migrations(project: project, server: server)
 
         return try workspace.withScratchDirectory("squash") { folder in
             // A: the old base, replayed to the squash point, then to the end.
-            let a = try withScratchDatabase("squash_a") { a in
-                try load(schemaPath, into: a, what: "the current base \(workspace.project.relative(schemaPath))")
+            let a = try server.withScratchDatabase("squash_a") { a in
+                try load(schemaPath, into: a, what: "the current base \(project.relative(schemaPath))")
                 try workspace.checkpoint("squash.proof")
                 let table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
                 let rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
-                if hasData { try load(dataPath, into: a, what: "the current seed data \(workspace.project.relative(dataPath))") }
+                if hasData { try load(dataPath, into: a, what: "the current seed data \(project.relative(dataPath))") }
                 let rowsOfBase = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
                 try replay(migrations, in: a, through: last.version, what: "A, the old base and the migrations through \(last.version)")
                 guard let tracking = try TrackingRows.find(table, in: a, on: server) else {
@@ -72,7 +73,7 @@ struct SquashProof {
             var schema = compose(a.squashedRows.filter { !a.rowsOfData.contains($0) })
             var data: String?
             var action = hasData ? "kept" : "none", reason: String?
-            var check = try checkBase(schema: schema, data: hasData ? dataPath : nil, folder: folder, a: a.tracking,
+            var check = try checkBase(schema: schema, data: hasData ? dataPath : nil, folder: folder, tracking: a.tracking,
                                       expectedSeed: DataDump(a.seed), expectedRows: a.squashedRows, migrations: migrations)
             if case let .seedProblem(problem) = check {
                 schema = compose(a.squashedRows)
@@ -81,7 +82,7 @@ struct SquashProof {
                 reason = problem
                 let path = "\(folder)/data.sql"
                 try Data(a.seed.utf8).write(to: URL(fileURLWithPath: path))
-                check = try checkBase(schema: schema, data: path, folder: folder, a: a.tracking,
+                check = try checkBase(schema: schema, data: path, folder: folder, tracking: a.tracking,
                                       expectedSeed: DataDump(a.seed), expectedRows: a.squashedRows, migrations: migrations)
                 if case let .seedProblem(problem) = check {
                     throw DPMError("The seed data dumped from the migrated old base does not load on the new base either (\(problem)); nothing was written.")
@@ -111,11 +112,11 @@ struct SquashProof {
 
     /// Loads the candidate base into a scratch database, checks that it holds the seed data
     /// and tracking rows A had at the squash point, then replays the remaining migrations.
-    private func checkBase(schema: String, data: String?, folder: String, a tracking: TrackingRows, expectedSeed: DataDump,
+    private func checkBase(schema: String, data: String?, folder: String, tracking: TrackingRows, expectedSeed: DataDump,
                            expectedRows: [String], migrations: Migrations) throws -> BaseCheck {
         let schemaFile = "\(folder)/schema.sql"
         try Data(schema.utf8).write(to: URL(fileURLWithPath: schemaFile))
-        return try withScratchDatabase("squash_b") { b in
+        return try server.withScratchDatabase("squash_b") { b in
             do {
                 try server.runSQLFile(schemaFile, in: b)
             } catch {
@@ -123,7 +124,7 @@ struct SquashProof {
             }
             if let data {
                 do { try server.runSQLFile(data, in: b) } catch {
-                    return .seedProblem("\(workspace.project.relative(dataPath)) does not load on the new base: \(psqlProblem(error))")
+                    return .seedProblem("\(project.relative(dataPath)) does not load on the new base: \(psqlProblem(error))")
                 }
             }
             let seed = DataDump(SchemaNormalizer.normalize(try server.dumpDataSQL(of: b, filters: TableFilters(excludeData: [tracking.qualifiedName]))))
@@ -131,7 +132,7 @@ struct SquashProof {
                 return .seedProblem("loaded on the new base it does not hold the seed data the squashed migrations leave: \(difference)")
             }
             if try tracking.rows(in: b, on: server) != expectedRows {
-                return .seedProblem("\(workspace.project.relative(dataPath)) changes the rows of \(tracking.qualifiedName)")
+                return .seedProblem("\(project.relative(dataPath)) changes the rows of \(tracking.qualifiedName)")
             }
             let states = try MigrationDetector.detect(in: b, on: server)
             try replay(migrations, in: b, through: nil, what: "B, the new base and the remaining migrations")
@@ -154,13 +155,6 @@ struct SquashProof {
         }
     }
 
-    private func withScratchDatabase<T>(_ purpose: String, _ body: (String) throws -> T) throws -> T {
-        let name = DatabaseNames.temporary(beside: server.defaultDatabase, purpose: purpose)
-        try server.createDatabase(name)
-        defer { try? server.dropDatabase(name) }
-        return try body(name)
-    }
-
     /// PostgreSQL's words from a psql failure ("psql:/x/data.sql:19: ERROR:  column …"), with
     /// the project's paths relative and scratch paths left out.
     private func psqlProblem(_ error: Error) -> String {
@@ -171,5 +165,4 @@ struct SquashProof {
             .replacingOccurrences(of: #"psql:[^ ]*/dpm-squash-[^/ ]*/"#, with: "psql:", options: .regularExpression)
             .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
     }
-
 }

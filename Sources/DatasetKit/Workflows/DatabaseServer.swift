@@ -57,6 +57,17 @@ public protocol DatabaseServer: Sendable {
     func connectionURI(for database: String) -> String
 }
 
+extension DatabaseServer {
+    /// Runs `body` with a new empty database beside the working one
+    /// (`<db>__dpm_<purpose>_<8 hex>`), dropped afterwards whatever happens.
+    func withScratchDatabase<T>(_ purpose: String, _ body: (String) throws -> T) throws -> T {
+        let name = DatabaseNames.temporary(beside: defaultDatabase, purpose: purpose)
+        try createDatabase(name)
+        defer { try? dropDatabase(name) }
+        return try body(name)
+    }
+}
+
 /// One database of the server as dpm's local catalog sees it.
 public struct DatabaseEntry: Sendable, Equatable {
     public var name: String
