@@ -168,6 +168,12 @@ final class SquashTests: XCTestCase {
         try assertRefused(["squash"], saying: "Refusing to squash without confirmation; add --yes")
         try assertRefused(["squash", "--from", "clean-db"], saying: "The source of a squash is a dataset with a snapshot in the store")
         try assertRefused(["squash", "--from", "nobody"], saying: "nobody")
+        try assertRefused(["squash", "--into", "user-generated", "--yes"],
+                          saying: "--into names the clean profile whose base schema squash rewrites; user-generated is not of kind clean.")
+        let base = try XCTUnwrap(harness.read("db/migration-base/clean-db/schema.sql"))
+        try harness.write("CREATE TABLE broken (;\n", to: "db/migration-base/clean-db/schema.sql")
+        try assertRefused(["squash", "--yes"], saying: "The current base db/migration-base/clean-db/schema.sql does not load (")
+        try base.write(to: URL(fileURLWithPath: "\(harness.root)/db/migration-base/clean-db/schema.sql"))
         let config = try XCTUnwrap(harness.read("dpm.yaml"))
         try harness.write(String(decoding: config, as: UTF8.self) + "  command: \"true\"\n", to: "dpm.yaml")
         try assertRefused(["squash", "--yes"], saying: "it cannot work with migrations.command set in dpm.yaml")

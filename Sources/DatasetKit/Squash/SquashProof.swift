@@ -46,11 +46,11 @@ struct SquashProof {
         return try workspace.withScratchDirectory("squash") { folder in
             // A: the old base, replayed to the squash point, then to the end.
             let a = try server.withScratchDatabase("squash_a") { a in
-                try load(schemaPath, into: a, what: "the current base \(project.relative(schemaPath))")
+                try load(schemaPath, into: a, what: "The current base \(project.relative(schemaPath))")
                 try workspace.checkpoint("squash.proof")
                 let table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
                 let rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
-                if hasData { try load(dataPath, into: a, what: "the current seed data \(project.relative(dataPath))") }
+                if hasData { try load(dataPath, into: a, what: "The current seed data \(project.relative(dataPath))") }
                 let rowsOfBase = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
                 try replay(migrations, in: a, through: last.version, what: "A, the old base and the migrations through \(last.version)")
                 guard let tracking = try TrackingRows.find(table, in: a, on: server) else {
