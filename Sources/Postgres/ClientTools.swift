@@ -6,6 +6,9 @@ import Foundation
 struct ClientTools: Sendable {
     let serverMajor: Int
     let environment: [String: String]
+    /// Tools already found and checked, by name: a restore runs pg_restore a dozen times,
+    /// and each check is a process of its own.
+    var located: Locked<[String: String]>? = nil
 
     /// Folders searched in order: DPM_PG_BIN, the Debian folder for the server's major version, PATH.
     private var searchPath: [String] {
@@ -17,6 +20,13 @@ struct ClientTools: Sendable {
     }
 
     func locate(_ tool: String) throws -> String {
+        if let path = located?.current[tool] { return path }
+        let path = try find(tool)
+        located?.withValue { $0[tool] = path }
+        return path
+    }
+
+    private func find(_ tool: String) throws -> String {
         guard let path = searchPath.map({ "\($0)/\(tool)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw DPMError("\(tool) was not found; install the PostgreSQL \(serverMajor) client tools (Debian: postgresql-client-\(serverMajor)) or set DPM_PG_BIN to their folder.")
         }

@@ -9,6 +9,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     /// One connection to the maintenance database, reused: a switch makes several catalog
     /// calls and must stay within milliseconds.
     private let maintenance = Locked<Connection?>(nil)
+    private let locatedTools = Locked<[String: String]>([:])
 
     public init(settings: ConnectionSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.settings = settings
@@ -40,7 +41,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     private func tools() throws -> ClientTools {
-        ClientTools(serverMajor: try serverVersion().major, environment: environment)
+        ClientTools(serverMajor: try serverVersion().major, environment: environment, located: locatedTools)
     }
 
     /// Runs `body` on the shared maintenance connection, opening it on first use.
@@ -213,15 +214,35 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
                             environment: settings.childEnvironment)
     }
 
-    public func listDirectory(_ directory: String) throws -> String {
-        let output = try tools().runTool("pg_restore", ["--list", directory], environment: settings.childEnvironment, capture: true)
+    public func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String {
+        let arguments = ["--list"] + (verbose ? ["--verbose"] : []) + sections.map { "--section=\($0.rawValue)" } + [directory]
+        let output = try tools().runTool("pg_restore", arguments, environment: settings.childEnvironment, capture: true)
         return String(decoding: output.stdout, as: UTF8.self)
     }
 
-    public func restoreDirectory(_ directory: String, into database: String, jobs: Int) throws {
+    public func restoreDirectory(_ directory: String, into database: String, jobs: Int, sections: [DumpSection], listFile: String?) throws {
         // Roles and grants of the source server rarely exist locally: restore without them.
-        try tools().runTool("pg_restore", ["--jobs=\(jobs)", "--no-owner", "--no-privileges", "--exit-on-error",
-                                           dbArgument(database), directory], environment: settings.childEnvironment)
+        let arguments = ["--jobs=\(jobs)", "--no-owner", "--no-privileges", "--exit-on-error"]
+            + sections.map { "--section=\($0.rawValue)" } + (listFile.map { ["--use-list=\($0)"] } ?? [])
+        try tools().runTool("pg_restore", arguments + [dbArgument(database), directory], environment: settings.childEnvironment)
+    }
+
+    public func restoreScript(of directory: String, sections: [DumpSection], listFile: String) throws -> String {
+        let arguments = ["--no-owner", "--no-privileges", "--use-list=\(listFile)", "--file=-"] + sections.map { "--section=\($0.rawValue)" }
+        let output = try tools().runTool("pg_restore", arguments + [directory], environment: settings.childEnvironment, capture: true)
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+
+    public func openRestoreConnection(to database: String, settings statements: [String]) throws -> RestoreConnection {
+        let connection = try connect(database)
+        for statement in statements {
+            do {
+                try connection.query(statement)
+            } catch let error as ServerError {
+                throw DPMError("Cannot prepare a session in \(database) for loading data (\(statement)): \(error.message).")
+            }
+        }
+        return SessionConnection(connection: connection)
     }
 
     public func applyMigration(_ path: String, record: String, in database: String) throws {
@@ -274,5 +295,28 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     public func runSQLFile(_ path: String, in database: String) throws {
         try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=\(path)", dbArgument(database)],
                             environment: settings.childEnvironment)
+    }
+}
+
+/// Restores dump entries over one libpq connection.
+final class SessionConnection: RestoreConnection {
+    private let connection: Connection
+
+    init(connection: Connection) { self.connection = connection }
+
+    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws {
+        do {
+            try connection.copyIn(statement, from: produce)
+        } catch let error as ServerError {
+            throw DPMError(sentence(error.message))
+        }
+    }
+
+    func execute(_ sql: String) throws {
+        do {
+            try connection.execute(sql)
+        } catch let error as ServerError {
+            throw DPMError(sentence(error.message))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Archive
 import DatasetKit
 import Foundation
 import XCTest
@@ -73,7 +74,7 @@ final class BadInputTests: XCTestCase {
         let table = try XCTUnwrap(snapshot.data.first { $0.table == "public.orders" })
         try FileManager.default.removeItem(atPath: "\(harness.store)/\(StoreLayout.objectKey(table.sha256))")
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
-                          says: "has no object \(table.sha256) (\(table.path)); the snapshot cannot be restored from this store.")
+                          says: "has no object \(table.sha256) (\(table.path), data of public.orders); the snapshot cannot be restored from this store.")
     }
 
     func testCorruptedObjectIsNamed() throws {
@@ -85,10 +86,25 @@ final class BadInputTests: XCTestCase {
         try FileManager.default.removeItem(atPath: path)
         try FileManager.default.copyItem(atPath: other, toPath: path)
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
-                          says: "Object \(table.sha256) (\(table.path)) in file://\(harness.store) is corrupt: its content hashes to")
+                          says: "Object \(table.sha256) (\(table.path), data of public.accounts) in file://\(harness.store) is corrupt: its content hashes to")
         // Bytes that are not zstd at all.
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
-        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "Object \(table.sha256) (\(table.path)) in file://\(harness.store) is corrupt: it is not a zstd stream")
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "Object \(table.sha256) (\(table.path), data of public.accounts) in file://\(harness.store) is corrupt: it is not a zstd stream")
+    }
+
+    /// Rows the server refuses (an object whose hash is right but whose content is not the
+    /// table's) stop the restore with the table's name and the server's reason.
+    func testRowsTheServerRefusesNameTheTable() throws {
+        let snapshot = try uploadedProject()
+        let transfer = ObjectTransfer(store: try LocalStoreAccess.open(harness.store), codec: ZstdCodec())
+        let bad = try transfer.storeData(Data("1\t1\tnot a number\tnote\t2026-01-01\n".utf8))
+        var edited = snapshot
+        let index = try XCTUnwrap(edited.data.firstIndex { $0.table == "public.orders" })
+        edited.data[index].sha256 = bad.sha256
+        edited.data[index].size = bad.size
+        try harness.write(String(decoding: try CanonicalJSON.encode(edited), as: UTF8.self), to: "profiles/ug/manifest.json")
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
+                          says: "Loading the data of public.orders failed: invalid input syntax for type numeric: \"not a number\"")
     }
 
     func testUnreachableDatabaseAndFailedLoginHideThePassword() throws {

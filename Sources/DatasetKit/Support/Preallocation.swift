@@ -4,13 +4,12 @@
 @_silgen_name("fallocate")
 private func linuxFallocate(_ fd: Int32, _ mode: Int32, _ offset: Int64, _ length: Int64) -> Int32
 
-/// FALLOC_FL_KEEP_SIZE: reserve blocks without changing the file's size.
-private let keepSize: Int32 = 1
-
-/// Reserves blocks for `size` bytes; false where the file system cannot (the caller goes on without).
+/// Allocates blocks for `size` bytes and sets the file's size to it (mode 0: FALLOC_FL_KEEP_SIZE
+/// would leave every write extending the file, which on ext4 is as slow as no reservation);
+/// false where the file system cannot (the caller goes on without).
 @discardableResult
 func reserveBlocks(fd: Int32, size: Int64) -> Bool {
-    linuxFallocate(fd, keepSize, 0, size) == 0
+    linuxFallocate(fd, 0, 0, size) == 0
 }
 #else
 @discardableResult

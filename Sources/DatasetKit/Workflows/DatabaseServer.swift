@@ -24,10 +24,16 @@ public protocol DatabaseServer: Sendable {
     func dumpDataSQL(of database: String, filters: TableFilters) throws -> String
     /// `pg_dump -Fd -Z0 -j jobs` into `directory` (which must not exist yet).
     func dumpDirectory(of database: String, to directory: String, jobs: Int, filters: TableFilters) throws
-    /// The table of contents of a dump directory (`pg_restore -l`).
-    func listDirectory(_ directory: String) throws -> String
-    /// `pg_restore -j jobs` of a dump directory into an existing empty database.
-    func restoreDirectory(_ directory: String, into database: String, jobs: Int) throws
+    /// The table of contents of a dump directory (`pg_restore --list`), limited to `sections`
+    /// (all when empty); `verbose` adds each entry's dependencies.
+    func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String
+    /// `pg_restore --jobs` of a dump directory into an existing database, without owners and
+    /// privileges, limited to `sections` (all when empty) and to the entries of `listFile`.
+    func restoreDirectory(_ directory: String, into database: String, jobs: Int, sections: [DumpSection], listFile: String?) throws
+    /// `pg_restore --file=-` of the entries of `listFile` in `sections`: the SQL pg_restore would run.
+    func restoreScript(of directory: String, sections: [DumpSection], listFile: String) throws -> String
+    /// A connection to `database` for restoring dump entries, after running `settings`.
+    func openRestoreConnection(to database: String, settings: [String]) throws -> RestoreConnection
     /// Runs a plain SQL file with psql, stopping at the first error.
     func runSQLFile(_ path: String, in database: String) throws
 
@@ -57,7 +63,25 @@ public protocol DatabaseServer: Sendable {
     func connectionURI(for database: String) -> String
 }
 
+/// The parts of a dump pg_restore can restore one at a time.
+public enum DumpSection: String, Sendable {
+    case preData = "pre-data", data, postData = "post-data"
+}
+
+/// One connection that restores dump entries; used by one thread at a time.
+public protocol RestoreConnection: AnyObject {
+    /// Runs `statement`, a `COPY ... FROM stdin`, with the bytes `produce` writes as its data.
+    /// When `produce` throws, nothing of this COPY stays and the error is rethrown.
+    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws
+    /// Runs SQL text of one or more statements, as psql would a file.
+    func execute(_ sql: String) throws
+}
+
 extension DatabaseServer {
+    func listDirectory(_ directory: String) throws -> String {
+        try listDirectory(directory, sections: [], verbose: false)
+    }
+
     /// Runs `body` with a new empty database beside the working one
     /// (`<db>__dpm_<purpose>_<8 hex>`), dropped afterwards whatever happens.
     func withScratchDatabase<T>(_ purpose: String, _ body: (String) throws -> T) throws -> T {

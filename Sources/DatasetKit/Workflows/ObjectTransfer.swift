@@ -106,8 +106,10 @@ public struct ObjectTransfer: Sendable {
     }
 
     /// Writes an object's verified content to `path`; nothing is left at `path` on failure.
-    public func fetch(_ artifact: Artifact, to path: String, mode: mode_t = 0o644) throws {
-        let writer = try FileWriter(path: path, exclusive: true, mode: mode)
+    /// `durable: false` is for scratch files read once and deleted: syncing them would only
+    /// make the disk write what nobody reads back after a crash.
+    public func fetch(_ artifact: Artifact, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
+        let writer = try FileWriter(path: path, exclusive: true, mode: mode, durable: durable)
         writer.preallocate(artifact.size)
         do {
             try read(sha256: artifact.sha256, into: writer, what: artifact.path)

@@ -36,21 +36,7 @@ struct SnapshotLoader {
             return try CleanProfileFiles(project: workspace.project, server: server).load(profile: choice.profile, into: database)
         }
         try workspace.withScratchDirectory("restore") { scratch in
-            try fetchDump(snapshot, into: scratch)
-            workspace.progress.begin("restoring into \(label) with pg_restore -j \(jobs)")
-            try server.restoreDirectory(scratch, into: database, jobs: jobs)
-        }
-    }
-
-    /// Fetches and verifies every file of the snapshot's dump directory.
-    func fetchDump(_ snapshot: Snapshot, into directory: String) throws {
-        workspace.progress.begin("fetching \(snapshot.id)", totalBytes: snapshot.sizes.data, totalItems: snapshot.data.count)
-        let transfer = workspace.transfer
-        // Largest first, so that one big table does not start last and finish alone.
-        let files = snapshot.data.sorted { $0.size > $1.size }
-        try concurrentForEach(files, width: max(2, ProcessInfo.processInfo.activeProcessorCount)) { artifact in
-            try transfer.fetch(artifact, to: "\(directory)/\(artifact.path)")
-            transfer.progress.advance(items: 1)
+            try DumpLoader(server: server, transfer: workspace.transfer, jobs: jobs).load(snapshot, into: database, scratch: scratch, label: label)
         }
     }
 

@@ -1,0 +1,186 @@
+import Foundation
+
+/// Restores a snapshot's dump into an empty database. pg_restore creates the schema and
+/// builds indexes and constraints; dpm streams each table's data from the store straight
+/// into COPY, decompressing and verifying it on the way, so the data is never written to
+/// disk twice and loading starts at once. Indexes of a table are built while other tables
+/// still load (see `RestoreSchedule`).
+struct DumpLoader {
+    let server: DatabaseServer
+    let transfer: ObjectTransfer
+    let jobs: Int
+
+    func load(_ snapshot: Snapshot, into database: String, scratch: String, label: String) throws {
+        let artifacts = Dictionary(snapshot.data.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        guard let toc = artifacts["toc.dat"] else {
+            throw DPMError("Snapshot \(snapshot.id) has no table of contents (toc.dat) in its dump; it cannot be restored.")
+        }
+        try transfer.fetch(toc, to: "\(scratch)/toc.dat", durable: false)
+        let sections = BackgroundWork { [server] in try server.listDirectory(scratch, sections: [.data, .postData], verbose: false) }
+        let entries = DumpListing.entries(try server.listDirectory(scratch, sections: [], verbose: true))
+        let restorable = Set(DumpListing.ids(try sections.wait()))
+        let tableData = entries.filter { $0.desc == "TABLE DATA" && restorable.contains($0.id) }
+        let streamed: [Int: Artifact] = try Dictionary(uniqueKeysWithValues: tableData.map { entry in
+            guard let artifact = artifacts["\(entry.id).dat"] else {
+                throw DPMError("Snapshot \(snapshot.id) lacks \(entry.id).dat, a table data file its dump lists; it cannot be restored.")
+            }
+            return (entry.id, artifact)
+        })
+        // Files that are not table data (large objects) are read by pg_restore itself.
+        let streamedPaths = Set(streamed.values.map(\.path))
+        let files = snapshot.data.filter { $0.path != "toc.dat" && !streamedPaths.contains($0.path) }
+        try concurrentForEach(files, width: max(2, jobs)) { artifact in
+            try transfer.fetch(artifact, to: "\(scratch)/\(artifact.path)", durable: false)
+        }
+
+        let schedule = RestoreSchedule(entries: entries, restorable: restorable, dataSizes: streamed.mapValues(\.size))
+        let lastPass = Set(schedule.lastPass)
+        let sqlIDs = entries.filter {
+            restorable.contains($0.id) && !lastPass.contains($0.id) && EntryScript.kinds.contains($0.desc)
+        }.map(\.id)
+        // The schema goes in while pg_restore prints the SQL of the rest (neither waits for the other).
+        let preData = BackgroundWork { [server] in
+            try server.restoreDirectory(scratch, into: database, jobs: 1, sections: [.preData], listFile: nil)
+        }
+        let statements = Result { try copyStatements(for: tableData.map(\.id), scratch: scratch) }
+        let entrySQL = Result { try entryScripts(for: sqlIDs, scratch: scratch) }
+        try preData.wait()
+        transfer.progress.begin("restoring into \(label)", totalBytes: snapshot.sizes.data)
+        guard let statements = try statements.get() else {
+            // pg_restore's COPY statements could not be read line by line (a name with a line
+            // break): let pg_restore load the data from files, as it would by itself.
+            try concurrentForEach(Array(streamed.values), width: max(2, jobs)) { artifact in
+                try transfer.fetch(artifact, to: "\(scratch)/\(artifact.path)", durable: false)
+            }
+            return try server.restoreDirectory(scratch, into: database, jobs: jobs, sections: [.data, .postData], listFile: nil)
+        }
+
+        let (sqlSettings, sql) = try entrySQL.get()
+        let settings = statements.settings.isEmpty ? sqlSettings : statements.settings
+        let work = ScheduleState(schedule)
+        let workers = max(1, jobs)
+        try concurrentForEach(Array(0..<workers), width: workers) { _ in
+            var session: RestoreConnection?
+            func connection() throws -> RestoreConnection {
+                if let session { return session }
+                let opened = try server.openRestoreConnection(to: database, settings: settings)
+                session = opened
+                return opened
+            }
+            while let next = try work.take(workers: workers) {
+                do {
+                    switch next {
+                    case .tableData(let id):
+                        let artifact = streamed[id]!
+                        // The store's errors (a corrupt object) are told as they are; the server's
+                        // (a row it refuses) name the table.
+                        var readFailed = false
+                        do {
+                            try connection().copy(statements.copy[id]!) { writer in
+                                do {
+                                    try transfer.read(sha256: artifact.sha256, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
+                                } catch {
+                                    readFailed = true
+                                    throw error
+                                }
+                            }
+                        } catch let error as DPMError where !readFailed {
+                            throw DPMError("Loading the data of \(artifact.table ?? artifact.path) failed: \(error.message)")
+                        }
+                    case .entries(let ids):
+                        for id in ids {
+                            guard let entry = sql[id] else { continue }
+                            do {
+                                try connection().execute(entry.sql)
+                            } catch let error as DPMError {
+                                throw DPMError("Restoring the \(entry.name) failed: \(error.message)")
+                            }
+                        }
+                        let rest = ids.filter { sql[$0] == nil }
+                        guard !rest.isEmpty else { break }
+                        let list = "\(scratch)/entries-\(rest[0]).list"
+                        try AtomicFile.write(Data(DumpListing.listFile(rest).utf8), to: list, durable: false)
+                        try server.restoreDirectory(scratch, into: database, jobs: 1, sections: [], listFile: list)
+                    }
+                    work.finished(next)
+                } catch {
+                    work.fail()
+                    throw error
+                }
+            }
+        }
+        if !schedule.lastPass.isEmpty {
+            let list = "\(scratch)/last-pass.list"
+            try AtomicFile.write(Data(DumpListing.listFile(schedule.lastPass).utf8), to: list, durable: false)
+            try server.restoreDirectory(scratch, into: database, jobs: jobs, sections: [], listFile: list)
+        }
+    }
+
+    /// pg_restore's session settings and COPY statement for each table data entry, read from
+    /// what it prints for empty data files; nil when a statement spans lines.
+    private func copyStatements(for ids: [Int], scratch: String) throws -> (settings: [String], copy: [Int: String])? {
+        guard !ids.isEmpty else { return ([], [:]) }
+        let placeholders = ids.map { "\(scratch)/\($0).dat" }
+        defer { placeholders.forEach { unlink($0) } }
+        for path in placeholders { try AtomicFile.write(Data(), to: path, durable: false) }
+        let list = "\(scratch)/table-data.list"
+        try AtomicFile.write(Data(DumpListing.listFile(ids).utf8), to: list, durable: false)
+        let script = DataLoadScript.parse(try server.restoreScript(of: scratch, sections: [.data], listFile: list))
+        guard script.copyStatements.count == ids.count,
+              script.copyStatements.allSatisfy({ $0.hasSuffix(" FROM stdin;") }) else { return nil }
+        return (script.settings, Dictionary(uniqueKeysWithValues: zip(ids, script.copyStatements)))
+    }
+}
+
+extension DumpLoader {
+    /// The SQL of each entry dpm can run itself, by id; empty when pg_restore's script did not
+    /// split cleanly (then pg_restore runs them all).
+    fileprivate func entryScripts(for ids: [Int], scratch: String) throws -> (settings: [String], entries: [Int: EntryScript.Entry]) {
+        guard !ids.isEmpty else { return ([], [:]) }
+        let list = "\(scratch)/entries.list"
+        try AtomicFile.write(Data(DumpListing.listFile(ids).utf8), to: list, durable: false)
+        let script = try server.restoreScript(of: scratch, sections: [.data, .postData], listFile: list)
+        let settings = DataLoadScript.parse(script).settings
+        guard let entries = EntryScript.parse(script, count: ids.count) else { return (settings, [:]) }
+        return (settings, Dictionary(uniqueKeysWithValues: zip(ids, entries)))
+    }
+}
+
+/// A `RestoreSchedule` shared by worker threads: they wait for work that can start.
+private final class ScheduleState: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var schedule: RestoreSchedule
+    private var failed = false
+
+    init(_ schedule: RestoreSchedule) { self.schedule = schedule }
+
+    /// The next work, waiting while running work holds it back; nil when all is done or a worker failed.
+    func take(workers: Int) throws -> RestoreSchedule.Work? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !failed, !schedule.isFinished {
+            if let work = schedule.next(workers: workers) { return work }
+            if schedule.isStuck {
+                failed = true
+                condition.broadcast()
+                throw DPMError("The dump's entries depend on each other in a cycle; pg_restore could not restore it either.")
+            }
+            condition.wait()
+        }
+        return nil
+    }
+
+    func finished(_ work: RestoreSchedule.Work) {
+        condition.lock()
+        schedule.finished(work)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail() {
+        condition.lock()
+        failed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
