@@ -44,11 +44,12 @@ final class RestoreScheduleTests: XCTestCase {
     func testListingKeepsKindsOfSeveralWordsAndDependencies() {
         let entries = DumpListing.entries(listing)
         XCTAssertEqual(entries.count, 14)
-        XCTAssertEqual(entries.first { $0.id == 3244 }, DumpEntry(id: 3244, desc: "FK CONSTRAINT", dependencies: [217, 224, 3231]))
+        XCTAssertEqual(entries.first { $0.id == 3244 }, DumpEntry(id: 3244, desc: "FK CONSTRAINT", dependencies: [217, 224, 3231],
+                                                                  subject: "public documents documents_customer_id_fkey postgres"))
         XCTAssertEqual(entries.first { $0.id == 3250 }?.desc, "MATERIALIZED VIEW DATA")
         XCTAssertEqual(entries.first { $0.id == 230 }?.desc, "MATERIALIZED VIEW")
         XCTAssertEqual(entries.first { $0.id == 3402 }?.desc, "SEQUENCE SET")
-        XCTAssertEqual(entries.first { $0.id == 217 }, DumpEntry(id: 217, desc: "TABLE", dependencies: []))
+        XCTAssertEqual(entries.first { $0.id == 217 }, DumpEntry(id: 217, desc: "TABLE", dependencies: [], subject: "public customers postgres"))
         XCTAssertEqual(DumpListing.listFile([3, 14]), "3;\n14;\n")
     }
 

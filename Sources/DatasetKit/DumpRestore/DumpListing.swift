@@ -5,11 +5,15 @@ public struct DumpEntry: Sendable, Equatable {
     public let desc: String
     /// The ids of the entries it depends on.
     public let dependencies: [Int]
+    /// What follows the kind: schema, name and owner ("public my table postgres"); a name may
+    /// hold spaces, so only the first and last words are certain.
+    public let subject: String
 
-    public init(id: Int, desc: String, dependencies: [Int] = []) {
+    public init(id: Int, desc: String, dependencies: [Int] = [], subject: String = "") {
         self.id = id
         self.desc = desc
         self.dependencies = dependencies
+        self.subject = subject
     }
 }
 
@@ -36,7 +40,7 @@ public enum DumpListing {
                 let text = line.dropFirst().drop { $0 == " " || $0 == "\t" }
                 guard text.hasPrefix("depends on:"), let last = entries.popLast() else { continue }
                 let ids = text.dropFirst("depends on:".count).split(separator: " ").compactMap { Int($0) }
-                entries.append(DumpEntry(id: last.id, desc: last.desc, dependencies: last.dependencies + ids))
+                entries.append(DumpEntry(id: last.id, desc: last.desc, dependencies: last.dependencies + ids, subject: last.subject))
                 continue
             }
             // "3395; 0 16443 TABLE DATA public documents postgres"
@@ -45,7 +49,7 @@ public enum DumpListing {
             guard fields.count == 3 else { continue }
             let rest = fields[2]
             let desc = multiWordKinds.first { rest.hasPrefix($0 + " ") } ?? String(rest.prefix { $0 != " " })
-            entries.append(DumpEntry(id: id, desc: desc))
+            entries.append(DumpEntry(id: id, desc: desc, subject: String(rest.dropFirst(desc.count + 1))))
         }
         return entries
     }

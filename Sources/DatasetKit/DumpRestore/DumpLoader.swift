@@ -28,10 +28,7 @@ struct DumpLoader {
         })
         // Files that are not table data (large objects) are read by pg_restore itself.
         let streamedPaths = Set(streamed.values.map(\.path))
-        let files = snapshot.data.filter { $0.path != "toc.dat" && !streamedPaths.contains($0.path) }
-        try concurrentForEach(files, width: max(2, jobs)) { artifact in
-            try transfer.fetch(artifact, to: "\(scratch)/\(artifact.path)", durable: false)
-        }
+        try fetch(snapshot.data.filter { $0.path != "toc.dat" && !streamedPaths.contains($0.path) }, into: scratch)
 
         let schedule = RestoreSchedule(entries: entries, restorable: restorable, dataSizes: streamed.mapValues(\.size))
         let lastPass = Set(schedule.lastPass)
@@ -49,16 +46,14 @@ struct DumpLoader {
         guard let statements = try statements.get() else {
             // pg_restore's COPY statements could not be read line by line (a name with a line
             // break): let pg_restore load the data from files, as it would by itself.
-            try concurrentForEach(Array(streamed.values), width: max(2, jobs)) { artifact in
-                try transfer.fetch(artifact, to: "\(scratch)/\(artifact.path)", durable: false)
-            }
+            try fetch(Array(streamed.values), into: scratch)
             return try server.restoreDirectory(scratch, into: database, jobs: jobs, sections: [.data, .postData], listFile: nil)
         }
 
         let (sqlSettings, sql) = try entrySQL.get()
         let settings = statements.settings.isEmpty ? sqlSettings : statements.settings
-        let work = ScheduleState(schedule)
         let workers = max(1, jobs)
+        let work = ScheduleState(schedule, workers: workers)
         try concurrentForEach(Array(0..<workers), width: workers) { _ in
             var session: RestoreConnection?
             func connection() throws -> RestoreConnection {
@@ -67,41 +62,9 @@ struct DumpLoader {
                 session = opened
                 return opened
             }
-            while let next = try work.take(workers: workers) {
+            while let next = try work.take() {
                 do {
-                    switch next {
-                    case .tableData(let id):
-                        let artifact = streamed[id]!
-                        // The store's errors (a corrupt object) are told as they are; the server's
-                        // (a row it refuses) name the table.
-                        var readFailed = false
-                        do {
-                            try connection().copy(statements.copy[id]!) { writer in
-                                do {
-                                    try transfer.read(sha256: artifact.sha256, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
-                                } catch {
-                                    readFailed = true
-                                    throw error
-                                }
-                            }
-                        } catch let error as DPMError where !readFailed {
-                            throw DPMError("Loading the data of \(artifact.table ?? artifact.path) failed: \(error.message)")
-                        }
-                    case .entries(let ids):
-                        for id in ids {
-                            guard let entry = sql[id] else { continue }
-                            do {
-                                try connection().execute(entry.sql)
-                            } catch let error as DPMError {
-                                throw DPMError("Restoring the \(entry.name) failed: \(error.message)")
-                            }
-                        }
-                        let rest = ids.filter { sql[$0] == nil }
-                        guard !rest.isEmpty else { break }
-                        let list = "\(scratch)/entries-\(rest[0]).list"
-                        try AtomicFile.write(Data(DumpListing.listFile(rest).utf8), to: list, durable: false)
-                        try server.restoreDirectory(scratch, into: database, jobs: 1, sections: [], listFile: list)
-                    }
+                    try run(next, on: connection, statements: statements.copy, sql: sql, streamed: streamed, into: database, scratch: scratch)
                     work.finished(next)
                 } catch {
                     work.fail()
@@ -110,10 +73,60 @@ struct DumpLoader {
             }
         }
         if !schedule.lastPass.isEmpty {
-            let list = "\(scratch)/last-pass.list"
-            try AtomicFile.write(Data(DumpListing.listFile(schedule.lastPass).utf8), to: list, durable: false)
+            let list = try writeList(schedule.lastPass, named: "last-pass", in: scratch)
             try server.restoreDirectory(scratch, into: database, jobs: jobs, sections: [], listFile: list)
         }
+    }
+
+    /// Runs one piece of scheduled work on a worker's connection.
+    private func run(_ work: RestoreSchedule.Work, on connection: () throws -> RestoreConnection, statements: [Int: String],
+                     sql: [Int: EntryScript.Entry], streamed: [Int: Artifact], into database: String, scratch: String) throws {
+        switch work {
+        case .tableData(let id):
+            let artifact = streamed[id]!
+            // The store's errors (a corrupt object) are told as they are; the server's
+            // (a row it refuses) name the table.
+            var readFailed = false
+            do {
+                try connection().copy(statements[id]!) { writer in
+                    do {
+                        try transfer.read(sha256: artifact.sha256, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
+                    } catch {
+                        readFailed = true
+                        throw error
+                    }
+                }
+            } catch let error as DPMError where !readFailed {
+                throw DPMError("Loading the data of \(artifact.table ?? artifact.path) failed: \(error.message)")
+            }
+        case .entries(let ids):
+            for id in ids {
+                guard let entry = sql[id] else { continue }
+                do {
+                    try connection().execute(entry.sql)
+                } catch let error as DPMError {
+                    throw DPMError("Restoring the \(entry.name) failed: \(error.message)")
+                }
+            }
+            let rest = ids.filter { sql[$0] == nil }
+            guard !rest.isEmpty else { return }
+            let list = try writeList(rest, named: "entries-\(rest[0])", in: scratch)
+            try server.restoreDirectory(scratch, into: database, jobs: 1, sections: [], listFile: list)
+        }
+    }
+
+    /// Fetches artifacts into the scratch folder, for pg_restore to read.
+    private func fetch(_ artifacts: [Artifact], into scratch: String) throws {
+        try concurrentForEach(artifacts, width: max(2, jobs)) { artifact in
+            try transfer.fetch(artifact, to: "\(scratch)/\(artifact.path)", durable: false)
+        }
+    }
+
+    /// Writes a `--use-list` file of `ids` into the scratch folder; returns its path.
+    private func writeList(_ ids: [Int], named name: String, in scratch: String) throws -> String {
+        let path = "\(scratch)/\(name).list"
+        try AtomicFile.write(Data(DumpListing.listFile(ids).utf8), to: path, durable: false)
+        return path
     }
 
     /// pg_restore's session settings and COPY statement for each table data entry, read from
@@ -123,22 +136,18 @@ struct DumpLoader {
         let placeholders = ids.map { "\(scratch)/\($0).dat" }
         defer { placeholders.forEach { unlink($0) } }
         for path in placeholders { try AtomicFile.write(Data(), to: path, durable: false) }
-        let list = "\(scratch)/table-data.list"
-        try AtomicFile.write(Data(DumpListing.listFile(ids).utf8), to: list, durable: false)
+        let list = try writeList(ids, named: "table-data", in: scratch)
         let script = DataLoadScript.parse(try server.restoreScript(of: scratch, sections: [.data], listFile: list))
         guard script.copyStatements.count == ids.count,
               script.copyStatements.allSatisfy({ $0.hasSuffix(" FROM stdin;") }) else { return nil }
         return (script.settings, Dictionary(uniqueKeysWithValues: zip(ids, script.copyStatements)))
     }
-}
 
-extension DumpLoader {
     /// The SQL of each entry dpm can run itself, by id; empty when pg_restore's script did not
     /// split cleanly (then pg_restore runs them all).
-    fileprivate func entryScripts(for ids: [Int], scratch: String) throws -> (settings: [String], entries: [Int: EntryScript.Entry]) {
+    private func entryScripts(for ids: [Int], scratch: String) throws -> (settings: [String], entries: [Int: EntryScript.Entry]) {
         guard !ids.isEmpty else { return ([], [:]) }
-        let list = "\(scratch)/entries.list"
-        try AtomicFile.write(Data(DumpListing.listFile(ids).utf8), to: list, durable: false)
+        let list = try writeList(ids, named: "entries", in: scratch)
         let script = try server.restoreScript(of: scratch, sections: [.data, .postData], listFile: list)
         let settings = DataLoadScript.parse(script).settings
         guard let entries = EntryScript.parse(script, count: ids.count) else { return (settings, [:]) }
@@ -150,12 +159,16 @@ extension DumpLoader {
 private final class ScheduleState: @unchecked Sendable {
     private let condition = NSCondition()
     private var schedule: RestoreSchedule
+    private let workers: Int
     private var failed = false
 
-    init(_ schedule: RestoreSchedule) { self.schedule = schedule }
+    init(_ schedule: RestoreSchedule, workers: Int) {
+        self.schedule = schedule
+        self.workers = workers
+    }
 
     /// The next work, waiting while running work holds it back; nil when all is done or a worker failed.
-    func take(workers: Int) throws -> RestoreSchedule.Work? {
+    func take() throws -> RestoreSchedule.Work? {
         condition.lock()
         defer { condition.unlock() }
         while !failed, !schedule.isFinished {

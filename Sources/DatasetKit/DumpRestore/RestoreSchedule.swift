@@ -99,10 +99,8 @@ public struct RestoreSchedule: Sendable {
     }
 
     public var isFinished: Bool { remaining == 0 }
-    public var isRunning: Bool { !running.isEmpty }
     /// True when work is left but none of it can ever start: a dependency cycle.
     public var isStuck: Bool { remaining > 0 && running.isEmpty && ready.isEmpty }
-    public var unitCount: Int { order.count }
 
     /// The next work for a free worker, or nil when nothing can start now (wait for running
     /// work to finish). `workers` is the number of workers sharing the schedule.

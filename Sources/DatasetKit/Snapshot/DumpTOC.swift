@@ -4,16 +4,11 @@ public enum DumpTOC {
     /// Maps data file names (`<dumpId>.dat`) to "schema.table".
     public static func tableFiles(fromListing listing: String) -> [String: String] {
         var files: [String: String] = [:]
-        for line in listing.split(separator: "\n") where !line.hasPrefix(";") {
-            // "3345; 0 16390 TABLE DATA public users owner"
-            guard let semicolon = line.firstIndex(of: ";"),
-                  let dumpID = Int(line[..<semicolon]),
-                  let marker = line.range(of: " TABLE DATA ") else { continue }
-            let rest = line[marker.upperBound...].split(separator: " ")
-            guard rest.count >= 3 else { continue }
-            let schema = rest[0]
-            let table = rest[1..<(rest.count - 1)].joined(separator: " ")
-            files["\(dumpID).dat"] = "\(schema).\(table)"
+        for entry in DumpListing.entries(listing) where entry.desc == "TABLE DATA" {
+            // "public my table postgres": the schema, the table, the owner.
+            let words = entry.subject.split(separator: " ")
+            guard words.count >= 3 else { continue }
+            files["\(entry.id).dat"] = "\(words[0]).\(words[1..<(words.count - 1)].joined(separator: " "))"
         }
         return files
     }
