@@ -92,19 +92,42 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "Object \(table.sha256) (\(table.path), data of public.accounts) in file://\(harness.store) is corrupt: it is not a zstd stream")
     }
 
+    /// Replaces the content of `table`'s data object in the pinned manifest with `rows`
+    /// (stored under its right hash, so only the server can object).
+    private func pin(_ rows: String, as table: String, in snapshot: Snapshot) throws {
+        let transfer = ObjectTransfer(store: try LocalStoreAccess.open(harness.store), codec: ZstdCodec())
+        let bad = try transfer.storeData(Data(rows.utf8))
+        var edited = snapshot
+        let index = try XCTUnwrap(edited.data.firstIndex { $0.table == table })
+        edited.data[index].sha256 = bad.sha256
+        edited.data[index].size = bad.size
+        try harness.write(String(decoding: try CanonicalJSON.encode(edited), as: UTF8.self), to: "profiles/ug/manifest.json")
+    }
+
     /// Rows the server refuses (an object whose hash is right but whose content is not the
     /// table's) stop the restore with the table's name and the server's reason.
     func testRowsTheServerRefusesNameTheTable() throws {
         let snapshot = try uploadedProject()
-        let transfer = ObjectTransfer(store: try LocalStoreAccess.open(harness.store), codec: ZstdCodec())
-        let bad = try transfer.storeData(Data("1\t1\tnot a number\tnote\t2026-01-01\n".utf8))
-        var edited = snapshot
-        let index = try XCTUnwrap(edited.data.firstIndex { $0.table == "public.orders" })
-        edited.data[index].sha256 = bad.sha256
-        edited.data[index].size = bad.size
-        try harness.write(String(decoding: try CanonicalJSON.encode(edited), as: UTF8.self), to: "profiles/ug/manifest.json")
+        try pin("1\t1\tnot a number\tnote\t2026-01-01\n", as: "public.orders", in: snapshot)
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
                           says: "Loading the data of public.orders failed: invalid input syntax for type numeric: \"not a number\"")
+    }
+
+    /// Data that loads but breaks a constraint built afterwards names the constraint.
+    func testAConstraintTheDataBreaksIsNamed() throws {
+        let snapshot = try uploadedProject()
+        try pin("7\tfirst\n7\tsecond\n", as: "public.audit_log", in: snapshot)
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
+                          says: "Restoring the CONSTRAINT audit_log audit_log_pkey failed: could not create unique index \"audit_log_pkey\"")
+    }
+
+    func testManifestLackingATableDataFile() throws {
+        var snapshot = try uploadedProject()
+        let file = try XCTUnwrap(snapshot.data.first { $0.table == "public.orders" }).path
+        snapshot.data.removeAll { $0.path == file }
+        try harness.write(String(decoding: try CanonicalJSON.encode(snapshot), as: UTF8.self), to: "profiles/ug/manifest.json")
+        try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
+                          says: "Snapshot \(snapshot.id) lacks \(file), a table data file its dump lists; it cannot be restored.")
     }
 
     func testUnreachableDatabaseAndFailedLoginHideThePassword() throws {
