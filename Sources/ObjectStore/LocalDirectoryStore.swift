@@ -28,19 +28,20 @@ public struct LocalDirectoryStore: ObjectStore {
 
     @discardableResult
     public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
-                    verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes {
+                    verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes {
         let destination = try path(key)
         let temporary = "\(root)/.tmp/\(randomSuffix(16))"
         do {
-            let writer = try FileWriter(path: temporary, exclusive: true)
-            let hasher = HashingWriter(forwardingTo: writer)
+            let file = VerifiedTemporaryFile(path: temporary, writer: try FileWriter(path: temporary, exclusive: true), verify: verify)
+            defer { file.end() }
+            let hasher = HashingWriter(forwardingTo: file)
             try source.pump(into: hasher)
             try hasher.finish()
             let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
-            try verify?(try FileReader(path: temporary))
+            try file.awaitVerdict()
             let directory = (destination as NSString).deletingLastPathComponent
             try createFolder(directory, purpose: "a folder in the store")
             if overwrite {

@@ -57,7 +57,7 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
     var displayName: String { "memory" }
 
     func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
-             verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes {
+             verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes {
         let data = try source.readAll()
         try verify?(DataReader(data))
         try objects.withValue { objects in

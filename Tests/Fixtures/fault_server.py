@@ -3,7 +3,8 @@
 
 Each request takes the next step of the script and answers as it says; when the
 script is used up, requests get 599. Every request is logged, so a test can
-assert how many attempts were made and with which headers (e.g. Range).
+assert how many attempts were made, with which headers (e.g. Range) and on which
+connection (the client's port).
 
     python3 fault_server.py SCRIPT.json     # prints "PORT <n>" once listening
 
@@ -47,7 +48,8 @@ class Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         with lock:
-            log.append({"method": self.command, "path": self.path, "range": self.headers.get("Range")})
+            log.append({"method": self.command, "path": self.path, "range": self.headers.get("Range"),
+                        "connection": self.client_address[1]})
             step = script.pop(0) if script else {"status": 599, "body": "script exhausted"}
         time.sleep(step.get("delay", 0))
         body = bytes.fromhex(step["body_hex"]) if "body_hex" in step else step.get("body", "").encode()

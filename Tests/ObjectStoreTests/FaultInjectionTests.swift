@@ -95,6 +95,32 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertTrue(spoolIsEmpty)
     }
 
+    func testRequestsReuseTheirConnectionUntilItBreaks() throws {
+        let store = try store([["body": "a"], ["body": "bb"], ["status": 200, "body": Self.body, "send_bytes": 10],
+                               ["range_from_request": true, "body": Self.body], ["body": "c"]])
+        XCTAssertEqual(try store.storedSize("objects/aa/1"), 1)
+        XCTAssertEqual(try store.storedSize("objects/aa/2"), 2)
+        XCTAssertEqual(try store.open("objects/aa/3").readAll(), Data(Self.body.utf8))
+        XCTAssertEqual(try store.storedSize("objects/aa/4"), 1)
+        let connections = try server.requests().map { $0["connection"] as? Int }
+        XCTAssertEqual(connections.count, 5)
+        XCTAssertEqual(Set(connections[0...2]).count, 1, "one connection until the server dropped it: \(connections)")
+        XCTAssertNotEqual(connections[3], connections[2], "a dropped connection is not used again")
+        XCTAssertEqual(connections[4], connections[3])
+    }
+
+    func testBucketInAnotherRegionNamesTheRegionToSet() throws {
+        let store = try store([["status": 301, "headers": ["x-amz-bucket-region": "eu-central-1"]],
+                               ["status": 400, "body": "<Error><Code>AuthorizationHeaderMalformed</Code><Region>ap-south-1</Region></Error>"]])
+        XCTAssertThrowsError(try store.storedSize("objects/aa/x")) {
+            XCTAssertEqual($0.userMessage, "The bucket bucket is not in region us-east-1 but in eu-central-1; set AWS_REGION=eu-central-1.")
+        }
+        XCTAssertThrowsError(try store.list(prefix: "objects/")) {
+            XCTAssertEqual($0.userMessage, "The bucket bucket is not in region us-east-1 but in ap-south-1; set AWS_REGION=ap-south-1.")
+        }
+        XCTAssertEqual(try server.requests().count, 2, "a wrong region is not retried")
+    }
+
     private static var started: [String: Any] { ["body": "<InitiateMultipartUploadResult><UploadId>U-1</UploadId></InitiateMultipartUploadResult>"] }
     private static var partStored: [String: Any] { ["headers": ["ETag": "\"e\""]] }
     private static let sixMiB = Data(repeating: 7, count: 6 << 20)

@@ -67,16 +67,31 @@ class StoreContractTests: XCTestCase {
     func testVerifySeesTheStoredBytesAndItsFailureLeavesNothing() throws {
         let store = try store()
         let data = Data((0..<(streamChunkSize + 99)).map { UInt8(truncatingIfNeeded: $0 * 7) })
-        let seen = DataWriter()
+        let seen = Locked(Data())
         try store.put("objects/ee/x", from: DataReader(data), expectedSHA256: nil, overwrite: true) { stored in
-            try stored.pump(into: seen)
+            let copy = try stored.readAll()
+            seen.withValue { $0 = copy }
         }
-        XCTAssertEqual(seen.data, data)
+        XCTAssertEqual(seen.current, data)
         XCTAssertThrowsError(try store.put("objects/ee/y", from: DataReader(data), expectedSHA256: nil, overwrite: true) { _ in
             throw DPMError("does not decompress")
         }) { XCTAssertEqual($0.userMessage, "does not decompress") }
         XCTAssertFalse(try store.exists("objects/ee/y"))
         XCTAssertEqual(try store.list(prefix: "objects/"), ["objects/ee/x"])
+    }
+
+    /// The check reads while the bytes are still being written: when the source breaks, the
+    /// check waiting for more must end too, and the put fails with the source's error.
+    func testBrokenSourceEndsTheCheckAndLeavesNothing() throws {
+        let store = try store()
+        let checked = Locked<Int64?>(nil)
+        XCTAssertThrowsError(try store.put("objects/ef/x", from: FailingReader(failAfter: 3 * streamChunkSize + 5),
+                                           expectedSHA256: nil, overwrite: true) { stored in
+            let count = try stored.pump(into: NullWriter())
+            checked.withValue { $0 = count }
+        }) { XCTAssertEqual($0.userMessage, "source broke") }
+        XCTAssertNil(checked.current, "the check never saw an end of the object")
+        XCTAssertFalse(try store.exists("objects/ef/x"))
     }
 
     func testCreateOnlyNeverOverwrites() throws {

@@ -18,11 +18,12 @@ public protocol ObjectStore: Sendable {
     /// Streams `source` into `key`. The SHA-256 of the stored bytes is computed on the way;
     /// if `expectedSHA256` is given and differs, nothing becomes visible and the put fails.
     /// `verify`, if given, reads exactly the bytes being stored before they become visible;
-    /// if it throws, nothing becomes visible. With `overwrite: false` an existing key fails
+    /// if it throws, nothing becomes visible. It may run on another thread while the bytes
+    /// are still being produced. With `overwrite: false` an existing key fails
     /// with `StoreError.alreadyExists`.
     @discardableResult
     func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
-             verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes
+             verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes
 
     /// Opens `key` for streaming; fails with `StoreError.notFound` when it is absent.
     func open(_ key: String) throws -> ByteReader

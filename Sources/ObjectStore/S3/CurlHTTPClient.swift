@@ -23,19 +23,29 @@ struct HTTPResponse {
     var body: Data
 }
 
-/// A blocking HTTP client over one libcurl easy handle per call. The handle's connection
-/// cache is shared through a curl share object so calls reuse connections.
+/// A blocking HTTP client; each call runs on one libcurl easy handle. Handles go back to a
+/// pool after a call and keep their open connections, so later calls (parts of an upload,
+/// the next object) reuse them instead of connecting (and, for HTTPS, handshaking) again.
 final class CurlHTTPClient: @unchecked Sendable {
     private let timeoutSeconds: Int
+    private let idleHandles = Locked<[UnsafeMutableRawPointer]>([])
+    /// More idle handles than parts in flight would only hold connections open.
+    private static let maximumIdleHandles = 16
 
     init(timeoutSeconds: Int) {
         CurlGlobal.initialize()
         self.timeoutSeconds = timeoutSeconds
     }
 
+    deinit {
+        for curl in idleHandles.current { curl_easy_cleanup(curl) }
+    }
+
     func perform(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let curl = curl_easy_init() else { throw DPMError("Cannot start an HTTP request: libcurl failed to initialize.") }
-        defer { curl_easy_cleanup(curl) }
+        guard let curl = idleHandles.withValue({ $0.popLast() }) ?? curl_easy_init() else {
+            throw DPMError("Cannot start an HTTP request: libcurl failed to initialize.")
+        }
+        defer { release(curl) }
         let exchange = Exchange(request: request)
         let context = Unmanaged.passUnretained(exchange).toOpaque()
 
@@ -93,6 +103,18 @@ final class CurlHTTPClient: @unchecked Sendable {
         var status = 0
         dpm_curl_response_code(curl, &status)
         return HTTPResponse(status: status, headers: exchange.responseHeaders, body: exchange.body)
+    }
+
+    private func release(_ curl: UnsafeMutableRawPointer) {
+        // The call's options (pointers to its headers and callbacks' context) go; the handle's
+        // connections and DNS and TLS session caches stay.
+        curl_easy_reset(curl)
+        let kept = idleHandles.withValue { idle -> Bool in
+            guard idle.count < Self.maximumIdleHandles else { return false }
+            idle.append(curl)
+            return true
+        }
+        if !kept { curl_easy_cleanup(curl) }
     }
 
     /// Per-call state the C callbacks reach through their context pointer.

@@ -45,11 +45,13 @@ public struct S3Store: ObjectStore {
 
     @discardableResult
     public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
-                    verify: ((ByteReader) throws -> Void)?) throws -> StoredBytes {
+                    verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes {
         guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
         let objectKey = configuration.prefix + key
         let spool = try Spool(directory: spoolDirectory)
-        let hasher = HashingWriter(forwardingTo: spool.writer)
+        let file = VerifiedTemporaryFile(path: spool.path, writer: spool.writer, verify: verify)
+        defer { file.end() }
+        let hasher = HashingWriter(forwardingTo: file)
         // Started once the object is known to need more than one part; its parts go up while
         // the rest is still being produced.
         var upload: MultipartUpload?
@@ -73,12 +75,13 @@ public struct S3Store: ObjectStore {
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
-            try verify?(try spool.reopen())
             if let upload {
                 try upload.send(offset: scheduled, length: stored.size - scheduled)
+                try file.awaitVerdict()
                 try upload.complete()
                 return stored
             }
+            try file.awaitVerdict()
             var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
             if !overwrite { headers.append(("If-None-Match", "*")) }
             let response = try send("PUT", key: objectKey, headers: headers,
