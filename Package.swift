@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The domain: no C imports; talks to the outside through protocols.
         .target(
@@ -29,7 +30,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ", "DatasetKit"]),
         .target(
             name: "ObjectStore",
-            dependencies: ["CCurl", "DatasetKit", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CCurl", "CZlib", "DatasetKit", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Archive", dependencies: ["CLibArchive", "DatasetKit"]),
         .executableTarget(

@@ -10,7 +10,7 @@ final class S3EndToEndTests: XCTestCase {
     override func setUpWithError() throws { harness = try Harness() }
     override func tearDown() { harness?.tearDown() }
 
-    func testUploadAndRestoreThroughS3WithTheDownloadCache() throws {
+    func testUploadRestoreAndUseThroughS3WithTheDownloadCache() throws {
         guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
             if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("DPM_TEST_S3_ENDPOINT is not set") }
             throw XCTSkip("No S3 endpoint; run shell/test.sh.")
@@ -43,6 +43,16 @@ final class S3EndToEndTests: XCTestCase {
         let downloaded = manifest.data.map(\.sha256) + [manifest.media!.index.sha256] + Self.mediaHashes(harness)
         XCTAssertEqual(Set(cached.map { ($0 as NSString).lastPathComponent }), Set(downloaded),
                        "every verified download is in the cache (restore never needs the schema.sql object)")
+
+        // use: with an empty download cache the template comes from S3; local work is stashed.
+        try harness.psql("INSERT INTO audit_log (entry) VALUES ('local work')")
+        let freshCache = harness.root + "/cache-for-use"
+        let used = harness.dpm("use", "ug", environment: environment.merging(["XDG_CACHE_HOME": freshCache]) { $1 })
+        XCTAssertEqual(used.status, 0, used.stderr)
+        XCTAssertEqual(try harness.contentDigest(), digest)
+        XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media)
+        XCTAssertFalse((FileManager.default.enumerator(atPath: "\(freshCache)/dpm/objects")?.allObjects ?? []).isEmpty,
+                       "use downloaded the objects from S3")
 
         let again = harness.dpm("restore", "ug", "--force", "--snapshot", manifest.id, "--into", harness.prefix + "_again",
                                 environment: environment.merging(["AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"]) { $1 })

@@ -33,6 +33,29 @@ final class S3StoreTests: StoreContractTests {
         XCTAssertEqual(stored, StoredBytes(size: Int64(data.count), sha256: SHA256Hex.of(data)))
         XCTAssertEqual(try store.storedSize("objects/ab/large"), Int64(data.count))
         XCTAssertEqual(try store.open("objects/ab/large").readAll(limit: 64 << 20), data)
+
+        // The CRC-32 of each part, as the server computed it from the bytes it got, combined
+        // as S3 does (the CRC-32 of the parts' checksums): it must be what dpm declared.
+        let partSize = Int(S3Store.minimumPartSize)
+        let declared = try stride(from: 0, to: data.count, by: partSize).map { start -> Data in
+            let crc = CRC32Writer()
+            try data[start..<min(start + partSize, data.count)].withUnsafeBytes { try crc.write($0) }
+            return try XCTUnwrap(Data(base64Encoded: crc.base64))
+        }
+        let combined = CRC32Writer()
+        try declared.reduce(Data(), +).withUnsafeBytes { try combined.write($0) }
+        let head = try CurlHTTPClient(timeoutSeconds: 10).perform(HTTPRequest(
+            method: "HEAD", url: "\(Self.endpoint!)/\(store.configuration.bucket)/\(store.configuration.prefix)objects/ab/large",
+            headers: [("x-amz-checksum-mode", "ENABLED")]))
+        // (S3 appends "-3", the part count; moto's HEAD leaves it off.)
+        XCTAssertEqual(head.headers["x-amz-checksum-crc32"]?.split(separator: "-").first.map(String.init), combined.base64)
+    }
+
+    func testCRC32IsZlibsInS3sBase64Form() throws {
+        let check = CRC32Writer()
+        try Data("123456789".utf8).withUnsafeBytes { try check.write($0) }
+        XCTAssertEqual(check.base64, "y/Q5Jg==", "0xCBF43926, the CRC-32 check value")
+        XCTAssertEqual(CRC32Writer().base64, "AAAAAA==")
     }
 
     override func makeStore() throws -> ObjectStore? { try Self.makeStore() }
