@@ -32,7 +32,7 @@ public struct LocalDirectoryStore: ObjectStore {
         let destination = try path(key)
         let temporary = "\(root)/.tmp/\(randomSuffix(16))"
         do {
-            let file = VerifiedTemporaryFile(path: temporary, writer: try FileWriter(path: temporary, exclusive: true), verify: verify)
+            let file = ConcurrentCheck(verify: verify, forwardingTo: try FileWriter(path: temporary, exclusive: true))
             defer { file.end() }
             let hasher = HashingWriter(forwardingTo: file)
             try source.pump(into: hasher)

@@ -3,8 +3,8 @@
 
 Each request takes the next step of the script and answers as it says; when the
 script is used up, requests get 599. Every request is logged, so a test can
-assert how many attempts were made, with which headers (e.g. Range) and on which
-connection (the client's port).
+assert how many attempts were made, with which headers (e.g. Range), how many body
+bytes arrived, and on which connection (the client's port).
 
     python3 fault_server.py SCRIPT.json     # prints "PORT <n>" once listening
 
@@ -45,11 +45,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        received = len(self.rfile.read(length)) if length else 0
         with lock:
             log.append({"method": self.command, "path": self.path, "range": self.headers.get("Range"),
-                        "connection": self.client_address[1]})
+                        "connection": self.client_address[1], "received": received})
             step = script.pop(0) if script else {"status": 599, "body": "script exhausted"}
         time.sleep(step.get("delay", 0))
         body = bytes.fromhex(step["body_hex"]) if "body_hex" in step else step.get("body", "").encode()

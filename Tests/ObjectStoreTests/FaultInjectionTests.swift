@@ -147,6 +147,20 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "DELETE"])
     }
 
+    func testPartRefusedOnceIsSentWholeAgain() throws {
+        let store = try store([Self.started, Self.partStored, ["status": 503], Self.partStored,
+                               ["body": "<CompleteMultipartUploadResult/>"]], partSize: S3Store.minimumPartSize)
+        let data = Data((0..<(Int(S3Store.minimumPartSize) + 4321)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let stored = try store.put("objects/aa/big", from: DataReader(data))
+        XCTAssertEqual(stored.sha256, SHA256Hex.of(data))
+        let requests = try server.requests()
+        XCTAssertEqual(requests.map { $0["method"] as? String }, ["POST", "PUT", "PUT", "PUT", "POST"])
+        XCTAssertEqual(requests[1...3].map { $0["received"] as? Int }, [Int(S3Store.minimumPartSize), 4321, 4321],
+                       "the refused last part went again in full")
+        XCTAssertEqual(retryLog.current.filter { $0.contains("retry") }.count, 1)
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
     func testUploadIsSentWholeAgainAfterAServerError() throws {
         let store = try store([["status": 500], ["status": 200]])
         let stored = try store.put("objects/aa/x", from: DataReader(Data(Self.body.utf8)))

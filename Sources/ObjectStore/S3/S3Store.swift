@@ -5,9 +5,10 @@ import FoundationXML
 #endif
 
 /// A store in an S3 bucket (AWS or an S3-compatible service), signed with SigV4.
-/// Objects are spooled through a local temporary file in both directions, so that a
-/// PUT has an exact length and checksum (and can be sent again on a retry) and a GET is
-/// complete (resumed with Range if it broke off) before anyone reads it.
+/// Uploads pass through temporary files of at most a part each, so that every PUT has an
+/// exact length and checksum (and can be sent again on a retry); a download is spooled
+/// through a temporary file, complete (resumed with Range if it broke off) before anyone
+/// reads it.
 public struct S3Store: ObjectStore {
     public let configuration: S3Configuration
     private let signer: SigV4Signer
@@ -48,26 +49,31 @@ public struct S3Store: ObjectStore {
                     verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes {
         guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
         let objectKey = configuration.prefix + key
-        let spool = try Spool(directory: spoolDirectory)
-        let file = VerifiedTemporaryFile(path: spool.path, writer: spool.writer, verify: verify)
-        defer { file.end() }
-        let hasher = HashingWriter(forwardingTo: file)
+        let check = ConcurrentCheck(verify: verify)
+        defer { check.end() }
+        let hasher = HashingWriter(forwardingTo: check)
+        var part = try PartFile(number: 1, directory: spoolDirectory)
         // Started once the object is known to need more than one part; its parts go up while
         // the rest is still being produced.
         var upload: MultipartUpload?
-        var scheduled: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
         defer { buffer.deallocate() }
         do {
             while true {
                 let count = try source.read(into: buffer)
                 if count == 0 { break }
-                try hasher.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                // A part is sent only once more bytes follow it, so the last part is never empty.
-                while hasher.byteCount > scheduled + partSize {
-                    if upload == nil { upload = try MultipartUpload(store: self, objectKey: objectKey, spool: spool.path) }
-                    try upload?.send(offset: scheduled, length: partSize)
-                    scheduled += partSize
+                var chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                try hasher.write(chunk)
+                while !chunk.isEmpty {
+                    // A full part is sent only once more bytes follow it, so the last part is never empty.
+                    if part.size == partSize {
+                        if upload == nil { upload = try MultipartUpload(store: self, objectKey: objectKey) }
+                        try upload?.send(part)
+                        part = try PartFile(number: part.number + 1, directory: spoolDirectory)
+                    }
+                    let taken = Int(min(Int64(chunk.count), partSize - part.size))
+                    try part.write(UnsafeRawBufferPointer(rebasing: chunk[0..<taken]))
+                    chunk = UnsafeRawBufferPointer(rebasing: chunk[taken...])
                 }
             }
             try hasher.finish()
@@ -76,16 +82,17 @@ public struct S3Store: ObjectStore {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             if let upload {
-                try upload.send(offset: scheduled, length: stored.size - scheduled)
-                try file.awaitVerdict()
+                try upload.send(part)
+                try check.awaitVerdict()
                 try upload.complete()
                 return stored
             }
-            try file.awaitVerdict()
+            try check.awaitVerdict()
             var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
             if !overwrite { headers.append(("If-None-Match", "*")) }
+            let whole = part
             let response = try send("PUT", key: objectKey, headers: headers,
-                                    body: { try spool.reopen() }, bodyLength: stored.size, payloadHash: stored.sha256)
+                                    body: { whole.reader() }, bodyLength: stored.size, payloadHash: stored.sha256)
             if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
             try expectSuccess(response, "store \(key)")
             return stored
@@ -150,22 +157,16 @@ public struct S3Store: ObjectStore {
         try expectSuccess(response, "delete \(key)")
     }
 
-    /// Sends one part from a slice of the spool file, with its SHA-256 as signed payload hash
-    /// and its CRC-32 as S3 checksum; returns the part's ETag and checksum for the Complete document.
-    fileprivate func uploadPart(_ objectKey: String, uploadID: String, number: Int, spool: String,
-                                offset: Int64, length: Int64) throws -> UploadedPart {
-        let crc32 = CRC32Writer()
-        let hasher = HashingWriter(forwardingTo: crc32)
-        try FileReader(path: spool, offset: offset, length: length).pump(into: hasher)
-        let sha256 = hasher.hexDigest()
-        let checksum = crc32.base64
-        let response = try send("PUT", key: objectKey, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+    /// Sends one part with its SHA-256 as signed payload hash and its CRC-32 as S3 checksum;
+    /// returns the part's ETag and checksum for the Complete document.
+    fileprivate func uploadPart(_ part: PartFile, of objectKey: String, uploadID: String) throws -> UploadedPart {
+        let checksum = part.crc32Base64
+        let response = try send("PUT", key: objectKey, query: [("partNumber", String(part.number)), ("uploadId", uploadID)],
                                 headers: [("x-amz-checksum-crc32", checksum)],
-                                body: { try FileReader(path: spool, offset: offset, length: length) },
-                                bodyLength: length, payloadHash: sha256)
-        try expectSuccess(response, "upload part \(number) of \(objectKey)")
+                                body: { part.reader() }, bodyLength: part.size, payloadHash: part.sha256Hex)
+        try expectSuccess(response, "upload part \(part.number) of \(objectKey)")
         guard let etag = response.headers["etag"] else {
-            throw DPMError("S3 returned no ETag for part \(number) of \(objectKey) in \(displayName).")
+            throw DPMError("S3 returned no ETag for part \(part.number) of \(objectKey) in \(displayName).")
         }
         return UploadedPart(etag: etag, checksumCRC32: checksum)
     }
@@ -327,8 +328,8 @@ public struct S3Store: ObjectStore {
     }
 }
 
-/// A temporary file that holds one object on its way to or from S3; unlinked as soon as it
-/// is opened for reading, so nothing is left behind whatever happens.
+/// A temporary file that holds one object on its way from S3; unlinked as soon as it is
+/// opened for reading, so nothing is left behind whatever happens.
 private final class Spool {
     let path: String
     let writer: FileWriter
@@ -339,9 +340,6 @@ private final class Spool {
     }
 
     deinit { unlink(path) }
-
-    /// A reader from the start, for sending the spooled bytes (again, on a retry).
-    func reopen() throws -> ByteReader { try FileReader(path: path) }
 
     /// The one reader of a finished download; the file is unlinked at once.
     func reader() throws -> ByteReader {
@@ -357,37 +355,33 @@ struct UploadedPart: Sendable {
     let checksumCRC32: String
 }
 
-/// One multipart upload in progress: parts are sent from slices of the spool file on their
-/// own threads, at most `partConcurrency` at a time (the producer waits for a free slot), so
-/// the memory used is a chunk per part in flight whatever the object's size.
+/// One multipart upload in progress: each part is sent from its own temporary file on its
+/// own thread, at most `partConcurrency` at a time (the producer waits for a free slot), so
+/// whatever the object's size, at most that many parts and the one being filled take disk
+/// space, and the memory used is a chunk per part in flight.
 private final class MultipartUpload: @unchecked Sendable {
     private let store: S3Store
     private let objectKey: String
-    private let spool: String
     private let uploadID: String
     private let slots: DispatchSemaphore
     private let running = DispatchGroup()
     private let parts = Locked([Int: UploadedPart]())
     private let failure = Locked<Error?>(nil)
-    private var nextNumber = 1
 
-    init(store: S3Store, objectKey: String, spool: String) throws {
+    init(store: S3Store, objectKey: String) throws {
         self.store = store
         self.objectKey = objectKey
-        self.spool = spool
         self.uploadID = try store.startMultipartUpload(objectKey)
         self.slots = DispatchSemaphore(value: store.partConcurrency)
     }
 
-    /// Queues the next part; throws the first failure of an earlier part, if any.
-    func send(offset: Int64, length: Int64) throws {
+    /// Queues a complete part; throws the first failure of an earlier part, if any.
+    func send(_ part: PartFile) throws {
         slots.wait()
         if let error = failure.current {
             slots.signal()
             throw error
         }
-        let number = nextNumber
-        nextNumber += 1
         running.enter()
         let thread = Thread { [self] in
             defer {
@@ -395,8 +389,8 @@ private final class MultipartUpload: @unchecked Sendable {
                 running.leave()
             }
             do {
-                let part = try store.uploadPart(objectKey, uploadID: uploadID, number: number, spool: spool, offset: offset, length: length)
-                parts.withValue { $0[number] = part }
+                let uploaded = try store.uploadPart(part, of: objectKey, uploadID: uploadID)
+                parts.withValue { $0[part.number] = uploaded }
             } catch {
                 failure.withValue { if $0 == nil { $0 = error } }
             }
