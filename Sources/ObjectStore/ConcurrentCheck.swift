@@ -1,25 +1,29 @@
 import DatasetKit
 import Foundation
 
-/// Runs a store's `verify` over the bytes of an object while they are being written: the
-/// writer hands each chunk to the check's thread through a small bounded queue, so the check
-/// costs no time after the last byte, and no second pass over a file.
+/// Hashes the bytes of an object, and runs a store's `verify` over them, on another thread
+/// while they are being written: the writer hands each chunk over through a small bounded
+/// queue, so neither the hash nor the check costs the writer's thread time, nor a second pass
+/// over a file after the last byte.
 final class ConcurrentCheck: ByteWriter {
     private let downstream: ByteWriter?
     private let queue = ChunkQueue(capacity: 8 << 20)
-    private let check: BackgroundWork<Void>?
+    private let check: BackgroundWork<StoredBytes>
 
     /// - Parameter downstream: also receives every byte (and `finish`), if given.
     init(verify: (@Sendable (ByteReader) throws -> Void)?, forwardingTo downstream: ByteWriter? = nil) {
         self.downstream = downstream
-        guard let verify else {
-            check = nil
-            return
-        }
         let queue = queue
         check = BackgroundWork {
-            defer { queue.stopReading() }
-            try verify(QueueReader(queue))
+            let stream = HashingReader(QueueReader(queue))
+            do {
+                try verify?(stream)
+                try stream.pump(into: NullWriter()) // bytes the check left unread are stored too
+            } catch {
+                queue.stopReading()
+                throw error
+            }
+            return StoredBytes(size: stream.byteCount, sha256: stream.hexDigest())
         }
     }
 
@@ -28,7 +32,7 @@ final class ConcurrentCheck: ByteWriter {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         try downstream?.write(bytes)
-        if check != nil { queue.push(bytes) }
+        queue.push(bytes)
     }
 
     func finish() throws {
@@ -41,16 +45,17 @@ final class ConcurrentCheck: ByteWriter {
         queue.close(complete: true)
     }
 
-    /// Waits for the check of the finished object and rethrows its failure.
-    func awaitVerdict() throws {
-        try check?.wait()
+    /// Waits for the check of the finished object; returns the size and SHA-256 of what was
+    /// written, or rethrows the check's failure.
+    func awaitVerdict() throws -> StoredBytes {
+        try check.wait()
     }
 
     /// Ends the check: after a failure of the writing side it stops waiting for bytes and its
     /// thread finishes; after a verdict it does nothing.
     func end() {
         queue.close(complete: false)
-        _ = try? check?.wait()
+        _ = try? check.wait()
     }
 }
 

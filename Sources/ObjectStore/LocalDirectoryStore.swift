@@ -34,14 +34,12 @@ public struct LocalDirectoryStore: ObjectStore {
         do {
             let file = ConcurrentCheck(verify: verify, forwardingTo: try FileWriter(path: temporary, exclusive: true))
             defer { file.end() }
-            let hasher = HashingWriter(forwardingTo: file)
-            try source.pump(into: hasher)
-            try hasher.finish()
-            let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
+            try source.pump(into: file)
+            try file.finish()
+            let stored = try file.awaitVerdict()
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
-            try file.awaitVerdict()
             let directory = (destination as NSString).deletingLastPathComponent
             try createFolder(directory, purpose: "a folder in the store")
             if overwrite {

@@ -51,7 +51,6 @@ public struct S3Store: ObjectStore {
         let objectKey = configuration.prefix + key
         let check = ConcurrentCheck(verify: verify)
         defer { check.end() }
-        let hasher = HashingWriter(forwardingTo: check)
         var part = try PartFile(number: 1, directory: spoolDirectory)
         // Started once the object is known to need more than one part; its parts go up while
         // the rest is still being produced.
@@ -63,7 +62,7 @@ public struct S3Store: ObjectStore {
                 let count = try source.read(into: buffer)
                 if count == 0 { break }
                 var chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                try hasher.write(chunk)
+                try check.write(chunk)
                 while !chunk.isEmpty {
                     // A full part is sent only once more bytes follow it, so the last part is never empty.
                     if part.size == partSize {
@@ -76,18 +75,17 @@ public struct S3Store: ObjectStore {
                     chunk = UnsafeRawBufferPointer(rebasing: chunk[taken...])
                 }
             }
-            try hasher.finish()
-            let stored = StoredBytes(size: hasher.byteCount, sha256: hasher.hexDigest())
+            try check.finish()
+            // The last part goes up while the check finishes; nothing is visible before Complete.
+            if let upload { try upload.send(part) }
+            let stored = try check.awaitVerdict()
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             if let upload {
-                try upload.send(part)
-                try check.awaitVerdict()
                 try upload.complete()
                 return stored
             }
-            try check.awaitVerdict()
             var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
             if !overwrite { headers.append(("If-None-Match", "*")) }
             let whole = part
