@@ -215,7 +215,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     public func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String {
-        let arguments = ["--list"] + (verbose ? ["--verbose"] : []) + sections.map { "--section=\($0.rawValue)" } + [directory]
+        let arguments = ["--list"] + (verbose ? ["--verbose"] : []) + Self.arguments(sections) + [directory]
         let output = try tools().runTool("pg_restore", arguments, environment: settings.childEnvironment, capture: true)
         return String(decoding: output.stdout, as: UTF8.self)
     }
@@ -223,12 +223,12 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     public func restoreDirectory(_ directory: String, into database: String, jobs: Int, sections: [DumpSection], listFile: String?) throws {
         // Roles and grants of the source server rarely exist locally: restore without them.
         let arguments = ["--jobs=\(jobs)", "--no-owner", "--no-privileges", "--exit-on-error"]
-            + sections.map { "--section=\($0.rawValue)" } + (listFile.map { ["--use-list=\($0)"] } ?? [])
+            + Self.arguments(sections) + (listFile.map { ["--use-list=\($0)"] } ?? [])
         try tools().runTool("pg_restore", arguments + [dbArgument(database), directory], environment: settings.childEnvironment)
     }
 
     public func restoreScript(of directory: String, sections: [DumpSection], listFile: String) throws -> String {
-        let arguments = ["--no-owner", "--no-privileges", "--use-list=\(listFile)", "--file=-"] + sections.map { "--section=\($0.rawValue)" }
+        let arguments = ["--no-owner", "--no-privileges", "--use-list=\(listFile)", "--file=-"] + Self.arguments(sections)
         let output = try tools().runTool("pg_restore", arguments + [directory], environment: settings.childEnvironment, capture: true)
         return String(decoding: output.stdout, as: UTF8.self)
     }
@@ -243,6 +243,11 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
             }
         }
         return SessionConnection(connection: connection)
+    }
+
+    /// pg_restore's options for restoring or listing only these sections (none: all of them).
+    private static func arguments(_ sections: [DumpSection]) -> [String] {
+        sections.map { "--section=\($0.rawValue)" }
     }
 
     public func applyMigration(_ path: String, record: String, in database: String) throws {

@@ -24,6 +24,16 @@ public final class FileReader: ByteReader {
         guard fd >= 0 else { throw fileError("read", path) }
     }
 
+    /// Reads `length` bytes from the start of a file open elsewhere (one that may have no name
+    /// left), through a duplicate of `descriptor`; `path` names it in messages.
+    public init(duplicating descriptor: Int32, path: String, length: Int64) throws {
+        self.path = path
+        self.offset = 0
+        self.remaining = length
+        fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { throw fileError("read", path) }
+    }
+
     deinit { close(fd) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -90,7 +90,7 @@ public struct S3Store: ObjectStore {
             if !overwrite { headers.append(("If-None-Match", "*")) }
             let whole = part
             let response = try send("PUT", key: objectKey, headers: headers,
-                                    body: { whole.reader() }, bodyLength: stored.size, payloadHash: stored.sha256)
+                                    body: { try whole.reader() }, bodyLength: stored.size, payloadHash: stored.sha256)
             if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
             try expectSuccess(response, "store \(key)")
             return stored
@@ -161,7 +161,7 @@ public struct S3Store: ObjectStore {
         let checksum = part.crc32Base64
         let response = try send("PUT", key: objectKey, query: [("partNumber", String(part.number)), ("uploadId", uploadID)],
                                 headers: [("x-amz-checksum-crc32", checksum)],
-                                body: { part.reader() }, bodyLength: part.size, payloadHash: part.sha256Hex)
+                                body: { try part.reader() }, bodyLength: part.size, payloadHash: part.sha256Hex)
         try expectSuccess(response, "upload part \(part.number) of \(objectKey)")
         guard let etag = response.headers["etag"] else {
             throw DPMError("S3 returned no ETag for part \(part.number) of \(objectKey) in \(displayName).")
