@@ -20,14 +20,15 @@ final class FaultInjectionTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: spool)
     }
 
-    private func store(_ script: [[String: Any]], maxAttempts: Int = 3, timeout: Int = 5, partSize: Int64 = 64 << 20) throws -> S3Store {
+    private func store(_ script: [[String: Any]], maxAttempts: Int = 3, timeout: Int = 5, partSize: Int64 = 64 << 20,
+                       spoolDirectory: String? = nil) throws -> S3Store {
         server = try FaultServer(script: script)
         let configuration = try S3Configuration.resolve(
             url: "s3://bucket/prefix", endpoint: "http://127.0.0.1:\(server.port)",
             environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key"])
         let log = retryLog
         return S3Store(configuration: configuration, retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60),
-                       timeoutSeconds: timeout, partSize: partSize, partConcurrency: 1, spoolDirectory: spool,
+                       timeoutSeconds: timeout, partSize: partSize, partConcurrency: 1, spoolDirectory: spoolDirectory ?? spool,
                        log: { line in log.withValue { $0.append(line) } })
     }
 
@@ -159,6 +160,15 @@ final class FaultInjectionTests: XCTestCase {
                        "the refused last part went again in full")
         XCTAssertEqual(retryLog.current.filter { $0.contains("retry") }.count, 1)
         XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testUnwritableTemporaryFolderIsOneSentenceAndSendsNothing() throws {
+        let store = try store([], spoolDirectory: "/nonexistent/tmp")
+        XCTAssertThrowsError(try store.put("objects/aa/x", from: DataReader(Data(Self.body.utf8)))) {
+            XCTAssertTrue($0.userMessage.hasPrefix("Cannot write /nonexistent/tmp/dpm-s3-part-"), $0.userMessage)
+            XCTAssertTrue($0.userMessage.hasSuffix(": No such file or directory."), $0.userMessage)
+        }
+        XCTAssertEqual(try server.requests().count, 0, "nothing reached the store")
     }
 
     func testUploadIsSentWholeAgainAfterAServerError() throws {
