@@ -14,7 +14,9 @@ dpm_install_deps
 log "==> swift build --build-tests"
 swift build --build-tests
 
-DPM_BINARY="$PWD/.build/debug/dpm"
+# A preset DPM_BINARY runs the end-to-end tests against another build (e.g. to see a
+# new test fail on the previous commit's binary).
+DPM_BINARY="${DPM_BINARY:-$PWD/.build/debug/dpm}"
 [[ -x "$DPM_BINARY" ]] || die "swift build did not produce $DPM_BINARY"
 
 pg_cluster_start
