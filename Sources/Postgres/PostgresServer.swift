@@ -297,9 +297,29 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         }
     }
 
+    /// Committed SQL files are data, not scripts: psql runs them in restricted mode (`\restrict`
+    /// with a key the file cannot know), so a meta-command such as `\!` in them stops the load
+    /// instead of running.
     public func runSQLFile(_ path: String, in database: String) throws {
-        try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=\(path)", dbArgument(database)],
-                            environment: settings.childEnvironment)
+        let tools = try tools()
+        let psql = try tools.locate("psql")
+        let version = try PsqlVersion(reportedBy: String(decoding: try tools.run(psql, ["--version"], capture: true).stdout, as: UTF8.self))
+        guard version.canRestrict else {
+            throw DPMError("\(psql) is version \(version.text), which cannot turn off psql's meta-commands (\\restrict, new in 13.22, 14.19, 15.14, 16.10 and 17.6); dpm loads \(Self.fileName(path)) only with them off, so install a newer postgresql-client or set DPM_PG_BIN to its folder.")
+        }
+        do {
+            try tools.runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--command=\\restrict \(randomSuffix(16))",
+                                       "--file=\(path)", dbArgument(database)],
+                              environment: settings.childEnvironment)
+        } catch let error as DPMError where error.message.contains("backslash commands are restricted") {
+            let line = error.message.range(of: #":[0-9]+: error: backslash"#, options: .regularExpression)
+                .map { " line " + error.message[$0].dropFirst().prefix { $0.isNumber } } ?? ""
+            throw DPMError("\(Self.fileName(path))\(line) holds a psql meta-command (a backslash command such as \\! or \\o); dpm loads SQL files with psql's meta-commands turned off, so write the SQL itself instead.")
+        }
+    }
+
+    private static func fileName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
     }
 }
 

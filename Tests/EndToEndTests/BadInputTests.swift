@@ -10,17 +10,9 @@ final class BadInputTests: XCTestCase {
     override func setUpWithError() throws { harness = try Harness() }
     override func tearDown() { harness?.tearDown() }
 
-    /// Runs dpm, expecting failure with a single-line error containing `expected`, and no change of state.
     private func assertRefused(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil,
                                says expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let before = try harness.stateFingerprint()
-        let run = harness.dpm(arguments, environment: environment, in: directory)
-        XCTAssertNotEqual(run.status, 0, "exit status", file: file, line: line)
-        XCTAssertTrue(run.stderr.hasPrefix("error: "), run.stderr, file: file, line: line)
-        XCTAssertEqual(run.stderr.filter { $0 == "\n" }.count, 1, "one line: \(run.stderr)", file: file, line: line)
-        XCTAssertTrue(run.stderr.contains(expected), "expected \(expected) in: \(run.stderr)", file: file, line: line)
-        XCTAssertEqual(run.stdout, "", file: file, line: line)
-        XCTAssertEqual(try harness.stateFingerprint(), before, "state changed", file: file, line: line)
+        try harness.assertRefused(arguments, environment: environment, in: directory, says: expected, file: file, line: line)
     }
 
     /// A project with one uploaded profile "ug" and the working database restored from it.

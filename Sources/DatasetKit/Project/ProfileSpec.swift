@@ -48,7 +48,7 @@ public struct ProfileSpec: Sendable, Equatable {
 
     public static func load(path: String, displayName: String) throws -> ProfileSpec {
         let file = try YAMLFile(path: path, displayName: displayName)
-        try file.rejectUnknownKeys(allowed: ["kind", "description", "tables", "sanitize"])
+        try file.rejectUnknownKeys(allowed: ["kind", "description", "tables"])
         guard let kindText = try file.string("kind") else {
             throw DPMError("\(displayName) has no kind; add \"kind: clean\", \"kind: shared\" or \"kind: customer\".")
         }
