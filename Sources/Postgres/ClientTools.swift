@@ -71,7 +71,7 @@ struct ClientTools: Sendable {
         do {
             try process.run()
         } catch {
-            throw DPMError("Cannot run \(path): \(error.localizedDescription)")
+            throw DPMError("Cannot run \(path): \(SystemErrorText.reason(error)).")
         }
         process.waitUntilExit()
         let name = (path as NSString).lastPathComponent

@@ -285,7 +285,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         do {
             try process.run()
         } catch {
-            throw DPMError("Cannot start the migration command \"\(command)\": \(error.localizedDescription).")
+            throw DPMError("Cannot start the migration command \"\(command)\": \(SystemErrorText.reason(error)).")
         }
         process.waitUntilExit()
         try? output.close()

@@ -3,19 +3,23 @@ import DatasetKit
 import Foundation
 
 // Parse, run, and turn any failure into one sentence on stderr with a non-zero exit.
+// Only the argument parser's own errors (usage, --help, validation) are its to print.
+let command: ParsableCommand
 do {
-    var command = try DPM.parseAsRoot()
-    try command.run()
+    command = try DPM.parseAsRoot()
+} catch {
+    DPM.exit(withError: error)
+}
+do {
+    var running = command
+    try running.run()
 } catch let error as DPMError {
     if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
     Terminal.error(error.message)
     exit(1)
-} catch let error as DatabaseInUse {
-    Terminal.error(error.message)
-    exit(1)
-} catch let error as StoreError {
-    Terminal.error(error.description)
-    exit(1)
-} catch {
+} catch let error where error is ValidationError || error is CleanExit || error is ExitCode {
     DPM.exit(withError: error)
+} catch {
+    Terminal.error(error.userMessage)
+    exit(1)
 }

@@ -15,7 +15,7 @@ struct YAMLFile {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw DPMError("Cannot read \(displayName): \(error.localizedDescription)")
+            throw DPMError("Cannot read \(displayName): \(SystemErrorText.reason(error)).")
         }
         let node: Node?
         do {

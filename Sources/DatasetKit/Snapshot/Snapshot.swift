@@ -162,7 +162,7 @@ public enum CanonicalJSON {
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw DPMError("\(what) is malformed: \"\(pathText(context.codingPath))\" has the wrong type.")
         } catch {
-            throw DPMError("\(what) is malformed: \(error.localizedDescription)")
+            throw DPMError("\(what) is malformed: \(SystemErrorText.reason(error)).")
         }
     }
 

@@ -15,11 +15,13 @@ public struct DPMError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Error {
-    /// The sentence to show a user for any error: ours verbatim, others by description.
+    /// The sentence to show a user for any error: ours verbatim, the store's by description,
+    /// and the system's as a plain sentence (never Foundation's error dump).
     public var userMessage: String {
         if let error = self as? DPMError { return error.message }
         if let error = self as? DatabaseInUse { return error.message }
-        return String(describing: self)
+        if let error = self as? StoreError { return error.description }
+        return SystemErrorText.sentence(for: self)
     }
 }
 

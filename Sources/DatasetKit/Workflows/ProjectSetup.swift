@@ -50,7 +50,7 @@ public enum ProjectSetup {
         do {
             try FileManager.default.removeItem(atPath: project.profileDirectory(name))
         } catch {
-            throw DPMError("Cannot delete profiles/\(name): \(error.localizedDescription)")
+            throw DPMError("Cannot delete profiles/\(name): \(SystemErrorText.reason(error)).")
         }
     }
 
