@@ -45,7 +45,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     /// Runs `body` on the shared maintenance connection, opening it on first use.
-    private func withMaintenance<T>(_ body: (Connection) throws -> T) throws -> T {
+    func withMaintenance<T>(_ body: (Connection) throws -> T) throws -> T {
         try maintenance.withValue { connection in
             if connection == nil { connection = try connect(nil) }
             return try body(connection!)
@@ -82,6 +82,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         try administer("create the database \(name) from the template \(template)") {
             try $0.query("CREATE DATABASE \(SQL.identifier(name)) TEMPLATE \(SQL.identifier(template))\(strategy)")
         }
+        try copySettings(from: template, to: name)
     }
 
     public func setTemplate(_ name: String, _ isTemplate: Bool) throws {
@@ -168,7 +169,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     /// Runs administrative SQL on the maintenance database, turning privilege errors into advice.
-    private func administer(_ action: String, _ body: (Connection) throws -> Void) throws {
+    func administer(_ action: String, _ body: (Connection) throws -> Void) throws {
         do {
             try withMaintenance(body)
         } catch let error as ServerError {

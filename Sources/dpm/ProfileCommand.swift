@@ -110,6 +110,9 @@ enum ProfileTable {
         Swift.print("Size:         \(summary.size.map(ByteCount.format) ?? "-") (\(summary.storedSize.map(ByteCount.format) ?? "-") stored)")
         Swift.print("Tables:       \(summary.tables ?? 0) (\(summary.rows ?? 0) rows)")
         Swift.print("Media files:  \(summary.mediaFiles ?? 0)")
+        if let database = summary.database {
+            Swift.print("Database:     \(database.summary)" + (database.settings.isEmpty ? "" : "; settings: \(database.settings.joined(separator: ", "))"))
+        }
         for state in summary.migrations ?? [] {
             Swift.print("Migrations:   \(state.table): \(state.versions.count) applied, latest \(state.versions.last ?? "-")")
         }

@@ -22,7 +22,8 @@ struct Status: ParsableCommand {
         } else if database.exists == false {
             line += " (does not exist yet; dpm use <profile> creates it)"
         } else {
-            line += " (\(database.sizeBytes.map(ByteCount.format) ?? "?"), PostgreSQL \(database.serverVersion ?? "?"))"
+            line += " (\(database.sizeBytes.map(ByteCount.format) ?? "?"), PostgreSQL \(database.serverVersion ?? "?")"
+                + (database.properties.map { ", \($0.summary)" } ?? "") + ")"
         }
         print(line)
         for state in database.migrations ?? [] {

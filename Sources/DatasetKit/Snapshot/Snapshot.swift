@@ -46,11 +46,15 @@ public struct SnapshotSource: Codable, Sendable, Equatable {
     public var database: String
     public var serverVersion: String
     public var serverVersionNumber: Int
+    /// Encoding, collation and settings of the source database; nil in snapshots made before
+    /// dpm recorded them (those restore with the server's defaults).
+    public var properties: DatabaseProperties?
 
-    public init(database: String, serverVersion: String, serverVersionNumber: Int) {
+    public init(database: String, serverVersion: String, serverVersionNumber: Int, properties: DatabaseProperties? = nil) {
         self.database = database
         self.serverVersion = serverVersion
         self.serverVersionNumber = serverVersionNumber
+        self.properties = properties
     }
 }
 

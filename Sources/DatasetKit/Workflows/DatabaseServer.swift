@@ -11,6 +11,15 @@ public protocol DatabaseServer: Sendable {
     /// Names of the databases matching a POSIX regular expression, sorted.
     func databaseNames(matching pattern: String) throws -> [String]
     func createDatabase(_ name: String) throws
+    /// Creates an empty database with `properties` (encoding, collation); when the server
+    /// cannot (it lacks the locale), creates the closest it can and says what it used instead.
+    /// Settings and comment are not applied here.
+    func createDatabase(_ name: String, like properties: DatabaseProperties?) throws -> DatabaseFallback?
+    /// Encoding, collation, `ALTER DATABASE … SET` settings and comment (never a dpm label).
+    func properties(of database: String) throws -> DatabaseProperties
+    /// Applies `ALTER DATABASE … SET` settings ("name=value"); returns the ones the server refused, with its reason.
+    func applySettings(_ settings: [String], to database: String) throws -> [String]
+    func setComment(_ comment: String?, on database: String) throws
     func renameDatabase(_ name: String, to newName: String) throws
     func dropDatabase(_ name: String) throws
     /// Ends every other session connected to `name`.

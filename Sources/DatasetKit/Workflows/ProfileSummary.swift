@@ -15,6 +15,8 @@ public struct ProfileSummary: Codable, Sendable {
     public var rows: Int64?
     public var mediaFiles: Int?
     public var migrations: [MigrationState]?
+    /// Encoding, collation and settings of the database the snapshot came from.
+    public var database: DatabaseProperties?
     public var filters: TableFilters
     /// Set when the profile's files cannot be read; the other fields are then partial.
     public var problem: String?
@@ -44,6 +46,7 @@ public struct ProfileSummary: Codable, Sendable {
             summary.rows = snapshot.rowCount
             summary.mediaFiles = snapshot.media?.files ?? 0
             summary.migrations = snapshot.migrations
+            summary.database = snapshot.source.properties
         }
         return summary
     }

@@ -10,6 +10,8 @@ public struct ProjectStatus: Codable, Sendable {
         public var serverVersion: String?
         public var sizeBytes: Int64?
         public var migrations: [MigrationState]?
+        /// Encoding, collation and settings of the working database.
+        public var properties: DatabaseProperties?
         /// Databases dpm was building or retiring when it was interrupted (never the user's own).
         public var leftovers: [String]?
         public var problem: String?
@@ -54,6 +56,7 @@ public struct ProjectStatus: Codable, Sendable {
                 database.sizeBytes = try server.query("SELECT pg_database_size(current_database())", parameters: [], in: server.defaultDatabase)
                     .first?.first?.flatMap { Int64($0) }
                 database.migrations = try MigrationDetector.detect(in: server.defaultDatabase, on: server)
+                database.properties = try server.properties(of: server.defaultDatabase)
             }
         } catch {
             database.problem = error.userMessage

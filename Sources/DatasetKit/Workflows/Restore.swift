@@ -57,7 +57,7 @@ public struct Restore {
             try refuseExistingTarget(target, force: options.force)
             let building = DatabaseNames.temporary(beside: target, purpose: "restore")
             var inventory = DatabaseInventory(tables: 0, rows: 0, bytes: 0)
-            try buildDatabase(building) {
+            try buildDatabase(building, for: target) {
                 try CleanProfileFiles(project: project, server: server).load(profile: options.profile, into: building)
                 inventory = try DatabaseInventory.take(of: building, on: server)
             }
@@ -78,9 +78,13 @@ public struct Restore {
         }
 
         let building = DatabaseNames.temporary(beside: target, purpose: "restore")
+        let properties = snapshot.source.properties
         var staging: String?
         do {
-            try buildDatabase(building) { try loader.fill(building, with: choice, label: target) }
+            try buildDatabase(building, like: properties, for: target) {
+                try loader.fill(building, with: choice, label: target)
+                try DatabaseProperties.apply(properties, to: building, on: server, note: workspace.note)
+            }
             if let mediaTarget, let mediaEntries {
                 staging = try loader.stageMedia(mediaEntries, beside: mediaTarget)
             }
@@ -107,9 +111,11 @@ public struct Restore {
         }
     }
 
-    /// Creates `name` and runs `fill`; the database is dropped again if filling fails.
-    private func buildDatabase(_ name: String, fill: () throws -> Void) throws {
-        try server.createDatabase(name)
+    /// Creates `name` (like the source's `properties`) and runs `fill`; the database is
+    /// dropped again if filling fails.
+    private func buildDatabase(_ name: String, like properties: DatabaseProperties? = nil, for target: String,
+                               fill: () throws -> Void) throws {
+        if let fallback = try server.createDatabase(name, like: properties) { workspace.note(fallback.note(for: target)) }
         do {
             try fill()
         } catch {

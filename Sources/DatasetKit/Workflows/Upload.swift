@@ -55,6 +55,7 @@ public struct Upload: Sendable {
                 .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
                          message: options.message, toolVersion: workspace.toolVersion, now: workspace.now)
         }
+        let properties = try server.properties(of: database)
         let counters = Locked(Counters())
         let transfer = workspace.transfer
 
@@ -107,7 +108,8 @@ public struct Upload: Sendable {
             message: options.message,
             tool: "dpm \(workspace.toolVersion)",
             compression: workspace.codec.name,
-            source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number),
+            source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number,
+                                   properties: properties),
             filters: filters,
             migrations: migrations,
             schema: schema,
