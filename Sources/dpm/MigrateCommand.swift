@@ -108,7 +108,8 @@ struct MigrateFlag: ParsableArguments {
 
     /// Reports pending migrations in `database` on stderr, or applies them.
     func followUp(_ context: AppContext, database: String) throws {
-        let migrations = Migrations(project: context.project, server: try context.server())
+        let server = try context.server()
+        let migrations = Migrations(project: context.project, server: server)
         let files = try migrations.files()
         guard !files.isEmpty else { return }
         let comparison = try migrations.comparison(in: database, files: files)
@@ -119,8 +120,22 @@ struct MigrateFlag: ParsableArguments {
                           + MigrationText.span(result.applied.map(\.version)) + ".")
         } else {
             let count = pending.count == 1 ? "1 migration" : "\(pending.count) migrations"
+            let command = database == server.defaultDatabase ? "dpm migrate" : "dpm migrate --db \(database)"
             Terminal.note("\(database) lacks \(count) of \(context.project.config.migrationsDir) (\(MigrationText.span(pending.map(\.version)))); "
-                          + "run \"dpm migrate --db \(database)\", or add --migrate.")
+                          + "run \"\(command)\", or add --migrate.")
         }
+    }
+
+    /// The follow-up, then the command's summary `report`: the hint comes first so that it is
+    /// not missed above the summary, and the summary comes even when applying fails, since
+    /// the database was filled either way.
+    func followUp(_ context: AppContext, database: String, thenReport report: () throws -> Void) throws {
+        do {
+            try followUp(context, database: database)
+        } catch {
+            try report()
+            throw error
+        }
+        try report()
     }
 }

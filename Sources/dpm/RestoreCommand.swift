@@ -39,11 +39,12 @@ struct Restore: ParsableCommand {
         let name = try context.profileName(profile)
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
             profile: name, snapshotID: snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
-        try migrations.followUp(context, database: result.database)
-        if output.json { return try Terminal.printJSON(result) }
-        var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
-            + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"
-        if let media = result.mediaDirectory { line += ", \(result.mediaFiles) media files into \(media)" }
-        print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
+        try migrations.followUp(context, database: result.database) {
+            if output.json { return try Terminal.printJSON(result) }
+            var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
+                + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"
+            if let media = result.mediaDirectory { line += ", \(result.mediaFiles) media files into \(media)" }
+            print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
+        }
     }
 }

@@ -39,8 +39,9 @@ struct Use: ParsableCommand {
         let result = try Switch(local: local).use(SwitchOptions(
             profile: try context.profileName(profile), snapshotID: snapshot, force: force, media: !noMedia, jobs: jobs.count))
         context.startBackgroundRefill()
-        SwitchReport.print(result, json: output.json, verb: "Switched")
-        try migrations.followUp(context, database: result.database)
+        try migrations.followUp(context, database: result.database) {
+            SwitchReport.print(result, json: output.json, verb: "Switched")
+        }
     }
 }
 
@@ -65,7 +66,10 @@ struct Undo: ParsableCommand {
 enum SwitchReport {
     static func print(_ result: SwitchResult, json: Bool, verb: String) {
         if json { return (try? Terminal.printJSON(result)) ?? () }
-        let what = result.profile.map { profile in result.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "a database dpm did not fill"
+        var what = result.profile.map { profile in result.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "a database dpm did not fill"
+        if let written = result.tablesWritten, written > 0, result.profile != nil {
+            what = "your work on \(what) (\(written) table\(written == 1 ? "" : "s") written since it was switched in)"
+        }
         let how: String
         switch result.method {
         case .spare: how = "renamed a ready copy"

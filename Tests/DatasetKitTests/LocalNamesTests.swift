@@ -23,6 +23,17 @@ final class LocalNamesTests: XCTestCase {
         XCTAssertNotNil(long.building("incoming").range(of: long.buildingPattern("incoming"), options: .regularExpression))
     }
 
+    func testLongAttachedNamesKeepBothTheDatabaseAndTheProfile() {
+        let working = "enterprise_billing_platform_development"   // 39 bytes
+        let names = LocalNames(working: working, stateDirectory: "/p/.dpm")
+        let name = names.attached(profile: "customer-acme-corporation-eu")
+        XCTAssertLessThanOrEqual(name.utf8.count, 63)
+        XCTAssertTrue(name.hasPrefix("enterprise_billing_platform__customer-acme-"), name)
+        XCTAssertNotEqual(name, names.attached(profile: "customer-acme-corporation-us"), "the hash keeps them apart")
+        XCTAssertEqual(LocalNames(working: "app", stateDirectory: "/p").attached(profile: String(repeating: "p", count: 58)),
+                       "app__" + String(repeating: "p", count: 58), "a name that fits is kept whole")
+    }
+
     func testStashNamesAvoidCollisionsAndGiveShortIDs() {
         let date = Date(timeIntervalSince1970: 1_795_000_000)
         let first = names.stash(at: date, taken: [])

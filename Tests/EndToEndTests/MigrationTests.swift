@@ -91,7 +91,7 @@ final class MigrationTests: XCTestCase {
 
         let restored = harness.dpm("restore", "ug", "--force")
         XCTAssertEqual(restored.status, 0, restored.stderr)
-        XCTAssertTrue(restored.stderr.contains("\(harness.database) lacks 3 migrations of db/migrations (20260301000000, 20260302000000, 20260303000000); run \"dpm migrate --db \(harness.database)\", or add --migrate."), restored.stderr)
+        XCTAssertTrue(restored.stderr.contains("\(harness.database) lacks 3 migrations of db/migrations (20260301000000, 20260302000000, 20260303000000); run \"dpm migrate\", or add --migrate."), restored.stderr)
 
         let status = harness.dpm("migrations", "status", "ug", "--json")
         let report = try JSONDecoder().decode(MigrationReport.self, from: Data(status.stdout.utf8))

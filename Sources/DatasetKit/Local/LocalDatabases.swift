@@ -47,6 +47,17 @@ public struct LocalDatabases: Sendable {
         }
     }
 
+    /// Tables with rows inserted, updated or deleted since the database was made (from
+    /// PostgreSQL's statistics, which a clone starts afresh and a server crash resets);
+    /// `public.` left off.
+    func tablesWritten(in database: String) throws -> [String] {
+        try server.query("""
+            SELECT schemaname || '.' || relname FROM pg_stat_user_tables
+            WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1
+            """, parameters: [], in: database).compactMap { $0.first ?? nil }
+            .map { $0.hasPrefix("public.") ? String($0.dropFirst(7)) : $0 }
+    }
+
     func dropIfPresent(_ name: String) {
         if (try? server.databaseExists(name)) == true { try? server.dropDatabase(name) }
     }

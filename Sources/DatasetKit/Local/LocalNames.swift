@@ -44,7 +44,17 @@ public struct LocalNames: Sendable {
         return String(name[range.upperBound...])
     }
 
-    public func attached(profile: String) -> String { derived("__" + profile) }
+    /// `<db>__<profile>`; when that is longer than PostgreSQL allows, both parts are shortened
+    /// (neither to less than half the room) and a hash of the profile keeps names apart.
+    public func attached(profile: String) -> String {
+        let full = working + "__" + profile
+        if full.utf8.count <= DatabaseNames.maxBytes { return full }
+        let hash = "_" + SHA256Hex.of(Data(profile.utf8)).prefix(6)
+        let room = DatabaseNames.maxBytes - 2 - hash.utf8.count
+        let workingRoom = min(working.utf8.count, max(room / 2, room - profile.utf8.count))
+        let workingPart = Self.prefix(of: working, bytes: workingRoom)
+        return workingPart + "__" + Self.prefix(of: profile, bytes: room - workingPart.utf8.count) + hash
+    }
 
     /// A database dpm is building beside the working one; a crash leaves it unlabelled,
     /// and only the process holding the matching lock ever removes such names.
@@ -90,9 +100,14 @@ public struct LocalNames: Sendable {
     }
 
     private func truncated(_ base: String, toFit suffixBytes: Int) -> String {
-        var base = base
-        while base.utf8.count + suffixBytes > DatabaseNames.maxBytes { base.removeLast() }
-        return base
+        Self.prefix(of: base, bytes: DatabaseNames.maxBytes - suffixBytes)
+    }
+
+    /// The longest prefix of whole characters that fits in `bytes` of UTF-8.
+    private static func prefix(of text: String, bytes: Int) -> String {
+        var text = text
+        while text.utf8.count > max(0, bytes) { text.removeLast() }
+        return text
     }
 
     static func regexEscaped(_ text: String) -> String {

@@ -8,6 +8,9 @@ public struct LocalState: Codable, Sendable, Equatable {
         public var profile: String?
         public var snapshot: String?
         public var since: String
+        /// The switch created the working database (there was none to stash), so there is
+        /// nothing to undo to.
+        public var createdDatabase: Bool?
     }
 
     public var working: String

@@ -39,11 +39,7 @@ public struct LocalStatus: Codable, Sendable {
         var active: Active?
 
         if let label = catalog.workingLabel {
-            let written = try local.server.query("""
-                SELECT schemaname || '.' || relname FROM pg_stat_user_tables
-                WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1
-                """, parameters: [], in: names.working).compactMap { $0.first ?? nil }
-                .map { $0.hasPrefix("public.") ? String($0.dropFirst(7)) : $0 }
+            let written = try local.tablesWritten(in: names.working)
             let applied = try MigrationDetector.appliedCount(in: names.working, on: local.server)
             active = Active(profile: label.profile, snapshot: label.snapshot, kind: label.kind, since: label.since,
                             tablesWritten: written, migrationsApplied: label.migrations.map { max(0, applied - $0) })

@@ -41,6 +41,8 @@ public struct SwitchResult: Codable, Sendable {
     /// The media folder, when it was swapped.
     public var media: String?
     public var seconds: Double
+    /// `undo`: how many tables of what came back had been written to since it was switched in.
+    public var tablesWritten: Int?
 }
 
 /// `dpm use` and `dpm undo`: the working database (and media folder) are replaced by
@@ -106,6 +108,10 @@ public struct Switch {
 
         let catalog = try local.catalog()
         guard let stash = catalog.stashes.first else {
+            if let label = catalog.workingLabel, let active = LocalState.load(names).active, active.createdDatabase == true,
+               active.profile == label.profile, active.snapshot == label.snapshot {
+                throw DPMError("Nothing to undo: there is no stash of \(names.working), because dpm use created it with \(label.contentDescription) (there was no \(names.working) before); to switch it to other data, run \"dpm use <profile>\", and to have no working database again, drop \(names.working) yourself (dpm never drops a working database).")
+            }
             throw DPMError("Nothing to undo: there is no stash of \(names.working) (dpm use makes one each time it switches).")
         }
         // The stash's media comes back only if it has one; otherwise the media folder stays as it is.
@@ -123,8 +129,11 @@ public struct Switch {
                                   kind: held.kind, since: local.timestamp(), token: plan.journal.token, migrations: held.migrations)
         try swap(in: stash.name, as: label, plan: plan, force: force)
         if let stashMedia { FolderMoves.remove((stashMedia as NSString).deletingLastPathComponent) }
-        return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: .stash,
-                            stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+        var result = SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: .stash,
+                                  stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+        // What came back is the work done on that snapshot, not the snapshot itself: say so.
+        result.tablesWritten = (try? local.tablesWritten(in: names.working))?.count
+        return result
     }
 
     /// Names everything a switch will make or move before it starts.
@@ -171,7 +180,8 @@ public struct Switch {
         try plan.journal.finishMedia { try workspace.checkpoint("use.between-media-renames") }
         SwitchJournal.remove(names)
         try LocalState.update(names) { state in
-            state.active = LocalState.Active(profile: label.profile, snapshot: label.snapshot, since: label.since)
+            state.active = LocalState.Active(profile: label.profile, snapshot: label.snapshot, since: label.since,
+                                             createdDatabase: plan.stash == nil ? true : nil)
         }
     }
 }
