@@ -6,11 +6,17 @@ enum Terminal {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        writeLine("error: \(message)\n")
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        writeLine("\(message)\n")
+    }
+
+    /// Text for stderr that must not mix with a progress line being drawn there: the line is
+    /// cleared first (a progress phase still running redraws itself below).
+    static func writeLine(_ text: String) {
+        FileHandle.standardError.write(Data(((stderrIsTerminal ? "\r\u{1B}[K" : "") + text).utf8))
     }
 
     static func progressMeter() -> ProgressMeter {

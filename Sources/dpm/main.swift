@@ -14,7 +14,7 @@ do {
     var running = command
     try running.run()
 } catch let error as DPMError {
-    if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
+    if let details = error.details { Terminal.writeLine(details) }
     Terminal.error(error.message)
     exit(1)
 } catch let error where error is ValidationError || error is CleanExit || error is ExitCode {

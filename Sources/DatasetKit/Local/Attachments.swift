@@ -75,6 +75,7 @@ public struct Attachments {
             throw error
         }
         try templates.touch(incoming.template)
+        local.workspace.progress.end()
         var info = info(LocalCatalog.Item(name: name, label: label, isTemplate: false))
         info.method = incoming.method
         info.seconds = local.workspace.now().timeIntervalSince(started)

@@ -95,6 +95,7 @@ public struct Switch {
                                   kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations)
         try swap(in: incoming.database, as: label, plan: plan, force: options.force)
         try templates.touch(incoming.template)
+        workspace.progress.end()
         return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: incoming.method,
                             stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
     }

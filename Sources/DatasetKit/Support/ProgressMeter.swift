@@ -42,6 +42,7 @@ public final class ProgressMeter: @unchecked Sendable {
 
     /// Ends the current phase; the terminal line is cleared.
     public func end() {
+        lock.withLock { phase = "" }
         guard let output else { return }
         output("", true)
     }
@@ -49,6 +50,9 @@ public final class ProgressMeter: @unchecked Sendable {
     private func draw(force: Bool) {
         guard let output else { return }
         let line: String? = lock.withLock {
+            // Counting before any phase began (or after one ended) draws nothing: a line of
+            // bare numbers tells the user nothing.
+            guard !phase.isEmpty else { return nil }
             let now = Date()
             guard force || now.timeIntervalSince(lastDraw) >= 0.1 else { return nil }
             lastDraw = now
