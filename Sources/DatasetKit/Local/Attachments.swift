@@ -62,7 +62,7 @@ public struct Attachments {
         do {
             if local.workspace.project.mediaDirectory != nil, let template = try templates.templateMedia(choice) {
                 let folder = names.attachedMedia(name)
-                FolderMoves.remove((folder as NSString).deletingLastPathComponent)
+                FolderMoves.remove(names.attachedFolder(name))
                 try FolderMoves.copy(template, to: folder)
                 media = folder
             }
@@ -71,7 +71,7 @@ public struct Attachments {
             try local.server.applyAtomically([.rename(incoming.database, to: name), .comment(on: name, label.commentText)]) { _ in }
         } catch {
             if let clone { local.dropIfPresent(clone) }
-            if let media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
+            if media != nil { FolderMoves.remove(names.attachedFolder(name)) }
             throw error
         }
         try templates.touch(incoming.template)
@@ -89,12 +89,14 @@ public struct Attachments {
         let catalog = try local.catalog()
         let attached = catalog.attached
         var chosen: [LocalCatalog.Item] = []
+        catalog.noteUntrusted([.attached], local.workspace.note)
         if all {
             chosen = attached
         } else {
             for target in targets {
                 let matches = attached.filter { $0.name == target || $0.label.profile == target }
                 guard !matches.isEmpty else {
+                    if let refusal = catalog.refusal(for: target, roles: [.attached]) { throw refusal }
                     let known = attached.map(\.name)
                     let hint = known.isEmpty ? "nothing is attached" : "attached: \(known.joined(separator: ", "))"
                     if target == names.working {
@@ -120,7 +122,7 @@ public struct Attachments {
 
     private func info(_ item: LocalCatalog.Item) -> AttachedInfo {
         AttachedInfo(database: item.name, profile: item.label.profile, snapshot: item.label.snapshot, kind: item.label.kind,
-                     uri: local.server.connectionURI(for: item.name), media: item.label.media, attachedAt: item.label.since)
+                     uri: local.server.connectionURI(for: item.name), media: names.media(of: item), attachedAt: item.label.since)
     }
 
     /// Names for --as: plain identifiers, and never one of the names dpm keeps for itself.
