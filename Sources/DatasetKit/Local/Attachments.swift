@@ -89,7 +89,6 @@ public struct Attachments {
         let catalog = try local.catalog()
         let attached = catalog.attached
         var chosen: [LocalCatalog.Item] = []
-        catalog.noteUntrusted([.attached], local.workspace.note)
         if all {
             chosen = attached
         } else {
@@ -107,6 +106,7 @@ public struct Attachments {
                 chosen += matches.filter { match in !chosen.contains { $0.name == match.name } }
             }
         }
+        catalog.noteUntrusted([.attached], local.workspace.note)
         for item in chosen { try local.clearSessions(on: item.name, force: force, what: "The attached database") }
         var removed: [AttachedInfo] = []
         for item in chosen {
