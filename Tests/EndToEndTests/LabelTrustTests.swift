@@ -149,4 +149,15 @@ final class LabelTrustTests: XCTestCase {
         XCTAssertTrue(notes.contains { $0.hasPrefix("The database \(template) is left alone") }, "\(notes)")
         XCTAssertTrue(notes.contains { $0.hasPrefix("The database \(spare) is left alone") }, "\(notes)")
     }
+
+    /// Stash and attached folders are named after databases named after the working one.
+    func testAWorkingDatabaseNameThatCannotNameAFolderIsRefused() throws {
+        let before = try harness.stateFingerprint()
+        for arguments in [["attach", "ug"], ["undo"], ["detach", "--all"]] {
+            let run = harness.dpm(arguments, environment: ["DPM_DATABASE_URL": "dbname=../../evil"])
+            XCTAssertNotEqual(run.status, 0, "\(arguments)")
+            XCTAssertEqual(run.stderr, "error: The working database name \"../../evil\" cannot be part of a folder name (it is \".\", \"..\" or contains \"/\"), which dpm's stashes and attached databases need; use another database name in dpm.yaml.\n", "\(arguments)")
+        }
+        XCTAssertEqual(try harness.stateFingerprint(), before)
+    }
 }

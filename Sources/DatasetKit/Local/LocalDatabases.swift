@@ -9,6 +9,10 @@ public struct LocalDatabases: Sendable {
 
     public init(workspace: Workspace, server: DatabaseServer) throws {
         try DatabaseNames.validate(server.defaultDatabase)
+        // Stashes and attached databases keep their media in a folder named after them.
+        guard FilePath.isPlainName(server.defaultDatabase) else {
+            throw DPMError("The working database name \"\(server.defaultDatabase)\" cannot be part of a folder name (it is \".\", \"..\" or contains \"/\"), which dpm's stashes and attached databases need; use another database name in dpm.yaml.")
+        }
         self.workspace = workspace
         self.server = server
         names = LocalNames(working: server.defaultDatabase, stateDirectory: workspace.project.stateDirectory)
