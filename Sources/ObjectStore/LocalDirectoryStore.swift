@@ -40,7 +40,7 @@ public struct LocalDirectoryStore: ObjectStore {
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
-            let directory = (destination as NSString).deletingLastPathComponent
+            let directory = FilePath.parent(destination)
             try createFolder(directory, purpose: "a folder in the store")
             if overwrite {
                 try AtomicFile.rename(temporary, to: destination)

@@ -55,12 +55,12 @@ struct ClientTools: Sendable {
 
     /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it.
     func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil) throws -> Output {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-tool-\(randomSuffix())")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let stdoutURL = scratch.appendingPathComponent("stdout"), stderrURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        // The output can be table rows (pg_dump --data-only): owner-only, whatever the umask.
+        let scratch = try PrivateFiles.makeScratchFolder(in: FileManager.default.temporaryDirectory.path, prefix: "dpm-tool")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let stdoutURL = URL(fileURLWithPath: "\(scratch)/stdout"), stderrURL = URL(fileURLWithPath: "\(scratch)/stderr")
+        try PrivateFiles.createFile(stdoutURL.path)
+        try PrivateFiles.createFile(stderrURL.path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -74,7 +74,7 @@ struct ClientTools: Sendable {
             throw DPMError("Cannot run \(path): \(SystemErrorText.reason(error)).")
         }
         process.waitUntilExit()
-        let name = (path as NSString).lastPathComponent
+        let name = FilePath.lastComponent(path)
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let errors = String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self)
             let lines = errors.split(whereSeparator: \.isNewline).suffix(4).joined(separator: " / ")

@@ -27,6 +27,7 @@ struct AppContext {
     }
 
     func workspace() throws -> Workspace {
+        project.secureStateDirectory()
         let store = try store()
         // A local folder store is already local: caching it would only double the disk use.
         let cache = store is LocalDirectoryStore ? nil : try ObjectCache(root: ObjectCache.defaultRoot(environment: environment))

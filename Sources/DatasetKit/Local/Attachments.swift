@@ -62,7 +62,7 @@ public struct Attachments {
         do {
             if local.workspace.project.mediaDirectory != nil, let template = try templates.templateMedia(choice) {
                 let folder = names.attachedMedia(name)
-                FolderMoves.remove((folder as NSString).deletingLastPathComponent)
+                FolderMoves.remove(names.attachedFolder(name))
                 try FolderMoves.copy(template, to: folder)
                 media = folder
             }
@@ -71,7 +71,7 @@ public struct Attachments {
             try local.server.applyAtomically([.rename(incoming.database, to: name), .comment(on: name, label.commentText)]) { _ in }
         } catch {
             if let clone { local.dropIfPresent(clone) }
-            if let media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
+            if media != nil { FolderMoves.remove(names.attachedFolder(name)) }
             throw error
         }
         try templates.touch(incoming.template)
@@ -96,6 +96,7 @@ public struct Attachments {
             for target in targets {
                 let matches = attached.filter { $0.name == target || $0.label.profile == target }
                 guard !matches.isEmpty else {
+                    if let refusal = catalog.refusal(for: target, roles: [.attached]) { throw refusal }
                     let known = attached.map(\.name)
                     let hint = known.isEmpty ? "nothing is attached" : "attached: \(known.joined(separator: ", "))"
                     if target == names.working {
@@ -106,6 +107,7 @@ public struct Attachments {
                 chosen += matches.filter { match in !chosen.contains { $0.name == match.name } }
             }
         }
+        catalog.noteUntrusted([.attached], local.workspace.note)
         for item in chosen { try local.clearSessions(on: item.name, force: force, what: "The attached database") }
         var removed: [AttachedInfo] = []
         for item in chosen {
@@ -121,7 +123,7 @@ public struct Attachments {
 
     private func info(_ item: LocalCatalog.Item) -> AttachedInfo {
         AttachedInfo(database: item.name, profile: item.label.profile, snapshot: item.label.snapshot, kind: item.label.kind,
-                     uri: local.server.connectionURI(for: item.name), media: item.label.media, attachedAt: item.label.since)
+                     uri: local.server.connectionURI(for: item.name), media: names.media(of: item), attachedAt: item.label.since)
     }
 
     /// Names for --as: plain identifiers, and never one of the names dpm keeps for itself.

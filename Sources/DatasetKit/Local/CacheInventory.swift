@@ -37,6 +37,7 @@ public struct CacheInventory {
         defer { withExtendedLifetime(lock) {} }
         try SwitchJournal.repair(local)
         let catalog = try local.catalog()
+        catalog.noteUntrusted([.template, .spare], local.workspace.note)
         let candidates = catalog.templatesByUse.filter { profile == nil || $0.label.profile == profile?.value }
         let cache = TemplateCache(local: local, loader: SnapshotLoader(workspace: local.workspace, server: local.server, jobs: 1))
         var removed: [TemplateInfo] = []

@@ -12,8 +12,8 @@ enum FolderMoves {
 
     /// Renames `from` to `to`, creating `to`'s parent first.
     static func move(_ from: String, to: String) throws {
-        let parent = (to as NSString).deletingLastPathComponent
-        try createFolder(parent, purpose: "a dpm media folder", permissions: 0o700)
+        let parent = FilePath.parent(to)
+        try createFolder(parent, purpose: "a dpm media folder", permissions: PrivateFiles.folderMode)
         if rename(from, to) != 0 {
             if errno == EXDEV {
                 throw DPMError("Cannot move \(from) to \(to): they are on different file systems; dpm swaps media folders by rename, so keep the media folder on the same file system as the project's .dpm folder.")
@@ -33,16 +33,18 @@ enum FolderMoves {
         for _ in 0..<64 {
             var info = stat()
             if stat(current, &info) == 0 { return UInt64(info.st_dev) }
-            let parent = (current as NSString).deletingLastPathComponent
-            if parent == current || parent.isEmpty { return nil }
+            let parent = FilePath.parent(current)
+            if parent == current { return nil }
             current = parent
         }
         return nil
     }
 
     /// Copies the regular files and folders under `source` into a new folder `destination`,
-    /// keeping permission bits. The copy is the app's to change: never hard links.
+    /// keeping permission bits. The copy is the app's to change: never hard links. Missing
+    /// folders above it are dpm's (under .dpm): owner-only.
     static func copy(_ source: String, to destination: String) throws {
+        try createFolder(FilePath.parent(destination), purpose: "a dpm media folder", permissions: PrivateFiles.folderMode)
         try createFolder(destination, purpose: "a media copy", permissions: 0o755)
         let walker = FileManager.default.enumerator(atPath: source)
         while let relative = walker?.nextObject() as? String {

@@ -14,6 +14,8 @@ public struct LocalCatalog: Sendable {
     public let workingExists: Bool
     public let workingLabel: DatabaseLabel?
     public let items: [Item]
+    /// Labelled databases dpm cannot have labelled so: reported, never acted on.
+    public let untrusted: [UntrustedLabel]
     /// Every database name seen (labelled or not), to avoid collisions.
     public let allNames: Set<String>
 
@@ -22,20 +24,35 @@ public struct LocalCatalog: Sendable {
         var workingExists = false
         var workingLabel: DatabaseLabel?
         var items: [Item] = []
+        var untrusted: [UntrustedLabel] = []
         for entry in entries {
             let label = DatabaseLabel.parse(entry.comment).flatMap { $0.working == names.working ? $0 : nil }
             if entry.name == names.working {
                 workingExists = true
                 workingLabel = label?.role == .working ? label : nil
             } else if let label {
-                items.append(Item(name: entry.name, label: label, isTemplate: entry.isTemplate))
+                if let reason = names.distrust(entry.name, label) {
+                    untrusted.append(UntrustedLabel(name: entry.name, role: label.role, reason: reason))
+                } else {
+                    items.append(Item(name: entry.name, label: label, isTemplate: entry.isTemplate))
+                }
             }
         }
         return LocalCatalog(names: names, workingExists: workingExists, workingLabel: workingLabel, items: items,
-                            allNames: Set(entries.map(\.name)))
+                            untrusted: untrusted, allNames: Set(entries.map(\.name)))
     }
 
     public func items(_ role: DatabaseLabel.Role) -> [Item] { items.filter { $0.label.role == role } }
+
+    /// Tells the user about each untrusted label of these roles: what a command left alone and why.
+    func noteUntrusted(_ roles: Set<DatabaseLabel.Role>, _ note: (String) -> Void) {
+        for item in untrusted where roles.contains(item.role) { note(item.note) }
+    }
+
+    /// The untrusted database a user named (by database name, or `matches`), as the error to give.
+    func refusal(for target: String, roles: Set<DatabaseLabel.Role>, matches: (String) -> Bool = { _ in false }) -> DPMError? {
+        untrusted.first { roles.contains($0.role) && ($0.name == target || matches($0.name)) }.map { DPMError($0.note) }
+    }
 
     public func template(profile: String, snapshot: String) -> Item? {
         let name = names.template(profile: profile, snapshot: snapshot)

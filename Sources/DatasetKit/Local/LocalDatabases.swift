@@ -9,6 +9,10 @@ public struct LocalDatabases: Sendable {
 
     public init(workspace: Workspace, server: DatabaseServer) throws {
         try DatabaseNames.validate(server.defaultDatabase)
+        // Stashes and attached databases keep their media in a folder named after them.
+        guard FilePath.isPlainName(server.defaultDatabase) else {
+            throw DPMError("The working database name \"\(server.defaultDatabase)\" cannot be part of a folder name (it is \".\", \"..\" or contains \"/\"), which dpm's stashes and attached databases need; use another database name in dpm.yaml.")
+        }
         self.workspace = workspace
         self.server = server
         names = LocalNames(working: server.defaultDatabase, stateDirectory: workspace.project.stateDirectory)
@@ -27,12 +31,13 @@ public struct LocalDatabases: Sendable {
 
     func timestamp() -> String { Timestamp.precise(workspace.now()) }
 
-    /// Drops one of dpm's databases, and the media folder its label names (stashes and
-    /// attached databases keep theirs in a folder of their own).
+    /// Drops one of dpm's databases, and the folder dpm keeps for it under .dpm (stashes and
+    /// attached databases keep their media in one, named after the database, never taken
+    /// from the label).
     func drop(_ item: LocalCatalog.Item) throws {
         if item.isTemplate { try server.setTemplate(item.name, false) }
         try server.dropDatabase(item.name)
-        if let media = item.label.media { FolderMoves.remove((media as NSString).deletingLastPathComponent) }
+        if let folder = names.ownFolder(of: item) { FolderMoves.remove(folder) }
     }
 
     /// Databases that a command holding the project lock was building when it died
@@ -101,7 +106,7 @@ public struct LocalDatabases: Sendable {
     func checkMediaFileSystem(_ mediaTarget: String?) throws {
         guard let mediaTarget else { return }
         try createFolder(names.stateDirectory, purpose: "dpm's local state folder", permissions: 0o700)
-        let parent = (mediaTarget as NSString).deletingLastPathComponent
+        let parent = FilePath.parent(mediaTarget)
         if let media = FolderMoves.device(of: parent), let state = FolderMoves.device(of: names.stateDirectory), media != state {
             throw DPMError("The media folder \(mediaTarget) is on another file system than \(names.stateDirectory); dpm swaps media folders by rename, so both must be on the same file system.")
         }

@@ -38,6 +38,13 @@ public struct LocalNames: Sendable {
         return name
     }
 
+    /// Whether `name` is one `stash(at:taken:)` could have made.
+    public func isStashName(_ name: String) -> Bool {
+        guard let range = name.range(of: #"__stash_[0-9]{8}T[0-9]{6}(_[0-9]+)?$"#, options: .regularExpression) else { return false }
+        let suffix = String(name[range.lowerBound...])
+        return FilePath.sameBytes(String(name[..<range.lowerBound]), truncated(working, toFit: suffix.utf8.count))
+    }
+
     /// The short id users type for a stash: the part after `__stash_`.
     public static func stashID(_ name: String) -> String {
         guard let range = name.range(of: "__stash_", options: .backwards) else { return name }
@@ -79,9 +86,14 @@ public struct LocalNames: Sendable {
         "\(mediaCacheDirectory)/\(profile)/\(snapshot)/spare"
     }
 
-    public func stashMedia(_ stash: String) -> String { "\(stateDirectory)/stash/\(stash)/media" }
+    public func stashMedia(_ stash: String) -> String { "\(stashFolder(stash))/media" }
 
-    public func attachedMedia(_ database: String) -> String { "\(stateDirectory)/attached/\(database)/media" }
+    public func attachedMedia(_ database: String) -> String { "\(attachedFolder(database))/media" }
+
+    /// The folder that belongs to one stash (its media inside), removed with the stash.
+    public func stashFolder(_ stash: String) -> String { "\(stateDirectory)/stash/\(stash)" }
+
+    public func attachedFolder(_ database: String) -> String { "\(stateDirectory)/attached/\(database)" }
 
     // MARK: building names
 

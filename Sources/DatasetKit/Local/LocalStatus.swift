@@ -56,6 +56,7 @@ public struct LocalStatus: Codable, Sendable {
         for name in state.templates where !present.contains(name) {
             notes.append("The template \(name) was dropped outside dpm; the next use of its snapshot rebuilds it.")
         }
+        notes += catalog.untrusted.map(\.note)
         if FileManager.default.fileExists(atPath: SwitchJournal.path(names)) {
             notes.append("A switch was interrupted; the next dpm use, undo, stash drop|prune, attach, detach or cache prune finishes or rolls it back.")
         }

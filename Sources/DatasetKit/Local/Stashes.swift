@@ -32,8 +32,10 @@ public struct Stashes {
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
         try SwitchJournal.repair(local)
-        let stashes = try local.catalog().stashes
+        let catalog = try local.catalog()
+        let stashes = catalog.stashes
         guard let stash = stashes.first(where: { $0.name == id || LocalNames.stashID($0.name) == id }) else {
+            if let refusal = catalog.refusal(for: id, roles: [.stash], matches: { LocalNames.stashID($0) == id }) { throw refusal }
             let known = stashes.prefix(5).map { LocalNames.stashID($0.name) }
             let hint = known.isEmpty ? "there are none" : "known: \(known.joined(separator: ", "))"
             throw DPMError("There is no stash \"\(id)\" of \(local.names.working) (\(hint)).")
@@ -48,7 +50,9 @@ public struct Stashes {
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
         try SwitchJournal.repair(local)
-        let old = try local.catalog().stashes.dropFirst(max(0, keep))
+        let catalog = try local.catalog()
+        catalog.noteUntrusted([.stash], local.workspace.note)
+        let old = catalog.stashes.dropFirst(max(0, keep))
         var removed: [StashInfo] = []
         for stash in old {
             removed.append(info(stash, size: false))
@@ -60,6 +64,6 @@ public struct Stashes {
     private func info(_ item: LocalCatalog.Item, size: Bool) -> StashInfo {
         StashInfo(id: LocalNames.stashID(item.name), database: item.name, profile: item.label.profile, snapshot: item.label.snapshot,
                   stashedAt: item.label.since, sizeBytes: size ? try? local.server.databaseSize(item.name) : nil,
-                  media: item.label.media.flatMap { FolderMoves.exists($0) ? $0 : nil })
+                  media: local.names.media(of: item).flatMap { FolderMoves.exists($0) ? $0 : nil })
     }
 }

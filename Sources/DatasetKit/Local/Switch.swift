@@ -108,6 +108,7 @@ public struct Switch {
         try local.requireCreatePrivilege(for: "undo")
 
         let catalog = try local.catalog()
+        catalog.noteUntrusted([.stash], workspace.note)
         guard let stash = catalog.stashes.first else {
             if let label = catalog.workingLabel, let active = LocalState.load(names).active, active.createdDatabase == true,
                active.profile == label.profile, active.snapshot == label.snapshot {
@@ -116,7 +117,7 @@ public struct Switch {
             throw DPMError("Nothing to undo: there is no stash of \(names.working) (dpm use makes one each time it switches).")
         }
         // The stash's media comes back only if it has one; otherwise the media folder stays as it is.
-        let stashMedia = stash.label.media.flatMap { FolderMoves.exists($0) ? $0 : nil }
+        let stashMedia = names.media(of: stash).flatMap { FolderMoves.exists($0) ? $0 : nil }
         let mediaTarget = stashMedia == nil ? nil : workspace.project.mediaDirectory
         try local.checkMediaFileSystem(mediaTarget)
         if catalog.workingExists {
@@ -129,7 +130,7 @@ public struct Switch {
         let label = DatabaseLabel(role: .working, working: names.working, profile: held.profile, snapshot: held.snapshot,
                                   kind: held.kind, since: local.timestamp(), token: plan.journal.token, migrations: held.migrations)
         try swap(in: stash.name, as: label, plan: plan, force: force)
-        if let stashMedia { FolderMoves.remove((stashMedia as NSString).deletingLastPathComponent) }
+        if stashMedia != nil { FolderMoves.remove(names.stashFolder(stash.name)) }
         var result = SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: .stash,
                                   stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
         // What came back is the work done on that snapshot, not the snapshot itself: say so.

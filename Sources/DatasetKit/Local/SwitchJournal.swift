@@ -47,9 +47,13 @@ struct SwitchJournal: Codable {
     }
 
     /// Removes what the switch prepared before its renames: its own media copy (never a
-    /// stash's folder) and its clone.
+    /// stash's folder, nor anything but the `incoming-` folder a switch makes) and its clone.
     func rollBack(_ local: LocalDatabases) {
-        if incomingIsCopy, let incomingMedia { FolderMoves.remove(incomingMedia) }
+        if incomingIsCopy, let incomingMedia,
+           let inside = FilePath.relative(incomingMedia, inside: local.names.mediaCacheDirectory),
+           FilePath.isPlainName(inside), inside.hasPrefix("incoming-") {
+            FolderMoves.remove(incomingMedia)
+        }
         if let incomingDatabase { local.dropIfPresent(incomingDatabase) }
     }
 

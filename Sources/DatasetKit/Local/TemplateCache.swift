@@ -86,7 +86,7 @@ struct TemplateCache {
         let path = names.templateMedia(profile: choice.profile.value, snapshot: choice.key)
         if FolderMoves.exists(path) { return path }
         guard let entries = try loader.mediaEntries(choice) else { return nil }
-        try createFolder((path as NSString).deletingLastPathComponent, purpose: "the media cache", permissions: 0o700)
+        try createFolder(FilePath.parent(path), purpose: "the media cache", permissions: 0o700)
         let staging = try loader.stageMedia(entries, beside: path)
         try FolderMoves.move(staging, to: path)
         return path
@@ -101,6 +101,7 @@ struct TemplateCache {
         if let template = try templateMedia(choice) {
             try FolderMoves.copy(template, to: destination)
         } else {
+            try createFolder(FilePath.parent(destination), purpose: "the media cache", permissions: PrivateFiles.folderMode)
             try createFolder(destination, purpose: "the new media folder")
         }
     }

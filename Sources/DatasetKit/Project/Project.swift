@@ -14,19 +14,19 @@ public struct Project: Sendable {
     public static func locate(from directory: String, environment: [String: String]) throws -> Project {
         var current = URL(fileURLWithPath: directory).standardizedFileURL.path
         for _ in 0..<256 {
-            let candidate = (current as NSString).appendingPathComponent(ProjectConfig.fileName)
+            let candidate = FilePath.join(current, ProjectConfig.fileName)
             if FileManager.default.fileExists(atPath: candidate) {
                 return Project(root: current, config: try ProjectConfig.load(path: candidate, environment: environment))
             }
-            let parent = (current as NSString).deletingLastPathComponent
-            if parent == current || parent.isEmpty { break }
+            let parent = FilePath.parent(current)
+            if parent == current { break }
             current = parent
         }
         throw DPMError("No dpm.yaml found in \(directory) or any folder above it; run \"dpm init\" at the top of your application repository.")
     }
 
     public func path(_ relative: String) -> String {
-        relative.hasPrefix("/") ? relative : (root as NSString).appendingPathComponent(relative)
+        FilePath.isAbsolute(relative) ? relative : FilePath.join(root, relative)
     }
 
     /// `path` relative to the project root when it lies inside it, for messages.
@@ -36,10 +36,17 @@ public struct Project: Sendable {
 
     public var profilesDirectory: String { path("profiles") }
     public var stateDirectory: String { path(".dpm") }
+
+    /// Makes `.dpm` owner-only, creating it when it can: it holds stashed databases' media,
+    /// caches of snapshots' media and, by default, the store. A read-only project has none
+    /// yet, and the command that needs one says so.
+    public func secureStateDirectory() {
+        try? PrivateFiles.makeFolder(stateDirectory, purpose: "dpm's local state folder")
+    }
     public var mediaDirectory: String? { config.media.map { path($0) } }
 
     public func profileDirectory(_ name: ProfileName) -> String {
-        (profilesDirectory as NSString).appendingPathComponent(name.value)
+        FilePath.join(profilesDirectory, name.value)
     }
 
     public func cleanBaseDirectory(_ name: ProfileName) -> String {

@@ -58,9 +58,7 @@ public struct MediaScan: Sendable {
 public enum MediaPath {
     /// A media index path is safe when it is relative and stays inside the folder.
     public static func isSafe(_ path: String) -> Bool {
-        guard !path.isEmpty, !path.hasPrefix("/"), !path.contains("\0"), !path.contains("\\") else { return false }
-        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
-            !$0.isEmpty && $0 != "." && $0 != ".."
-        }
+        guard !path.isEmpty, !FilePath.isAbsolute(path), !path.unicodeScalars.contains("\\") else { return false }
+        return FilePath.rawComponents(path).allSatisfy(FilePath.isPlainName)
     }
 }

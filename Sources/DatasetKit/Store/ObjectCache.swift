@@ -8,7 +8,9 @@ public struct ObjectCache: Sendable {
 
     public init(root: String) throws {
         self.root = root
-        try createFolder("\(root)/.tmp", purpose: "the download cache")
+        // Cached objects are the user's data: owner-only folders and files.
+        try PrivateFiles.makeFolder(root, purpose: "the download cache")
+        try PrivateFiles.makeFolder("\(root)/.tmp", purpose: "the download cache")
     }
 
     /// `$XDG_CACHE_HOME/dpm`, or `~/.cache/dpm`.
@@ -24,12 +26,12 @@ public struct ObjectCache: Sendable {
     /// A new file in the cache's scratch folder, invisible until admitted.
     func makeEntry() throws -> (path: String, writer: FileWriter) {
         let temporary = "\(root)/.tmp/\(randomSuffix(16))"
-        return (temporary, try FileWriter(path: temporary, exclusive: true))
+        return (temporary, try FileWriter(path: temporary, exclusive: true, mode: PrivateFiles.fileMode))
     }
 
     func admit(_ temporary: String, as sha256: String) throws {
         let destination = path(sha256)
-        try createFolder((destination as NSString).deletingLastPathComponent, purpose: "the download cache")
+        try createFolder(FilePath.parent(destination), purpose: "the download cache", permissions: PrivateFiles.folderMode)
         try AtomicFile.rename(temporary, to: destination)
     }
 

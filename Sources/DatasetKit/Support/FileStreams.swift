@@ -108,8 +108,8 @@ public enum AtomicFile {
     /// `durable: false` skips the fsyncs for files that may be stale after a power cut but
     /// never torn: an fsync on ext4 can wait for every dirty block of a fresh database copy.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(randomSuffix())"
+        let directory = FilePath.parent(path)
+        let temporary = FilePath.join(directory, ".\(FilePath.lastComponent(path)).tmp-\(randomSuffix())")
         do {
             let writer = try FileWriter(path: temporary, exclusive: true, mode: mode, durable: durable)
             try data.withUnsafeBytes { try writer.write($0) }

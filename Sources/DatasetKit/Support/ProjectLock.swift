@@ -19,7 +19,7 @@ public final class ProjectLock: @unchecked Sendable {
 
     /// Takes the lock, waiting up to `timeout` seconds; `waiting` is called once if that takes over a second.
     public static func acquire(_ path: String, timeout: TimeInterval = 600, waiting: () -> Void = {}) throws -> ProjectLock {
-        try createFolder((path as NSString).deletingLastPathComponent, purpose: "dpm's local state folder", permissions: 0o700)
+        try createFolder(FilePath.parent(path), purpose: "dpm's local state folder", permissions: 0o700)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw fileError("open the lock file", path) }
         let started = Date()

@@ -8,19 +8,21 @@ struct MediaFolder {
 
     /// Returns the staging folder, complete and verified; on failure nothing is left behind.
     func stage(_ entries: [MediaEntry], beside target: String) throws -> String {
-        let parent = (target as NSString).deletingLastPathComponent
-        let staging = "\(parent)/.\((target as NSString).lastPathComponent).dpm-staging-\(randomSuffix())"
+        let staging = FilePath.join(FilePath.parent(target), ".\(FilePath.lastComponent(target)).dpm-staging-\(randomSuffix())")
         try createFolder(staging, purpose: "the media staging folder")
         do {
-            let folders = Set(entries.map { ($0.path as NSString).deletingLastPathComponent }.filter { !$0.isEmpty })
+            let folders = Set(entries.flatMap { FilePath.enclosingFolders($0.path) })
             for folder in folders.sorted() {
-                try createFolder("\(staging)/\(folder)", purpose: "the media staging folder")
+                try createFolder(FilePath.join(staging, folder), purpose: "the media staging folder")
             }
             transfer.progress.begin("restoring media", totalItems: entries.count)
             let transfer = transfer
             try concurrentForEach(entries, width: jobs) { entry in
                 let artifact = Artifact(path: entry.path, sha256: entry.sha256, size: entry.size, storedSize: 0)
-                try transfer.fetch(artifact, to: "\(staging)/\(entry.path)", mode: mode_t(entry.mode & 0o777))
+                let path = FilePath.join(staging, entry.path), mode = mode_t(entry.mode & 0o777)
+                try transfer.fetch(artifact, to: path, mode: mode)
+                // The recorded bits, whatever the umask (open's mode is masked by it).
+                guard chmod(path, mode) == 0 else { throw fileError("set the permissions of", path) }
                 transfer.progress.advance(items: 1)
             }
         } catch {
@@ -32,13 +34,13 @@ struct MediaFolder {
 
     /// Moves `staging` to `target`; the old folder is removed only after the new one is in place.
     static func swap(_ staging: String, into target: String) throws {
-        let parent = (target as NSString).deletingLastPathComponent
+        let parent = FilePath.parent(target)
         guard FileManager.default.fileExists(atPath: target) else {
             try AtomicFile.rename(staging, to: target)
             AtomicFile.syncDirectory(parent)
             return
         }
-        let retired = "\(parent)/.\((target as NSString).lastPathComponent).dpm-old-\(randomSuffix())"
+        let retired = FilePath.join(parent, ".\(FilePath.lastComponent(target)).dpm-old-\(randomSuffix())")
         try AtomicFile.rename(target, to: retired)
         do {
             try AtomicFile.rename(staging, to: target)

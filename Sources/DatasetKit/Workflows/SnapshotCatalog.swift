@@ -39,7 +39,7 @@ public struct SnapshotCatalog {
     /// Snapshot ids of a profile in the store, oldest first.
     public func ids(of profile: ProfileName) throws -> [String] {
         try store.list(prefix: StoreLayout.snapshotPrefix(profile: profile.value)).compactMap { key in
-            let name = (key as NSString).lastPathComponent
+            let name = FilePath.lastComponent(key)
             guard name.hasSuffix(".json") else { return nil }
             return String(name.dropLast(5))
         }.sorted()

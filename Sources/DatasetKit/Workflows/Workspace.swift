@@ -39,8 +39,7 @@ public struct Workspace: Sendable {
 
     /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
     public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {
-        let path = (temporaryDirectory as NSString).appendingPathComponent("dpm-\(label)-\(randomSuffix())")
-        try createFolder(path, purpose: "a scratch folder", permissions: 0o700)
+        let path = try PrivateFiles.makeScratchFolder(in: temporaryDirectory, prefix: "dpm-\(label)")
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try body(path)
     }
