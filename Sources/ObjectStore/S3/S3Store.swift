@@ -83,7 +83,7 @@ public struct S3Store: ObjectStore {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             if let upload {
-                try upload.complete()
+                try upload.complete(size: stored.size)
                 return stored
             }
             var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
@@ -181,19 +181,44 @@ public struct S3Store: ObjectStore {
         return uploadID
     }
 
-    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, parts uploaded: [Int: UploadedPart]) throws {
-        let parts = uploaded.sorted { $0.key < $1.key }.map {
+    /// Completes an upload, retried like any request, including a 200 answer whose body is
+    /// an error or no document at all (S3 may fail after it has sent "200 OK"; the AWS SDKs
+    /// retry those as a 500). A retry after an attempt whose answer was lost may find the
+    /// upload already completed (NoSuchUpload); the object is then accepted once its size and
+    /// checksum show it is the one these parts make.
+    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, parts uploaded: [Int: UploadedPart], size: Int64) throws {
+        let ordered = uploaded.sorted { $0.key < $1.key }
+        let parts = ordered.map {
             "<Part><ChecksumCRC32>\($0.value.checksumCRC32)</ChecksumCRC32><ETag>\(Self.xmlEscaped($0.value.etag))</ETag>"
                 + "<PartNumber>\($0.key)</PartNumber></Part>"
         }.joined()
         let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
         let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
-                                 bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document))
-        try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
-        // S3 may answer 200 and report a failure in the body.
-        if let code = S3ErrorDocument(completed.body).code {
-            throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(code).")
+                                 bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document), errorIn200: true)
+        if completed.status == 404, completed.attempts > 1, S3ErrorDocument(completed.body).code == "NoSuchUpload",
+           try isCompleted(objectKey, size: size, parts: ordered.map(\.value)) {
+            log("S3 multipart upload of \(objectKey) was completed by an earlier attempt whose answer was lost")
+            return
         }
+        try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
+        if let problem = CompleteAnswer.problem(in: completed.body) {
+            throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(problem).")
+        }
+    }
+
+    /// Whether `objectKey` holds the object that `parts` make: its size, and its composite
+    /// checksum (or, where the store gives none, its multipart ETag) where they can be compared.
+    private func isCompleted(_ objectKey: String, size: Int64, parts: [UploadedPart]) throws -> Bool {
+        let response = try send("HEAD", key: objectKey, headers: [("x-amz-checksum-mode", "ENABLED")])
+        guard (200..<300).contains(response.status), response.headers["content-length"].flatMap(Int64.init) == size else { return false }
+        if let checksum = response.headers["x-amz-checksum-crc32"] {
+            return checksum == MultipartChecksums.compositeCRC32(parts.map(\.checksumCRC32))
+        }
+        if let etag = response.headers["etag"], let expected = MultipartChecksums.compositeETag(parts.map(\.etag)),
+           etag.hasSuffix("-\(parts.count)\"") {
+            return etag == expected
+        }
+        return true
     }
 
     fileprivate func abortMultipartUpload(_ objectKey: String, uploadID: String) {
@@ -242,7 +267,8 @@ public struct S3Store: ObjectStore {
     private func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
                       headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
                       bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
-                      resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil) throws -> HTTPResponse {
+                      resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil,
+                      errorIn200: Bool = false) throws -> HTTPResponse {
         let (base, path) = location(key: key)
         let host = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
         let queryString = query.isEmpty ? "" : "?" + query.map {
@@ -265,15 +291,18 @@ public struct S3Store: ObjectStore {
                     method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
                     responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) }))
                 log("S3 \(method) \(path)\(query.isEmpty ? "" : "?" + query.map(\.name).joined(separator: "&")) -> \(response.status) in \(String(format: "%.2f", Date().timeIntervalSince(sent))) s")
-                if !RetryPolicy.isRetryable(status: response.status) {
+                if errorIn200, (200..<300).contains(response.status), let problem = CompleteAnswer.problem(in: response.body) {
+                    failure = "HTTP \(response.status) with \(problem)"
+                    if attempt >= retry.maxAttempts { return response.after(attempt) }
+                } else if !RetryPolicy.isRetryable(status: response.status) {
                     guard (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) else {
-                        return response
+                        return response.after(attempt)
                     }
                     failure = "the answer was cut short"
                 } else {
                     failure = "HTTP \(response.status)"
                     retryAfter = response.headers["retry-after"].flatMap(Double.init)
-                    if attempt >= retry.maxAttempts { return response }
+                    if attempt >= retry.maxAttempts { return response.after(attempt) }
                 }
             } catch let error as HTTPTransportError {
                 failure = error.message
@@ -397,10 +426,10 @@ private final class MultipartUpload: @unchecked Sendable {
         thread.start()
     }
 
-    func complete() throws {
+    func complete(size: Int64) throws {
         running.wait()
         if let error = failure.current { throw error }
-        try store.completeMultipartUpload(objectKey, uploadID: uploadID, parts: parts.current)
+        try store.completeMultipartUpload(objectKey, uploadID: uploadID, parts: parts.current, size: size)
     }
 
     func abort() {
@@ -438,17 +467,22 @@ final class ResumingWriter: ByteWriter {
 /// The parts of an S3 XML document dpm reads, collected by element name.
 private final class XMLFields: NSObject, XMLParserDelegate {
     private(set) var values: [String: [String]] = [:]
+    /// The document element's name; nil when the data held no element.
+    private(set) var root: String?
+    /// Whether the whole data parsed as one well-formed document.
+    private(set) var isWellFormed = false
     private var text = ""
 
     init(_ data: Data) {
         super.init()
         let parser = XMLParser(data: data)
         parser.delegate = self
-        _ = parser.parse()
+        isWellFormed = parser.parse()
     }
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
+        if root == nil { root = elementName }
         text = ""
     }
 
@@ -483,5 +517,17 @@ private struct S3ErrorDocument {
         code = fields["Code"]?.first
         message = fields["Message"]?.first
         region = fields["Region"]?.first
+    }
+}
+
+/// What is wrong with a 2xx answer to CompleteMultipartUpload, if anything: S3 sends "200 OK"
+/// before it has finished, so the body alone says whether the upload was completed.
+enum CompleteAnswer {
+    static func problem(in body: Data) -> String? {
+        // S3 keeps a long Complete alive by sending spaces before the document.
+        let document = XMLFields(Data(body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }))
+        if document.root == "Error" { return document.values["Code"]?.first ?? "an error without a code" }
+        guard document.isWellFormed, document.root != nil else { return body.isEmpty ? "no answer document" : "an unreadable answer document" }
+        return nil
     }
 }
