@@ -34,7 +34,8 @@ final class RedactionTests: XCTestCase {
     func testUserInfoOfEndpoints() {
         XCTAssertTrue(Redaction.hasUserInfo("http://user:pass@127.0.0.1:9000"))
         XCTAssertTrue(Redaction.hasUserInfo("https://user@s3.example"))
-        XCTAssertFalse(Redaction.hasUserInfo("http://127.0.0.1:9000/a@b"))
+        XCTAssertFalse(Redaction.hasUserInfo("http://127.0.0.1:9000"))
+        XCTAssertFalse(Redaction.hasUserInfo("http://127.0.0.1:9000/prefix"))
         XCTAssertEqual(Redaction.withoutUserInfo("http://user:p@ss@127.0.0.1:9000/x"), "http://***@127.0.0.1:9000/x")
         XCTAssertEqual(Redaction.withoutUserInfo("s3://bucket/prefix"), "s3://bucket/prefix")
     }
