@@ -220,6 +220,13 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "DELETE"], "no HEAD")
     }
 
+    func testListingAnswered200WithAnErrorIsRetriedNotTakenForAnEmptyListing() throws {
+        let store = try store([Self.internalErrorIn200,
+                               ["body": "<ListBucketResult><Contents><Key>prefix/snapshots/a</Key></Contents><IsTruncated>false</IsTruncated></ListBucketResult>"]])
+        XCTAssertEqual(try store.list(prefix: "snapshots/"), ["snapshots/a"])
+        XCTAssertEqual(try server.requests().count, 2)
+    }
+
     func testCompositeChecksumsMatchS3sDefinition() {
         // Two parts with CRC-32s 0x00000001 and 0x00000002: the CRC-32 of their 8 bytes.
         let crc = CRC32Writer()

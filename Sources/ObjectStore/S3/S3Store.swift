@@ -138,8 +138,11 @@ public struct S3Store: ObjectStore {
         for _ in 0..<100_000 {
             var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", configuration.prefix + prefix)]
             if let token { query.append(("continuation-token", token)) }
-            let response = try send("GET", key: nil, query: query)
+            let response = try send("GET", key: nil, query: query, errorIn200: true)
             try expectSuccess(response, "list \(prefix)")
+            if let problem = AnswerDocument.problem(in: response.body) {
+                throw DPMError("S3 could not list \(prefix) in \(displayName): \(problem).")
+            }
             let page = ListBucketResult(response.body)
             keys += page.keys.map { String($0.dropFirst(configuration.prefix.count)) }
             guard page.isTruncated, let next = page.continuationToken else { return keys.sorted() }
@@ -173,8 +176,12 @@ public struct S3Store: ObjectStore {
         // A checksum per part, which S3 verifies and keeps with the object. CRC-32, as the AWS
         // SDKs send: each part's SHA-256 is already checked through the signed payload hash,
         // and a second SHA-256 would only cost the server time (moto: 0.3 s of CPU per 500 MB).
-        let started = try send("POST", key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "CRC32")])
+        let started = try send("POST", key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "CRC32")],
+                               errorIn200: true)
         try expectSuccess(started, "start a multipart upload of \(objectKey)")
+        if let problem = AnswerDocument.problem(in: started.body) {
+            throw DPMError("S3 could not start a multipart upload of \(objectKey) in \(displayName): \(problem).")
+        }
         guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
             throw DPMError("S3 did not return an upload id for \(objectKey) in \(displayName).")
         }
@@ -201,7 +208,7 @@ public struct S3Store: ObjectStore {
             return
         }
         try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
-        if let problem = CompleteAnswer.problem(in: completed.body) {
+        if let problem = AnswerDocument.problem(in: completed.body) {
             throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(problem).")
         }
     }
@@ -274,6 +281,7 @@ public struct S3Store: ObjectStore {
                       bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
                       resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil,
                       errorIn200: Bool = false) throws -> HTTPResponse {
+        // errorIn200: a 2xx answer must be an S3 document other than <Error>, else it is retried like a 500.
         let (base, path) = location(key: key)
         let host = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
         let queryString = query.isEmpty ? "" : "?" + query.map {
@@ -296,7 +304,7 @@ public struct S3Store: ObjectStore {
                     method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
                     responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) }))
                 log("S3 \(method) \(path)\(query.isEmpty ? "" : "?" + query.map(\.name).joined(separator: "&")) -> \(response.status) in \(String(format: "%.2f", Date().timeIntervalSince(sent))) s")
-                if errorIn200, (200..<300).contains(response.status), let problem = CompleteAnswer.problem(in: response.body) {
+                if errorIn200, (200..<300).contains(response.status), let problem = AnswerDocument.problem(in: response.body) {
                     failure = "HTTP \(response.status) with \(problem)"
                     if attempt >= retry.maxAttempts { return response.after(attempt) }
                 } else if !RetryPolicy.isRetryable(status: response.status) {
@@ -525,9 +533,10 @@ private struct S3ErrorDocument {
     }
 }
 
-/// What is wrong with a 2xx answer to CompleteMultipartUpload, if anything: S3 sends "200 OK"
-/// before it has finished, so the body alone says whether the upload was completed.
-enum CompleteAnswer {
+/// What is wrong with a 2xx answer that must be an S3 document (Complete, listings, an
+/// upload's start), if anything: S3 may send "200 OK" before it has finished (Complete) and
+/// then report a failure in the body, so the body alone says whether the request succeeded.
+enum AnswerDocument {
     static func problem(in body: Data) -> String? {
         // S3 keeps a long Complete alive by sending spaces before the document.
         let document = XMLFields(Data(body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }))
