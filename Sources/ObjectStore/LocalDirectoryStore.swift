@@ -104,7 +104,7 @@ public enum StoreFactory {
         if url.hasPrefix("file://") {
             let path = String(url.dropFirst("file://".count))
             guard path.hasPrefix("/") else {
-                throw DPMError("The store URL \"\(url)\" must name an absolute path (file:///abs/path) or a relative one (file:relative/path).")
+                throw DPMError("The store URL \"\(Redaction.withoutUserInfo(url))\" must name an absolute path (file:///abs/path) or a relative one (file:relative/path).")
             }
             return try LocalDirectoryStore(root: path)
         }
@@ -120,6 +120,6 @@ public enum StoreFactory {
                            partSize: (environment["DPM_S3_PART_SIZE_MB"].flatMap(Int64.init) ?? 64) << 20,
                            partConcurrency: environment["DPM_S3_JOBS"].flatMap(Int.init) ?? 4, log: log)
         }
-        throw DPMError("The store URL \"\(url)\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
+        throw DPMError("The store URL \"\(Redaction.withoutUserInfo(url))\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
     }
 }

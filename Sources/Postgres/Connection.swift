@@ -22,7 +22,7 @@ public final class Connection {
         }
         guard let connection else { throw DPMError("Cannot connect to PostgreSQL: out of memory.") }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let reason = ConnectionSettings.oneLine(String(cString: PQerrorMessage(connection)))
+            let reason = settings.scrub(ConnectionSettings.oneLine(String(cString: PQerrorMessage(connection))))
             PQfinish(connection)
             throw DPMError(sentence("Cannot connect to PostgreSQL at \(settings.location) as \(settings.user) (database \(settings.database)): \(reason)"))
         }

@@ -186,8 +186,17 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         }
     }
 
-    private func dbArgument(_ database: String) -> String {
-        "--dbname=\(settings.with(database: database).conninfo)"
+    /// Runs a client tool's `body` with its `--dbname` argument for `database` and its
+    /// environment: the password in PGPASSWORD, other secrets in a 0600 service file
+    /// (`ClientSecrets`), none of them on argv.
+    @discardableResult
+    private func withClient<T>(_ database: String, _ body: (_ dbArgument: String, _ environment: [String: String]) throws -> T) throws -> T {
+        let target = settings.with(database: database)
+        var environment = target.childEnvironment
+        guard let secrets = try ClientSecrets(target.toolSecrets) else { return try body("--dbname=\(target.conninfo)", environment) }
+        defer { secrets.remove() }
+        environment["PGSERVICEFILE"] = secrets.path
+        return try body("--dbname=\(target.conninfo) service=\(ClientSecrets.service)", environment)
     }
 
     private static func filterArguments(_ filters: TableFilters) -> [String] {
@@ -196,23 +205,29 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     public func dumpSchema(of database: String, filters: TableFilters) throws -> String {
-        let output = try tools().runTool("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", dbArgument(database)]
-            + Self.filterArguments(filters), environment: settings.childEnvironment, capture: true)
+        let output = try withClient(database) { dbArgument, environment in
+            try tools().runTool("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", dbArgument]
+                + Self.filterArguments(filters), environment: environment, capture: true)
+        }
         return String(decoding: output.stdout, as: UTF8.self)
     }
 
     public func dumpDataSQL(of database: String, filters: TableFilters) throws -> String {
-        let output = try tools().runTool("pg_dump", ["--data-only", "--no-owner", "--no-privileges", dbArgument(database)]
-            + Self.filterArguments(filters), environment: settings.childEnvironment, capture: true)
+        let output = try withClient(database) { dbArgument, environment in
+            try tools().runTool("pg_dump", ["--data-only", "--no-owner", "--no-privileges", dbArgument]
+                + Self.filterArguments(filters), environment: environment, capture: true)
+        }
         return String(decoding: output.stdout, as: UTF8.self)
     }
 
     public func dumpDirectory(of database: String, to directory: String, jobs: Int, filters: TableFilters) throws {
         // Uncompressed: dpm compresses each file itself, in parallel, while hashing it.
         // No fsync: the folder is scratch space read back at once.
-        try tools().runTool("pg_dump", ["--format=directory", "--compress=0", "--jobs=\(jobs)", "--no-sync",
-                                        "--file=\(directory)", dbArgument(database)] + Self.filterArguments(filters),
-                            environment: settings.childEnvironment)
+        try withClient(database) { dbArgument, environment in
+            try tools().runTool("pg_dump", ["--format=directory", "--compress=0", "--jobs=\(jobs)", "--no-sync",
+                                            "--file=\(directory)", dbArgument] + Self.filterArguments(filters),
+                                environment: environment)
+        }
     }
 
     public func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String {
@@ -225,7 +240,9 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         // Roles and grants of the source server rarely exist locally: restore without them.
         let arguments = ["--jobs=\(jobs)", "--no-owner", "--no-privileges", "--exit-on-error"]
             + Self.arguments(sections) + (listFile.map { ["--use-list=\($0)"] } ?? [])
-        try tools().runTool("pg_restore", arguments + [dbArgument(database), directory], environment: settings.childEnvironment)
+        try withClient(database) { dbArgument, environment in
+            try tools().runTool("pg_restore", arguments + [dbArgument, directory], environment: environment)
+        }
     }
 
     public func restoreScript(of directory: String, sections: [DumpSection], listFile: String) throws -> String {
@@ -253,9 +270,11 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
 
     public func applyMigration(_ path: String, record: String, in database: String) throws {
         do {
-            try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-                                         "--file=\(path)", "--command=\(record)", dbArgument(database)],
-                                environment: settings.childEnvironment)
+            try withClient(database) { dbArgument, environment in
+                try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                                             "--file=\(path)", "--command=\(record)", dbArgument],
+                                    environment: environment)
+            }
         } catch let error as DPMError {
             // "psql failed (exit 3): psql:/path/x.sql:4: ERROR: ..." → keep PostgreSQL's part.
             let message = error.message.components(separatedBy: "): ").dropFirst().joined(separator: "): ")
@@ -271,6 +290,12 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         environment["PGDATABASE"] = database
         environment["PGUSER"] = target.user
         environment["DATABASE_URL"] = target.uri
+        let secrets = try ClientSecrets(target.toolSecrets)
+        defer { secrets?.remove() }
+        if let secrets {
+            environment["PGSERVICEFILE"] = secrets.path
+            environment["PGSERVICE"] = ClientSecrets.service
+        }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-command-\(randomSuffix()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(at: log) }
@@ -309,9 +334,11 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
             throw DPMError("\(psql) is version \(version.text), which cannot turn off psql's meta-commands (\\restrict, new in 13.22, 14.19, 15.14, 16.10 and 17.6); dpm loads \(Self.fileName(path)) only with them off, so install a newer postgresql-client or set DPM_PG_BIN to its folder.")
         }
         do {
-            try tools.runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--command=\\restrict \(randomSuffix(16))",
-                                       "--file=\(path)", dbArgument(database)],
-                              environment: settings.childEnvironment)
+            try withClient(database) { dbArgument, environment in
+                try tools.runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--command=\\restrict \(randomSuffix(16))",
+                                           "--file=\(path)", dbArgument],
+                                  environment: environment)
+            }
         } catch let error as DPMError where error.message.contains("backslash commands are restricted") {
             let line = error.message.range(of: #":[0-9]+: error: backslash"#, options: .regularExpression)
                 .map { " line " + error.message[$0].dropFirst().prefix { $0.isNumber } } ?? ""

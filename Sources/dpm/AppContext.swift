@@ -12,7 +12,8 @@ struct AppContext {
 
     init() throws {
         environment = ProcessInfo.processInfo.environment
-        project = try Project.locate(from: FileManager.default.currentDirectoryPath, environment: environment)
+        project = try Project.locate(from: FileManager.default.currentDirectoryPath, environment: environment,
+                                     connectionStrings: LibpqConnectionStrings())
     }
 
     func store() throws -> ObjectStore {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DatasetKit
 import Foundation
+import Postgres
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct Init: ParsableCommand {
     var media: String?
 
     func run() throws {
-        if let database, ConnectionString.containsPassword(database) {
+        if let database, ConnectionString.containsSecret(database, reader: LibpqConnectionStrings()) {
             throw DPMError("--database contains a password; dpm.yaml is committed, so keep the password in ~/.pgpass, PGPASSFILE or PGPASSWORD.")
         }
         let config = ProjectConfig(database: database, store: store, media: media)

@@ -16,18 +16,51 @@ A step is an object:
     send_bytes      send only this many body bytes, then drop the connection
     delay           seconds to wait before answering
     range_from_request  answer a Range request with 206 and the requested part of body
+    drop            close the connection without answering
+    forward_then_drop   (proxy mode) pass the request on, then close the connection
+                    without passing the answer back, as a connection lost in flight
+
+Proxy mode: a script that is an object {"upstream": "http://127.0.0.1:<port>", "rules": [...]}
+passes every request on to upstream (a real S3, e.g. moto) and its answer back, except
+those a rule takes. A rule is a step with "match" (e.g. {"method": "POST", "query": "uploadId"}:
+method equal, query containing the text) and "times" (default 1): it takes the first that
+many matching requests.
 
 GET /__log returns the log as JSON; it does not consume a step.
 """
+import http.client
 import json
+import socket
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 script = json.load(open(sys.argv[1]))
+upstream = None
+rules = []
+if isinstance(script, dict):
+    upstream = urllib.parse.urlsplit(script["upstream"])
+    rules = script.get("rules", [])
+    script = []
 lock = threading.Lock()
 log = []
+
+
+def take_rule(method, path):
+    query = urllib.parse.urlsplit(path).query
+    for rule in rules:
+        match = rule.get("match", {})
+        if rule.get("times", 1) <= 0:
+            continue
+        if "method" in match and match["method"] != method:
+            continue
+        if "query" in match and match["query"] not in query:
+            continue
+        rule["times"] = rule.get("times", 1) - 1
+        return rule
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -45,11 +78,28 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         length = int(self.headers.get("Content-Length") or 0)
-        received = len(self.rfile.read(length)) if length else 0
+        payload = self.rfile.read(length) if length else b""
+        received = len(payload)
         with lock:
-            log.append({"method": self.command, "path": self.path, "range": self.headers.get("Range"),
-                        "connection": self.client_address[1], "received": received})
-            step = script.pop(0) if script else {"status": 599, "body": "script exhausted"}
+            entry = {"method": self.command, "path": self.path, "range": self.headers.get("Range"),
+                     "connection": self.client_address[1], "received": received}
+            log.append(entry)
+            if upstream is not None:
+                step = take_rule(self.command, self.path)
+                entry["faulted"] = step is not None
+            else:
+                step = script.pop(0) if script else {"status": 599, "body": "script exhausted"}
+        if step is None or step.get("forward_then_drop"):
+            status, headers, body = self.forward(payload)
+            entry["upstream_status"] = status
+            if step is None:
+                self.answer(status, headers, body)
+            else:
+                self.drop()
+            return
+        if step.get("drop"):
+            self.drop()
+            return
         time.sleep(step.get("delay", 0))
         body = bytes.fromhex(step["body_hex"]) if "body_hex" in step else step.get("body", "").encode()
         status = step.get("status", 200)
@@ -76,6 +126,36 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
             except OSError:
                 pass
+
+    def forward(self, payload):
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+        try:
+            headers = {name: value for name, value in self.headers.items() if name.lower() != "connection"}
+            connection.request(self.command, self.path, body=payload if payload else None, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            return response.status, response.getheaders(), body
+        finally:
+            connection.close()
+
+    def answer(self, status, headers, body):
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                self.send_header(name, value)
+        announced = dict((name.lower(), value) for name, value in headers).get("content-length")
+        self.send_header("Content-Length", announced if self.command == "HEAD" and announced else str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+            self.wfile.flush()
+
+    def drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 

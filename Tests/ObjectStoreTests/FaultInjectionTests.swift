@@ -126,17 +126,116 @@ final class FaultInjectionTests: XCTestCase {
     private static var partStored: [String: Any] { ["headers": ["ETag": "\"e\""]] }
     private static let sixMiB = Data(repeating: 7, count: 6 << 20)
 
-    func testCompleteAnsweringErrorUnder200AbortsTheUpload() throws {
-        let store = try store([Self.started, Self.partStored, Self.partStored,
-                               ["status": 200, "body": "<Error><Code>InternalError</Code><Message>retry</Message></Error>"],
-                               ["status": 204]], partSize: S3Store.minimumPartSize)
+    private static func completed(_ status: Int = 200) -> [String: Any] {
+        ["status": status, "body": "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>"]
+    }
+    private static var internalErrorIn200: [String: Any] {
+        ["status": 200, "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"]
+    }
+    private static var noSuchUpload: [String: Any] {
+        ["status": 404, "body": "<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>"]
+    }
+
+    /// The composite CRC-32 S3 reports for sixMiB sent in parts of the minimum size.
+    private static var sixMiBChecksum: String {
+        let parts = [Self.sixMiB.prefix(Int(S3Store.minimumPartSize)), Self.sixMiB.dropFirst(Int(S3Store.minimumPartSize))].map { part in
+            let crc = CRC32Writer()
+            Data(part).withUnsafeBytes { try? crc.write($0) }
+            return crc.base64
+        }
+        return MultipartChecksums.compositeCRC32(parts)!
+    }
+
+    func testCompleteAnswering200WithAnErrorIsRetried() throws {
+        let store = try store([Self.started, Self.partStored, Self.partStored, Self.internalErrorIn200, Self.completed()],
+                              partSize: S3Store.minimumPartSize)
+        XCTAssertEqual(try store.put("objects/aa/big", from: DataReader(Self.sixMiB)).size, Int64(Self.sixMiB.count))
+        XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "POST"])
+        let retries = retryLog.current.filter { $0.contains("retry") }
+        XCTAssertEqual(retries.count, 1)
+        XCTAssertTrue(retries[0].contains("HTTP 200 with InternalError"), retries[0])
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testCompleteAnswering200WithoutADocumentIsRetried() throws {
+        let store = try store([Self.started, Self.partStored, Self.partStored, ["status": 200, "body": "   "], Self.completed()],
+                              partSize: S3Store.minimumPartSize)
+        XCTAssertEqual(try store.put("objects/aa/big", from: DataReader(Self.sixMiB)).size, Int64(Self.sixMiB.count))
+        XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "POST"])
+    }
+
+    func testCompleteAnswering500Or503OnceIsRetried() throws {
+        for status in [500, 503] {
+            let store = try store([Self.started, Self.partStored, Self.partStored,
+                                   ["status": status, "body": "<Error><Code>\(status == 500 ? "InternalError" : "SlowDown")</Code></Error>"],
+                                   Self.completed()], partSize: S3Store.minimumPartSize)
+            XCTAssertEqual(try store.put("objects/aa/big", from: DataReader(Self.sixMiB)).size, Int64(Self.sixMiB.count))
+            XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "POST"], "HTTP \(status)")
+            server.stop()
+        }
+    }
+
+    func testCompleteAnswering200WithAnErrorEveryTimeAbortsTheUpload() throws {
+        let store = try store([Self.started, Self.partStored, Self.partStored] + Array(repeating: Self.internalErrorIn200, count: 3)
+                              + [["status": 204]], partSize: S3Store.minimumPartSize)
         XCTAssertThrowsError(try store.put("objects/aa/big", from: DataReader(Self.sixMiB))) {
             XCTAssertEqual($0.userMessage, "S3 could not complete the multipart upload of prefix/objects/aa/big in s3://bucket/prefix/: InternalError.")
         }
         let requests = try server.requests()
-        XCTAssertEqual(requests.map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "DELETE"])
+        XCTAssertEqual(requests.map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "POST", "POST", "DELETE"])
         XCTAssertEqual(requests.last?["path"] as? String, "/bucket/prefix/objects/aa/big?uploadId=U-1", "the upload is aborted")
         XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testCompleteWhoseAnswerWasLostAcceptsTheObjectItMade() throws {
+        let store = try store([Self.started, Self.partStored, Self.partStored, ["drop": true], Self.noSuchUpload,
+                               ["content_length": Self.sixMiB.count, "headers": ["x-amz-checksum-crc32": Self.sixMiBChecksum]]],
+                              partSize: S3Store.minimumPartSize)
+        XCTAssertEqual(try store.put("objects/aa/big", from: DataReader(Self.sixMiB)).size, Int64(Self.sixMiB.count))
+        let requests = try server.requests()
+        XCTAssertEqual(requests.map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "POST", "HEAD"])
+        XCTAssertEqual(requests.last?["path"] as? String, "/bucket/prefix/objects/aa/big")
+        XCTAssertTrue(spoolIsEmpty)
+    }
+
+    func testNoSuchUploadAfterALostAnswerWithAnotherObjectThereFails() throws {
+        for head: [String: Any] in [["content_length": Self.sixMiB.count, "headers": ["x-amz-checksum-crc32": "AAAAAA==-2"]],
+                                    ["content_length": Self.sixMiB.count - 1], ["status": 404]] {
+            let store = try store([Self.started, Self.partStored, Self.partStored, ["drop": true], Self.noSuchUpload, head, ["status": 204]],
+                                  partSize: S3Store.minimumPartSize)
+            XCTAssertThrowsError(try store.put("objects/aa/big", from: DataReader(Self.sixMiB))) {
+                XCTAssertTrue($0.userMessage.hasPrefix("S3 could not complete the multipart upload of prefix/objects/aa/big in s3://bucket/prefix/: NoSuchUpload"), $0.userMessage)
+            }
+            XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "POST", "HEAD", "DELETE"])
+            server.stop()
+        }
+    }
+
+    func testNoSuchUploadOnTheFirstCompleteIsNotTakenForSuccess() throws {
+        let store = try store([Self.started, Self.partStored, Self.partStored, Self.noSuchUpload, ["status": 204]],
+                              partSize: S3Store.minimumPartSize)
+        XCTAssertThrowsError(try store.put("objects/aa/big", from: DataReader(Self.sixMiB))) {
+            XCTAssertTrue($0.userMessage.contains("NoSuchUpload"), $0.userMessage)
+        }
+        XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["POST", "PUT", "PUT", "POST", "DELETE"], "no HEAD")
+    }
+
+    func testListingAnswered200WithAnErrorIsRetriedNotTakenForAnEmptyListing() throws {
+        let store = try store([Self.internalErrorIn200,
+                               ["body": "<ListBucketResult><Contents><Key>prefix/snapshots/a</Key></Contents><IsTruncated>false</IsTruncated></ListBucketResult>"]])
+        XCTAssertEqual(try store.list(prefix: "snapshots/"), ["snapshots/a"])
+        XCTAssertEqual(try server.requests().count, 2)
+    }
+
+    func testCompositeChecksumsMatchS3sDefinition() {
+        // Two parts with CRC-32s 0x00000001 and 0x00000002: the CRC-32 of their 8 bytes.
+        let crc = CRC32Writer()
+        Data([0, 0, 0, 1, 0, 0, 0, 2]).withUnsafeBytes { try? crc.write($0) }
+        XCTAssertEqual(MultipartChecksums.compositeCRC32(["AAAAAQ==", "AAAAAg=="]), "\(crc.base64)-2")
+        // md5 of the two ETags' bytes.
+        XCTAssertEqual(MultipartChecksums.compositeETag(["\"" + String(repeating: "0", count: 32) + "\""]),
+                       "\"4ae71336e44bf9bf79d2752e234818a5-1\"")
+        XCTAssertNil(MultipartChecksums.compositeETag(["\"e\""]))
     }
 
     func testRefusedPartAbortsTheUpload() throws {

@@ -31,6 +31,50 @@ final class ConnectionSettingsTests: XCTestCase {
         }
     }
 
+    func testParseErrorsNeverCarryTheSecrets() {
+        for conninfo in ["postgresql://u:pw-s3cret@[::1/db", "POSTGRESQL://u:pw-s3cret@h/db", "postgresql://u:pw-s3cret%zz@h/db",
+                         "host=h password=pw-s3cret extra", "host=h sslpassword='pw-s3cret"] {
+            XCTAssertThrowsError(try ConnectionSettings(conninfo: conninfo), conninfo) {
+                XCTAssertTrue($0.userMessage.hasPrefix("The database connection string is not valid: "), $0.userMessage)
+                XCTAssertFalse($0.userMessage.contains("s3cret"), $0.userMessage)
+                XCTAssertFalse($0.userMessage.contains("pw-"), $0.userMessage)
+            }
+        }
+    }
+
+    func testEverySecretKeywordIsKeptApart() throws {
+        let settings = try ConnectionSettings(conninfo: "postgresql://u:pw1234@h1:5432,h2:5432/db?sslpassword=key-pass&sslmode=require")
+        XCTAssertEqual(settings.secrets, ["password": "pw1234", "sslpassword": "key-pass"])
+        XCTAssertEqual(settings.parameters["host"], "h1,h2")
+        XCTAssertFalse(settings.conninfo.contains("key-pass"))
+        XCTAssertFalse(settings.conninfo.contains("pw1234"))
+        XCTAssertEqual(settings.toolSecrets, ["sslpassword": "key-pass"])
+        XCTAssertTrue(settings.keywordValues().contains { $0 == ("sslpassword", "key-pass") })
+        XCTAssertEqual(settings.scrub("could not read key-pass"), "could not read ***")
+        XCTAssertEqual(LibpqConnectionStrings().secretKeywords(in: "postgresql://u:pw@h1:5432,h2:5432/db"), ["password"])
+        XCTAssertEqual(LibpqConnectionStrings().secretKeywords(in: "host=h dbname=d"), [])
+        XCTAssertNil(LibpqConnectionStrings().secretKeywords(in: "POSTGRESQL://u:pw@h/db"))
+    }
+
+    func testSecretsForToolsGoInAPrivateServiceFile() throws {
+        let secrets = try XCTUnwrap(try ClientSecrets(["sslpassword": "key pass"]))
+        defer { secrets.remove() }
+        var info = stat()
+        XCTAssertEqual(stat(secrets.path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        let folder = String(secrets.path.prefix { $0 != "\0" }.split(separator: "/").dropLast().joined(separator: "/"))
+        XCTAssertEqual(stat("/" + folder, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        XCTAssertEqual(try String(contentsOfFile: secrets.path, encoding: .utf8), "[dpm]\nsslpassword=key pass\n")
+        XCTAssertNil(try ClientSecrets([:]))
+        XCTAssertThrowsError(try ConnectionSettings(conninfo: "service=mine sslpassword=x")) {
+            XCTAssertTrue($0.userMessage.contains("together with a service"), $0.userMessage)
+        }
+        XCTAssertThrowsError(try ConnectionSettings(conninfo: "host=h sslpassword='x '")) {
+            XCTAssertFalse($0.userMessage.contains("'x '"), $0.userMessage)
+        }
+    }
+
     func testIdentifierQuoting() {
         XCTAssertEqual(SQL.identifier("we\"ird name"), "\"we\"\"ird name\"")
     }

@@ -28,8 +28,9 @@ public struct ProjectConfig: Sendable, Equatable {
         self.endpoint = endpoint
     }
 
-    /// Reads `dpm.yaml`, then applies `DPM_DATABASE_URL` and `DPM_STORE`.
-    public static func load(path: String, environment: [String: String]) throws -> ProjectConfig {
+    /// Reads `dpm.yaml`, then applies `DPM_DATABASE_URL` and `DPM_STORE`; `connectionStrings`
+    /// finds a password in the committed database setting.
+    public static func load(path: String, environment: [String: String], connectionStrings: ConnectionStringReader) throws -> ProjectConfig {
         let file = try YAMLFile(path: path, displayName: path)
         try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint"])
         var config = ProjectConfig()
@@ -64,8 +65,8 @@ public struct ProjectConfig: Sendable, Equatable {
                 }
             }
         }
-        if let database = config.database, ConnectionString.containsPassword(database) {
-            throw file.error("database", "the connection string contains a password; dpm.yaml is committed, so put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD instead")
+        if let database = config.database, ConnectionString.containsSecret(database, reader: connectionStrings) {
+            throw file.error("database", "the connection string contains a password; dpm.yaml is committed, so put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD (an sslpassword in a service file named by PGSERVICEFILE) instead")
         }
         if let url = environment["DPM_DATABASE_URL"], !url.isEmpty { config.database = url }
         if let store = environment["DPM_STORE"], !store.isEmpty { config.store = store }
@@ -90,15 +91,19 @@ func yamlQuoted(_ text: String) -> String {
     "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
 }
 
-/// Just enough understanding of libpq connection strings for the domain's checks;
-/// full parsing is libpq's job in the Postgres module.
+/// Reads connection strings as libpq does; the Postgres module implements it with libpq's
+/// own parser (the domain imports no C).
+public protocol ConnectionStringReader: Sendable {
+    /// The keywords that `conninfo` sets to a non-empty secret (password, sslpassword, ...),
+    /// or nil when libpq cannot parse it.
+    func secretKeywords(in conninfo: String) -> [String]?
+}
+
 public enum ConnectionString {
-    public static func containsPassword(_ conninfo: String) -> Bool {
-        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
-            guard let components = URLComponents(string: conninfo) else { return false }
-            if components.password != nil { return true }
-            return components.queryItems?.contains { $0.name == "password" } ?? false
-        }
-        return conninfo.range(of: #"(^|\s)password\s*="#, options: .regularExpression) != nil
+    /// Whether `conninfo` carries a secret: as libpq reads it (a multi-host URI included), or,
+    /// when libpq cannot parse it, anywhere a password could be written.
+    public static func containsSecret(_ conninfo: String, reader: ConnectionStringReader) -> Bool {
+        if let keywords = reader.secretKeywords(in: conninfo) { return !keywords.isEmpty }
+        return !Redaction.secretFragments(of: conninfo).isEmpty
     }
 }

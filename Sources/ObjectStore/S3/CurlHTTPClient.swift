@@ -21,6 +21,14 @@ struct HTTPResponse {
     var headers: [String: String]
     /// The body when it was not streamed to a sink (error documents, listings).
     var body: Data
+    /// How many times the request was sent to get this answer (S3Store's retries).
+    var attempts = 1
+
+    func after(_ attempts: Int) -> HTTPResponse {
+        var copy = self
+        copy.attempts = attempts
+        return copy
+    }
 }
 
 /// A blocking HTTP client; each call runs on one libcurl easy handle. Handles go back to a

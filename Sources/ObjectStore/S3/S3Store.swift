@@ -83,7 +83,7 @@ public struct S3Store: ObjectStore {
                 throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             if let upload {
-                try upload.complete()
+                try upload.complete(size: stored.size)
                 return stored
             }
             var headers: [(name: String, value: String)] = [("x-amz-checksum-sha256", Self.base64(hex: stored.sha256))]
@@ -138,8 +138,11 @@ public struct S3Store: ObjectStore {
         for _ in 0..<100_000 {
             var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", configuration.prefix + prefix)]
             if let token { query.append(("continuation-token", token)) }
-            let response = try send("GET", key: nil, query: query)
+            let response = try send("GET", key: nil, query: query, errorIn200: true)
             try expectSuccess(response, "list \(prefix)")
+            if let problem = AnswerDocument.problem(in: response.body) {
+                throw DPMError("S3 could not list \(prefix) in \(displayName): \(problem).")
+            }
             let page = ListBucketResult(response.body)
             keys += page.keys.map { String($0.dropFirst(configuration.prefix.count)) }
             guard page.isTruncated, let next = page.continuationToken else { return keys.sorted() }
@@ -173,27 +176,61 @@ public struct S3Store: ObjectStore {
         // A checksum per part, which S3 verifies and keeps with the object. CRC-32, as the AWS
         // SDKs send: each part's SHA-256 is already checked through the signed payload hash,
         // and a second SHA-256 would only cost the server time (moto: 0.3 s of CPU per 500 MB).
-        let started = try send("POST", key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "CRC32")])
+        let started = try send("POST", key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "CRC32")],
+                               errorIn200: true)
         try expectSuccess(started, "start a multipart upload of \(objectKey)")
+        if let problem = AnswerDocument.problem(in: started.body) {
+            throw DPMError("S3 could not start a multipart upload of \(objectKey) in \(displayName): \(problem).")
+        }
         guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
             throw DPMError("S3 did not return an upload id for \(objectKey) in \(displayName).")
         }
         return uploadID
     }
 
-    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, parts uploaded: [Int: UploadedPart]) throws {
-        let parts = uploaded.sorted { $0.key < $1.key }.map {
+    /// Completes an upload, retried like any request, including a 200 answer whose body is
+    /// an error or no document at all (S3 may fail after it has sent "200 OK"; the AWS SDKs
+    /// retry those as a 500). A retry after an attempt whose answer was lost may find the
+    /// upload already completed (NoSuchUpload); the object is then accepted once its size and
+    /// checksum show it is the one these parts make.
+    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, parts uploaded: [Int: UploadedPart], size: Int64) throws {
+        let ordered = uploaded.sorted { $0.key < $1.key }
+        let parts = ordered.map {
             "<Part><ChecksumCRC32>\($0.value.checksumCRC32)</ChecksumCRC32><ETag>\(Self.xmlEscaped($0.value.etag))</ETag>"
                 + "<PartNumber>\($0.key)</PartNumber></Part>"
         }.joined()
         let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
         let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
-                                 bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document))
-        try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
-        // S3 may answer 200 and report a failure in the body.
-        if let code = S3ErrorDocument(completed.body).code {
-            throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(code).")
+                                 bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document), errorIn200: true)
+        if completed.status == 404, completed.attempts > 1, S3ErrorDocument(completed.body).code == "NoSuchUpload",
+           try isCompleted(objectKey, size: size, parts: ordered.map(\.value)) {
+            log("S3 multipart upload of \(objectKey) was completed by an earlier attempt whose answer was lost")
+            return
         }
+        try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
+        if let problem = AnswerDocument.problem(in: completed.body) {
+            throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(problem).")
+        }
+    }
+
+    /// Whether `objectKey` holds the object that `parts` make: its size, and its composite
+    /// checksum (or, where the store gives none, its multipart ETag) where they can be compared.
+    private func isCompleted(_ objectKey: String, size: Int64, parts: [UploadedPart]) throws -> Bool {
+        let response = try send("HEAD", key: objectKey, headers: [("x-amz-checksum-mode", "ENABLED")])
+        let found = "HTTP \(response.status), \(response.headers["content-length"] ?? "no") bytes, CRC-32 "
+            + "\(response.headers["x-amz-checksum-crc32"] ?? "none"), ETag \(response.headers["etag"] ?? "none")"
+        log("S3 \(objectKey) after a lost Complete: \(found); expected \(size) bytes, CRC-32 "
+            + "\(MultipartChecksums.compositeCRC32(parts.map(\.checksumCRC32)) ?? "?"), ETag \(MultipartChecksums.compositeETag(parts.map(\.etag)) ?? "?")")
+        guard (200..<300).contains(response.status), response.headers["content-length"].flatMap(Int64.init) == size else { return false }
+        if let checksum = response.headers["x-amz-checksum-crc32"], let expected = MultipartChecksums.compositeCRC32(parts.map(\.checksumCRC32)) {
+            // S3 writes the part count after the checksum; some compatible stores leave it out.
+            return checksum == expected || "\(checksum)-\(parts.count)" == expected
+        }
+        if let etag = response.headers["etag"], let expected = MultipartChecksums.compositeETag(parts.map(\.etag)),
+           etag.hasSuffix("-\(parts.count)\"") {
+            return etag == expected
+        }
+        return true
     }
 
     fileprivate func abortMultipartUpload(_ objectKey: String, uploadID: String) {
@@ -242,7 +279,9 @@ public struct S3Store: ObjectStore {
     private func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
                       headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
                       bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
-                      resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil) throws -> HTTPResponse {
+                      resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil,
+                      errorIn200: Bool = false) throws -> HTTPResponse {
+        // errorIn200: a 2xx answer must be an S3 document other than <Error>, else it is retried like a 500.
         let (base, path) = location(key: key)
         let host = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
         let queryString = query.isEmpty ? "" : "?" + query.map {
@@ -265,15 +304,18 @@ public struct S3Store: ObjectStore {
                     method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
                     responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) }))
                 log("S3 \(method) \(path)\(query.isEmpty ? "" : "?" + query.map(\.name).joined(separator: "&")) -> \(response.status) in \(String(format: "%.2f", Date().timeIntervalSince(sent))) s")
-                if !RetryPolicy.isRetryable(status: response.status) {
+                if errorIn200, (200..<300).contains(response.status), let problem = AnswerDocument.problem(in: response.body) {
+                    failure = "HTTP \(response.status) with \(problem)"
+                    if attempt >= retry.maxAttempts { return response.after(attempt) }
+                } else if !RetryPolicy.isRetryable(status: response.status) {
                     guard (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) else {
-                        return response
+                        return response.after(attempt)
                     }
                     failure = "the answer was cut short"
                 } else {
                     failure = "HTTP \(response.status)"
                     retryAfter = response.headers["retry-after"].flatMap(Double.init)
-                    if attempt >= retry.maxAttempts { return response }
+                    if attempt >= retry.maxAttempts { return response.after(attempt) }
                 }
             } catch let error as HTTPTransportError {
                 failure = error.message
@@ -397,10 +439,10 @@ private final class MultipartUpload: @unchecked Sendable {
         thread.start()
     }
 
-    func complete() throws {
+    func complete(size: Int64) throws {
         running.wait()
         if let error = failure.current { throw error }
-        try store.completeMultipartUpload(objectKey, uploadID: uploadID, parts: parts.current)
+        try store.completeMultipartUpload(objectKey, uploadID: uploadID, parts: parts.current, size: size)
     }
 
     func abort() {
@@ -438,17 +480,22 @@ final class ResumingWriter: ByteWriter {
 /// The parts of an S3 XML document dpm reads, collected by element name.
 private final class XMLFields: NSObject, XMLParserDelegate {
     private(set) var values: [String: [String]] = [:]
+    /// The document element's name; nil when the data held no element.
+    private(set) var root: String?
+    /// Whether the whole data parsed as one well-formed document.
+    private(set) var isWellFormed = false
     private var text = ""
 
     init(_ data: Data) {
         super.init()
         let parser = XMLParser(data: data)
         parser.delegate = self
-        _ = parser.parse()
+        isWellFormed = parser.parse()
     }
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
+        if root == nil { root = elementName }
         text = ""
     }
 
@@ -483,5 +530,18 @@ private struct S3ErrorDocument {
         code = fields["Code"]?.first
         message = fields["Message"]?.first
         region = fields["Region"]?.first
+    }
+}
+
+/// What is wrong with a 2xx answer that must be an S3 document (Complete, listings, an
+/// upload's start), if anything: S3 may send "200 OK" before it has finished (Complete) and
+/// then report a failure in the body, so the body alone says whether the request succeeded.
+enum AnswerDocument {
+    static func problem(in body: Data) -> String? {
+        // S3 keeps a long Complete alive by sending spaces before the document.
+        let document = XMLFields(Data(body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }))
+        if document.root == "Error" { return document.values["Code"]?.first ?? "an error without a code" }
+        guard document.isWellFormed, document.root != nil else { return body.isEmpty ? "no answer document" : "an unreadable answer document" }
+        return nil
     }
 }
