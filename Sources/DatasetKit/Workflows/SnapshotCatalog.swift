@@ -4,10 +4,14 @@ import Foundation
 public struct SnapshotCatalog {
     let store: ObjectStore
     let project: Project
+    /// Records once read from a remote store are kept beside the download cache: they are
+    /// create-only, so a copy stays true, and a cached snapshot restores without the store.
+    let cache: ObjectCache?
 
-    public init(store: ObjectStore, project: Project) {
+    public init(store: ObjectStore, project: Project, cache: ObjectCache? = nil) {
         self.store = store
         self.project = project
+        self.cache = cache
     }
 
     /// The snapshot `id` from the store, or the profile's pinned snapshot when `id` is nil.
@@ -39,22 +43,33 @@ public struct SnapshotCatalog {
     /// The store's record of snapshot `id`, checked to be one dpm wrote for this profile; nil when absent.
     public func record(of profile: ProfileName, id: String) throws -> Snapshot? {
         let key = StoreLayout.snapshotKey(profile: profile.value, id: id)
+        let cached = cache.map { "\($0.root)/records/\(SHA256Hex.of(Data(store.displayName.utf8)).prefix(16))/\(key)" }
         let data: Data
-        do {
-            data = try store.open(key).readAll()
-        } catch StoreError.notFound {
-            return nil
+        if let cached, let copy = FileManager.default.contents(atPath: cached) {
+            data = copy
+        } else {
+            do {
+                data = try store.open(key).readAll()
+            } catch StoreError.notFound {
+                return nil
+            }
         }
         let what = "The snapshot record \(key)"
         let snapshot = try CanonicalJSON.decode(Snapshot.self, from: data, what: what)
         try snapshot.validate(what: what, profile: profile, kind: try project.profile(profile).kind)
         guard snapshot.id == id else { throw DPMError("\(what) is not a snapshot dpm wrote: it names the snapshot \(snapshot.id).") }
+        if let cached, !FileManager.default.fileExists(atPath: cached) {
+            // Only a convenience: a copy that cannot be kept is read from the store next time.
+            let folder = cached.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            try? createFolder(folder, purpose: "the download cache", permissions: 0o700)
+            try? AtomicFile.write(data, to: cached, mode: 0o600, durable: false)
+        }
         return snapshot
     }
 
     private func latestHint(_ profile: ProfileName) throws -> String {
         let known = try ids(of: profile)
-        return known.isEmpty ? "it has none of \(profile)" : "latest there: \(known.suffix(3).reversed().joined(separator: ", "))"
+        return known.isEmpty ? "it has none of \(profile)" : "latest: \(known.suffix(3).reversed().joined(separator: ", "))"
     }
 
     /// Snapshot ids of a profile in the store, oldest first.

@@ -29,7 +29,7 @@ struct SnapshotLoader {
             let key = try CleanProfileFiles(project: workspace.project, server: server).contentKey(profile: profile)
             return SnapshotChoice(profile: profile, kind: .clean, key: key, snapshot: nil)
         }
-        let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project).snapshot(of: profile, id: id)
+        let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project, cache: workspace.cache).snapshot(of: profile, id: id)
         guard snapshot.compression == workspace.codec.name else {
             throw DPMError("Snapshot \(snapshot.id) of \(profile) is compressed with \(snapshot.compression), which this dpm cannot read (it uses \(workspace.codec.name)).")
         }

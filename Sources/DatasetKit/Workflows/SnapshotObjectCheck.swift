@@ -30,7 +30,7 @@ struct SnapshotObjectCheck {
     /// snapshot's media index when its files will be restored too.
     func check(_ snapshot: Snapshot, media: [MediaEntry]?) throws {
         var needed = [Needed(sha256: snapshot.schema.sha256, storedSize: snapshot.schema.storedSize, label: "schema.sql", read: true)]
-        needed += snapshot.data.map { Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: $0.table.map { "data of \($0)" } ?? $0.path, read: false) }
+        needed += snapshot.data.map { Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: Self.label(of: $0), read: false) }
         if let index = snapshot.media?.index {
             needed.append(Needed(sha256: index.sha256, storedSize: index.storedSize, label: "media index", read: false))
         }
@@ -48,6 +48,11 @@ struct SnapshotObjectCheck {
         guard let first = found.first else { return }
         let more = found.count > 1 ? ", and \(found.count - 1) more object\(found.count == 2 ? " is" : "s are") missing or damaged" : ""
         throw DPMError("Snapshot \(snapshot.id) cannot be restored from \(transfer.store.displayName): object \(first.sha256) (\(first.label)) \(first.reason)\(more); nothing was changed.")
+    }
+
+    /// As the restore's reads name it: "3418.dat, data of public.orders".
+    private static func label(of artifact: Artifact) -> String {
+        artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path
     }
 
     /// Why the object cannot be used, or nil when it can.
