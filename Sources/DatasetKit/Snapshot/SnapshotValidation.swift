@@ -10,10 +10,13 @@ extension Snapshot {
     /// codec, the profile's name and kind, each file once) and that the hashes and paths
     /// later steps rely on are well formed. `profile` and `kind`, when given, are what the
     /// record must say.
-    public func validate(what: String, profile expectedProfile: ProfileName? = nil, kind expectedKind: ProfileKind? = nil) throws {
+    /// `remedy` ends the sentence; by default it is what helps with a manifest.
+    public func validate(what: String, profile expectedProfile: ProfileName? = nil, kind expectedKind: ProfileKind? = nil,
+                         remedy: String? = nil) throws {
         func refuse(_ reason: String) -> DPMError {
             let profileName = expectedProfile?.value ?? profile
-            return DPMError("\(what) is not a snapshot dpm wrote: \(reason); check it out from git as dpm wrote it, or run \"dpm upload \(profileName)\" to pin a new snapshot.")
+            let remedy = remedy ?? "check it out from git as dpm wrote it, or run \"dpm upload \(profileName)\" to pin a new snapshot"
+            return DPMError("\(what) is not a snapshot dpm wrote: \(reason); \(remedy).")
         }
         guard format == Snapshot.currentFormat else {
             throw refuse("its format \(format) is unknown (this dpm reads format \(Snapshot.currentFormat))")

@@ -56,7 +56,9 @@ public struct SnapshotCatalog {
         }
         let what = "The snapshot record \(key)"
         let snapshot = try CanonicalJSON.decode(Snapshot.self, from: data, what: what)
-        try snapshot.validate(what: what, profile: profile, kind: try project.profile(profile).kind)
+        // Not checked against profile.yaml's kind, which may have changed since: the manifest's is.
+        try snapshot.validate(what: what, profile: profile,
+                              remedy: "restore another snapshot (--snapshot ID) or run \"dpm upload \(profile)\" to make a new one")
         guard snapshot.id == id else { throw DPMError("\(what) is not a snapshot dpm wrote: it names the snapshot \(snapshot.id).") }
         if let cached, !FileManager.default.fileExists(atPath: cached) {
             // Only a convenience: a copy that cannot be kept is read from the store next time.

@@ -182,8 +182,9 @@ public struct Upload: Sendable {
             let stored = try transfer.storeFile(at: file.absolutePath, recordedSizes: recorded)
             record(stored)
             storedBytes.withValue { $0 += stored.storedSize }
-            entries.withValue { $0.append(MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256,
-                                                              storedSize: stored.storedSize)) }
+            let entry = MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256,
+                                   storedSize: stored.storedSize)
+            entries.withValue { $0.append(entry) }
             transfer.progress.advance(items: 1)
         }
         let index = entries.current.sorted { $0.path < $1.path }
