@@ -34,14 +34,25 @@ struct AppContext {
         let cache = store is LocalDirectoryStore ? nil : try ObjectCache(root: ObjectCache.defaultRoot(environment: environment))
         return Workspace(project: project, store: store, codec: ZstdCodec(level: zstdLevel),
                          progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note,
-                         checkpoint: Self.checkpoint(stopAt: environment["DPM_STOP_AT"]), cache: cache)
+                         checkpoint: Self.checkpoint(stopAt: environment["DPM_STOP_AT"], pauseAt: environment["DPM_PAUSE_AT"]),
+                         cache: cache)
     }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.
-    private static func checkpoint(stopAt: String?) -> @Sendable (String) throws -> Void {
-        guard let stopAt, !stopAt.isEmpty else { return { _ in } }
+    /// For race tests: DPM_PAUSE_AT=<step>:<seconds> waits there (at most 60 s), saying so on stderr.
+    private static func checkpoint(stopAt: String?, pauseAt: String?) -> @Sendable (String) throws -> Void {
+        let stopAt = stopAt ?? ""
+        let pause = pauseAt.flatMap { text -> (step: String, seconds: Double)? in
+            guard let colon = text.lastIndex(of: ":"), let seconds = Double(text[text.index(after: colon)...]) else { return nil }
+            return (String(text[..<colon]), min(max(seconds, 0), 60))
+        }
+        guard !stopAt.isEmpty || pause != nil else { return { _ in } }
         return { step in
             if step == stopAt { kill(getpid(), SIGKILL) }
+            if let pause, step == pause.step {
+                Terminal.note("Pausing at \(step) for \(pause.seconds) s (DPM_PAUSE_AT).")
+                Thread.sleep(forTimeInterval: pause.seconds)
+            }
         }
     }
 

@@ -6,8 +6,8 @@ struct Upload: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture a database (and the media folder) as a new snapshot of a profile and pin it.",
         discussion: """
-        Objects are stored first and verified, then the snapshot record, then profiles/<name>/manifest.json. \
-        Content the store already has is not stored again.
+        Objects are stored first and verified, then the snapshot record, then profiles/<name>/manifest.json \
+        (only if no other upload pinned a snapshot meanwhile). Content the store already has intact is not stored again.
 
         Table patterns follow pg_dump (-t, -T, --exclude-table-data) and add to the ones in profile.yaml.
 

@@ -66,7 +66,7 @@ final class BadInputTests: XCTestCase {
         let table = try XCTUnwrap(snapshot.data.first { $0.table == "public.orders" })
         try FileManager.default.removeItem(atPath: "\(harness.store)/\(StoreLayout.objectKey(table.sha256))")
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
-                          says: "has no object \(table.sha256) (\(table.path), data of public.orders); the snapshot cannot be restored from this store.")
+                          says: "object \(table.sha256) (\(table.path), data of public.orders) is missing; nothing was changed.")
     }
 
     func testCorruptedObjectIsNamed() throws {
@@ -78,9 +78,9 @@ final class BadInputTests: XCTestCase {
         try FileManager.default.removeItem(atPath: path)
         try FileManager.default.copyItem(atPath: other, toPath: path)
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
-                          says: "Object \(table.sha256) (\(table.path), data of public.accounts) in file://\(harness.store) is corrupt: its content hashes to")
-        // Bytes that are not zstd at all.
-        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
+                          says: "object \(table.sha256) (\(table.path), data of public.accounts) has \(try FileManager.default.attributesOfItem(atPath: other)[.size] as? Int ?? 0) bytes where the snapshot recorded \(table.storedSize), and its content does not verify")
+        // Bytes that are not zstd at all, of the recorded size: found while streaming.
+        try Data(repeating: 0x67, count: Int(table.storedSize)).write(to: URL(fileURLWithPath: path))
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"], says: "Object \(table.sha256) (\(table.path), data of public.accounts) in file://\(harness.store) is corrupt: it is not a zstd stream")
     }
 
@@ -93,7 +93,16 @@ final class BadInputTests: XCTestCase {
         let index = try XCTUnwrap(edited.data.firstIndex { $0.table == table })
         edited.data[index].sha256 = bad.sha256
         edited.data[index].size = bad.size
-        try harness.write(String(decoding: try CanonicalJSON.encode(edited), as: UTF8.self), to: "profiles/ug/manifest.json")
+        edited.data[index].storedSize = bad.storedSize
+        try writeHostileRecord(edited)
+    }
+
+    /// A hostile store: `snapshot` as both its record and the manifest (a manifest alone
+    /// would not match the record, and be refused for that).
+    private func writeHostileRecord(_ snapshot: Snapshot) throws {
+        for path in ["profiles/ug/manifest.json", ".dpm/store/\(StoreLayout.snapshotKey(profile: "ug", id: snapshot.id))"] {
+            try Data(try CanonicalJSON.encode(snapshot)).write(to: URL(fileURLWithPath: "\(harness.root)/\(path)"))
+        }
     }
 
     /// Rows the server refuses (an object whose hash is right but whose content is not the
@@ -117,7 +126,7 @@ final class BadInputTests: XCTestCase {
         var snapshot = try uploadedProject()
         let file = try XCTUnwrap(snapshot.data.first { $0.table == "public.orders" }).path
         snapshot.data.removeAll { $0.path == file }
-        try harness.write(String(decoding: try CanonicalJSON.encode(snapshot), as: UTF8.self), to: "profiles/ug/manifest.json")
+        try writeHostileRecord(snapshot)
         try assertRefused(["restore", "ug", "--into", harness.prefix + "_x"],
                           says: "Snapshot \(snapshot.id) lacks \(file), a table data file its dump lists; it cannot be restored.")
     }
@@ -147,7 +156,7 @@ final class BadInputTests: XCTestCase {
         let evil = [MediaEntry(path: "../escaped.txt", size: 5, mode: 0o644, sha256: SHA256Hex.of(Data("hello".utf8)))]
         let stored = try ObjectTransfer(store: store, codec: LocalStoreAccess.codec).storeData(try CanonicalJSON.encode(evil))
         snapshot.media?.index.sha256 = stored.sha256
-        try Data(try CanonicalJSON.encode(snapshot)).write(to: URL(fileURLWithPath: "\(harness.root)/profiles/ug/manifest.json"))
+        try writeHostileRecord(snapshot)
         try assertRefused(["restore", "ug", "--force"], says: "names the unsafe path \"../escaped.txt\"")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(harness.root)/escaped.txt"))
     }

@@ -40,9 +40,9 @@ final class S3EndToEndTests: XCTestCase {
         XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media)
         let cached = FileManager.default.enumerator(atPath: "\(cache)/dpm/objects")?.allObjects.compactMap { $0 as? String }
             .filter { SHA256Hex.isValid(($0 as NSString).lastPathComponent) } ?? []
-        let downloaded = manifest.data.map(\.sha256) + [manifest.media!.index.sha256] + Self.mediaHashes(harness)
+        let downloaded = [manifest.schema.sha256] + manifest.data.map(\.sha256) + [manifest.media!.index.sha256] + Self.mediaHashes(harness)
         XCTAssertEqual(Set(cached.map { ($0 as NSString).lastPathComponent }), Set(downloaded),
-                       "every verified download is in the cache (restore never needs the schema.sql object)")
+                       "every verified download is in the cache (the schema.sql object too: restore verifies it)")
 
         // use: with an empty download cache the template comes from S3; local work is stashed.
         try harness.psql("INSERT INTO audit_log (entry) VALUES ('local work')")
@@ -56,7 +56,7 @@ final class S3EndToEndTests: XCTestCase {
 
         let again = harness.dpm("restore", "ug", "--force", "--snapshot", manifest.id, "--into", harness.prefix + "_again",
                                 environment: environment.merging(["AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"]) { $1 })
-        XCTAssertEqual(again.status, 0, "the data objects come from the cache, the record from the manifest: \(again.stderr)")
+        XCTAssertEqual(again.status, 0, "the objects and the record come from the cache: \(again.stderr)")
         XCTAssertEqual(try harness.contentDigest(of: harness.prefix + "_again"), digest)
     }
 

@@ -42,6 +42,10 @@ struct TemplateCache {
         if catalog.allNames.contains(name) {
             throw DPMError("The database \(name) exists but is not a template dpm made; drop or rename it, and dpm will rebuild it.")
         }
+        // Media is checked too when this build will be followed by fetching it.
+        let mediaNeeded = local.workspace.project.mediaDirectory != nil
+            && !FolderMoves.exists(names.templateMedia(profile: profile, snapshot: choice.key))
+        try loader.checkObjects(choice, media: mediaNeeded ? try loader.mediaEntries(choice) : nil)
         let source = choice.snapshot == nil ? "the files in git" : "the store"
         if LocalState.load(names).templates.contains(name) {
             local.workspace.note("The cached template \(name) of \(profile) \(choice.key) is gone (dropped by hand?); rebuilding it from \(source).")

@@ -82,28 +82,15 @@ public struct Project: Sendable {
     public func manifest(_ name: ProfileName) throws -> Snapshot? {
         let file = manifestPath(name)
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
-        let snapshot = try CanonicalJSON.decode(Snapshot.self, from: data, what: "profiles/\(name)/manifest.json")
-        try snapshot.validate(what: "profiles/\(name)/manifest.json")
+        let what = "The manifest profiles/\(name)/manifest.json"
+        let snapshot = try CanonicalJSON.decode(Snapshot.self, from: data, what: what)
+        // A broken profile.yaml is reported by whoever reads it; the manifest is checked without its kind then.
+        try snapshot.validate(what: what, profile: name, kind: (try? profile(name))?.kind)
         return snapshot
     }
 
     public func writeManifest(_ snapshot: Snapshot, for name: ProfileName) throws {
         try AtomicFile.write(try CanonicalJSON.encode(snapshot), to: manifestPath(name))
-    }
-}
-
-extension Snapshot {
-    /// Checks what decoding cannot: hashes and paths that later steps rely on.
-    public func validate(what: String) throws {
-        for artifact in [schema] + data + (media.map { [$0.index] } ?? []) {
-            guard SHA256Hex.isValid(artifact.sha256) else {
-                throw DPMError("\(what) is malformed: \"\(artifact.sha256)\" is not a SHA-256 hash.")
-            }
-        }
-        for artifact in data where !DumpFileName.isValid(artifact.path) {
-            throw DPMError("\(what) is malformed: \"\(artifact.path)\" is not a dump file name.")
-        }
-        guard SnapshotID.isValid(id) else { throw DPMError("\(what) is malformed: \"\(id)\" is not a snapshot id.") }
     }
 }
 

@@ -6,12 +6,16 @@ public struct MediaEntry: Codable, Sendable, Equatable {
     public var size: Int64
     public var mode: Int
     public var sha256: String
+    /// The object's size as stored, so that restore and later uploads can tell a truncated
+    /// or replaced object; absent in indexes of older snapshots.
+    public var storedSize: Int64?
 
-    public init(path: String, size: Int64, mode: Int, sha256: String) {
+    public init(path: String, size: Int64, mode: Int, sha256: String, storedSize: Int64? = nil) {
         self.path = path
         self.size = size
         self.mode = mode
         self.sha256 = sha256
+        self.storedSize = storedSize
     }
 }
 

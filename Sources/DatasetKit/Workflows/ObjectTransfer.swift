@@ -22,35 +22,56 @@ public struct ObjectTransfer: Sendable {
         public var newlines: Int64
         /// False when the store already had the object (deduplicated).
         public var isNew: Bool
+        /// The size of a damaged copy the store had (truncated or replaced), now stored anew.
+        public var replacedSize: Int64?
     }
 
-    /// Stores a local file as an object unless the store already has its content.
-    public func storeFile(at path: String, countingLines: Bool = false) throws -> Stored {
+    /// Stores a local file as an object unless the store already has its content intact.
+    /// `recordedSizes` are stored sizes that snapshot records give for objects (see `storeIfAbsent`).
+    public func storeFile(at path: String, countingLines: Bool = false, recordedSizes: [String: Int64] = [:]) throws -> Stored {
         let hasher = HashingWriter(countingLines: countingLines)
         try FileReader(path: path).pump(into: hasher)
         let sha256 = hasher.hexDigest()
         progress.advance(bytes: hasher.byteCount)
-        let stored = try storeIfAbsent(sha256: sha256) { try FileReader(path: path) }
+        let stored = try storeIfAbsent(sha256: sha256, recordedSize: recordedSizes[sha256]) { try FileReader(path: path) }
         return Stored(sha256: sha256, size: hasher.byteCount, storedSize: stored.size,
-                      newlines: hasher.newlineCount, isNew: stored.isNew)
+                      newlines: hasher.newlineCount, isNew: stored.isNew, replacedSize: stored.replacedSize)
     }
 
     /// Stores in-memory content (a schema dump, a media index) as an object.
-    public func storeData(_ data: Data) throws -> Stored {
+    public func storeData(_ data: Data, recordedSizes: [String: Int64] = [:]) throws -> Stored {
         let sha256 = SHA256Hex.of(data)
-        let stored = try storeIfAbsent(sha256: sha256) { DataReader(data) }
-        return Stored(sha256: sha256, size: Int64(data.count), storedSize: stored.size, newlines: 0, isNew: stored.isNew)
+        let stored = try storeIfAbsent(sha256: sha256, recordedSize: recordedSizes[sha256]) { DataReader(data) }
+        return Stored(sha256: sha256, size: Int64(data.count), storedSize: stored.size, newlines: 0, isNew: stored.isNew,
+                      replacedSize: stored.replacedSize)
     }
 
-    private func storeIfAbsent(sha256: String, open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool) {
+    /// An existing object is reused only when it is intact: its stored size equals the size a
+    /// snapshot record gives for it (a stat or HEAD), or, when no record gives one, its content
+    /// is read back and verified. A damaged copy is replaced by a verified put.
+    private func storeIfAbsent(sha256: String, recordedSize: Int64?,
+                               open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool, replacedSize: Int64?) {
         let key = StoreLayout.objectKey(sha256)
-        if let size = try store.storedSize(key) { return (size, false) }
+        let existing = try store.storedSize(key)
+        if let existing {
+            if let recordedSize {
+                if existing == recordedSize { return (existing, false, nil) }
+            } else if isIntact(key, sha256: sha256) {
+                return (existing, false, nil)
+            }
+        }
         // The store hands back exactly the bytes it is about to publish: they must decompress
         // to content with the object's name, or nothing becomes visible.
         let written = try store.put(key, from: try codec.compressing(try open()), expectedSHA256: nil, overwrite: true) { stored in
             _ = try readVerified(stored, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
         }
-        return (written.size, true)
+        return (written.size, true, existing)
+    }
+
+    /// Whether the store's copy of an object decompresses to content with its name.
+    private func isIntact(_ key: String, sha256: String) -> Bool {
+        guard let reader = try? store.open(key) else { return false }
+        return (try? readVerified(reader, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)) != nil
     }
 
     /// Streams an object's content into `writer` (not finished), verifying it on the way.

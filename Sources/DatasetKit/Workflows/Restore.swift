@@ -54,6 +54,7 @@ public struct Restore {
         let mediaTarget = options.mediaDirectory.map { project.path($0) } ?? (intoWorkingDatabase ? project.mediaDirectory : nil)
 
         if spec.kind == .clean {
+            _ = try project.manifest(options.profile) // the files in git are loaded; their manifest must be dpm's
             try refuseExistingTarget(target, force: options.force)
             let building = DatabaseNames.temporary(beside: target, purpose: "restore")
             var inventory = DatabaseInventory(tables: 0, rows: 0, bytes: 0)
@@ -77,6 +78,7 @@ public struct Restore {
             throw DPMError("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
         }
 
+        try loader.checkObjects(choice, media: mediaTarget == nil ? nil : mediaEntries)
         let building = DatabaseNames.temporary(beside: target, purpose: "restore")
         let properties = snapshot.source.properties
         var staging: String?

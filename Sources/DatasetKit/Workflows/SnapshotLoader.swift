@@ -23,11 +23,24 @@ struct SnapshotLoader {
             if let id {
                 throw DPMError("The clean profile \(profile) lives in git under db/migration-base/\(profile)/, so --snapshot \(id) does not apply; check out the commit you want instead.")
             }
+            // The files in git are what is loaded (people and squash edit them); their manifest
+            // only has to be one dpm wrote.
+            _ = try workspace.project.manifest(profile)
             let key = try CleanProfileFiles(project: workspace.project, server: server).contentKey(profile: profile)
             return SnapshotChoice(profile: profile, kind: .clean, key: key, snapshot: nil)
         }
-        let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project).snapshot(of: profile, id: id)
+        let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project, cache: workspace.cache).snapshot(of: profile, id: id)
+        guard snapshot.compression == workspace.codec.name else {
+            throw DPMError("Snapshot \(snapshot.id) of \(profile) is compressed with \(snapshot.compression), which this dpm cannot read (it uses \(workspace.codec.name)).")
+        }
         return SnapshotChoice(profile: profile, kind: spec.kind, key: snapshot.id, snapshot: snapshot)
+    }
+
+    /// Checks, before anything is built, that every object the snapshot names (and the media
+    /// files of `media`, when they will be restored) is in the store intact; reads the schema.
+    func checkObjects(_ choice: SnapshotChoice, media: [MediaEntry]?) throws {
+        guard let snapshot = choice.snapshot else { return }
+        try SnapshotObjectCheck(transfer: workspace.transfer).check(snapshot, media: media)
     }
 
     /// Loads the snapshot into `database`, which exists and is empty.

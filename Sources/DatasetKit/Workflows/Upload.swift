@@ -56,13 +56,20 @@ public struct Upload: Sendable {
                          message: options.message, toolVersion: workspace.toolVersion, now: workspace.now)
         }
         let properties = try server.properties(of: database)
+        // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
+        let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
+        let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
         let counters = Locked(Counters())
         let transfer = workspace.transfer
+        let note = workspace.note
 
         let record: @Sendable (ObjectTransfer.Stored) -> Void = { stored in
             counters.withValue {
                 $0.read += stored.size
                 if stored.isNew { $0.stored += stored.storedSize; $0.new += 1 } else { $0.reused += 1 }
+            }
+            if let damaged = stored.replacedSize {
+                note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
             }
         }
 
@@ -75,13 +82,13 @@ public struct Upload: Sendable {
             skippedMedia = scan.skipped
             for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
             let jobs = options.jobs
-            mediaWork = BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, record: record) }
+            mediaWork = BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, recorded: recorded, record: record) }
         }
         // An error of the database part is reported once the media part has stopped too.
         defer { _ = try? mediaWork?.wait() }
 
         let schemaText = SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters))
-        let schemaStored = try transfer.storeData(Data(schemaText.utf8))
+        let schemaStored = try transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
         record(schemaStored)
         let schema = Artifact(path: "schema.sql", sha256: schemaStored.sha256, size: schemaStored.size, storedSize: schemaStored.storedSize)
 
@@ -90,7 +97,7 @@ public struct Upload: Sendable {
             workspace.progress.begin("dumping \(database) with pg_dump -j \(options.jobs)")
             try server.dumpDirectory(of: database, to: dumpDirectory, jobs: options.jobs, filters: filters)
             let tables = DumpTOC.tableFiles(fromListing: try server.listDirectory(dumpDirectory))
-            return try storeDirectory(dumpDirectory, tables: tables, jobs: options.jobs, record: record)
+            return try storeDirectory(dumpDirectory, tables: tables, jobs: options.jobs, recorded: recorded, record: record)
         }
         let migrations = try MigrationDetector.detect(in: database, on: server)
 
@@ -127,7 +134,7 @@ public struct Upload: Sendable {
         try workspace.store.put(StoreLayout.snapshotKey(profile: snapshot.profile, id: snapshot.id),
                                 from: DataReader(recordJSON), expectedSHA256: SHA256Hex.of(recordJSON), overwrite: false)
         try workspace.checkpoint("upload.before-manifest")
-        try project.writeManifest(snapshot, for: options.profile)
+        try pin.pin(snapshot)
 
         return UploadResult(
             snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
@@ -145,7 +152,7 @@ public struct Upload: Sendable {
     }
 
     /// Stores every file of a pg_dump directory as an object.
-    private func storeDirectory(_ directory: String, tables: [String: String], jobs: Int,
+    private func storeDirectory(_ directory: String, tables: [String: String], jobs: Int, recorded: [String: Int64],
                                 record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         let sizes = names.map { (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\($0)")[.size] as? Int64) ?? 0 }
@@ -154,7 +161,7 @@ public struct Upload: Sendable {
         let transfer = workspace.transfer
         try concurrentForEach(names, width: jobs) { name in
             let table = tables[name]
-            let stored = try transfer.storeFile(at: "\(directory)/\(name)", countingLines: table != nil)
+            let stored = try transfer.storeFile(at: "\(directory)/\(name)", countingLines: table != nil, recordedSizes: recorded)
             record(stored)
             // A COPY data file ends with a "\." line and two blank lines.
             let rows = table.map { _ in max(0, stored.newlines - 3) }
@@ -167,21 +174,23 @@ public struct Upload: Sendable {
     }
 
     /// Stores each media file and the media index.
-    private func storeMedia(_ scan: MediaScan, jobs: Int,
+    private func storeMedia(_ scan: MediaScan, jobs: Int, recorded: [String: Int64],
                             record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> MediaSummary {
         workspace.progress.begin("storing media", totalItems: scan.files.count)
         let entries = Locked([MediaEntry]())
         let storedBytes = Locked(Int64(0))
         let transfer = workspace.transfer
         try concurrentForEach(scan.files, width: jobs) { file in
-            let stored = try transfer.storeFile(at: file.absolutePath)
+            let stored = try transfer.storeFile(at: file.absolutePath, recordedSizes: recorded)
             record(stored)
             storedBytes.withValue { $0 += stored.storedSize }
-            entries.withValue { $0.append(MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256)) }
+            let entry = MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256,
+                                   storedSize: stored.storedSize)
+            entries.withValue { $0.append(entry) }
             transfer.progress.advance(items: 1)
         }
         let index = entries.current.sorted { $0.path < $1.path }
-        let indexStored = try transfer.storeData(try CanonicalJSON.encode(index))
+        let indexStored = try transfer.storeData(try CanonicalJSON.encode(index), recordedSizes: recorded)
         record(indexStored)
         return MediaSummary(
             index: Artifact(path: "media-index.json", sha256: indexStored.sha256, size: indexStored.size, storedSize: indexStored.storedSize),

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Before a restore builds anything: every object the snapshot names must be in the store
+/// (or the download cache) with the stored size its record gives, so that a missing or
+/// truncated object stops the work at once instead of after minutes of loading. The schema
+/// dump, which the restore itself does not read (pg_restore takes the schema from the
+/// dump's table of contents), is read and verified here in full.
+struct SnapshotObjectCheck {
+    let transfer: ObjectTransfer
+    /// Lookups in flight at once: they wait on the store (stat, HEAD), not on the CPU.
+    var width = 16
+
+    private struct Needed: Sendable {
+        let sha256: String
+        /// The stored size the snapshot recorded; nil for media files of older snapshots.
+        let storedSize: Int64?
+        let label: String
+        /// Read and verified in full, not only looked up.
+        let read: Bool
+    }
+
+    private struct Problem: Sendable, Comparable {
+        let label: String
+        let sha256: String
+        let reason: String
+        static func < (a: Problem, b: Problem) -> Bool { (a.label, a.sha256) < (b.label, b.sha256) }
+    }
+
+    /// Throws one sentence naming the first missing or damaged object; `media` is the
+    /// snapshot's media index when its files will be restored too.
+    func check(_ snapshot: Snapshot, media: [MediaEntry]?) throws {
+        var needed = [Needed(sha256: snapshot.schema.sha256, storedSize: snapshot.schema.storedSize, label: "schema.sql", read: true)]
+        needed += snapshot.data.map { Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: Self.label(of: $0), read: false) }
+        if let index = snapshot.media?.index {
+            needed.append(Needed(sha256: index.sha256, storedSize: index.storedSize, label: "media index", read: false))
+        }
+        needed += (media ?? []).map { Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: "media file \($0.path)", read: false) }
+        var seen = Set<String>()
+        needed = needed.filter { seen.insert($0.sha256).inserted }
+
+        let problems = Locked([Problem]())
+        try concurrentForEach(needed, width: width) { [transfer] item in
+            if let reason = try Self.problem(with: item, transfer: transfer) {
+                problems.withValue { $0.append(Problem(label: item.label, sha256: item.sha256, reason: reason)) }
+            }
+        }
+        let found = problems.current.sorted()
+        guard let first = found.first else { return }
+        let more = found.count > 1 ? ", and \(found.count - 1) more object\(found.count == 2 ? " is" : "s are") missing or damaged" : ""
+        throw DPMError("Snapshot \(snapshot.id) cannot be restored from \(transfer.store.displayName): object \(first.sha256) (\(first.label)) \(first.reason)\(more); nothing was changed.")
+    }
+
+    /// As the restore's reads name it: "3418.dat, data of public.orders".
+    private static func label(of artifact: Artifact) -> String {
+        artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path
+    }
+
+    /// Why the object cannot be used, or nil when it can.
+    private static func problem(with item: Needed, transfer: ObjectTransfer) throws -> String? {
+        // A cached copy is verified whenever it is read, and the restore reads that one.
+        if !item.read, let cache = transfer.cache, cache.open(item.sha256) != nil { return nil }
+        let key = StoreLayout.objectKey(item.sha256)
+        if !item.read {
+            guard let size = try transfer.store.storedSize(key) else { return "is missing" }
+            if item.storedSize == nil || size == item.storedSize { return nil }
+            // A copy stored again at another compression level has another size but the same content.
+            if (try? transfer.read(sha256: item.sha256, into: NullWriter(), what: item.label)) != nil { return nil }
+            return "has \(size) bytes where the snapshot recorded \(item.storedSize ?? 0), and its content does not verify"
+        }
+        guard try transfer.cache?.open(item.sha256) != nil || transfer.store.storedSize(key) != nil else { return "is missing" }
+        do {
+            try transfer.read(sha256: item.sha256, into: NullWriter(), what: item.label)
+        } catch is DPMError {
+            return "does not verify against its SHA-256 name"
+        }
+        return nil
+    }
+}
