@@ -251,9 +251,16 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     public func applyMigration(_ path: String, record: String, in database: String) throws {
+        try runMigration(["--single-transaction", "--file=\(path)", "--command=\(record)"], in: database)
+    }
+
+    public func runMigrationWithoutTransaction(_ path: String, in database: String) throws {
+        try runMigration(["--set=AUTOCOMMIT=on", "--file=\(path)"], in: database)
+    }
+
+    private func runMigration(_ arguments: [String], in database: String) throws {
         do {
-            try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-                                         "--file=\(path)", "--command=\(record)", dbArgument(database)],
+            try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"] + arguments + [dbArgument(database)],
                                 environment: settings.childEnvironment)
         } catch let error as DPMError {
             // "psql failed (exit 3): psql:/path/x.sql:4: ERROR: ..." → keep PostgreSQL's part.
