@@ -106,7 +106,7 @@ public struct Migrations {
                         throw DPMError("The migration \(file.path) failed and was rolled back (\(before)): \(problem)\(hint).")
                     }
                 case .noTransaction(let reason):
-                    try NoTransactionRun(server: server, file: file, script: script, reason: reason, before: before)
+                    try NoTransactionRun(server: server, file: file, script: script, reason: reason, appliedBefore: applied.count)
                         .run(path: project.path(file.path), record: record, in: database)
                     notes.append("\(file.path) ran without a wrapping transaction (\(reason)).")
                 }

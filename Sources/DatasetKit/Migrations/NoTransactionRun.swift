@@ -13,8 +13,8 @@ struct NoTransactionRun {
     let script: MigrationScript
     /// Why it runs without a wrapping transaction.
     let reason: String
-    /// What the run applied before this file, for messages.
-    let before: String
+    /// How many files this run applied (and recorded) before this one.
+    let appliedBefore: Int
 
     func run(path: String, record: String, in database: String) throws {
         do {
@@ -52,9 +52,10 @@ struct NoTransactionRun {
                 ? "no statement before it completed"
                 : "what the statements before line \(undone) did stays"
         }
+        let earlier = appliedBefore == 0 ? "" : " (the \(appliedBefore) migration\(appliedBefore == 1 ? "" : "s") before it \(appliedBefore == 1 ? "is" : "are") applied and recorded)"
         let again = problem.contains("already exists")
             ? "; if an earlier run of this file stopped partway, this may be what that run applied"
             : ""
-        return DPMError("The migration \(file.path) failed\(location): \(problem); it ran without a wrapping transaction (\(reason)), so it may be partly applied: \(done), and its version is not recorded (\(before))\(again); make the file safe to run again on this database (IF NOT EXISTS) or undo what it applied, then run dpm migrate again.")
+        return DPMError("The migration \(file.path) failed\(location): \(problem); it ran without a wrapping transaction (\(reason)), so it may be partly applied: \(done), and its version is not recorded\(earlier)\(again); make the file safe to run again on this database (IF NOT EXISTS) or undo what it applied, then run dpm migrate again.")
     }
 }
