@@ -72,7 +72,7 @@ final class MigrationTransactionTests: XCTestCase {
         XCTAssertEqual(failed.status, 1)
         let message = failed.stderr
         XCTAssertTrue(message.contains("The migration \(file) failed at line 7 (CREATE INDEX labels_colour ON labels (colour)): ERROR:  column \"colour\" does not exist"), message)
-        XCTAssertTrue(message.contains("it ran without a wrapping transaction (it controls its own transactions: BEGIN at line 2), so it may be partly applied: what the statements before line 7 did stays, and its version is not recorded"), message)
+        XCTAssertTrue(message.contains("it ran without a wrapping transaction (it controls its own transactions: BEGIN at line 2), so it may be partly applied: what the statements before line 7 committed stays, and its version is not recorded"), message)
         XCTAssertFalse(message.contains("rolled back"), message)
         XCTAssertEqual(try harness.psql("SELECT count(*) FROM labels"), "2", "the committed part stays")
         XCTAssertEqual(try harness.psql("SELECT count(*) FROM schema_migrations"), "0", "not recorded")
@@ -82,6 +82,7 @@ final class MigrationTransactionTests: XCTestCase {
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.stderr.contains("failed at line 3 (CREATE TABLE labels (id serial PRIMARY KEY, name text NOT NULL)): ERROR:  relation \"labels\" already exists"), again.stderr)
         XCTAssertTrue(again.stderr.contains("if an earlier run of this file stopped partway, this may be what that run applied"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("nothing before it was committed"), again.stderr)
 
         // Made safe to run again, it completes and is recorded once.
         try harness.write("""
@@ -139,6 +140,7 @@ final class MigrationTransactionTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         let plan = try JSONDecoder().decode(SquashPlan.self, from: Data(run.stdout.utf8))
         XCTAssertEqual(plan.squashed.map(\.version), ["20260301000000", "20260302000000"])
+        XCTAssertEqual(plan.baseFrom, "snapshot", "the source's schema, split into its sections")
         XCTAssertEqual(plan.dataFile.action, "rewritten", "the labels row a migration added becomes seed data")
         let schema = String(decoding: harness.read("db/migration-base/clean-db/schema.sql") ?? Data(), as: UTF8.self)
         let parts = schema.components(separatedBy: "\n-- dpm:post-data\n")

@@ -43,14 +43,14 @@ struct NoTransactionRun {
         problem = problem.replacingOccurrences(of: prefix, with: "\(file.path):").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
         let located = line.flatMap { script.statement(endingAt: $0) }
         var location = line.map { " at line \($0)" } ?? ""
-        var done = "what ran before the failing statement stays"
+        var done = "what the statements before it committed stays"
         if let located {
             location = " at line \(located.statement.startLine) (\(located.statement.summary))"
             let undone = script.firstUndoneLine(failing: located.index)
             let firstLine = script.statements.first?.startLine ?? located.statement.startLine
             done = undone <= firstLine
-                ? "no statement before it completed"
-                : "what the statements before line \(undone) did stays"
+                ? "nothing before it was committed"
+                : "what the statements before line \(undone) committed stays"
         }
         let earlier = appliedBefore == 0 ? "" : " (the \(appliedBefore) migration\(appliedBefore == 1 ? "" : "s") before it \(appliedBefore == 1 ? "is" : "are") applied and recorded)"
         let again = problem.contains("already exists")
