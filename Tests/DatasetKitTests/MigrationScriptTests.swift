@@ -27,6 +27,14 @@ final class MigrationScriptTests: XCTestCase {
         XCTAssertEqual(script.statements.map(\.endLine), [1, 4, 9, 14, 15, 16])
         XCTAssertEqual(script.statements[1].summary, "INSERT INTO labels (name) VALUES ('it''s; BEGIN'), (E'\\'; COMMIT;')")
         XCTAssertNil(script.unclosedBegin)
+
+        let columns = MigrationScript("""
+            CREATE TABLE events (begin timestamptz, "end" timestamptz);
+            CREATE VIEW spans AS SELECT CASE WHEN begin IS NULL THEN 0 ELSE 1 END AS open FROM events;
+            CREATE OR REPLACE PROCEDURE tidy() LANGUAGE sql BEGIN ATOMIC DELETE FROM events; END;
+            """)
+        XCTAssertEqual(columns.statements.map(\.startLine), [1, 2, 3], "a column named begin opens no block")
+        XCTAssertEqual(columns.mode, .transaction)
     }
 
     func testTheMarkerAndOwnTransactionsRunWithoutOne() {

@@ -175,11 +175,14 @@ public struct MigrationScript: Sendable {
                     var word = ""
                     while let d = peek(), Self.isIdentifier(d) { word.unicodeScalars.append(d); advance() }
                     let upper = word.uppercased()
-                    // psql's rule for SQL-standard bodies: in a CREATE statement, BEGIN and CASE
-                    // open a block that END closes, and a semicolon inside it does not end the statement.
-                    if words.first == "CREATE", upper == "BEGIN" || upper == "CASE" { blocks += 1 }
-                    if words.first == "CREATE", upper == "END", blocks > 0 { blocks -= 1 }
-                    if words.count < 3 { words.append(upper) }
+                    if words.count < 4 { words.append(upper) }
+                    // psql's rule for SQL-standard bodies: in CREATE [OR REPLACE] FUNCTION|PROCEDURE,
+                    // outside parentheses, BEGIN opens a block that END closes (CASE too, inside
+                    // one), and a semicolon inside it does not end the statement.
+                    if parens == 0, Self.definesRoutine(words) {
+                        if upper == "BEGIN" || (upper == "CASE" && blocks > 0) { blocks += 1 }
+                        if upper == "END", blocks > 0 { blocks -= 1 }
+                    }
                     text += word
                     continue
                 } else {
@@ -207,6 +210,12 @@ public struct MigrationScript: Sendable {
         private func matches(_ tag: [Unicode.Scalar]) -> Bool {
             guard position + tag.count <= scalars.count else { return false }
             return Array(scalars[position..<(position + tag.count)]) == tag
+        }
+
+        private static func definesRoutine(_ words: [String]) -> Bool {
+            guard words.first == "CREATE", words.count > 1 else { return false }
+            let routine: Set<String> = ["FUNCTION", "PROCEDURE"]
+            return routine.contains(words[1]) || (words.count > 3 && words[1] == "OR" && words[2] == "REPLACE" && routine.contains(words[3]))
         }
 
         private static func control(_ words: [String]) -> Control? {
