@@ -269,10 +269,17 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     public func applyMigration(_ path: String, record: String, in database: String) throws {
+        try runMigration(["--single-transaction", "--file=\(path)", "--command=\(record)"], in: database)
+    }
+
+    public func runMigrationWithoutTransaction(_ path: String, in database: String) throws {
+        try runMigration(["--set=AUTOCOMMIT=on", "--file=\(path)"], in: database)
+    }
+
+    private func runMigration(_ arguments: [String], in database: String) throws {
         do {
             try withClient(database) { dbArgument, environment in
-                try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-                                             "--file=\(path)", "--command=\(record)", dbArgument],
+                try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"] + arguments + [dbArgument],
                                     environment: environment)
             }
         } catch let error as DPMError {

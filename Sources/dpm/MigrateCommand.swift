@@ -10,7 +10,10 @@ struct Migrate: ParsableCommand {
         DATABASE_URL naming the database. Otherwise dpm applies <version>_<name>.sql files from migrations.dir \
         in version order, each in its own transaction together with the row that records it (in \
         migrations.table, schema_migrations if present, or dpm_migrations); a failing migration is rolled back \
-        and stops the run, naming the file and PostgreSQL's message and line.
+        and stops the run, naming the file and PostgreSQL's message and line. A file with the line \
+        "-- dpm:no-transaction", or with its own BEGIN/COMMIT, runs statement by statement without a wrapping \
+        transaction and is recorded after it succeeds; if it fails, it may be partly applied, and dpm names the \
+        failing statement.
         """
     )
 
@@ -98,6 +101,7 @@ enum MigrationText {
                   + (result.command.map { " with \"\($0)\"" } ?? " (recorded in \(result.table ?? "?"))")
                   + " in \(String(format: "%.2f", result.seconds)) s: \(names.joined(separator: ", ")).")
         }
+        result.notes.forEach { print("  \($0)") }
     }
 }
 

@@ -11,7 +11,8 @@ struct Upload: ParsableCommand {
 
         Table patterns follow pg_dump (-t, -T, --exclude-table-data) and add to the ones in profile.yaml.
 
-        A clean profile writes db/migration-base/<name>/schema.sql and data.sql instead of using the store.
+        A clean profile writes db/migration-base/<name>/schema.sql (pre-data, a "-- dpm:post-data" line, post-data) and \
+        data.sql instead of using the store, once they have loaded into a scratch database.
         """
     )
 

@@ -14,7 +14,7 @@ final class DumpLoadTests: XCTestCase {
     /// columns, mixed-case and spaced names, a partitioned table, a trigger that must not fire
     /// while data loads, a NOT VALID check, a materialized view with an index, an event
     /// trigger, a large object, comments, and enough small tables that several share a pg_restore.
-    private static let trickySchema = """
+    static let trickySchema = """
     CREATE TYPE colour AS ENUM ('red', 'green');
     CREATE TABLE parent (id int PRIMARY KEY, "Mixed Case" text, doubled int GENERATED ALWAYS AS (id * 2) STORED,
                          dropped text, colour colour);

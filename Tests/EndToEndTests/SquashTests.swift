@@ -87,6 +87,8 @@ final class SquashTests: XCTestCase {
         XCTAssertEqual(done.removedFiles.count, 5)
         XCTAssertEqual(try sqlFiles(in: "\(harness.root)/db/migrations").count, 8)
         XCTAssertTrue(try git("status", "--porcelain").contains(" D db/migrations/20260301090000_create_labels.sql"))
+        let newBase = String(decoding: harness.read("db/migration-base/clean-db/schema.sql") ?? Data(), as: UTF8.self)
+        XCTAssertEqual(newBase.components(separatedBy: "\n-- dpm:post-data\n").count, 2, "the new base has a clean profile's shape")
 
         // A: the old base and all 13 old files; B: the new base and the 8 that remain.
         let base = "db/migration-base/clean-db"

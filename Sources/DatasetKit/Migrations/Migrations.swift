@@ -9,6 +9,8 @@ public struct MigrateResult: Codable, Sendable {
     public var applied: [MigrationFile]
     public var dryRun: Bool
     public var seconds: Double
+    /// What the output should say about how files ran (those without a wrapping transaction).
+    public var notes: [String] = []
 }
 
 /// Brings a database up to the repository's migrations: with the project's own tool
@@ -67,29 +69,52 @@ public struct Migrations {
 
         let table = try trackingTable(states)
         let pending = MigrationComparison.compare(states.filter { $0.table == table }, files: files, preferred: table).pending ?? []
-        var applied: [MigrationFile] = []
-        if !dryRun {
+        var applied: [MigrationFile] = [], notes: [String] = []
+        // Every file is read before the first runs: one that would be cut short is refused
+        // while nothing has changed.
+        let scripts = try pending.map { file in
+            let script = try MigrationScript.read(project.path(file.path), relative: file.path)
+            if let open = script.unclosedBegin {
+                throw DPMError("The migration \(file.path) opens a transaction at line \(open.startLine) (\(open.summary)) that it never ends, so psql would silently roll back what follows when the file ends; add a COMMIT (nothing was applied).")
+            }
+            return script
+        }
+        if dryRun {
+            for case let (file, .noTransaction(reason)) in zip(pending, scripts.map(\.mode)) {
+                notes.append("\(file.path) would run without a wrapping transaction (\(reason)).")
+            }
+        } else {
             if !states.contains(where: { $0.table == table }) {
                 let columns = table == MigrationDetector.dpmTable
                     ? "version text PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()"
                     : "version text PRIMARY KEY"
                 _ = try server.query("CREATE TABLE IF NOT EXISTS \(table) (\(columns))", parameters: [], in: database)
             }
-            for file in pending {
+            for (file, script) in zip(pending, scripts) {
                 let record = table == MigrationDetector.dpmTable
                     ? "INSERT INTO \(table) (version, name) VALUES ('\(file.version)', '\(file.name.replacingOccurrences(of: "'", with: "''"))')"
                     : "INSERT INTO \(table) (version) VALUES ('\(file.version)')"
-                do {
-                    try server.applyMigration(project.path(file.path), record: record, in: database)
-                } catch {
-                    let done = applied.isEmpty ? "nothing before it was applied" : "the \(applied.count) before it stay applied"
-                    throw DPMError("The migration \(file.path) failed and was rolled back (\(done)): \(error.userMessage.trimmingCharacters(in: CharacterSet(charactersIn: "."))).")
+                let before = applied.isEmpty ? "nothing before it was applied" : "the \(applied.count) before it stay applied"
+                switch script.mode {
+                case .transaction:
+                    do {
+                        try server.applyMigration(project.path(file.path), record: record, in: database)
+                    } catch {
+                        let problem = error.userMessage.trimmingCharacters(in: CharacterSet(charactersIn: "."))
+                        let hint = problem.contains("cannot run inside a transaction block")
+                            ? "; to run it without one, add the line \"\(MigrationScript.noTransactionMarker)\" to the file" : ""
+                        throw DPMError("The migration \(file.path) failed and was rolled back (\(before)): \(problem)\(hint).")
+                    }
+                case .noTransaction(let reason):
+                    try NoTransactionRun(server: server, file: file, script: script, reason: reason, appliedBefore: applied.count)
+                        .run(path: project.path(file.path), record: record, in: database)
+                    notes.append("\(file.path) ran without a wrapping transaction (\(reason)).")
                 }
                 applied.append(file)
             }
         }
         return MigrateResult(database: database, table: table, command: nil, applied: dryRun ? pending : applied, dryRun: dryRun,
-                             seconds: now().timeIntervalSince(started))
+                             seconds: now().timeIntervalSince(started), notes: notes)
     }
 
     /// The table dpm's runner records into: the configured one, the Rails-style

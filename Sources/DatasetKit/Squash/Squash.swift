@@ -166,7 +166,8 @@ public struct Squash {
             : "the previous base with the migrations through \(last.version) replayed"
         return """
             -- Base schema of \(target), written by dpm squash from \(origin).
-            -- It includes every migration through \(last.version) (their tracking rows are at the end);
+            -- It includes every migration through \(last.version) (their tracking rows end the part above
+            -- the "\(CleanSchemaLayout.postDataMarker)" line, which loads before data.sql);
             -- seed data lives in data.sql. dpm proved that this base with the remaining migration
             -- files builds the same schema as the previous base with all of them.
 

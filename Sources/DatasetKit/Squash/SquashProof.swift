@@ -46,11 +46,12 @@ struct SquashProof {
         return try workspace.withScratchDirectory("squash") { folder in
             // A: the old base, replayed to the squash point, then to the end.
             let a = try server.withScratchDatabase("squash_a") { a in
-                try load(schemaPath, into: a, what: "The current base \(project.relative(schemaPath))")
-                try workspace.checkpoint("squash.proof")
-                let table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
-                let rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
-                if hasData { try load(dataPath, into: a, what: "The current seed data \(project.relative(dataPath))") }
+                var table = "", rowsOfSchema: [String] = []
+                try loadBase(into: a, data: hasData) {
+                    try workspace.checkpoint("squash.proof")
+                    table = try migrations.trackingTable(MigrationDetector.detect(in: a, on: server))
+                    rowsOfSchema = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
+                }
                 let rowsOfBase = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
                 try replay(migrations, in: a, through: last.version, what: "A, the old base and the migrations through \(last.version)")
                 guard let tracking = try TrackingRows.find(table, in: a, on: server) else {
@@ -58,7 +59,16 @@ struct SquashProof {
                 }
                 let squashedRows = try tracking.rows(in: a, on: server)
                 let seed = SchemaNormalizer.normalize(try server.dumpDataSQL(of: a, filters: TableFilters(excludeData: [tracking.qualifiedName])))
-                let base = try sourceSchema ?? SchemaNormalizer.normalize(server.dumpSchema(of: a, filters: TableFilters()))
+                // The new base has the shape of every clean profile: pre-data, data, post-data.
+                let base: (preData: String, postData: String)
+                if let sourceSchema {
+                    base = CleanSchemaLayout.sections(ofSchemaDump: sourceSchema)
+                } else {
+                    try createFolder("\(folder)/base", purpose: "a scratch folder", permissions: 0o700)
+                    let parts = try CleanProfileFiles(project: project, server: server)
+                        .sections(of: a, filters: TableFilters(), folder: "\(folder)/base")
+                    base = (parts.preData, parts.postData)
+                }
                 try replay(migrations, in: a, through: nil, what: "A, the old base and every migration")
                 return (tracking: tracking, rowsOfData: Set(rowsOfBase).subtracting(rowsOfSchema), squashedRows: squashedRows,
                         seed: seed, base: base, schema: SchemaNormalizer.normalize(try server.dumpSchema(of: a, filters: TableFilters())),
@@ -66,7 +76,8 @@ struct SquashProof {
             }
 
             func compose(_ rows: [String]) -> String {
-                header + a.base + "\n" + a.tracking.section(rows, squashedThrough: last.version)
+                CleanSchemaLayout.compose(preData: header + a.base.preData + "\n" + a.tracking.section(rows, squashedThrough: last.version),
+                                          postData: a.base.postData)
             }
             // B: first with data.sql as it is; if that does not give the seed data the squashed
             // migrations leave, with data.sql rewritten from A at the squash point.
@@ -118,13 +129,15 @@ struct SquashProof {
         try Data(schema.utf8).write(to: URL(fileURLWithPath: schemaFile))
         return try server.withScratchDatabase("squash_b") { b in
             do {
-                try server.runSQLFile(schemaFile, in: b)
-            } catch {
-                throw DPMError("The new base schema does not load (\(psqlProblem(error))); nothing was written.")
-            }
-            if let data {
-                do { try server.runSQLFile(data, in: b) } catch {
-                    return .seedProblem("\(project.relative(dataPath)) does not load on the new base: \(psqlProblem(error))")
+                try CleanBaseLoader(server: server).load(schema: schemaFile, data: data, into: b)
+            } catch let failure as CleanBaseLoader.Failure {
+                switch failure.part {
+                case .data:
+                    return .seedProblem("\(project.relative(dataPath)) does not load on the new base: \(psqlProblem(failure.message))")
+                case .postData where data != nil:
+                    return .seedProblem("the new base's constraints do not accept \(project.relative(dataPath)): \(psqlProblem(failure.message))")
+                default:
+                    throw DPMError("The new base schema does not load (\(psqlProblem(failure.message))); nothing was written.")
                 }
             }
             let seed = DataDump(SchemaNormalizer.normalize(try server.dumpDataSQL(of: b, filters: TableFilters(excludeData: [tracking.qualifiedName]))))
@@ -141,9 +154,13 @@ struct SquashProof {
         }
     }
 
-    private func load(_ path: String, into database: String, what: String) throws {
-        do { try server.runSQLFile(path, in: database) } catch {
-            throw DPMError("\(what) does not load (\(psqlProblem(error))); fix it before squashing.")
+    /// Loads the current base (and data.sql) in the order of `CleanSchemaLayout`.
+    private func loadBase(into database: String, data: Bool, beforeData: () throws -> Void) throws {
+        do {
+            try CleanBaseLoader(server: server).load(schema: schemaPath, data: data ? dataPath : nil, into: database, beforeData: beforeData)
+        } catch let failure as CleanBaseLoader.Failure {
+            let what = failure.part == .data ? "The current seed data \(project.relative(dataPath))" : "The current base \(project.relative(schemaPath))"
+            throw DPMError("\(what) does not load (\(psqlProblem(failure.message))); fix it before squashing.")
         }
     }
 
@@ -157,8 +174,7 @@ struct SquashProof {
 
     /// PostgreSQL's words from a psql failure ("psql:/x/data.sql:19: ERROR:  column …"), with
     /// the project's paths relative and scratch paths left out.
-    private func psqlProblem(_ error: Error) -> String {
-        let message = error.userMessage
+    private func psqlProblem(_ message: String) -> String {
         let detail = message.range(of: "): ").map { String(message[$0.upperBound...]) } ?? message
         let first = detail.components(separatedBy: " / ").first ?? detail
         return first.replacingOccurrences(of: workspace.project.root + "/", with: "")

@@ -14,11 +14,18 @@ public struct CleanProfileFiles {
     public func schemaPath(_ name: ProfileName) -> String { "\(project.cleanBaseDirectory(name))/schema.sql" }
     public func dataPath(_ name: ProfileName) -> String { "\(project.cleanBaseDirectory(name))/data.sql" }
 
-    /// Writes the database's normalized schema and data into the profile's git folder and its manifest.
+    /// Writes the database's schema (pre-data, then post-data after the marker line) and data
+    /// into the profile's git folder, and its manifest, once the files have loaded into a
+    /// scratch database: files that would not restore are never written.
     func capture(profile: ProfileName, database: String, filters: TableFilters, version: ServerVersion, started: Date,
-                 message: String, toolVersion: String, now: () -> Date) throws -> UploadResult {
-        let schema = Data(SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters)).utf8)
-        let data = Data(SchemaNormalizer.normalize(try server.dumpDataSQL(of: database, filters: filters)).utf8)
+                 message: String, workspace: Workspace) throws -> UploadResult {
+        let (schema, data) = try workspace.withScratchDirectory("clean") { folder in
+            let parts = try sections(of: database, filters: filters, folder: folder)
+            let schema = Data(CleanSchemaLayout.compose(preData: parts.preData, postData: parts.postData).utf8)
+            let data = Data(parts.data.utf8)
+            try prove(schema: schema, data: data, of: profile, from: database, folder: folder)
+            return (schema, data)
+        }
         let migrations = try MigrationDetector.detect(in: database, on: server)
         let directory = project.cleanBaseDirectory(profile)
         try createFolder(directory)
@@ -26,11 +33,41 @@ public struct CleanProfileFiles {
         try AtomicFile.write(data, to: dataPath(profile))
         let snapshot = Self.record(profile: profile, schema: schema, data: data, migrations: migrations, filters: filters,
                                    source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number),
-                                   started: started, message: message, toolVersion: toolVersion)
+                                   started: started, message: message, toolVersion: workspace.toolVersion)
         try project.writeManifest(snapshot, for: profile)
         return UploadResult(snapshot: snapshot.id, profile: profile.value, bytesRead: Int64(schema.count + data.count),
                             bytesStored: 0, objectsStored: 0, objectsReused: 0, tables: 0, mediaFiles: 0, skippedMedia: [],
-                            seconds: now().timeIntervalSince(started))
+                            seconds: workspace.now().timeIntervalSince(started))
+    }
+
+    /// pg_dump's three sections of one dump (so they agree with each other), each as the
+    /// normalized SQL pg_restore would run for it.
+    func sections(of database: String, filters: TableFilters, folder: String) throws -> (preData: String, data: String, postData: String) {
+        let dump = "\(folder)/dump", list = "\(folder)/dump.list"
+        try server.dumpDirectory(of: database, to: dump, jobs: 1, filters: filters)
+        try Data(try server.listDirectory(dump).utf8).write(to: URL(fileURLWithPath: list))
+        func script(_ section: DumpSection) throws -> String {
+            SchemaNormalizer.normalize(try server.restoreScript(of: dump, sections: [section], listFile: list))
+        }
+        return (try script(.preData), try script(.data), try script(.postData))
+    }
+
+    /// Loads the files about to be written into a scratch database.
+    private func prove(schema: Data, data: Data, of profile: ProfileName, from database: String, folder: String) throws {
+        try createFolder("\(folder)/check", purpose: "a scratch folder", permissions: 0o700)
+        let schemaFile = "\(folder)/check/schema.sql", dataFile = "\(folder)/check/data.sql"
+        try schema.write(to: URL(fileURLWithPath: schemaFile))
+        try data.write(to: URL(fileURLWithPath: dataFile))
+        try server.withScratchDatabase("scratch") { scratch in
+            do {
+                try CleanBaseLoader(server: server).load(schema: schemaFile, data: dataFile, into: scratch)
+            } catch let failure as CleanBaseLoader.Failure {
+                let file = failure.file == schemaFile ? "schema.sql" : "data.sql"
+                let problem = failure.message.replacingOccurrences(of: "\(folder)/check/", with: "")
+                    .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+                throw DPMError("The \(file) dumped from \(database) does not load into an empty database (\(problem)), so dpm wrote nothing for the clean profile \(profile); fix the source database or keep this data in a shared profile.")
+            }
+        }
     }
 
     /// The manifest of a clean profile: what its files in git hold, with no objects in the store.
@@ -65,12 +102,16 @@ public struct CleanProfileFiles {
         return schema
     }
 
-    /// Loads schema.sql then data.sql into an existing empty database.
+    /// Loads the profile's files into an existing empty database: schema.sql's pre-data part,
+    /// data.sql, then its post-data part (a schema.sql without the marker: whole, then data.sql).
     func load(profile: ProfileName, into database: String) throws {
         let schema = try requireSchema(profile)
-        try server.runSQLFile(schema, in: database)
         let data = dataPath(profile)
-        if FileManager.default.fileExists(atPath: data) { try server.runSQLFile(data, in: database) }
+        do {
+            try CleanBaseLoader(server: server).load(schema: schema, data: FileManager.default.fileExists(atPath: data) ? data : nil,
+                                                     into: database)
+        } catch let failure as CleanBaseLoader.Failure {
+            throw DPMError(failure.message)
+        }
     }
-
 }

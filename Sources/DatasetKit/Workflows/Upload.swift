@@ -53,7 +53,7 @@ public struct Upload: Sendable {
         if spec.kind == .clean {
             return try CleanProfileFiles(project: project, server: server)
                 .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
-                         message: options.message, toolVersion: workspace.toolVersion, now: workspace.now)
+                         message: options.message, workspace: workspace)
         }
         let properties = try server.properties(of: database)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
