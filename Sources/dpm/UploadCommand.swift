@@ -49,8 +49,15 @@ struct Upload: ParsableCommand {
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
             includeMedia: !noMedia, message: message, jobs: jobs.count))
         if output.json { return try Terminal.printJSON(result) }
+        let time = "in \(String(format: "%.1f", result.seconds)) s"
+        let tables = "\(result.tables) table\(result.tables == 1 ? "" : "s"), \(result.rows) row\(result.rows == 1 ? "" : "s")"
+        if let files = result.files {
+            return print("Wrote \(files.joined(separator: " and ")) for \(result.profile) (\(tables), \(ByteCount.format(result.bytesRead))), "
+                + "loaded them into a scratch database to prove they restore, and pinned snapshot \(result.snapshot), \(time).")
+        }
+        let duplicates = result.duplicates == 0 ? "" : ", \(result.duplicates) with content already in this upload"
         print("Uploaded \(result.profile) snapshot \(result.snapshot): read \(ByteCount.format(result.bytesRead)), "
-            + "stored \(ByteCount.format(result.bytesStored)) new (\(result.objectsStored) objects new, \(result.objectsReused) reused), "
-            + "\(result.tables) tables, \(result.mediaFiles) media files, in \(String(format: "%.1f", result.seconds)) s.")
+            + "stored \(ByteCount.format(result.bytesStored)) new (\(result.objectsStored) objects new, \(result.objectsReused) already in the store\(duplicates)), "
+            + "\(tables), \(result.mediaFiles) media files, \(time).")
     }
 }

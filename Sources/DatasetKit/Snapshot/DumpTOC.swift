@@ -12,4 +12,9 @@ public enum DumpTOC {
         }
         return files
     }
+
+    /// How many tables the dump defines, those whose rows were left out included.
+    public static func tableCount(fromListing listing: String) -> Int {
+        DumpListing.entries(listing).filter { $0.desc == "TABLE" }.count
+    }
 }

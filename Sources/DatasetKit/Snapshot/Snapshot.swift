@@ -109,13 +109,15 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var schema: Artifact
     public var data: [Artifact]
     public var media: MediaSummary?
+    /// Tables the schema defines (with or without captured rows); nil in older snapshots.
+    public var tables: Int?
     public var sizes: SnapshotSizes
     /// True for profiles of kind clean, whose schema and data live in git, not in the store.
     public var inGit: Bool?
 
     public init(format: Int, id: String, profile: String, kind: ProfileKind, createdAt: String, message: String,
                 tool: String, compression: String, source: SnapshotSource, filters: TableFilters,
-                migrations: [MigrationState], schema: Artifact, data: [Artifact], media: MediaSummary?,
+                migrations: [MigrationState], schema: Artifact, data: [Artifact], media: MediaSummary?, tables: Int? = nil,
                 sizes: SnapshotSizes, inGit: Bool? = nil) {
         self.format = format
         self.id = id
@@ -131,11 +133,13 @@ public struct Snapshot: Codable, Sendable, Equatable {
         self.schema = schema
         self.data = data
         self.media = media
+        self.tables = tables
         self.sizes = sizes
         self.inGit = inGit
     }
 
-    public var tableCount: Int { data.filter { $0.table != nil }.count }
+    /// Tables in the schema; for snapshots older than that count, tables with captured rows.
+    public var tableCount: Int { tables ?? data.filter { $0.table != nil }.count }
     public var rowCount: Int64 { data.compactMap(\.rows).reduce(0, +) }
 
     /// Every object the snapshot needs, without repeats.

@@ -19,12 +19,13 @@ public struct CleanProfileFiles {
     /// scratch database: files that would not restore are never written.
     func capture(profile: ProfileName, database: String, filters: TableFilters, version: ServerVersion, started: Date,
                  message: String, workspace: Workspace) throws -> UploadResult {
-        let (schema, data) = try workspace.withScratchDirectory("clean") { folder in
+        let properties = try server.properties(of: database)
+        let (schema, data, inventory) = try workspace.withScratchDirectory("clean") { folder in
             let parts = try sections(of: database, filters: filters, folder: folder)
             let schema = Data(CleanSchemaLayout.compose(preData: parts.preData, postData: parts.postData).utf8)
             let data = Data(parts.data.utf8)
-            try prove(schema: schema, data: data, of: profile, from: database, folder: folder)
-            return (schema, data)
+            let inventory = try prove(schema: schema, data: data, of: profile, from: database, folder: folder)
+            return (schema, data, inventory)
         }
         let migrations = try MigrationDetector.detect(in: database, on: server)
         let directory = project.cleanBaseDirectory(profile)
@@ -32,11 +33,14 @@ public struct CleanProfileFiles {
         try AtomicFile.write(schema, to: schemaPath(profile))
         try AtomicFile.write(data, to: dataPath(profile))
         let snapshot = Self.record(profile: profile, schema: schema, data: data, migrations: migrations, filters: filters,
-                                   source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number),
+                                   source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number,
+                                                          properties: properties),
                                    started: started, message: message, toolVersion: workspace.toolVersion)
         try project.writeManifest(snapshot, for: profile)
         return UploadResult(snapshot: snapshot.id, profile: profile.value, bytesRead: Int64(schema.count + data.count),
-                            bytesStored: 0, objectsStored: 0, objectsReused: 0, tables: 0, mediaFiles: 0, skippedMedia: [],
+                            bytesStored: 0, objectsStored: 0, objectsReused: 0, duplicates: 0, tables: inventory.tables,
+                            rows: inventory.rows, mediaFiles: 0, skippedMedia: [],
+                            files: [project.relative(schemaPath(profile)), project.relative(dataPath(profile))],
                             seconds: workspace.now().timeIntervalSince(started))
     }
 
@@ -52,13 +56,14 @@ public struct CleanProfileFiles {
         return (try script(.preData), try script(.data), try script(.postData))
     }
 
-    /// Loads the files about to be written into a scratch database.
-    private func prove(schema: Data, data: Data, of profile: ProfileName, from database: String, folder: String) throws {
+    /// Loads the files about to be written into a scratch database; what they hold is what
+    /// the summary reports.
+    private func prove(schema: Data, data: Data, of profile: ProfileName, from database: String, folder: String) throws -> DatabaseInventory {
         try createFolder("\(folder)/check", purpose: "a scratch folder", permissions: 0o700)
         let schemaFile = "\(folder)/check/schema.sql", dataFile = "\(folder)/check/data.sql"
         try schema.write(to: URL(fileURLWithPath: schemaFile))
         try data.write(to: URL(fileURLWithPath: dataFile))
-        try server.withScratchDatabase("scratch") { scratch in
+        return try server.withScratchDatabase("scratch") { scratch in
             do {
                 try CleanBaseLoader(server: server).load(schema: schemaFile, data: dataFile, into: scratch)
             } catch let failure as CleanBaseLoader.Failure {
@@ -67,6 +72,7 @@ public struct CleanProfileFiles {
                     .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
                 throw DPMError("The \(file) dumped from \(database) does not load into an empty database (\(problem)), so dpm wrote nothing for the clean profile \(profile); fix the source database or keep this data in a shared profile.")
             }
+            return try DatabaseInventory.take(of: scratch, on: server)
         }
     }
 

@@ -23,11 +23,18 @@ public struct UploadResult: Codable, Sendable {
     public var profile: String
     public var bytesRead: Int64
     public var bytesStored: Int64
+    /// Objects this upload stored, and objects the store already had before it began.
     public var objectsStored: Int
     public var objectsReused: Int
+    /// Artifacts whose content another artifact of this same upload has (stored once).
+    public var duplicates: Int
+    /// Tables in the schema, whether or not their rows were captured.
     public var tables: Int
+    public var rows: Int64
     public var mediaFiles: Int
     public var skippedMedia: [String]
+    /// Clean profiles: the files written into the repository (relative to it).
+    public var files: [String]?
     public var seconds: Double
 }
 
@@ -64,10 +71,7 @@ public struct Upload: Sendable {
         let note = workspace.note
 
         let record: @Sendable (ObjectTransfer.Stored) -> Void = { stored in
-            counters.withValue {
-                $0.read += stored.size
-                if stored.isNew { $0.stored += stored.storedSize; $0.new += 1 } else { $0.reused += 1 }
-            }
+            counters.withValue { $0.add(stored) }
             if let damaged = stored.replacedSize {
                 note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
             }
@@ -92,12 +96,14 @@ public struct Upload: Sendable {
         record(schemaStored)
         let schema = Artifact(path: "schema.sql", sha256: schemaStored.sha256, size: schemaStored.size, storedSize: schemaStored.storedSize)
 
-        let data = try workspace.withScratchDirectory("upload") { scratch in
+        let (data, tableCount) = try workspace.withScratchDirectory("upload") { scratch in
             let dumpDirectory = "\(scratch)/dump"
             workspace.progress.begin("dumping \(database) with pg_dump -j \(options.jobs)")
             try server.dumpDirectory(of: database, to: dumpDirectory, jobs: options.jobs, filters: filters)
-            let tables = DumpTOC.tableFiles(fromListing: try server.listDirectory(dumpDirectory))
-            return try storeDirectory(dumpDirectory, tables: tables, jobs: options.jobs, recorded: recorded, record: record)
+            let listing = try server.listDirectory(dumpDirectory)
+            let tables = DumpTOC.tableFiles(fromListing: listing)
+            return (try storeDirectory(dumpDirectory, tables: tables, jobs: options.jobs, recorded: recorded, record: record),
+                    DumpTOC.tableCount(fromListing: listing))
         }
         let migrations = try MigrationDetector.detect(in: database, on: server)
 
@@ -122,6 +128,7 @@ public struct Upload: Sendable {
             schema: schema,
             data: data,
             media: media,
+            tables: tableCount,
             sizes: SnapshotSizes(
                 total: schema.size + dataBytes + (media.map { $0.bytes + $0.index.size } ?? 0),
                 stored: schema.storedSize + data.reduce(0) { $0 + $1.storedSize } + (media.map { $0.index.storedSize + $0.storedBytes } ?? 0),
@@ -138,17 +145,31 @@ public struct Upload: Sendable {
 
         return UploadResult(
             snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
-            objectsStored: totals.new, objectsReused: totals.reused, tables: snapshot.tableCount,
-            mediaFiles: media?.files ?? 0, skippedMedia: skippedMedia,
+            objectsStored: totals.new, objectsReused: totals.reused, duplicates: totals.duplicates, tables: snapshot.tableCount,
+            rows: snapshot.rowCount, mediaFiles: media?.files ?? 0, skippedMedia: skippedMedia, files: nil,
             seconds: workspace.now().timeIntervalSince(started)
         )
     }
 
+    /// Two artifacts with one content are one object, counted once: new if this upload stored
+    /// it (whichever of its workers did, and whatever order they report in), else reused.
     struct Counters {
         var read: Int64 = 0
-        var stored: Int64 = 0
-        var new = 0
-        var reused = 0
+        private var artifacts = 0
+        /// Per object: whether this upload stored it, and its stored size.
+        private var objects: [String: (isNew: Bool, storedSize: Int64)] = [:]
+
+        mutating func add(_ stored: ObjectTransfer.Stored) {
+            read += stored.size
+            artifacts += 1
+            let known = objects[stored.sha256]
+            objects[stored.sha256] = (known?.isNew == true || stored.isNew, stored.isNew ? stored.storedSize : known?.storedSize ?? 0)
+        }
+
+        var new: Int { objects.values.filter(\.isNew).count }
+        var reused: Int { objects.count - new }
+        var stored: Int64 { objects.values.filter(\.isNew).reduce(0) { $0 + $1.storedSize } }
+        var duplicates: Int { artifacts - objects.count }
     }
 
     /// Stores every file of a pg_dump directory as an object.
