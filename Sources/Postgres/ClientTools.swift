@@ -55,15 +55,16 @@ struct ClientTools: Sendable {
 
     /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it.
     func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil) throws -> Output {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-tool-\(randomSuffix())")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(ScratchNames.make("tool"))
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let stdoutURL = scratch.appendingPathComponent("stdout"), stderrURL = scratch.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        let command = DyingWithParent.command(path, arguments)
+        process.executableURL = URL(fileURLWithPath: command.executable)
+        process.arguments = command.arguments
         process.environment = childEnvironment ?? environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = capture ? try FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice

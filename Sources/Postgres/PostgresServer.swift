@@ -131,6 +131,8 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         return (row?[0] ?? settings.user, row?[1] == "true")
     }
 
+    public var commandLineOptions: [String] { ["-h", settings.host, "-p", settings.port, "-U", settings.user] }
+
     public func connectionURI(for database: String) -> String {
         settings.with(database: database).uri
     }
@@ -270,13 +272,14 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         environment["PGDATABASE"] = database
         environment["PGUSER"] = target.user
         environment["DATABASE_URL"] = target.uri
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-command-\(randomSuffix()).log")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(ScratchNames.make("command") + ".log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(at: log) }
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
+        let launch = DyingWithParent.command("/bin/sh", ["-c", command])
+        process.executableURL = URL(fileURLWithPath: launch.executable)
+        process.arguments = launch.arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = environment
         process.standardInput = FileHandle.nullDevice

@@ -10,7 +10,8 @@ public struct ProjectStatus: Codable, Sendable {
         public var serverVersion: String?
         public var sizeBytes: Int64?
         public var migrations: [MigrationState]?
-        /// Databases dpm was building or retiring when it was interrupted (never the user's own).
+        /// This project's databases that dpm was building or retiring when it was interrupted
+        /// (never the user's own); `ProjectStatus.leftovers` says what each holds.
         public var leftovers: [String]?
         public var problem: String?
     }
@@ -30,13 +31,19 @@ public struct ProjectStatus: Codable, Sendable {
     /// when the server is unreachable.
     public var local: LocalStatus?
     public var profiles: [ProfileSummary]
+    /// What killed dpm commands left (databases, scratch folders, partial objects); nil when
+    /// the server is unreachable.
+    public var leftovers: [Leftover]?
 
     /// Gathers the status; unreachable services are reported in the result, not thrown.
     public static func gather(project: Project, store: () throws -> ObjectStore, server: DatabaseServer, now: Date,
-                              local: LocalDatabases? = nil) -> ProjectStatus {
+                              local: LocalDatabases? = nil, temporaryDirectory: String = NSTemporaryDirectory(),
+                              extraPartials: [String] = []) -> ProjectStatus {
         var storeState = StoreState(url: project.config.store, usable: false)
+        var partials = extraPartials
         do {
             let opened = try store()
+            if let folder = opened.partialsFolder { partials.append(folder) }
             storeState.snapshots = try opened.list(prefix: "snapshots/").count
             storeState.usable = true
         } catch {
@@ -47,7 +54,6 @@ public struct ProjectStatus: Codable, Sendable {
         do {
             database.serverVersion = try server.serverVersion().text
             database.reachable = true
-            database.leftovers = try server.databaseNames(matching: DatabaseNames.leftoverPattern)
             let exists = try server.databaseExists(server.defaultDatabase)
             database.exists = exists
             if exists {
@@ -58,6 +64,18 @@ public struct ProjectStatus: Codable, Sendable {
         } catch {
             database.problem = error.userMessage
         }
+        var leftovers: [Leftover]?
+        if database.reachable, let local {
+            do {
+                let scan = LeftoverScan(server: server, names: local.names, temporaryDirectory: temporaryDirectory,
+                                        partialsFolders: partials, projectIdle: idle(local.names.stateDirectory, "lock"),
+                                        refillIdle: idle(local.names.stateDirectory, "refill.lock"))
+                leftovers = try scan.all()
+                database.leftovers = leftovers?.filter { $0.kind == .database }.map(\.name)
+            } catch {
+                database.problem = error.userMessage
+            }
+        }
         var localStatus: LocalStatus?
         if database.reachable, let local {
             do {
@@ -67,6 +85,12 @@ public struct ProjectStatus: Codable, Sendable {
             }
         }
         return ProjectStatus(project: project.root, store: storeState, database: database, media: project.mediaDirectory,
-                             local: localStatus, profiles: ProfileSummary.all(in: project, now: now))
+                             local: localStatus, profiles: ProfileSummary.all(in: project, now: now), leftovers: leftovers)
+    }
+
+    /// Whether no dpm command holds the lock `name` now (taken for a moment, and given back).
+    private static func idle(_ stateDirectory: String, _ name: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: "\(stateDirectory)/\(name)") else { return true }
+        return (try? ProjectLock.acquire("\(stateDirectory)/\(name)", timeout: 0.05)) != nil
     }
 }

@@ -39,7 +39,9 @@ public struct Workspace: Sendable {
 
     /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
     public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {
-        let path = (temporaryDirectory as NSString).appendingPathComponent("dpm-\(label)-\(randomSuffix())")
+        let folder = temporaryDirectory.hasSuffix("/") ? String(temporaryDirectory.dropLast()) : temporaryDirectory
+        // The name carries our pid, so that dpm cleanup can tell a killed command's folder from ours.
+        let path = "\(folder)/\(ScratchNames.make(label))"
         try createFolder(path, purpose: "a scratch folder", permissions: 0o700)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try body(path)
