@@ -124,6 +124,15 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         }.map { DatabaseSession(pid: Int($0[0] ?? "") ?? 0, user: $0[1] ?? "", application: $0[2] ?? "", client: $0[3] ?? "") }
     }
 
+    public func isBusy(with name: String) throws -> Bool {
+        try !withMaintenance {
+            try $0.query("""
+                SELECT 1 FROM pg_stat_activity
+                WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, $1) > 0
+                """, [name])
+        }.isEmpty
+    }
+
     public func createPrivilege() throws -> (role: String, allowed: Bool) {
         let row = try withMaintenance {
             try $0.query("SELECT current_user::text, (rolcreatedb OR rolsuper)::text FROM pg_roles WHERE rolname = current_user")

@@ -59,6 +59,9 @@ public protocol DatabaseServer: Sendable {
     func applyAtomically(_ changes: [CatalogChange], afterEach: (Int) throws -> Void) throws
     /// The other sessions connected to `database`.
     func sessions(on database: String) throws -> [DatabaseSession]
+    /// Whether another session is running a statement that names `name` (a CREATE or DROP
+    /// a killed client sent finishes on the server after the client is gone).
+    func isBusy(with name: String) throws -> Bool
     /// The connecting role's name and whether it may create databases (CREATEDB or superuser).
     func createPrivilege() throws -> (role: String, allowed: Bool)
     /// A `postgresql://` URI for `database` that an application can use (no password).

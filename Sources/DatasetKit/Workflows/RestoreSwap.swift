@@ -100,6 +100,11 @@ struct RestoreSwap {
             if FileManager.default.fileExists(atPath: path) { RestoreJournal.remove(names.stateDirectory) }
             return
         }
+        // A statement the killed restore had sent may still be running on the server.
+        for _ in 0..<300 {
+            guard try [journal.building, journal.retired].compactMap({ $0 }).contains(where: { try server.isBusy(with: $0) }) else { break }
+            usleep(100_000)
+        }
         if try server.databaseExists(journal.building) {
             try? server.dropDatabase(journal.building)
             removeMediaWork(journal, prefix: "dpm-staging-")
@@ -110,6 +115,12 @@ struct RestoreSwap {
             }
             removeMediaWork(journal, prefix: "dpm-old-")
             dropRetired(journal)
+            if journal.target == names.working,
+               let label = DatabaseLabel.parse(try server.catalog(named: names.working, orMatching: "^$").first { $0.name == names.working }?.comment) {
+                try LocalState.update(names) { state in
+                    state.active = LocalState.Active(profile: label.profile, snapshot: label.snapshot, since: label.since)
+                }
+            }
             note("Finished an interrupted restore into \(journal.target).")
         } else {
             removeMediaWork(journal, prefix: "dpm-staging-")
