@@ -51,7 +51,7 @@ final class CrashSafetyTests: XCTestCase {
         // The next command (any) undoes what the killed restore was building.
         let status = harness.dpm("status")
         XCTAssertTrue(status.stderr.contains("An interrupted restore into \(harness.database) was rolled back"), status.stderr)
-        XCTAssertFalse(status.stdout.contains("Leftover:"), status.stdout)
+        XCTAssertFalse(status.stdout.contains("Leftover:  database"), status.stdout)
         XCTAssertEqual(try harness.databases(), [harness.database])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root).filter { $0.contains("dpm-staging") }, [])
         let json = try JSONDecoder().decode(ProjectStatus.self, from: Data(harness.dpm("status", "--json").stdout.utf8))

@@ -11,6 +11,9 @@ final class RestoreSwapTests: XCTestCase {
 
     override func setUpWithError() throws {
         harness = try Harness()
+        // A TMPDIR of the test's own: scratch folders of other dpm runs on this machine are not this test's.
+        scratch = NSTemporaryDirectory() + "restore-tmp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         try Fixture.create(in: harness)
         try Fixture.createMedia(in: harness)
         harness.dpm("profile", "create", "a", "--kind", "shared")
@@ -22,7 +25,12 @@ final class RestoreSwapTests: XCTestCase {
         XCTAssertEqual(harness.dpm("upload", "b").status, 0)
     }
 
-    override func tearDown() { harness?.tearDown() }
+    private var scratch: String!
+
+    override func tearDown() {
+        harness?.tearDown()
+        if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+    }
 
     /// Starts dpm without waiting for it.
     private func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
@@ -30,7 +38,7 @@ final class RestoreSwapTests: XCTestCase {
         process.executableURL = URL(fileURLWithPath: Harness.binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: harness.root)
-        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off", "TMPDIR": scratch]) { $1 }.merging(environment) { $1 }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -56,7 +64,7 @@ final class RestoreSwapTests: XCTestCase {
             if round < steps.count * 2 {
                 let step = steps[round % steps.count]
                 moment = step
-                let killed = harness.dpm("restore", next, "--force", environment: ["DPM_STOP_AT": step])
+                let killed = harness.dpm("restore", next, "--force", environment: ["DPM_STOP_AT": step, "TMPDIR": scratch])
                 XCTAssertEqual(killed.status, SIGKILL, "\(step): \(killed.stderr)")
             } else {
                 let delay = Double(round - steps.count * 2 + 1) / 12 * duration
@@ -70,9 +78,10 @@ final class RestoreSwapTests: XCTestCase {
             let digest = try harness.contentDigest()
             XCTAssertTrue(digest == digestA || digest == digestB, "\(moment): old or new content, nothing else")
 
-            let status = harness.dpm("status")
+            let status = harness.dpm(["status"], environment: ["TMPDIR": scratch])
             XCTAssertEqual(status.status, 0, status.stderr)
             XCTAssertFalse(status.stdout.contains("dropdb"), "\(moment): \(status.stdout)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [], "\(moment): the restore's scratch went with it")
             XCTAssertFalse(status.stdout.contains("Leftover:"), "\(moment): the next command left nothing half done: \(status.stdout)")
             XCTAssertEqual(try harness.databases(), [harness.database], "\(moment): no restoring or retired database left")
             XCTAssertFalse(FileManager.default.fileExists(atPath: "\(harness.root)/.dpm/restore.json"), moment)

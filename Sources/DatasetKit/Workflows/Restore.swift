@@ -77,7 +77,7 @@ public struct Restore {
         let buildingLabel = DatabaseLabel(role: .restoring, working: names.working, profile: choice.profile.value, snapshot: choice.key,
                                           kind: choice.kind, since: since, target: target)
         var journal = RestoreJournal(target: target, building: building, retired: nil, staging: nil,
-                                     mediaTarget: mediaEntries == nil ? nil : mediaTarget, swapping: false)
+                                     mediaTarget: mediaEntries == nil ? nil : mediaTarget, swapping: false, pid: getpid())
         // Written before anything is made, so that the next command can remove what a kill leaves.
         try journal.write(names.stateDirectory)
         var inventory = DatabaseInventory(tables: 0, rows: 0, bytes: 0)

@@ -15,6 +15,8 @@ struct RestoreJournal: Codable, Equatable {
     var mediaTarget: String?
     /// Set just before the swap's transaction: without it, the swap cannot have committed.
     var swapping: Bool
+    /// The restoring process, whose scratch folders in TMPDIR (`ScratchNames`) go with it.
+    var pid: Int32?
 
     static func path(_ stateDirectory: String) -> String { "\(stateDirectory)/restore.json" }
 
@@ -43,6 +45,7 @@ struct RestoreSwap {
     let names: LocalNames
     let note: @Sendable (String) -> Void
     let checkpoint: @Sendable (String) throws -> Void
+    var temporaryDirectory = NSTemporaryDirectory()
 
     /// Renames `journal.building` to the target (and the target, if any, to `journal.retired`),
     /// relabelling both, in one transaction. The target's sessions are ended first.
@@ -125,7 +128,15 @@ struct RestoreSwap {
         } else {
             removeMediaWork(journal, prefix: "dpm-staging-")
         }
+        if let pid = journal.pid, pid != getpid() { removeScratch(of: pid) }
         RestoreJournal.remove(names.stateDirectory)
+    }
+
+    private func removeScratch(of pid: Int32) {
+        let folder = temporaryDirectory.hasSuffix("/") ? String(temporaryDirectory.dropLast()) : temporaryDirectory
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where ScratchNames.owner(ofScratch: entry) == pid {
+            FolderMoves.remove("\(folder)/\(entry)")
+        }
     }
 
     /// Staging folders (`.<name>.dpm-staging-<hex>`) or replaced media (`.<name>.dpm-old-<hex>`)
