@@ -53,7 +53,6 @@ public struct Restore {
         try DatabaseNames.validate(server.defaultDatabase)
         let intoWorkingDatabase = target == server.defaultDatabase
         let mediaTarget = options.mediaDirectory.map { project.path($0) } ?? (intoWorkingDatabase ? project.mediaDirectory : nil)
-        if let mediaTarget { try MediaDestination.check(mediaTarget) }
 
         // Restores rename and drop databases of this project: one at a time, and never beside a `use`.
         let names = LocalNames(working: server.defaultDatabase, stateDirectory: project.stateDirectory)
@@ -67,6 +66,8 @@ public struct Restore {
         let choice = try loader.choose(options.profile, id: options.snapshotID)
         if choice.kind != .clean, choice.snapshot == nil { throw DPMError("The profile \(options.profile) has no snapshot in the store.") }
         let mediaEntries = try loader.mediaEntries(choice)
+        // Before any database work: a destination dpm cannot swap must never cost the database.
+        if let mediaTarget, mediaEntries != nil || options.mediaDirectory != nil { try MediaDestination.check(mediaTarget) }
         try refuseExistingTarget(target, force: options.force)
         if let mediaTarget, mediaEntries != nil, !options.force, FolderState.isNonEmpty(mediaTarget) {
             throw DPMError("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
