@@ -142,7 +142,7 @@ final class RestoreSwapTests: XCTestCase {
         XCTAssertEqual(Fixture.mediaFingerprint("\(box)/media"), media)
         XCTAssertEqual(try harness.databases(), [harness.database])
         let status = harness.dpm("status")
-        XCTAssertFalse(status.stdout.contains("Leftover:"), status.stdout)
+        XCTAssertFalse(status.stdout.contains("Leftover:  database"), status.stdout)
     }
 
     func testMountPointAsMediaFolderIsRefusedBeforeTheDatabaseIsTouched() throws {
