@@ -16,7 +16,7 @@ struct CleanupCommand: ParsableCommand {
         """
     )
 
-    @Flag(help: "List what would be removed, and remove nothing.")
+    @Flag(help: "List what would be removed, and remove nothing (an interrupted restore is still finished or rolled back first, as every command does).")
     var dryRun = false
 
     @OptionGroup var output: OutputOptions
