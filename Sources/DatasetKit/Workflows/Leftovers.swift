@@ -60,9 +60,9 @@ public struct LeftoverScan: Sendable {
                                            removable: projectIdle, advice: projectIdle ? nil : busy))
                 case .retired:
                     let target = label.target ?? "?"
-                    let held = label.profile == nil ? "" : " (\(label.contentDescription))"
+                    let held = label.profile == nil ? "what \(target) held" : "\(label.contentDescription), which \(target) held"
                     result.append(Leftover(kind: .database, name: entry.name,
-                                           holds: "what \(target) held\(held) before dpm restore --force replaced it", removable: true))
+                                           holds: "\(held) before dpm restore --force replaced it", removable: true))
                 case .scratch:
                     guard let owner = label.owner else { continue }
                     let parts = owner.split(separator: ":")
