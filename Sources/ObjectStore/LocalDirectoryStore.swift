@@ -21,6 +21,8 @@ public struct LocalDirectoryStore: ObjectStore {
 
     public var displayName: String { "file://\(root)" }
 
+    public var partialsFolder: String? { "\(root)/.tmp" }
+
     private func path(_ key: String) throws -> String {
         guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
         return "\(root)/\(key)"
@@ -30,7 +32,7 @@ public struct LocalDirectoryStore: ObjectStore {
     public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
                     verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes {
         let destination = try path(key)
-        let temporary = "\(root)/.tmp/\(randomSuffix(16))"
+        let temporary = "\(root)/.tmp/\(ScratchNames.partial())"
         do {
             let file = ConcurrentCheck(verify: verify, forwardingTo: try FileWriter(path: temporary, exclusive: true))
             defer { file.end() }

@@ -56,14 +56,15 @@ struct ClientTools: Sendable {
     /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it.
     func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil) throws -> Output {
         // The output can be table rows (pg_dump --data-only): owner-only, whatever the umask.
-        let scratch = try PrivateFiles.makeScratchFolder(in: FileManager.default.temporaryDirectory.path, prefix: "dpm-tool")
+        let scratch = try PrivateFiles.makeScratchFolder(in: FileManager.default.temporaryDirectory.path, prefix: ScratchNames.prefix("tool"))
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let stdoutURL = URL(fileURLWithPath: "\(scratch)/stdout"), stderrURL = URL(fileURLWithPath: "\(scratch)/stderr")
         try PrivateFiles.createFile(stdoutURL.path)
         try PrivateFiles.createFile(stderrURL.path)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        let command = DyingWithParent.command(path, arguments)
+        process.executableURL = URL(fileURLWithPath: command.executable)
+        process.arguments = command.arguments
         process.environment = childEnvironment ?? environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = capture ? try FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice

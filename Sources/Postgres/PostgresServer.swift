@@ -125,12 +125,23 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         }.map { DatabaseSession(pid: Int($0[0] ?? "") ?? 0, user: $0[1] ?? "", application: $0[2] ?? "", client: $0[3] ?? "") }
     }
 
+    public func isBusy(with name: String) throws -> Bool {
+        try !withMaintenance {
+            try $0.query("""
+                SELECT 1 FROM pg_stat_activity
+                WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, $1) > 0
+                """, [name])
+        }.isEmpty
+    }
+
     public func createPrivilege() throws -> (role: String, allowed: Bool) {
         let row = try withMaintenance {
             try $0.query("SELECT current_user::text, (rolcreatedb OR rolsuper)::text FROM pg_roles WHERE rolname = current_user")
         }.first
         return (row?[0] ?? settings.user, row?[1] == "true")
     }
+
+    public var commandLineOptions: [String] { ["-h", settings.host, "-p", settings.port, "-U", settings.user] }
 
     public func connectionURI(for database: String) -> String {
         settings.with(database: database).uri
@@ -303,13 +314,14 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
             environment["PGSERVICEFILE"] = secrets.path
             environment["PGSERVICE"] = ClientSecrets.service
         }
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dpm-command-\(randomSuffix()).log")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(ScratchNames.make("command") + ".log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(at: log) }
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
+        let launch = DyingWithParent.command("/bin/sh", ["-c", command])
+        process.executableURL = URL(fileURLWithPath: launch.executable)
+        process.arguments = launch.arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = environment
         process.standardInput = FileHandle.nullDevice

@@ -22,10 +22,18 @@ struct AppContext {
                                      environment: environment, log: { line in if verbose { Terminal.note(line) } })
     }
 
-    /// The working database's server, or the one `conninfo` names.
+    /// The working database's server, or the one `conninfo` names. The first time in a
+    /// command, what a killed restore left in this project is repaired first.
     func server(conninfo: String? = nil) throws -> PostgresServer {
-        PostgresServer(settings: try ConnectionSettings(conninfo: conninfo ?? project.config.database), environment: environment)
+        let server = PostgresServer(settings: try ConnectionSettings(conninfo: conninfo ?? project.config.database), environment: environment)
+        if conninfo == nil, Self.repairChecked.withValue({ checked in defer { checked = true }; return !checked }) {
+            // An unreachable server is the command's to report, not the repair's.
+            try? InterruptedRestores(server: server, stateDirectory: project.stateDirectory, note: Terminal.note).repairIfNeeded()
+        }
+        return server
     }
+
+    private static let repairChecked = Locked(false)
 
     func workspace() throws -> Workspace {
         project.secureStateDirectory()
@@ -61,6 +69,12 @@ struct AppContext {
     }
 
     func profileName(_ text: String) throws -> ProfileName { try ProfileName(text) }
+
+    /// The download cache's folder of partial downloads, for status and cleanup.
+    var cachePartials: [String] {
+        let root = ObjectCache.defaultRoot(environment: environment)
+        return ["\(root)/.tmp"]
+    }
 
     func localDatabases() throws -> LocalDatabases {
         try LocalDatabases(workspace: try workspace(), server: try server())

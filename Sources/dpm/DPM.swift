@@ -14,7 +14,7 @@ struct DPM: ParsableCommand {
         """,
         version: version,
         subcommands: [Init.self, ProfileCommand.self, Upload.self, Restore.self, Use.self, Undo.self, StashCommand.self,
-                      Attach.self, Detach.self, CacheCommand.self, Migrate.self, MigrationsCommand.self, SquashCommand.self, Status.self]
+                      Attach.self, Detach.self, CacheCommand.self, Migrate.self, MigrationsCommand.self, SquashCommand.self, Status.self, CleanupCommand.self]
     )
 }
 

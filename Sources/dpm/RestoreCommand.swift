@@ -7,8 +7,9 @@ struct Restore: ParsableCommand {
         abstract: "Restore a profile's snapshot into a database (and the media folder).",
         discussion: """
         Every object is verified against its SHA-256 while streaming. The data is restored into a new temporary \
-        database and renamed to the target only when complete; an existing target is replaced only with --force, \
-        and dropped only after the new one is in place.
+        database and renamed to the target only when complete; an existing target is replaced only with --force: \
+        it is renamed aside and the new one takes its name in one transaction, and it is dropped only after the new \
+        one (and its media) is in place. If the media cannot be swapped in, the old database is swapped back.
 
         Media is restored when the target is the working database, or into --media-dir: it is rebuilt in a \
         staging folder beside the media folder and swapped in by rename.
@@ -24,7 +25,7 @@ struct Restore: ParsableCommand {
     @Option(help: ArgumentHelp("Restore into this database instead of the working one.", valueName: "dbname"))
     var into: String?
 
-    @Option(help: ArgumentHelp("Restore media into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Restore media into this folder (a folder, or a path that does not exist yet).", valueName: "dir"))
     var mediaDir: String?
 
     @Flag(help: "Replace an existing database and media folder.")

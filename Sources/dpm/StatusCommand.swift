@@ -11,7 +11,8 @@ struct Status: ParsableCommand {
     func run() throws {
         let context = try AppContext()
         let status = ProjectStatus.gather(project: context.project, store: { try context.store() },
-                                          server: try context.server(), now: Date(), local: try? context.localDatabases())
+                                          server: try context.server(), now: Date(), local: try? context.localDatabases(),
+                                          extraPartials: context.cachePartials)
         if output.json { return try Terminal.printJSON(status) }
         print("Project:   \(status.project)")
         print("Store:     \(status.store.url) " + (status.store.problem.map { "(unusable: \($0))" } ?? "(\(status.store.snapshots ?? 0) snapshots)"))
@@ -29,9 +30,7 @@ struct Status: ParsableCommand {
         for state in database.migrations ?? [] {
             print("           \(state.table): \(state.versions.count) migrations applied, latest \(state.versions.last ?? "-")")
         }
-        for name in database.leftovers ?? [] {
-            print("Leftover:  \(name), from an interrupted dpm command; nothing uses it (remove: dropdb '\(name)')")
-        }
+        LeftoverReport.print(status.leftovers ?? [])
         if let local = status.local {
             LocalReport.print(local)
         } else if let media = status.media {
@@ -82,5 +81,23 @@ enum LocalReport {
                 [$0.database, ($0.profile ?? "?") + ($0.kind == .customer ? " (customer data)" : ""), $0.uri]
             }, indent: "  ")
         }
+    }
+}
+
+/// What killed dpm commands left, as `status` and `cleanup --dry-run` show it.
+enum LeftoverReport {
+    static func print(_ leftovers: [Leftover]) {
+        for item in leftovers {
+            Swift.print("Leftover:  \(line(item)); " + (item.removable ? "dpm cleanup removes it" : "dpm cleanup keeps it: \(item.advice ?? "")"))
+        }
+        let removable = leftovers.filter(\.removable).count
+        if removable > 0 {
+            Swift.print("           Run dpm cleanup to remove \(removable == 1 ? "it" : "these \(removable)") (dpm cleanup --dry-run lists them first).")
+        }
+    }
+
+    static func line(_ item: Leftover) -> String {
+        let what = item.kind == .database ? "database \(item.name)" : item.name
+        return "\(what) (\(item.holds)\(item.bytes.map { ", \(ByteCount.format($0))" } ?? ""))"
     }
 }

@@ -47,11 +47,15 @@ final class CrashSafetyTests: XCTestCase {
         XCTAssertEqual(killed.status, SIGKILL)
         XCTAssertEqual(try harness.contentDigest(), digest, "working database untouched")
         XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media, "media folder untouched")
-        let leftover = try XCTUnwrap(try harness.databases().first { $0.hasPrefix(harness.database + "__dpm_restore_") })
+        XCTAssertNotNil(try harness.databases().first { $0.hasPrefix(harness.database + "__dpm_restore_") })
+        // The next command (any) undoes what the killed restore was building.
         let status = harness.dpm("status")
-        XCTAssertTrue(status.stdout.contains("Leftover:  \(leftover), from an interrupted dpm command"), status.stdout)
+        XCTAssertTrue(status.stderr.contains("An interrupted restore into \(harness.database) was rolled back"), status.stderr)
+        XCTAssertFalse(status.stdout.contains("Leftover:  database"), status.stdout)
+        XCTAssertEqual(try harness.databases(), [harness.database])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root).filter { $0.contains("dpm-staging") }, [])
         let json = try JSONDecoder().decode(ProjectStatus.self, from: Data(harness.dpm("status", "--json").stdout.utf8))
-        XCTAssertTrue(json.database.leftovers?.contains(leftover) == true)
+        XCTAssertEqual(json.database.leftovers, [])
 
         let restored = harness.dpm("restore", "ug", "--force")
         XCTAssertEqual(restored.status, 0, restored.stderr)

@@ -223,7 +223,10 @@ extension SquashTests {
         // Killed while proving: a scratch database stays behind, no file changed.
         let killed = harness.dpm(["squash", "--yes"], environment: ["DPM_STOP_AT": "squash.proof"])
         XCTAssertNotEqual(killed.status, 0)
-        XCTAssertEqual(try harness.databases().filter { $0.contains("__dpm_squash_a_") }.count, 1)
+        let scratch = try XCTUnwrap(try harness.databases().first { $0.contains("__dpm_squash_a_") })
+        let status = harness.dpm("status")
+        XCTAssertTrue(status.stdout.contains("Leftover:  database \(scratch) (a scratch database of dpm process "), status.stdout)
+        XCTAssertTrue(status.stdout.contains("which is gone); dpm cleanup removes it"), status.stdout)
         let dry = harness.dpm("squash", "--dry-run")
         XCTAssertEqual(dry.status, 0, dry.stderr)
         XCTAssertEqual(try harness.stateFingerprint(), files, "the next squash dropped the stray scratch database")

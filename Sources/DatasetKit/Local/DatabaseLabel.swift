@@ -16,6 +16,12 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
         case stash
         /// A snapshot restored beside the working database by `attach`.
         case attached
+        /// A database `restore` is building for `target`; it takes the target's name only when complete.
+        case restoring
+        /// What `target` held before `restore --force` replaced it, until it is dropped.
+        case retired
+        /// A scratch database of a running command (`owner`), dropped when it ends.
+        case scratch
     }
 
     public var role: Role
@@ -37,9 +43,14 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
     /// How many migration versions the content had applied when dpm built it, so that
     /// `status` can tell how many were applied since.
     public var migrations: Int?
+    /// Restoring and retired databases: the database the restore replaces.
+    public var target: String?
+    /// Scratch databases: the process that uses it, "host:pid", so that a leftover can be told from one in use.
+    public var owner: String?
 
     public init(role: Role, working: String, profile: String? = nil, snapshot: String? = nil, kind: ProfileKind? = nil,
-                since: String, lastUsed: String? = nil, media: String? = nil, token: String? = nil, migrations: Int? = nil) {
+                since: String, lastUsed: String? = nil, media: String? = nil, token: String? = nil, migrations: Int? = nil,
+                target: String? = nil, owner: String? = nil) {
         self.role = role
         self.working = working
         self.profile = profile
@@ -50,6 +61,8 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
         self.media = media
         self.token = token
         self.migrations = migrations
+        self.target = target
+        self.owner = owner
     }
 
     static let prefix = "dpm "

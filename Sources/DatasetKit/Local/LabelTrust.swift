@@ -47,6 +47,14 @@ extension LocalNames {
                 return "its dpm label says it is an attached database, but its name cannot name a folder of its own"
             }
             return distrustMedia(label.media, expected: attachedMedia(name), of: "an attached database")
+        case .restoring, .retired, .scratch:
+            // dpm cleanup drops these: only under the names dpm gives them.
+            let what = label.role == .restoring ? "a restore in progress" : label.role == .retired ? "a replaced database" : "a scratch database"
+            guard name.range(of: "__dpm_[a-z_]+_[0-9a-f]{8}$", options: .regularExpression) != nil else {
+                return "its dpm label says it is \(what), but dpm names those <database>__dpm_<purpose>_<8 hex digits>"
+            }
+            if let media = label.media { return "its dpm label names the media folder \(media), which dpm never records for \(what)" }
+            return nil
         }
     }
 

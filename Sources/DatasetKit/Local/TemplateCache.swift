@@ -53,15 +53,11 @@ struct TemplateCache {
             local.workspace.note("First use of \(profile) \(choice.key): restoring it from \(source) into the template \(name).")
         }
         let building = names.building("template")
-        let properties = choice.snapshot?.source.properties
-        if let fallback = try local.server.createDatabase(building, like: properties) { local.workspace.note(fallback.note(for: name)) }
+        if let fallback = try local.server.createDatabase(building, like: choice.properties) { local.workspace.note(fallback.note(for: name)) }
         let label: DatabaseLabel
         do {
             try loader.fill(building, with: choice, label: name)
-            // Without the comment: a template's comment is its dpm label.
-            var settingsOnly = properties
-            settingsOnly?.comment = nil
-            try DatabaseProperties.apply(settingsOnly, to: building, on: local.server, note: local.workspace.note)
+            try DatabaseProperties.applySettings(choice.properties, to: building, on: local.server, note: local.workspace.note)
             let applied = try MigrationDetector.appliedCount(in: building, on: local.server)
             label = DatabaseLabel(role: .template, working: names.working, profile: profile, snapshot: choice.key,
                                   kind: choice.kind, since: local.timestamp(), migrations: applied)

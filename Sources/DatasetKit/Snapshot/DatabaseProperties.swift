@@ -45,17 +45,16 @@ public struct DatabaseProperties: Codable, Sendable, Equatable {
 }
 
 extension DatabaseProperties {
-    /// Gives a filled database the source's settings and comment. A setting the server refuses
-    /// (an extension's parameter that is not installed here) is reported, not fatal: the data
-    /// is there either way.
-    static func apply(_ properties: DatabaseProperties?, to database: String, on server: DatabaseServer,
-                      note: (String) -> Void) throws {
+    /// Gives a filled database the source's settings (its comment is the caller's: most of
+    /// dpm's databases carry a label there). A setting the server refuses (an extension's
+    /// parameter that is not installed here) is reported, not fatal: the data is there either way.
+    static func applySettings(_ properties: DatabaseProperties?, to database: String, on server: DatabaseServer,
+                              note: (String) -> Void) throws {
         guard let properties else { return }
         let refused = try server.applySettings(properties.settings, to: database)
         if !refused.isEmpty {
             note("The source database's settings \(refused.joined(separator: "; ")) could not be set on \(database); the rest were.")
         }
-        if let comment = properties.comment { try server.setComment(comment, on: database) }
     }
 }
 

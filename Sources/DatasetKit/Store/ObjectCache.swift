@@ -25,7 +25,7 @@ public struct ObjectCache: Sendable {
 
     /// A new file in the cache's scratch folder, invisible until admitted.
     func makeEntry() throws -> (path: String, writer: FileWriter) {
-        let temporary = "\(root)/.tmp/\(randomSuffix(16))"
+        let temporary = "\(root)/.tmp/\(ScratchNames.partial())"
         return (temporary, try FileWriter(path: temporary, exclusive: true, mode: PrivateFiles.fileMode))
     }
 

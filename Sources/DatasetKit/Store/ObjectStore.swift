@@ -36,9 +36,15 @@ public protocol ObjectStore: Sendable {
 
     /// Removes `key`; removing an absent key is not an error.
     func delete(_ key: String) throws
+
+    /// A local folder where puts in progress keep their partial bytes (named by
+    /// `ScratchNames.partial`), for dpm cleanup; nil when the store keeps none.
+    var partialsFolder: String? { get }
 }
 
 extension ObjectStore {
+    public var partialsFolder: String? { nil }
+
     @discardableResult
     public func put(_ key: String, from source: ByteReader) throws -> StoredBytes {
         try put(key, from: source, expectedSHA256: nil, overwrite: true, verify: nil)

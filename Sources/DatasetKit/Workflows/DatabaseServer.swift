@@ -1,3 +1,5 @@
+import Foundation
+
 /// A PostgreSQL server as the workflows need it. The Postgres module implements it
 /// over libpq and the client tools; every database named here is on the same server.
 public protocol DatabaseServer: Sendable {
@@ -70,10 +72,15 @@ public protocol DatabaseServer: Sendable {
     func applyAtomically(_ changes: [CatalogChange], afterEach: (Int) throws -> Void) throws
     /// The other sessions connected to `database`.
     func sessions(on database: String) throws -> [DatabaseSession]
+    /// Whether another session is running a statement that names `name` (a CREATE or DROP
+    /// a killed client sent finishes on the server after the client is gone).
+    func isBusy(with name: String) throws -> Bool
     /// The connecting role's name and whether it may create databases (CREATEDB or superuser).
     func createPrivilege() throws -> (role: String, allowed: Bool)
     /// A `postgresql://` URI for `database` that an application can use (no password).
     func connectionURI(for database: String) -> String
+    /// `-h host -p port -U user` for the client tools, so that a command dpm prints works as printed.
+    var commandLineOptions: [String] { get }
 }
 
 /// The parts of a dump pg_restore can restore one at a time.
@@ -101,6 +108,10 @@ extension DatabaseServer {
         let name = DatabaseNames.temporary(beside: defaultDatabase, purpose: purpose)
         try createDatabase(name)
         defer { try? dropDatabase(name) }
+        // The owner lets dpm cleanup tell a scratch database of a killed command from one in use.
+        let label = DatabaseLabel(role: .scratch, working: defaultDatabase, since: Timestamp.precise(Date()),
+                                  owner: "\(ProcessInfo.processInfo.hostName):\(getpid())")
+        try applyAtomically([.comment(on: name, label.commentText)], afterEach: { _ in })
         return try body(name)
     }
 }

@@ -12,7 +12,8 @@ public struct ProjectStatus: Codable, Sendable {
         public var migrations: [MigrationState]?
         /// Encoding, collation and settings of the working database.
         public var properties: DatabaseProperties?
-        /// Databases dpm was building or retiring when it was interrupted (never the user's own).
+        /// This project's databases that dpm was building or retiring when it was interrupted
+        /// (never the user's own); `ProjectStatus.leftovers` says what each holds.
         public var leftovers: [String]?
         public var problem: String?
     }
@@ -32,13 +33,19 @@ public struct ProjectStatus: Codable, Sendable {
     /// when the server is unreachable.
     public var local: LocalStatus?
     public var profiles: [ProfileSummary]
+    /// What killed dpm commands left (databases, scratch folders, partial objects); nil when
+    /// the server is unreachable.
+    public var leftovers: [Leftover]?
 
     /// Gathers the status; unreachable services are reported in the result, not thrown.
     public static func gather(project: Project, store: () throws -> ObjectStore, server: DatabaseServer, now: Date,
-                              local: LocalDatabases? = nil) -> ProjectStatus {
+                              local: LocalDatabases? = nil, temporaryDirectory: String = NSTemporaryDirectory(),
+                              extraPartials: [String] = []) -> ProjectStatus {
         var storeState = StoreState(url: project.config.store, usable: false)
+        var partials = extraPartials
         do {
             let opened = try store()
+            if let folder = opened.partialsFolder { partials.append(folder) }
             storeState.snapshots = try opened.list(prefix: "snapshots/").count
             storeState.usable = true
         } catch {
@@ -49,7 +56,6 @@ public struct ProjectStatus: Codable, Sendable {
         do {
             database.serverVersion = try server.serverVersion().text
             database.reachable = true
-            database.leftovers = try server.databaseNames(matching: DatabaseNames.leftoverPattern)
             let exists = try server.databaseExists(server.defaultDatabase)
             database.exists = exists
             if exists {
@@ -61,6 +67,18 @@ public struct ProjectStatus: Codable, Sendable {
         } catch {
             database.problem = error.userMessage
         }
+        var leftovers: [Leftover]?
+        if database.reachable, let local {
+            do {
+                let scan = LeftoverScan(server: server, names: local.names, temporaryDirectory: temporaryDirectory,
+                                        partialsFolders: partials, projectIdle: idle(local.names.stateDirectory, "lock"),
+                                        refillIdle: idle(local.names.stateDirectory, "refill.lock"))
+                leftovers = try scan.all()
+                database.leftovers = leftovers?.filter { $0.kind == .database }.map(\.name)
+            } catch {
+                database.problem = error.userMessage
+            }
+        }
         var localStatus: LocalStatus?
         if database.reachable, let local {
             do {
@@ -70,6 +88,12 @@ public struct ProjectStatus: Codable, Sendable {
             }
         }
         return ProjectStatus(project: project.root, store: storeState, database: database, media: project.mediaDirectory,
-                             local: localStatus, profiles: ProfileSummary.all(in: project, now: now))
+                             local: localStatus, profiles: ProfileSummary.all(in: project, now: now), leftovers: leftovers)
+    }
+
+    /// Whether no dpm command holds the lock `name` now (taken for a moment, and given back).
+    private static func idle(_ stateDirectory: String, _ name: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: "\(stateDirectory)/\(name)") else { return true }
+        return (try? ProjectLock.acquire("\(stateDirectory)/\(name)", timeout: 0.05)) != nil
     }
 }

@@ -47,63 +47,112 @@ public struct Restore {
     public func run(_ options: RestoreOptions) throws -> RestoreResult {
         let started = workspace.now()
         let project = workspace.project
-        let spec = try project.profile(options.profile)
+        _ = try project.profile(options.profile)
         let target = options.database ?? server.defaultDatabase
         try DatabaseNames.validate(target)
+        try DatabaseNames.validate(server.defaultDatabase)
         let intoWorkingDatabase = target == server.defaultDatabase
         let mediaTarget = options.mediaDirectory.map { project.path($0) } ?? (intoWorkingDatabase ? project.mediaDirectory : nil)
 
-        if spec.kind == .clean {
-            _ = try project.manifest(options.profile) // the files in git are loaded; their manifest must be dpm's
-            try refuseExistingTarget(target, force: options.force)
-            let building = DatabaseNames.temporary(beside: target, purpose: "restore")
-            var inventory = DatabaseInventory(tables: 0, rows: 0, bytes: 0)
-            try buildDatabase(building, for: target) {
-                try CleanProfileFiles(project: project, server: server).load(profile: options.profile, into: building)
-                inventory = try DatabaseInventory.take(of: building, on: server)
-            }
-            try workspace.checkpoint("restore.before-swap")
-            try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
-            return RestoreResult(profile: options.profile.value, snapshot: nil, database: target, tables: inventory.tables,
-                                 rows: inventory.rows, bytes: inventory.bytes, mediaFiles: 0, mediaDirectory: nil,
-                                 seconds: workspace.now().timeIntervalSince(started))
+        // Restores rename and drop databases of this project: one at a time, and never beside a `use`.
+        let names = LocalNames(working: server.defaultDatabase, stateDirectory: project.stateDirectory)
+        let lock = try ProjectLock.acquire("\(names.stateDirectory)/lock") {
+            workspace.note("Waiting for another dpm command in this project to finish…")
         }
+        defer { withExtendedLifetime(lock) {} }
+        try InterruptedRestores(server: server, stateDirectory: names.stateDirectory, note: workspace.note).repair()
 
         let loader = SnapshotLoader(workspace: workspace, server: server, jobs: options.jobs)
         let choice = try loader.choose(options.profile, id: options.snapshotID)
-        guard let snapshot = choice.snapshot else { throw DPMError("The profile \(options.profile) has no snapshot in the store.") }
+        if choice.kind != .clean, choice.snapshot == nil { throw DPMError("The profile \(options.profile) has no snapshot in the store.") }
         let mediaEntries = try loader.mediaEntries(choice)
+        // Before any database work: a destination dpm cannot swap must never cost the database.
+        if let mediaTarget, mediaEntries != nil || options.mediaDirectory != nil { try MediaDestination.check(mediaTarget) }
         try refuseExistingTarget(target, force: options.force)
         if let mediaTarget, mediaEntries != nil, !options.force, FolderState.isNonEmpty(mediaTarget) {
             throw DPMError("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
         }
-
         try loader.checkObjects(choice, media: mediaTarget == nil ? nil : mediaEntries)
+
+        let since = Timestamp.precise(workspace.now())
         let building = DatabaseNames.temporary(beside: target, purpose: "restore")
-        let properties = snapshot.source.properties
-        var staging: String?
+        let buildingLabel = DatabaseLabel(role: .restoring, working: names.working, profile: choice.profile.value, snapshot: choice.key,
+                                          kind: choice.kind, since: since, target: target)
+        var journal = RestoreJournal(target: target, building: building, retired: nil, staging: nil,
+                                     mediaTarget: mediaEntries == nil ? nil : mediaTarget, swapping: false, pid: getpid())
+        // Written before anything is made, so that the next command can remove what a kill leaves.
+        try journal.write(names.stateDirectory)
+        var inventory = DatabaseInventory(tables: 0, rows: 0, bytes: 0)
+        var finalLabel: String?
+        var previousComment: String?
+        let swap = RestoreSwap(server: server, names: names, note: workspace.note, checkpoint: workspace.checkpoint)
         do {
-            try buildDatabase(building, like: properties, for: target) {
+            try buildDatabase(building, like: choice.properties, for: target, label: buildingLabel) {
                 try loader.fill(building, with: choice, label: target)
-                try DatabaseProperties.apply(properties, to: building, on: server, note: workspace.note)
+                try DatabaseProperties.applySettings(choice.properties, to: building, on: server, note: workspace.note)
+                if choice.kind == .clean { inventory = try DatabaseInventory.take(of: building, on: server) }
+                if intoWorkingDatabase {
+                    let applied = try MigrationDetector.appliedCount(in: building, on: server)
+                    finalLabel = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
+                                               kind: choice.kind, since: since, migrations: applied).commentText
+                } else {
+                    // A database dpm does not label gets the source's own comment.
+                    finalLabel = choice.properties?.comment
+                }
             }
             if let mediaTarget, let mediaEntries {
-                staging = try loader.stageMedia(mediaEntries, beside: mediaTarget)
+                journal.staging = try loader.stageMedia(mediaEntries, beside: mediaTarget)
             }
             try workspace.checkpoint("restore.before-swap")
-            try DatabaseSwap(server: server, note: workspace.note).replace(target, with: building)
+            if let previous = try server.catalog(named: target, orMatching: "^$").first(where: { $0.name == target }) {
+                previousComment = previous.comment
+                journal.retired = DatabaseNames.temporary(beside: target, purpose: "old")
+            }
+            journal.swapping = true
+            try journal.write(names.stateDirectory)
+            let held = DatabaseLabel.parse(previousComment)
+            let retiredLabel = DatabaseLabel(role: .retired, working: names.working, profile: held?.profile, snapshot: held?.snapshot,
+                                             kind: held?.kind, since: since, target: target)
+            try swap.commit(journal, label: finalLabel, retiredLabel: retiredLabel.commentText)
         } catch {
-            if let staging { try? FileManager.default.removeItem(atPath: staging) }
+            if let staging = journal.staging { FolderMoves.remove(staging) }
             try? dropIfPresent(building)
+            RestoreJournal.remove(names.stateDirectory)
             throw error
         }
-        if let mediaTarget, let staging { try MediaFolder.swap(staging, into: mediaTarget) }
+        try workspace.checkpoint("restore.after-swap")
+        if let mediaTarget, let staging = journal.staging {
+            do {
+                try MediaFolder.swap(staging, into: mediaTarget)
+            } catch {
+                FolderMoves.remove(staging)
+                do {
+                    try swap.rollBack(journal, previousComment: previousComment)
+                } catch let rollback {
+                    RestoreJournal.remove(names.stateDirectory)
+                    throw DPMError("The media folder \(mediaTarget) could not be replaced (\(error.userMessage)), and \(target) could not be given back its previous content either (\(rollback.userMessage)); that content is in \(journal.retired ?? "no database"), see dpm status.")
+                }
+                RestoreJournal.remove(names.stateDirectory)
+                throw DPMError("The media folder \(mediaTarget) could not be replaced (\(error.userMessage)); \(target) was given back its previous content, so nothing changed.")
+            }
+        }
+        try workspace.checkpoint("restore.before-drop")
+        swap.dropRetired(journal)
+        RestoreJournal.remove(names.stateDirectory)
+        if intoWorkingDatabase {
+            try LocalState.update(names) { state in
+                state.active = LocalState.Active(profile: choice.profile.value, snapshot: choice.key, since: since)
+            }
+        }
         workspace.progress.end()
 
+        let snapshot = choice.snapshot
+        let restoredMedia = journal.staging != nil
         return RestoreResult(
-            profile: options.profile.value, snapshot: snapshot.id, database: target, tables: snapshot.tableCount,
-            rows: snapshot.rowCount, bytes: snapshot.sizes.total, mediaFiles: staging == nil ? 0 : mediaEntries?.count ?? 0,
-            mediaDirectory: staging == nil ? nil : mediaTarget, seconds: workspace.now().timeIntervalSince(started)
+            profile: options.profile.value, snapshot: snapshot?.id, database: target, tables: snapshot?.tableCount ?? inventory.tables,
+            rows: snapshot?.rowCount ?? inventory.rows, bytes: snapshot?.sizes.total ?? inventory.bytes,
+            mediaFiles: restoredMedia ? mediaEntries?.count ?? 0 : 0,
+            mediaDirectory: restoredMedia ? mediaTarget : nil, seconds: workspace.now().timeIntervalSince(started)
         )
     }
 
@@ -113,12 +162,13 @@ public struct Restore {
         }
     }
 
-    /// Creates `name` (like the source's `properties`) and runs `fill`; the database is
-    /// dropped again if filling fails.
-    private func buildDatabase(_ name: String, like properties: DatabaseProperties? = nil, for target: String,
+    /// Creates `name` like the source (`properties`), labels it as a restore in progress, and
+    /// runs `fill`; the database is dropped again if filling fails.
+    private func buildDatabase(_ name: String, like properties: DatabaseProperties?, for target: String, label: DatabaseLabel,
                                fill: () throws -> Void) throws {
         if let fallback = try server.createDatabase(name, like: properties) { workspace.note(fallback.note(for: target)) }
         do {
+            try server.applyAtomically([.comment(on: name, label.commentText)], afterEach: { _ in })
             try fill()
         } catch {
             try? dropIfPresent(name)

@@ -9,6 +9,9 @@ public struct SnapshotChoice: Sendable {
     public let key: String
     /// The record; nil for clean profiles.
     public let snapshot: Snapshot?
+    /// What the source database was (encoding, collation, settings), to create its copy
+    /// like it; for clean profiles from their manifest, when it records them.
+    public let properties: DatabaseProperties?
 }
 
 /// Fills an empty database with a snapshot's data, and stages its media, verifying every object.
@@ -25,15 +28,15 @@ struct SnapshotLoader {
             }
             // The files in git are what is loaded (people and squash edit them); their manifest
             // only has to be one dpm wrote.
-            _ = try workspace.project.manifest(profile)
+            let manifest = try workspace.project.manifest(profile)
             let key = try CleanProfileFiles(project: workspace.project, server: server).contentKey(profile: profile)
-            return SnapshotChoice(profile: profile, kind: .clean, key: key, snapshot: nil)
+            return SnapshotChoice(profile: profile, kind: .clean, key: key, snapshot: nil, properties: manifest?.source.properties)
         }
         let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project, cache: workspace.cache).snapshot(of: profile, id: id)
         guard snapshot.compression == workspace.codec.name else {
             throw DPMError("Snapshot \(snapshot.id) of \(profile) is compressed with \(snapshot.compression), which this dpm cannot read (it uses \(workspace.codec.name)).")
         }
-        return SnapshotChoice(profile: profile, kind: spec.kind, key: snapshot.id, snapshot: snapshot)
+        return SnapshotChoice(profile: profile, kind: spec.kind, key: snapshot.id, snapshot: snapshot, properties: snapshot.source.properties)
     }
 
     /// Checks, before anything is built, that every object the snapshot names (and the media

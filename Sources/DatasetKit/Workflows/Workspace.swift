@@ -39,7 +39,8 @@ public struct Workspace: Sendable {
 
     /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
     public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {
-        let path = try PrivateFiles.makeScratchFolder(in: temporaryDirectory, prefix: "dpm-\(label)")
+        // The name carries our pid, so that dpm cleanup can tell a killed command's folder from ours.
+        let path = try PrivateFiles.makeScratchFolder(in: temporaryDirectory, prefix: ScratchNames.prefix(label))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try body(path)
     }

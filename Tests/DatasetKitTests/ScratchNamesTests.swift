@@ -1,0 +1,34 @@
+@testable import DatasetKit
+import Foundation
+import XCTest
+
+final class ScratchNamesTests: XCTestCase {
+    func testOwnedNamesCarryThePidAndOthersAreNotMistakenForThem() {
+        let name = ScratchNames.make("upload")
+        XCTAssertEqual(ScratchNames.owner(ofScratch: name), getpid())
+        XCTAssertEqual(ScratchNames.owner(ofScratch: ScratchNames.make("command") + ".log"), getpid())
+        XCTAssertEqual(ScratchNames.owner(ofPartial: ScratchNames.partial()), getpid())
+        for other in ["dpm-e2e-3AED93A0-5266-4A22-AA78-40B1BDD5F9DA", "dpm-test-cache.Ab12Cd", "dpm-upload-1a2b3c4d",
+                      "dpm-out-5266.1", "dpm--12-1a2b3c4d", "dpm-upload-x-1a2b3c4d", "dpm-upload-12-1a2b3c4"] {
+            XCTAssertNil(ScratchNames.owner(ofScratch: other), other)
+        }
+        XCTAssertTrue(ScratchNames.isUnownedScratch("dpm-upload-1a2b3c4d"))
+        XCTAssertTrue(ScratchNames.isUnownedScratch("dpm-command-1a2b3c4d.log"))
+        XCTAssertFalse(ScratchNames.isUnownedScratch("dpm-e2e-1a2b3c4d"))
+        XCTAssertTrue(ScratchNames.isRunningDPM(getpid()))
+    }
+
+    func testPrintedCommandsAreShellQuoted() {
+        XCTAssertEqual(ShellCommand.quoted("plain-name_1"), "plain-name_1")
+        XCTAssertEqual(ShellCommand.quoted("o'brien db"), "'o'\\''brien db'")
+        XCTAssertEqual(ShellCommand.quoted(""), "''")
+        XCTAssertEqual(ShellCommand.identifier("a\"b"), "\"a\"\"b\"")
+    }
+
+    func testMediaDestinationParentByPlainStringSteps() {
+        XCTAssertEqual(MediaDestination.parentFolder(of: "/a/b"), "/a")
+        XCTAssertEqual(MediaDestination.parentFolder(of: "/a"), "/")
+        XCTAssertNil(MediaDestination.parentFolder(of: "/"))
+        XCTAssertEqual(MediaDestination.parentFolder(of: "x"), ".")
+    }
+}
