@@ -128,7 +128,10 @@ final class MediaNameTests: XCTestCase {
         let sha = SHA256Hex.of(Data("twenty folders deep".utf8))
         let object = "\(harness.store)/objects/\(sha.prefix(2))/\(sha)"
         XCTAssertTrue(FileManager.default.fileExists(atPath: object))
-        try Data("not zstd".utf8).write(to: URL(fileURLWithPath: object))
+        // Bytes of the recorded size, so that the check before the restore lets it through and
+        // the failure comes while media is being written.
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: object)[.size] as? Int)
+        try Data(repeating: 0x21, count: size).write(to: URL(fileURLWithPath: object))
 
         let copy = harness.prefix + "_copy", parent = "\(harness.root)/restored"
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
