@@ -160,10 +160,15 @@ final class SquashTests: XCTestCase {
         try dpmOK("restore", "user-generated", "--force")
         try harness.psql("CREATE INDEX notes_hand_made ON notes (body)")
         try dpmOK("upload", "user-generated")
-        try assertRefused(["squash", "--yes"], saying: "The new base does not reproduce the schema: A: old base + 3 migrations and B: new base + 0 migrations differ in 6 lines (diff above); nothing was written")
+        try assertRefused(["squash", "--yes"], saying: "The new base does not reproduce the schema: A: old base + 3 migrations and B: new base + 0 migrations differ in 6 lines (diff above); nothing was written; the new base is user-generated's schema, so production has changes no migration makes (+ lines) or lacks ones they make (- lines): write a migration for them (or undo them in production), upload user-generated again and run dpm squash again.")
         let mismatch = harness.dpm("squash", "--dry-run")
         XCTAssertTrue(mismatch.stderr.contains("+CREATE INDEX notes_hand_made ON public.notes USING btree (body);"), mismatch.stderr)
         XCTAssertTrue(mismatch.stderr.contains("--- A: old base + 3 migrations"), mismatch.stderr)
+        // On a terminal: each scratch build says what it is doing, and the diff starts clean.
+        let (lines, redraws) = Harness.screen(harness.onTerminal(["squash", "--dry-run"]).stdout)
+        XCTAssertTrue(redraws.contains { $0.hasPrefix("building A in a scratch database: the old base and 3 migrations") }, "\(redraws)")
+        XCTAssertTrue(redraws.contains { $0.hasPrefix("building B in a scratch database: the new base and 0 migrations") }, "\(redraws)")
+        XCTAssertTrue(lines.contains("--- A: old base + 3 migrations"), "\(lines)")
 
         try harness.psql("DROP INDEX notes_hand_made")
         try dpmOK("upload", "user-generated")

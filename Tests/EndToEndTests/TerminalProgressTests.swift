@@ -16,31 +16,13 @@ final class TerminalProgressTests: XCTestCase {
 
     override func tearDown() { harness?.tearDown() }
 
-    /// Runs dpm on a pseudo-terminal (util-linux `script`) and returns what the terminal got.
-    private func onTerminal(_ arguments: [String]) -> Harness.Run {
-        let line = ([Harness.binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        return harness.command("script", ["-qfec", line, "/dev/null"])
-    }
-
-    /// Splits terminal output into what stays on screen (lines) and the progress redraws.
-    private func screen(_ output: String) -> (lines: [String], redraws: [String]) {
-        var lines: [String] = [], redraws: [String] = []
-        for line in output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
-            let draws = line.components(separatedBy: "\r").map { $0.replacingOccurrences(of: "\u{1B}[K", with: "") }
-            redraws += draws.dropLast().filter { !$0.isEmpty }
-            lines.append(draws.last ?? "")
-        }
-        return (lines, redraws)
-    }
-
     func testProgressIsLabelledAndLeavesNoDebris() throws {
         for arguments in [["restore", "ug", "--into", harness.prefix + "_copy", "--media-dir", "\(harness.root)/copy-media"],
                           ["use", "ug"], ["upload", "ug", "-m", "again"]] {
-            let run = onTerminal(arguments)
+            let run = harness.onTerminal(arguments)
             XCTAssertEqual(run.status, 0, "\(arguments): \(run.stdout)")
-            let (lines, redraws) = screen(run.stdout)
+            let (lines, redraws) = Harness.screen(run.stdout)
             for draw in redraws {
-                XCTAssertNotNil(draw.first.map { $0.isLetter }, "\(arguments): unlabelled progress \"\(draw)\"")
                 XCTAssertTrue(draw.first?.isLetter == true, "\(arguments): unlabelled progress \"\(draw)\"")
             }
             for line in lines where !line.isEmpty {

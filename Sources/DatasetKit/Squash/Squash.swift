@@ -68,7 +68,7 @@ public struct Squash {
         defer { withExtendedLifetime(lock) {} }
         local.dropLeftovers(of: SquashProof.scratchPurposes)
         let proof = try SquashProof(workspace: workspace, server: server, schemaPath: clean.schemaPath(target), dataPath: clean.dataPath(target))
-            .run(files: files, through: last, sourceSchema: sourceSchema,
+            .run(files: files, through: last, sourceSchema: sourceSchema, source: source,
                  header: header(target: target, source: source, snapshot: snapshot, through: last, fromSnapshot: sourceSchema != nil))
 
         let removed = keepFiles ? [] : selection.squashed.flatMap { file -> [String] in

@@ -36,15 +36,19 @@ struct SquashProof {
 
     private var project: Project { workspace.project }
 
-    func run(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, header: String) throws -> Outcome {
+    func run(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, source: ProfileName,
+             header: String) throws -> Outcome {
         guard FileManager.default.fileExists(atPath: schemaPath) else {
             throw DPMError("There is no \(project.relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
         }
         let hasData = FileManager.default.fileExists(atPath: dataPath)
         let migrations = Migrations(project: project, server: server)
 
+        let remaining = files.filter { MigrationVersion.less(last.version, $0.version) }.count
+        defer { workspace.progress.end() }
         return try workspace.withScratchDirectory("squash") { folder in
             // A: the old base, replayed to the squash point, then to the end.
+            workspace.progress.begin("building A in a scratch database: the old base and \(files.count) migration\(files.count == 1 ? "" : "s")")
             let a = try server.withScratchDatabase("squash_a") { a in
                 var table = "", rowsOfSchema: [String] = []
                 try loadBase(into: a, data: hasData) {
@@ -81,6 +85,7 @@ struct SquashProof {
             }
             // B: first with data.sql as it is; if that does not give the seed data the squashed
             // migrations leave, with data.sql rewritten from A at the squash point.
+            workspace.progress.begin("building B in a scratch database: the new base and \(remaining) migration\(remaining == 1 ? "" : "s")")
             var schema = compose(a.squashedRows.filter { !a.rowsOfData.contains($0) })
             var data: String?
             var action = hasData ? "kept" : "none", reason: String?
@@ -100,14 +105,18 @@ struct SquashProof {
                 }
             }
             guard case let .built(schemaB, rowsB, states) = check else { preconditionFailure("checked above") }
+            workspace.progress.end()
 
             let labelA = "A: old base + \(files.count) migration\(files.count == 1 ? "" : "s")"
-            let remaining = files.filter { MigrationVersion.less(last.version, $0.version) }.count
             let labelB = "B: new base + \(remaining) migration\(remaining == 1 ? "" : "s")"
             if a.schema != schemaB {
                 let diff = LineDiff.unified(from: a.schema, to: schemaB, fromLabel: labelA, toLabel: labelB)
                 let changed = diff.split(separator: "\n").filter { ($0.hasPrefix("+") || $0.hasPrefix("-")) && !$0.hasPrefix("+++") && !$0.hasPrefix("---") }.count
-                throw DPMError("The new base does not reproduce the schema: \(labelA) and \(labelB) differ in \(changed) line\(changed == 1 ? "" : "s") (diff above); nothing was written.",
+                // The lines say where the difference is; the next step depends on where B's came from.
+                let next = sourceSchema != nil
+                    ? "the new base is \(source)'s schema, so production has changes no migration makes (+ lines) or lacks ones they make (- lines): write a migration for them (or undo them in production), upload \(source) again and run dpm squash again"
+                    : "the remaining migrations build something else on the new base than on the old one (one that depends on data or on the time, or a file edited since it ran): fix that migration so that it builds the same on both, then run dpm squash again"
+                throw DPMError("The new base does not reproduce the schema: \(labelA) and \(labelB) differ in \(changed) line\(changed == 1 ? "" : "s") (diff above); nothing was written; \(next).",
                                details: diff)
             }
             if a.rows != rowsB {
