@@ -110,16 +110,8 @@ final class PermissionTests: XCTestCase {
     }
 
     func testTheDownloadCacheIsOwnerOnly() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
-            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("DPM_TEST_S3_ENDPOINT is not set") }
-            throw XCTSkip("No S3 endpoint; run shell/test.sh.")
-        }
-        let bucket = "dpm-e2e-\(randomSuffix(12))"
         let cache = harness.root + "/cache"
-        let environment = ["DPM_STORE": "s3://\(bucket)/app", "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "test",
-                           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "XDG_CACHE_HOME": cache]
-        try S3Store(configuration: S3Configuration.resolve(url: "s3://\(bucket)/app", endpoint: endpoint, environment: environment))
-            .createBucket()
+        let environment = try TestBucket(prefix: "app", cache: cache).environment
         try Fixture.create(in: harness)
         try Fixture.createMedia(in: harness)
         harness.dpm("profile", "create", "ug", "--kind", "shared")

@@ -16,15 +16,8 @@ final class S3CompleteRetryTests: XCTestCase {
     }
 
     func testCompleteAnsweringAnErrorUnder200ThenA503ThenLostIsRetriedAndTheUploadSucceeds() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
-            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("DPM_TEST_S3_ENDPOINT is not set") }
-            throw XCTSkip("No S3 endpoint; run shell/test.sh.")
-        }
-        let bucket = "dpm-e2e-\(randomSuffix(12))"
-        let store = "s3://\(bucket)/team/app"
-        let direct = ["DPM_STORE": store, "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                      "AWS_REGION": "us-east-1", "XDG_CACHE_HOME": harness.root + "/cache"]
-        try S3Store(configuration: S3Configuration.resolve(url: store, endpoint: endpoint, environment: direct)).createBucket()
+        let bucket = try TestBucket(prefix: "team/app", cache: harness.root + "/cache")
+        let endpoint = bucket.endpoint, direct = bucket.environment
         let proxy = try FaultProxy(upstream: endpoint, rules: [
             ["match": ["method": "POST", "query": "uploadId"], "status": 200,
              "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"],

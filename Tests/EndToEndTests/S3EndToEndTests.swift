@@ -11,16 +11,9 @@ final class S3EndToEndTests: XCTestCase {
     override func tearDown() { harness?.tearDown() }
 
     func testUploadRestoreAndUseThroughS3WithTheDownloadCache() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
-            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("DPM_TEST_S3_ENDPOINT is not set") }
-            throw XCTSkip("No S3 endpoint; run shell/test.sh.")
-        }
-        let bucket = "dpm-e2e-\(randomSuffix(12))"
         let cache = harness.root + "/cache"
-        let environment = ["DPM_STORE": "s3://\(bucket)/team/app", "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "test",
-                           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "XDG_CACHE_HOME": cache]
-        try S3Store(configuration: S3Configuration.resolve(url: "s3://\(bucket)/team/app", endpoint: endpoint, environment: environment))
-            .createBucket()
+        let bucket = try TestBucket(prefix: "team/app", cache: cache)
+        let environment = bucket.environment
         try Fixture.create(in: harness)
         try Fixture.createMedia(in: harness)
         let digest = try harness.contentDigest()
@@ -30,7 +23,7 @@ final class S3EndToEndTests: XCTestCase {
         let upload = harness.dpm("upload", "ug", environment: environment)
         XCTAssertEqual(upload.status, 0, upload.stderr)
         let manifest = try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/ug/manifest.json")), what: "m")
-        XCTAssertEqual(harness.dpm("status", environment: environment).stdout.contains("s3://\(bucket)/team/app (1 snapshots)"), true)
+        XCTAssertEqual(harness.dpm("status", environment: environment).stdout.contains("\(bucket.url) (1 snapshots)"), true)
 
         try harness.psql("DROP DATABASE \"\(harness.database)\"", in: "postgres")
         try FileManager.default.removeItem(atPath: harness.media)

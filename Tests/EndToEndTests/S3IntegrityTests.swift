@@ -11,15 +11,8 @@ final class S3IntegrityTests: XCTestCase {
     override func tearDown() { harness?.tearDown() }
 
     func testADamagedObjectIsRefusedByRestoreAndStoredAnewByUpload() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
-            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { return XCTFail("DPM_TEST_S3_ENDPOINT is not set") }
-            throw XCTSkip("No S3 endpoint; run shell/test.sh.")
-        }
-        let bucket = "dpm-e2e-\(randomSuffix(12))"
-        let environment = ["DPM_STORE": "s3://\(bucket)/p", "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "test",
-                           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "XDG_CACHE_HOME": harness.root + "/cache"]
-        let store = try S3Store(configuration: S3Configuration.resolve(url: "s3://\(bucket)/p", endpoint: endpoint, environment: environment))
-        try store.createBucket()
+        let bucket = try TestBucket(prefix: "p", cache: harness.root + "/cache")
+        let environment = bucket.environment, store = bucket.store
         try Fixture.create(in: harness)
         harness.dpm("profile", "create", "ug", "--kind", "shared")
         let uploaded = harness.dpm("upload", "ug", environment: environment)
