@@ -77,7 +77,7 @@ enum SquashText {
         Swift.print("  new base: " + (plan.baseFrom == "snapshot"
             ? "the schema of \(plan.source) snapshot \(plan.sourceSnapshot)"
             : "the old base with the squashed migrations replayed (\(plan.source) has applied later migrations too)")
-            + ", plus \(plan.squashed.count) rows for \(plan.trackingTable)")
+            + ", plus an INSERT of \(plan.trackingRowsInBase) row\(plan.trackingRowsInBase == 1 ? "" : "s") into \(plan.trackingTable)")
         Swift.print("  \(plan.schemaPath): \(plan.schemaLinesBefore) → \(plan.schemaLinesAfter) lines")
         switch plan.dataFile.action {
         case "kept": Swift.print("  \(plan.dataFile.path): kept (it loads on the new base with the same seed data)")

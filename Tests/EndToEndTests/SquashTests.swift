@@ -89,6 +89,10 @@ final class SquashTests: XCTestCase {
         XCTAssertTrue(try git("status", "--porcelain").contains(" D db/migrations/20260301090000_create_labels.sql"))
         let newBase = String(decoding: harness.read("db/migration-base/clean-db/schema.sql") ?? Data(), as: UTF8.self)
         XCTAssertEqual(newBase.components(separatedBy: "\n-- dpm:post-data\n").count, 2, "the new base has a clean profile's shape")
+        let inserted = newBase.components(separatedBy: "INSERT INTO public.schema_migrations").dropFirst().first
+            .map { $0.prefix { $0 != ";" }.split(separator: "\n").filter { $0.hasPrefix("    (") }.count } ?? 0
+        XCTAssertGreaterThan(inserted, 0)
+        XCTAssertEqual(done.trackingRowsInBase, inserted, "the summary counts the rows its INSERT has")
 
         // A: the old base and all 13 old files; B: the new base and the 8 that remain.
         let base = "db/migration-base/clean-db"

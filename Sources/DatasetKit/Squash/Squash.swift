@@ -79,7 +79,7 @@ public struct Squash {
         let baseFolder = project.relative(project.cleanBaseDirectory(target))
         let plan = SquashPlan(
             source: source.value, sourceSnapshot: snapshot.id, target: target.value, trackingTable: proof.trackingTable,
-            squashed: selection.squashed, kept: selection.kept, profiles: compared,
+            trackingRowsInBase: proof.insertedTrackingRows, squashed: selection.squashed, kept: selection.kept, profiles: compared,
             schemaPath: project.relative(clean.schemaPath(target)), baseFrom: sourceSchema == nil ? "migrations" : "snapshot",
             schemaLinesBefore: Self.lineCount(oldSchema), schemaLinesAfter: Self.lineCount(proof.schema),
             dataFile: SquashPlan.DataFile(path: project.relative(clean.dataPath(target)), action: proof.dataAction, reason: proof.dataReason),

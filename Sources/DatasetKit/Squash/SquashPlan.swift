@@ -31,6 +31,9 @@ public struct SquashPlan: Codable, Sendable {
     public var sourceSnapshot: String
     public var target: String
     public var trackingTable: String
+    /// The rows of `trackingTable` the new schema.sql inserts: the squashed migrations and
+    /// those earlier squashes folded in.
+    public var trackingRowsInBase: Int
     public var squashed: [MigrationFile]
     public var kept: [SquashSelection.Kept]
     public var profiles: [ComparedProfile]

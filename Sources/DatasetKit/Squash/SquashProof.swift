@@ -24,6 +24,8 @@ struct SquashProof {
         /// The normalized schema A and B both have.
         var provedSchema: String
         var trackingRowCount: Int
+        /// The rows of the tracking table the new schema.sql inserts (data.sql may hold the rest).
+        var insertedTrackingRows: Int
         /// The tracking state of the new base, for the clean profile's manifest.
         var baseStates: [MigrationState]
     }
@@ -86,13 +88,15 @@ struct SquashProof {
             // B: first with data.sql as it is; if that does not give the seed data the squashed
             // migrations leave, with data.sql rewritten from A at the squash point.
             workspace.progress.begin("building B in a scratch database: the new base and \(remaining) migration\(remaining == 1 ? "" : "s")")
-            var schema = compose(a.squashedRows.filter { !a.rowsOfData.contains($0) })
+            var inserted = a.squashedRows.filter { !a.rowsOfData.contains($0) }
+            var schema = compose(inserted)
             var data: String?
             var action = hasData ? "kept" : "none", reason: String?
             var check = try checkBase(schema: schema, data: hasData ? dataPath : nil, folder: folder, tracking: a.tracking,
                                       expectedSeed: DataDump(a.seed), expectedRows: a.squashedRows, migrations: migrations)
             if case let .seedProblem(problem) = check {
-                schema = compose(a.squashedRows)
+                inserted = a.squashedRows
+                schema = compose(inserted)
                 data = a.seed
                 action = "rewritten"
                 reason = problem
@@ -126,7 +130,8 @@ struct SquashProof {
                                details: diff)
             }
             return Outcome(schema: schema, data: data, dataAction: action, dataReason: reason, trackingTable: a.tracking.qualifiedName,
-                           provedSchema: a.schema, trackingRowCount: a.rows.count, baseStates: states)
+                           provedSchema: a.schema, trackingRowCount: a.rows.count, insertedTrackingRows: inserted.count,
+                           baseStates: states)
         }
     }
 
