@@ -235,7 +235,9 @@ public struct Switch {
     /// Names everything a switch will make or move before it starts.
     private func plan(catalog: LocalCatalog, media mediaTarget: String?, incomingMedia: Bool) -> SwitchPlan {
         let token = randomSuffix(16)
-        let stash = catalog.workingExists ? names.stash(at: workspace.now(), taken: catalog.allNames) : nil
+        // Recycled stashes keep their names, so that undo and stash drop can tell them apart.
+        let recycled = (LocalState.load(names).recycled ?? []).map(\.stash)
+        let stash = catalog.workingExists ? names.stash(at: workspace.now(), taken: catalog.allNames.union(recycled)) : nil
         var stashMedia: String?
         if let mediaTarget, FolderMoves.exists(mediaTarget) {
             if let stash {
