@@ -53,7 +53,7 @@ final class StashRecyclingTests: XCTestCase {
         let names = try harness.databases()
         XCTAssertEqual(names.filter { $0.contains("__stash_") }.count, 1, "only the stash with local work is a database: \(names)")
         XCTAssertEqual(try spares().count, 1)
-        XCTAssertTrue(try spares()[0].contains("__spare_a_"), "\(names)")
+        XCTAssertTrue(try spares().first?.contains("__spare_a_") == true, "\(names)")
         let listed = try stashes()
         XCTAssertEqual(listed.first?.recycled, true)
         XCTAssertEqual(listed.first?.profile, "a")
@@ -113,6 +113,11 @@ final class StashRecyclingTests: XCTestCase {
             XCTAssertTrue(try harness.databaseExists(stash), "\(what): the stash is kept")
             _ = fresh
         }
+        // The control: the same switches without a change do recycle.
+        _ = try use("a")
+        let unchanged = try use("b")
+        XCTAssertNotNil(unchanged.stashRecycled, "an unchanged stash is recycled")
+        XCTAssertFalse(try harness.databaseExists(try XCTUnwrap(unchanged.stash)))
     }
 
     func testStashesOverTheThresholdAreWarnedAbout() throws {
