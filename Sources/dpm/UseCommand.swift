@@ -12,7 +12,9 @@ struct Use: ParsableCommand {
         DPM_REFILL=off disables it).
 
         The working database is never dropped: it becomes a stash (see dpm stash list), and dpm undo brings it \
-        back with its media folder. Open connections to the working database make dpm refuse, naming them; \
+        back with its media folder. A stash that holds nothing but the unchanged template copy it was switched in \
+        as is not kept: it becomes the template's spare (or is dropped), and dpm undo rebuilds it from the \
+        template. Stashes over DPM_STASH_WARN_GB (default 10) are warned about. Open connections to the working database make dpm refuse, naming them; \
         --force ends them.
         """
     )

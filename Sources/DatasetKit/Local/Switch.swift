@@ -198,7 +198,8 @@ public struct Switch {
 
         let catalog = try local.catalog()
         catalog.noteUntrusted([.stash], workspace.note)
-        if let record = LocalState.load(names).recycled?.last(where: { $0.pending == nil && $0.consumedBy == nil }),
+        if let record = LocalState.load(names).recycled?.filter({ $0.pending == nil && $0.consumedBy == nil })
+            .max(by: { ($0.stashedAt, $0.stash) < ($1.stashedAt, $1.stash) }),
            catalog.stashes.first.map({ ($0.label.since, $0.name) < (record.stashedAt, record.stash) }) ?? true {
             return try rebuild(record, catalog: catalog, force: force, started: started)
         }
