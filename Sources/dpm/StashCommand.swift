@@ -19,7 +19,8 @@ struct StashCommand: ParsableCommand {
             guard !stashes.isEmpty else { return print("No stashes (dpm use makes one each time it switches).") }
             TextTable.print(header: ["ID", "HOLDS", "STASHED", "SIZE", "MEDIA"], rows: stashes.map { stash in
                 [stash.id, stash.profile.map { profile in stash.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "(not from dpm)",
-                 TextTable.ago(stash.stashedAt), stash.sizeBytes.map(ByteCount.format) ?? "-", stash.media == nil ? "-" : "yes"]
+                 TextTable.ago(stash.stashedAt), stash.recycled == true ? "recycled" : stash.sizeBytes.map(ByteCount.format) ?? "-",
+                 stash.recycled == true ? "template's" : stash.media == nil ? "-" : "yes"]
             })
         }
     }

@@ -33,6 +33,9 @@ struct Status: ParsableCommand {
         LeftoverReport.print(status.leftovers ?? [])
         if let local = status.local {
             LocalReport.print(local)
+            if let warning = Stashes.sizeWarning(local.stashes, working: database.name, limitBytes: context.stashWarningBytes) {
+                print("Warning:   \(warning)")
+            }
         } else if let media = status.media {
             print("Media:     \(media)")
         }
@@ -72,7 +75,7 @@ enum LocalReport {
             Swift.print("\nStashes (dpm undo brings back the first):")
             TextTable.print(header: ["ID", "HOLDS", "STASHED", "SIZE"], rows: local.stashes.map { stash in
                 [stash.id, stash.profile.map { profile in stash.snapshot.map { "\(profile) \($0)" } ?? profile } ?? "(not from dpm)",
-                 TextTable.ago(stash.stashedAt), stash.sizeBytes.map(ByteCount.format) ?? "-"]
+                 TextTable.ago(stash.stashedAt), stash.recycled == true ? "recycled" : stash.sizeBytes.map(ByteCount.format) ?? "-"]
             }, indent: "  ")
         }
         if !local.attached.isEmpty {

@@ -12,7 +12,9 @@ struct Use: ParsableCommand {
         DPM_REFILL=off disables it).
 
         The working database is never dropped: it becomes a stash (see dpm stash list), and dpm undo brings it \
-        back with its media folder. Open connections to the working database make dpm refuse, naming them; \
+        back with its media folder. A stash that holds nothing but the unchanged template copy it was switched in \
+        as is not kept: it becomes the template's spare (or is dropped), and dpm undo rebuilds it from the \
+        template. Stashes over DPM_STASH_WARN_GB (default 10) are warned about. Open connections to the working database make dpm refuse, naming them; \
         --force ends them.
         """
     )
@@ -41,6 +43,7 @@ struct Use: ParsableCommand {
         context.startBackgroundRefill()
         try migrations.followUp(context, database: result.database) {
             SwitchReport.print(result, json: output.json, verb: "Switched")
+            SwitchReport.warnAboutStashes(context, local)
         }
     }
 }
@@ -58,8 +61,10 @@ struct Undo: ParsableCommand {
 
     func run() throws {
         let context = try AppContext()
-        let result = try Switch(local: try context.localDatabases()).undo(force: force)
+        let local = try context.localDatabases()
+        let result = try Switch(local: local).undo(force: force)
         SwitchReport.print(result, json: output.json, verb: "Restored")
+        SwitchReport.warnAboutStashes(context, local)
     }
 }
 
@@ -70,16 +75,44 @@ enum SwitchReport {
         if let written = result.tablesWritten, written > 0, result.profile != nil {
             what = "your work on \(what) (\(written) table\(written == 1 ? "" : "s") written since it was switched in)"
         }
-        let how: String
+        var how: String
         switch result.method {
         case .spare: how = "renamed a ready copy"
         case .clone: how = "cloned the cached template"
         case .restore: how = "restored the template, then cloned it"
         case .stash: how = "renamed the stash back"
         }
+        if result.rebuiltFromTemplate == true {
+            how = "the stash held it unchanged, so it was rebuilt from the template: \(how)"
+        }
         var line = "\(verb) \(result.database) to \(what) (\(how)) in \(String(format: "%.2f", result.seconds)) s"
-        if let stash = result.stash { line += "; the previous one is stash \(LocalNames.stashID(stash))" }
+        if let recycled = result.stashRecycled {
+            let fate = recycled == "spare" ? "it became the template's ready spare copy" : "it was dropped"
+            line += "; the previous one held \(result.recycledHeld ?? "a template copy") unchanged, so no stash was kept (\(fate); dpm undo rebuilds it from the template)"
+        } else if let stash = result.stash {
+            line += "; the previous one is stash \(LocalNames.stashID(stash))"
+        }
         Swift.print(line + ".")
         if let media = result.media { Swift.print("Media folder: \(media)") }
+    }
+
+    /// On stderr, so that --json output stays one document.
+    static func warnAboutStashes(_ context: AppContext, _ local: LocalDatabases) {
+        guard let stashes = try? Stashes(local: local).list(),
+              let warning = Stashes.sizeWarning(stashes, working: local.names.working, limitBytes: context.stashWarningBytes) else { return }
+        Terminal.note(warning)
+    }
+}
+
+extension AppContext {
+    /// DPM_STASH_WARN_GB (default 10): `use`, `undo` and `status` warn when stashes hold more.
+    var stashWarningBytes: Double {
+        let defaultGB = 10.0
+        guard let text = environment["DPM_STASH_WARN_GB"], !text.isEmpty else { return defaultGB * 1e9 }
+        guard let gigabytes = Double(text), gigabytes.isFinite, gigabytes >= 0 else {
+            Terminal.note("DPM_STASH_WARN_GB=\(text) is not a number of gigabytes; dpm uses \(Int(defaultGB)).")
+            return defaultGB * 1e9
+        }
+        return gigabytes * 1e9
     }
 }

@@ -65,6 +65,8 @@ final class SwitchTests: XCTestCase {
 
     func testSecondSwitchClonesAndASpareMakesItARename() throws {
         XCTAssertEqual(try use("ug").method, .restore)
+        // Work in it, so that its stash is kept (an unchanged one would become ug's spare).
+        try harness.psql("INSERT INTO audit_log (entry) VALUES ('work')")
         let clean = try use("clean-db")
         XCTAssertEqual(clean.method, .restore)
         XCTAssertEqual(try harness.psql("SELECT value FROM settings"), "dark")

@@ -47,10 +47,13 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
     public var target: String?
     /// Scratch databases: the process that uses it, "host:pid", so that a leftover can be told from one in use.
     public var owner: String?
+    /// Working databases switched in as an untouched copy of a template: what they held
+    /// then, so that their stash can be recycled if nothing changed.
+    public var pristine: PristineMark?
 
     public init(role: Role, working: String, profile: String? = nil, snapshot: String? = nil, kind: ProfileKind? = nil,
                 since: String, lastUsed: String? = nil, media: String? = nil, token: String? = nil, migrations: Int? = nil,
-                target: String? = nil, owner: String? = nil) {
+                target: String? = nil, owner: String? = nil, pristine: PristineMark? = nil) {
         self.role = role
         self.working = working
         self.profile = profile
@@ -63,6 +66,7 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
         self.migrations = migrations
         self.target = target
         self.owner = owner
+        self.pristine = pristine
     }
 
     static let prefix = "dpm "

@@ -13,10 +13,32 @@ public struct LocalState: Codable, Sendable, Equatable {
         public var createdDatabase: Bool?
     }
 
+    /// A stash that held nothing but an unchanged copy of a template, so dpm did not keep
+    /// its database: `undo` rebuilds it from the template (or takes its spare).
+    public struct RecycledStash: Codable, Sendable, Equatable {
+        /// The database name it had as a stash (its id is the time part).
+        public var stash: String
+        public var profile: String
+        public var snapshot: String
+        public var kind: ProfileKind?
+        public var migrations: Int?
+        /// When it was switched in, and when it was stashed.
+        public var switchedIn: String
+        public var stashedAt: String
+        /// Whether a media folder went with it (the template's media, unchanged).
+        public var media: Bool
+        /// Recorded before its database is renamed or dropped; cleared when that is done.
+        public var pending: Bool?
+        /// The switch that is bringing it back; the record goes once that switch committed.
+        public var consumedBy: String?
+    }
+
     public var working: String
     public var active: Active?
     /// Templates dpm built for this working database, so that one dropped by hand is noticed.
     public var templates: [String]
+    /// Newest last.
+    public var recycled: [RecycledStash]?
 
     public init(working: String, active: Active? = nil, templates: [String] = []) {
         self.working = working

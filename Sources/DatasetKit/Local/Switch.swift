@@ -43,6 +43,13 @@ public struct SwitchResult: Codable, Sendable {
     public var seconds: Double
     /// `undo`: how many tables of what came back had been written to since it was switched in.
     public var tablesWritten: Int?
+    /// What happened to the stash of a previous working database that held nothing but an
+    /// unchanged template copy: "spare" (it became the template's spare copy) or "dropped".
+    public var stashRecycled: String?
+    /// What that recycled stash held ("ug 20261122T101500Z-a1b2c3").
+    public var recycledHeld: String?
+    /// `undo`: what came back was such a recycled stash, rebuilt from its template.
+    public var rebuiltFromTemplate: Bool?
 }
 
 /// `dpm use` and `dpm undo`: the working database (and media folder) are replaced by
@@ -62,6 +69,7 @@ public struct Switch {
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
         try SwitchJournal.repair(local)
+        try StashRecycling.repair(local)
         try local.requireCreatePrivilege(for: "use")
 
         let loader = SnapshotLoader(workspace: workspace, server: local.server, jobs: options.jobs)
@@ -91,13 +99,93 @@ public struct Switch {
             plan.rollBack(local)
             throw error
         }
+        let pristine = PristineCheck(local: local).mark(database: incoming.database, media: plan.journal.incomingMedia)
         let label = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
-                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations)
+                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations,
+                                  pristine: pristine)
         try swap(in: incoming.database, as: label, plan: plan, force: options.force)
         try templates.touch(incoming.template)
         workspace.progress.end()
-        return SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: incoming.method,
-                            stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+        var result = SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: incoming.method,
+                                  stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+        (result.stashRecycled, result.recycledHeld) = recycle(plan)
+        return result
+    }
+
+    /// Recycles the stash just made when it holds nothing but its template's copy.
+    private func recycle(_ plan: SwitchPlan) -> (String?, String?) {
+        guard let stash = plan.stash else { return (nil, nil) }
+        do {
+            switch try StashRecycling(local: local).recycle(stash, held: plan.held) {
+            case .kept: return (nil, nil)
+            case .spare: return ("spare", plan.held?.contentDescription)
+            case .dropped: return ("dropped", plan.held?.contentDescription)
+            }
+        } catch {
+            workspace.note("The stash \(stash) held only an unchanged template copy, but recycling it failed (\(error)); the next dpm use, undo or stash command finishes it.")
+            return (nil, nil)
+        }
+    }
+
+    /// `undo` to a stash that was recycled: a fresh copy of its template (the spare, or a
+    /// clone) with the template's media, exactly what the stash held.
+    private func rebuild(_ record: LocalState.RecycledStash, catalog: LocalCatalog, force: Bool, started: Date) throws -> SwitchResult {
+        let profile = try ProfileName(record.profile)
+        let loader = SnapshotLoader(workspace: workspace, server: local.server, jobs: ProcessInfo.processInfo.activeProcessorCount)
+        let choice: SnapshotChoice
+        if record.snapshot.hasPrefix("git-") {
+            // A clean profile's key names files in git; only its template still holds that content.
+            guard catalog.template(profile: record.profile, snapshot: record.snapshot) != nil else {
+                throw DPMError("The last stash held \(record.profile) \(record.snapshot) unchanged and was recycled, but its template is gone and the files in git changed since; run \"dpm use \(record.profile)\" for the current files, or \"dpm stash drop \(LocalNames.stashID(record.stash))\" to undo further back.")
+            }
+            choice = SnapshotChoice(profile: profile, kind: .clean, key: record.snapshot, snapshot: nil, properties: nil)
+        } else {
+            choice = try loader.choose(profile, id: record.snapshot)
+        }
+        let mediaTarget = record.media ? workspace.project.mediaDirectory : nil
+        try local.checkMediaFileSystem(mediaTarget)
+        if catalog.workingExists {
+            try local.clearSessions(on: names.working, force: force, what: "The working database")
+        }
+        let templates = TemplateCache(local: local, loader: loader)
+        let cloneName = names.building("incoming")
+        var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: true)
+        plan.journal.incomingIsCopy = true
+        plan.journal.incomingDatabase = catalog.spare(profile: record.profile, snapshot: record.snapshot) == nil ? cloneName : nil
+        try plan.writeJournal(names)
+        try LocalState.update(names) { state in
+            state.recycled = state.recycled?.map { $0.stash == record.stash ? with($0) { $0.consumedBy = plan.journal.token } : $0 }
+        }
+        let incoming: IncomingCopy
+        do {
+            incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: cloneName)
+            if let folder = plan.journal.incomingMedia { try templates.prepareIncomingMedia(choice, at: folder) }
+        } catch {
+            plan.rollBack(local)
+            try? StashRecycling.repair(local)
+            throw error
+        }
+        let pristine = PristineCheck(local: local).mark(database: incoming.database, media: plan.journal.incomingMedia)
+        let label = DatabaseLabel(role: .working, working: names.working, profile: record.profile, snapshot: record.snapshot,
+                                  kind: record.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations,
+                                  pristine: pristine)
+        do {
+            try swap(in: incoming.database, as: label, plan: plan, force: force)
+        } catch {
+            try? StashRecycling.repair(local)
+            throw error
+        }
+        try LocalState.update(names) { state in
+            state.recycled = state.recycled?.filter { $0.stash != record.stash }
+            if state.recycled?.isEmpty == true { state.recycled = nil }
+        }
+        try templates.touch(incoming.template)
+        var result = SwitchResult(database: names.working, profile: label.profile, snapshot: label.snapshot, method: incoming.method,
+                                  stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
+        result.rebuiltFromTemplate = true
+        result.tablesWritten = 0
+        (result.stashRecycled, result.recycledHeld) = recycle(plan)
+        return result
     }
 
     public func undo(force: Bool) throws -> SwitchResult {
@@ -105,10 +193,16 @@ public struct Switch {
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
         try SwitchJournal.repair(local)
+        try StashRecycling.repair(local)
         try local.requireCreatePrivilege(for: "undo")
 
         let catalog = try local.catalog()
         catalog.noteUntrusted([.stash], workspace.note)
+        if let record = LocalState.load(names).recycled?.filter({ $0.pending == nil && $0.consumedBy == nil })
+            .max(by: { ($0.stashedAt, $0.stash) < ($1.stashedAt, $1.stash) }),
+           catalog.stashes.first.map({ ($0.label.since, $0.name) < (record.stashedAt, record.stash) }) ?? true {
+            return try rebuild(record, catalog: catalog, force: force, started: started)
+        }
         guard let stash = catalog.stashes.first else {
             if let label = catalog.workingLabel, let active = LocalState.load(names).active, active.createdDatabase == true,
                active.profile == label.profile, active.snapshot == label.snapshot {
@@ -135,13 +229,16 @@ public struct Switch {
                                   stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
         // What came back is the work done on that snapshot, not the snapshot itself: say so.
         result.tablesWritten = (try? local.tablesWritten(in: names.working))?.count
+        (result.stashRecycled, result.recycledHeld) = recycle(plan)
         return result
     }
 
     /// Names everything a switch will make or move before it starts.
     private func plan(catalog: LocalCatalog, media mediaTarget: String?, incomingMedia: Bool) -> SwitchPlan {
         let token = randomSuffix(16)
-        let stash = catalog.workingExists ? names.stash(at: workspace.now(), taken: catalog.allNames) : nil
+        // Recycled stashes keep their names, so that undo and stash drop can tell them apart.
+        let recycled = (LocalState.load(names).recycled ?? []).map(\.stash)
+        let stash = catalog.workingExists ? names.stash(at: workspace.now(), taken: catalog.allNames.union(recycled)) : nil
         var stashMedia: String?
         if let mediaTarget, FolderMoves.exists(mediaTarget) {
             if let stash {
@@ -206,4 +303,10 @@ struct SwitchPlan {
         journal.rollBack(local)
         SwitchJournal.remove(local.names)
     }
+}
+
+func with<T>(_ value: T, _ change: (inout T) -> Void) -> T {
+    var copy = value
+    change(&copy)
+    return copy
 }
