@@ -389,9 +389,16 @@ ms() { printf '%.3f' "$1"; }
 
 # The untimed upkeep between timed steps; its output goes with the progress log.
 dpm_quiet() { "$DPM_BIN" "$@" >&2 || die "dpm $* failed"; }
-# Before each timed switching step: write back what the upkeep left dirty
-# (clones, drops), so no step pays for the one before it.
-settle() { sync; }
+# Before each timed switching step: leave some local work in the working database
+# (a table made and dropped: its rows stay as they were), so that the stash the step
+# makes is kept (dpm recycles an untouched one into a spare) and undo has a stash to
+# rename back; then write back what the upkeep left dirty (clones, drops), so no step
+# pays for the one before it.
+settle() {
+  psql -X -q -d "$db" -c "CREATE TABLE dpm_bench_local_work (); DROP TABLE dpm_bench_local_work" ||
+    die "could not leave local work in $db"
+  sync
+}
 
 # switch_bench MB DB: the switching steps on database DB, which holds the dataset
 # of about MB megabytes. Leaves DB holding the same rows, and no other copies.
