@@ -45,9 +45,9 @@ final class CountsTests: XCTestCase {
         let excluded = try JSONDecoder().decode(UploadResult.self, from: Data(harness.dpm("upload", "ug", "--exclude-table-data", "audit_*", "--json").stdout.utf8))
         XCTAssertEqual(excluded.tables, 7, "their definitions are in the snapshot")
         XCTAssertEqual(excluded.rows, 301 + 2000 + 2)
-        XCTAssertEqual(excluded.objectsStored, 1, "only the dump's table of contents is new")
+        XCTAssertLessThanOrEqual(excluded.objectsStored, 1, "at most the dump's table of contents is new (it holds the time in seconds)")
         let summary = harness.dpm("upload", "ug")
-        XCTAssertTrue(summary.stdout.contains("(1 objects new, 6 already in the store, 2 with content already in this upload), 7 tables, 3303 rows, "),
+        XCTAssertTrue(summary.stdout.contains(" already in the store, 2 with content already in this upload), 7 tables, 3303 rows, "),
                       summary.stdout)
     }
 }
