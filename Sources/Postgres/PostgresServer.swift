@@ -10,6 +10,8 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     /// calls and must stay within milliseconds.
     private let maintenance = Locked<Connection?>(nil)
     private let locatedTools = Locked<[String: String]>([:])
+    /// psql's version, asked once: a clean profile loads in three psql runs.
+    private let psqlVersion = Locked<PsqlVersion?>(nil)
 
     public init(settings: ConnectionSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.settings = settings
@@ -348,7 +350,8 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     public func runSQLFile(_ path: String, in database: String) throws {
         let tools = try tools()
         let psql = try tools.locate("psql")
-        let version = try PsqlVersion(reportedBy: String(decoding: try tools.run(psql, ["--version"], capture: true).stdout, as: UTF8.self))
+        let version = try psqlVersion.current ?? PsqlVersion(reportedBy: String(decoding: try tools.run(psql, ["--version"], capture: true).stdout, as: UTF8.self))
+        psqlVersion.withValue { $0 = version }
         guard version.canRestrict else {
             throw DPMError("\(psql) is version \(version.text), which cannot turn off psql's meta-commands (\\restrict, new in 13.22, 14.19, 15.14, 16.10 and 17.6); dpm loads \(Self.fileName(path)) only with them off, so install a newer postgresql-client or set DPM_PG_BIN to its folder.")
         }

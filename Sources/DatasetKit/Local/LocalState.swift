@@ -58,11 +58,9 @@ public struct LocalState: Codable, Sendable, Equatable {
     }
 
     func save(_ names: LocalNames) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Not fsynced: the databases' labels are the truth, and this file only lets status
         // notice changes made outside dpm.
-        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: Self.path(names), mode: 0o600, durable: false)
+        try AtomicFile.write(try CanonicalJSON.encode(self), to: Self.path(names), mode: 0o600, durable: false)
     }
 
     static func update(_ names: LocalNames, _ change: (inout LocalState) -> Void) throws {

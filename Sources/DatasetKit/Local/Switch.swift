@@ -84,25 +84,7 @@ public struct Switch {
             workspace.note("The working database \(names.working) does not exist yet; dpm use creates it with \(choice.profile) \(choice.key).")
         }
 
-        let templates = TemplateCache(local: local, loader: loader)
-        let cloneName = names.building("incoming")
-        var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: true)
-        plan.journal.incomingIsCopy = true
-        plan.journal.incomingDatabase = catalog.spare(profile: choice.profile.value, snapshot: choice.key) == nil ? cloneName : nil
-        // Written before the copies, so that its fsync does not wait for a fresh database's blocks.
-        try plan.writeJournal(names)
-        let incoming: IncomingCopy
-        do {
-            incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: cloneName)
-            if let folder = plan.journal.incomingMedia { try templates.prepareIncomingMedia(choice, at: folder) }
-        } catch {
-            plan.rollBack(local)
-            throw error
-        }
-        let pristine = PristineCheck(local: local).mark(database: incoming.database, media: plan.journal.incomingMedia)
-        let label = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
-                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations,
-                                  pristine: pristine)
+        let (plan, incoming, label, templates) = try prepareCopy(of: choice, catalog: catalog, media: mediaTarget, loader: loader)
         try swap(in: incoming.database, as: label, plan: plan, force: options.force)
         try templates.touch(incoming.template)
         workspace.progress.end()
@@ -110,6 +92,36 @@ public struct Switch {
                                   stash: plan.stash, media: mediaTarget, seconds: workspace.now().timeIntervalSince(started))
         (result.stashRecycled, result.recycledHeld) = recycle(plan)
         return result
+    }
+
+    /// Everything a switch does before its transaction: names it in the journal (written before
+    /// the copies, so that its fsync does not wait for a fresh database's blocks), takes the
+    /// waiting spare or clones the template, prepares the media, and labels the copy. On a
+    /// failure the preparations are rolled back, and `failed` runs.
+    private func prepareCopy(of choice: SnapshotChoice, catalog: LocalCatalog, media mediaTarget: String?, loader: SnapshotLoader,
+                             journaled: (SwitchPlan) throws -> Void = { _ in }, failed: () -> Void = {})
+        throws -> (plan: SwitchPlan, incoming: IncomingCopy, label: DatabaseLabel, templates: TemplateCache) {
+        let templates = TemplateCache(local: local, loader: loader)
+        let cloneName = names.building("incoming")
+        var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: true)
+        plan.journal.incomingIsCopy = true
+        plan.journal.incomingDatabase = catalog.spare(profile: choice.profile.value, snapshot: choice.key) == nil ? cloneName : nil
+        try plan.writeJournal(names)
+        try journaled(plan)
+        let incoming: IncomingCopy
+        do {
+            incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: cloneName)
+            if let folder = plan.journal.incomingMedia { try templates.prepareIncomingMedia(choice, at: folder) }
+        } catch {
+            plan.rollBack(local)
+            failed()
+            throw error
+        }
+        let pristine = PristineCheck(local: local).mark(database: incoming.database, media: plan.journal.incomingMedia)
+        let label = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
+                                  kind: choice.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations,
+                                  pristine: pristine)
+        return (plan, incoming, label, templates)
     }
 
     /// Recycles the stash just made when it holds nothing but its template's copy.
@@ -147,28 +159,12 @@ public struct Switch {
         if catalog.workingExists {
             try local.clearSessions(on: names.working, force: force, what: "The working database")
         }
-        let templates = TemplateCache(local: local, loader: loader)
-        let cloneName = names.building("incoming")
-        var plan = plan(catalog: catalog, media: mediaTarget, incomingMedia: true)
-        plan.journal.incomingIsCopy = true
-        plan.journal.incomingDatabase = catalog.spare(profile: record.profile, snapshot: record.snapshot) == nil ? cloneName : nil
-        try plan.writeJournal(names)
-        try LocalState.update(names) { state in
-            state.recycled = state.recycled?.map { $0.stash == record.stash ? with($0) { $0.consumedBy = plan.journal.token } : $0 }
-        }
-        let incoming: IncomingCopy
-        do {
-            incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: cloneName)
-            if let folder = plan.journal.incomingMedia { try templates.prepareIncomingMedia(choice, at: folder) }
-        } catch {
-            plan.rollBack(local)
-            try? StashRecycling.repair(local)
-            throw error
-        }
-        let pristine = PristineCheck(local: local).mark(database: incoming.database, media: plan.journal.incomingMedia)
-        let label = DatabaseLabel(role: .working, working: names.working, profile: record.profile, snapshot: record.snapshot,
-                                  kind: record.kind, since: local.timestamp(), token: plan.journal.token, migrations: incoming.migrations,
-                                  pristine: pristine)
+        let (plan, incoming, label, templates) = try prepareCopy(of: choice, catalog: catalog, media: mediaTarget, loader: loader,
+            journaled: { plan in
+                try LocalState.update(names) { state in
+                    state.recycled = state.recycled?.map { $0.stash == record.stash ? with($0) { $0.consumedBy = plan.journal.token } : $0 }
+                }
+            }, failed: { try? StashRecycling.repair(local) })
         do {
             try swap(in: incoming.database, as: label, plan: plan, force: force)
         } catch {

@@ -21,9 +21,7 @@ struct SwitchJournal: Codable {
     static func path(_ names: LocalNames) -> String { "\(names.stateDirectory)/switch.json" }
 
     func write(_ names: LocalNames) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(self), to: Self.path(names), mode: 0o600)
+        try AtomicFile.write(try CanonicalJSON.encode(self), to: Self.path(names), mode: 0o600)
     }
 
     /// Not fsynced: a journal that survives a power cut is finished again, which is harmless.

@@ -49,7 +49,7 @@ struct ManifestPin {
         let key = StoreLayout.snapshotKey(profile: profile.value, id: id)
         let name = store.displayName
         if name.hasPrefix("file://") {
-            return "run in \(project.root): cp \(ShellWord.quote("\(name.dropFirst("file://".count))/\(key)")) \(manifestName)"
+            return "run in \(project.root): cp \(ShellCommand.quoted("\(name.dropFirst("file://".count))/\(key)")) \(manifestName)"
         }
         return "copy \(name.hasSuffix("/") ? name : name + "/")\(key) to \(manifestName) (e.g. with aws s3 cp)"
     }
@@ -76,13 +76,5 @@ final class FolderLock {
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
-    }
-}
-
-enum ShellWord {
-    /// `text` as one word for sh: bare when it is plain, else in single quotes.
-    static func quote(_ text: String) -> String {
-        let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-+:=@,".contains($0)) }
-        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

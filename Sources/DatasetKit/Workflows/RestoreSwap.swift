@@ -22,9 +22,7 @@ struct RestoreJournal: Codable, Equatable {
 
     func write(_ stateDirectory: String) throws {
         try createFolder(stateDirectory, purpose: "dpm's local state folder", permissions: 0o700)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(self), to: Self.path(stateDirectory), mode: 0o600)
+        try AtomicFile.write(try CanonicalJSON.encode(self), to: Self.path(stateDirectory), mode: 0o600)
     }
 
     static func load(_ stateDirectory: String) -> RestoreJournal? {
