@@ -33,6 +33,7 @@ final class Harness {
             throw XCTSkip("No PostgreSQL for end-to-end tests; run shell/test.sh.")
         }
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw DPMError("No dpm binary at \(Self.binary); run swift build first.") }
+        Transcript.start()
         prefix = "dpm_e2e_\(randomSuffix())"
         database = prefix + "_work"
         root = NSTemporaryDirectory() + "dpm-e2e-\(UUID().uuidString)"
@@ -53,7 +54,9 @@ final class Harness {
 
     @discardableResult
     func dpm(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) -> Run {
-        run(Self.binary, arguments, environment: environment, directory: directory ?? root)
+        let result = run(Self.binary, arguments, environment: environment, directory: directory ?? root)
+        Transcript.record(arguments, result, root: root, prefix: prefix)
+        return result
     }
 
     /// Runs SQL with psql and returns its unaligned, tuples-only output.
