@@ -31,6 +31,13 @@ XDG_CACHE_HOME="$(mktemp -d "${TMPDIR:-/tmp}/dpm-test-cache.XXXXXX")"
 export XDG_CACHE_HOME
 dpm_rm_on_exit "$XDG_CACHE_HOME"
 
+# A TMPDIR of this run's own: dpm cleanup in the tests judges scratch folders in TMPDIR,
+# and must not meet those of other test runs on the same machine.
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/dpm-test-tmp.XXXXXX")"
+chmod 755 "$TMPDIR"
+export TMPDIR
+dpm_rm_on_exit "$TMPDIR"
+
 log "==> swift test --skip-build $*"
 status=0
 swift test --skip-build "$@" || status=$?

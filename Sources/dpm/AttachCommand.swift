@@ -2,8 +2,9 @@ import ArgumentParser
 import DatasetKit
 import Foundation
 
-struct Attach: ParsableCommand {
+struct AttachCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "attach",
         abstract: "Restore a profile's snapshot into a database beside the working one and print its URI.",
         discussion: "The working database is not touched. The copy comes from the template cache (restored on first use). Remove it with dpm detach."
     )
@@ -14,8 +15,7 @@ struct Attach: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Name of the new database (default: <working db>__<profile>).", valueName: "dbname"))
     var name: String?
 
-    @Option(help: ArgumentHelp("Attach this snapshot instead of the pinned one.", valueName: "id"))
-    var snapshot: String?
+    @OptionGroup var snapshot: SnapshotOption<AttachAction>
 
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
@@ -24,7 +24,7 @@ struct Attach: ParsableCommand {
     func run() throws {
         let context = try AppContext()
         let info = try Attachments(local: try context.localDatabases()).attach(AttachOptions(
-            profile: try context.profileName(profile), snapshotID: snapshot, name: name, jobs: jobs.count))
+            profile: try context.profileName(profile), snapshotID: snapshot.snapshot, name: name, jobs: jobs.count))
         context.startBackgroundRefill()
         if info.kind == .customer {
             Terminal.note("\(info.database) holds a customer's data (\(info.profile ?? profile)): keep it on this machine, and run \"dpm detach \(info.database)\" when you are done.")
@@ -35,8 +35,8 @@ struct Attach: ParsableCommand {
     }
 }
 
-struct Detach: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Drop attached databases and their media folders.")
+struct DetachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "detach", abstract: "Drop attached databases and their media folders.")
 
     @Argument(help: "Profiles or database names to detach.")
     var targets: [String] = []

@@ -13,25 +13,7 @@ struct DPM: ParsableCommand {
         DPM_DATABASE_URL and DPM_STORE override the database and store settings.
         """,
         version: version,
-        subcommands: [Init.self, ProfileCommand.self, Upload.self, Restore.self, Use.self, Undo.self, StashCommand.self,
-                      Attach.self, Detach.self, CacheCommand.self, Migrate.self, MigrationsCommand.self, SquashCommand.self, Status.self, CleanupCommand.self]
+        subcommands: [InitCommand.self, ProfileCommand.self, UploadCommand.self, RestoreCommand.self, UseCommand.self, UndoCommand.self, StashCommand.self,
+                      AttachCommand.self, DetachCommand.self, CacheCommand.self, MigrateCommand.self, MigrationsCommand.self, SquashCommand.self, StatusCommand.self, CleanupCommand.self]
     )
-}
-
-/// Options shared by commands that print something a script may read.
-struct OutputOptions: ParsableArguments {
-    @Flag(help: "Print the result as JSON on stdout.")
-    var json = false
-}
-
-/// Options shared by commands that move data.
-struct JobOptions: ParsableArguments {
-    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Parallel jobs for pg_dump/pg_restore and transfers (default: the number of cores).", valueName: "n"))
-    var jobs: Int?
-
-    var count: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
-
-    func validate() throws {
-        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be between 1 and 64.") }
-    }
 }

@@ -3,8 +3,9 @@ import DatasetKit
 import Foundation
 import Postgres
 
-struct Init: ParsableCommand {
+struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Set up dpm in the current folder (the top of your application repository).",
         discussion: "Writes dpm.yaml, profiles/clean-db/, db/migration-base/clean-db/ and a .gitignore entry for .dpm/."
     )

@@ -2,8 +2,9 @@ import ArgumentParser
 import DatasetKit
 import Foundation
 
-struct Migrate: ParsableCommand {
+struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "migrate",
         abstract: "Apply the repository's pending migrations to the working database (or --db).",
         discussion: """
         With migrations.command in dpm.yaml, that command runs with PGHOST, PGPORT, PGDATABASE, PGUSER and \

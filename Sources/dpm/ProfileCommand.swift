@@ -64,20 +64,15 @@ struct ProfileCommand: ParsableCommand {
 
         @Argument var name: String
 
-        @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
-        var yes = false
+        @OptionGroup var confirmation: ConfirmationOption
 
         func run() throws {
             let context = try AppContext()
             let profile = try context.profileName(name)
             _ = try context.project.profile(profile)
-            if !yes {
-                switch Terminal.confirm("Delete profile \(profile) (profiles/\(profile)/)? The store keeps its snapshots.") {
-                case .none: throw DPMError("Refusing to delete profile \(profile) without confirmation; add --yes.")
-                case .some(false): throw DPMError("Profile \(profile) was not deleted.")
-                case .some(true): break
-                }
-            }
+            try confirmation.require("Delete profile \(profile) (profiles/\(profile)/)? The store keeps its snapshots.",
+                                     refusal: "Refusing to delete profile \(profile) without confirmation; add --yes.",
+                                     declined: "Profile \(profile) was not deleted.")
             try ProjectSetup.deleteProfile(profile, in: context.project)
             print("Deleted profile \(profile); its snapshots remain in the store.")
         }

@@ -2,8 +2,9 @@ import ArgumentParser
 import DatasetKit
 import Foundation
 
-struct Restore: ParsableCommand {
+struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Restore a profile's snapshot into a database (and the media folder).",
         discussion: """
         Every object is verified against its SHA-256 while streaming. The data is restored into a new temporary \
@@ -19,8 +20,7 @@ struct Restore: ParsableCommand {
     @Argument(help: "The profile to restore.")
     var profile: String
 
-    @Option(help: ArgumentHelp("Restore this snapshot instead of the pinned one.", valueName: "id"))
-    var snapshot: String?
+    @OptionGroup var snapshot: SnapshotOption<RestoreAction>
 
     @Option(help: ArgumentHelp("Restore into this database instead of the working one.", valueName: "dbname"))
     var into: String?
@@ -39,7 +39,7 @@ struct Restore: ParsableCommand {
         let context = try AppContext()
         let name = try context.profileName(profile)
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
-            profile: name, snapshotID: snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
+            profile: name, snapshotID: snapshot.snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
         try migrations.followUp(context, database: result.database) {
             if output.json { return try Terminal.printJSON(result) }
             var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "

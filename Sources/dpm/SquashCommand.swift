@@ -31,8 +31,7 @@ struct SquashCommand: ParsableCommand {
     @Flag(help: "Write the new base but leave the squashed migration files in place.")
     var keepFiles = false
 
-    @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var confirmation: ConfirmationOption
 
     @OptionGroup var output: OutputOptions
 
@@ -45,14 +44,10 @@ struct SquashCommand: ParsableCommand {
             return SquashText.print(prepared.plan, dryRun: true)
         }
         if !output.json { SquashText.print(prepared.plan, dryRun: false) }
-        if !yes {
-            let files = prepared.plan.removedFiles.count
-            switch Terminal.confirm("Write the new base\(files > 0 ? " and delete \(files) migration file\(files == 1 ? "" : "s")" : "")?") {
-            case .none: throw DPMError("Refusing to squash without confirmation; add --yes (or --dry-run to see the plan).")
-            case .some(false): throw DPMError("Nothing was squashed.")
-            case .some(true): break
-            }
-        }
+        let files = prepared.plan.removedFiles.count
+        try confirmation.require("Write the new base\(files > 0 ? " and delete \(files) migration file\(files == 1 ? "" : "s")" : "")?",
+                                 refusal: "Refusing to squash without confirmation; add --yes (or --dry-run to see the plan).",
+                                 declined: "Nothing was squashed.")
         let plan = try squash.apply(prepared)
         if output.json { return try Terminal.printJSON(plan) }
         SquashText.printWritten(plan)

@@ -2,8 +2,9 @@ import ArgumentParser
 import DatasetKit
 import Foundation
 
-struct Status: ParsableCommand {
+struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show the project, its store, the working database and what each profile pins.")
 
     @OptionGroup var output: OutputOptions

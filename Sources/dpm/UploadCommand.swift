@@ -2,8 +2,9 @@ import ArgumentParser
 import DatasetKit
 import Foundation
 
-struct Upload: ParsableCommand {
+struct UploadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "upload",
         abstract: "Capture a database (and the media folder) as a new snapshot of a profile and pin it.",
         discussion: """
         Objects are stored first and verified, then the snapshot record, then profiles/<name>/manifest.json \

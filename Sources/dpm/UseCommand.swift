@@ -2,8 +2,9 @@ import ArgumentParser
 import DatasetKit
 import Foundation
 
-struct Use: ParsableCommand {
+struct UseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "use",
         abstract: "Switch the working database (and media folder) to a profile's snapshot.",
         discussion: """
         The first use of a snapshot restores it into a local template database; later switches clone it, or, \
@@ -22,11 +23,9 @@ struct Use: ParsableCommand {
     @Argument(help: "The profile to switch to (clean profiles come from db/migration-base/).")
     var profile: String
 
-    @Option(help: ArgumentHelp("Use this snapshot instead of the pinned one.", valueName: "id"))
-    var snapshot: String?
+    @OptionGroup var snapshot: SnapshotOption<UseAction>
 
-    @Flag(help: "End other sessions connected to the working database.")
-    var force = false
+    @OptionGroup var sessions: EndSessionsOption
 
     @Flag(help: "Leave the media folder as it is.")
     var noMedia = false
@@ -39,7 +38,7 @@ struct Use: ParsableCommand {
         let context = try AppContext()
         let local = try context.localDatabases()
         let result = try Switch(local: local).use(SwitchOptions(
-            profile: try context.profileName(profile), snapshotID: snapshot, force: force, media: !noMedia, jobs: jobs.count))
+            profile: try context.profileName(profile), snapshotID: snapshot.snapshot, force: sessions.force, media: !noMedia, jobs: jobs.count))
         context.startBackgroundRefill()
         try migrations.followUp(context, database: result.database) {
             SwitchReport.print(result, json: output.json, verb: "Switched")
@@ -48,21 +47,21 @@ struct Use: ParsableCommand {
     }
 }
 
-struct Undo: ParsableCommand {
+struct UndoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "undo",
         abstract: "Bring back what the working database (and media folder) held before the last switch.",
         discussion: "The current working database becomes a stash in turn, so a second undo switches back again."
     )
 
-    @Flag(help: "End other sessions connected to the working database.")
-    var force = false
+    @OptionGroup var sessions: EndSessionsOption
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let context = try AppContext()
         let local = try context.localDatabases()
-        let result = try Switch(local: local).undo(force: force)
+        let result = try Switch(local: local).undo(force: sessions.force)
         SwitchReport.print(result, json: output.json, verb: "Restored")
         SwitchReport.warnAboutStashes(context, local)
     }

@@ -23,7 +23,7 @@ enum Transcript {
         let entry = "$ dpm \(arguments.joined(separator: " "))\n[exit \(run.status)]\n--- stdout\n\(run.stdout)\n--- stderr\n\(run.stderr)\n\n"
         let text = entry.replacingOccurrences(of: root, with: "<ROOT>").replacingOccurrences(of: prefix, with: "<DB>")
         let path = "\(folder)/\(test.filter { $0.isLetter || $0.isNumber || $0 == "." }).txt"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()

@@ -91,14 +91,6 @@ func yamlQuoted(_ text: String) -> String {
     "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
 }
 
-/// Reads connection strings as libpq does; the Postgres module implements it with libpq's
-/// own parser (the domain imports no C).
-public protocol ConnectionStringReader: Sendable {
-    /// The keywords that `conninfo` sets to a non-empty secret (password, sslpassword, ...),
-    /// or nil when libpq cannot parse it.
-    func secretKeywords(in conninfo: String) -> [String]?
-}
-
 public enum ConnectionString {
     /// Whether `conninfo` carries a secret: as libpq reads it (a multi-host URI included), or,
     /// when libpq cannot parse it, anywhere a password could be written.

@@ -52,39 +52,3 @@ private final class PoolState: @unchecked Sendable {
 
     var firstError: Error? { lock.withLock { error } }
 }
-
-/// A value shared between threads behind a lock.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    public init(_ value: Value) { self.value = value }
-
-    public func withValue<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        try lock.withLock { try body(&value) }
-    }
-
-    public var current: Value { lock.withLock { value } }
-}
-
-/// Work started on its own thread at once, for the caller to collect later: `wait()` returns
-/// its result or rethrows its error (and may be called again).
-public final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<Value, Error>?
-
-    public init(_ body: @escaping @Sendable () throws -> Value) {
-        let thread = Thread { [self] in
-            result = Result { try body() }
-            done.signal()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    public func wait() throws -> Value {
-        done.wait()
-        defer { done.signal() }
-        return try result!.get()
-    }
-}
