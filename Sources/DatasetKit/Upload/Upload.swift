@@ -67,51 +67,19 @@ public struct Upload: Sendable {
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
         let counters = Locked(Counters())
-        let transfer = workspace.transfer
-        let note = workspace.note
-
-        let record: @Sendable (ObjectTransfer.Stored) -> Void = { stored in
-            counters.withValue { $0.add(stored) }
-            if let damaged = stored.replacedSize {
-                note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
-            }
-        }
+        let record = recorder(counting: counters)
 
         // Media goes up while pg_dump runs: one waits on the database server, the other on the
         // store, so together they take about as long as the longer of the two.
-        var skippedMedia: [String] = []
-        var mediaWork: BackgroundWork<MediaSummary>?
-        if options.includeMedia, let folder = project.mediaDirectory, FileManager.default.fileExists(atPath: folder) {
-            let scan = try MediaScan.scan(folder)
-            skippedMedia = scan.skipped
-            for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
-            let jobs = options.jobs
-            mediaWork = BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, recorded: recorded, record: record) }
-        }
+        let media = try startMedia(options, recorded: recorded, record: record)
         // An error of the database part is reported once the media part has stopped too.
-        defer { _ = try? mediaWork?.wait() }
-
-        let schemaText = SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters))
-        let schemaStored = try transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
-        record(schemaStored)
-        let schema = Artifact(path: "schema.sql", sha256: schemaStored.sha256, size: schemaStored.size, storedSize: schemaStored.storedSize)
-
-        let (data, tableCount) = try workspace.withScratchDirectory("upload") { scratch in
-            let dumpDirectory = "\(scratch)/dump"
-            workspace.progress.begin("dumping \(database) with pg_dump -j \(options.jobs)")
-            try server.dumpDirectory(of: database, to: dumpDirectory, jobs: options.jobs, filters: filters)
-            let listing = try server.listDirectory(dumpDirectory)
-            let tables = DumpTOC.tableFiles(fromListing: listing)
-            return (try storeDirectory(dumpDirectory, tables: tables, jobs: options.jobs, recorded: recorded, record: record),
-                    DumpTOC.tableCount(fromListing: listing))
-        }
+        defer { _ = try? media.work?.wait() }
+        let schema = try storeSchema(filters: filters, recorded: recorded, record: record)
+        let (data, tableCount) = try storeDump(filters: filters, jobs: options.jobs, recorded: recorded, record: record)
         let migrations = try MigrationDetector.detect(in: database, on: server)
-
-        let media = try mediaWork?.wait()
+        let mediaSummary = try media.work?.wait()
         workspace.progress.end()
 
-        let totals = counters.current
-        let dataBytes = data.reduce(0) { $0 + $1.size }
         let snapshot = Snapshot(
             format: Snapshot.currentFormat,
             id: SnapshotID.make(at: started),
@@ -127,28 +95,86 @@ public struct Upload: Sendable {
             migrations: migrations,
             schema: schema,
             data: data,
-            media: media,
+            media: mediaSummary,
             tables: tableCount,
-            sizes: SnapshotSizes(
-                total: schema.size + dataBytes + (media.map { $0.bytes + $0.index.size } ?? 0),
-                stored: schema.storedSize + data.reduce(0) { $0 + $1.storedSize } + (media.map { $0.index.storedSize + $0.storedBytes } ?? 0),
-                data: dataBytes,
-                media: media?.bytes ?? 0
-            )
+            sizes: Self.sizes(schema: schema, data: data, media: mediaSummary)
         )
+        try publish(snapshot, pin: pin)
+        let totals = counters.current
+        return UploadResult(
+            snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
+            objectsStored: totals.new, objectsReused: totals.reused, duplicates: totals.duplicates, tables: snapshot.tableCount,
+            rows: snapshot.rowCount, mediaFiles: mediaSummary?.files ?? 0, skippedMedia: media.skipped, files: nil,
+            seconds: workspace.now().timeIntervalSince(started)
+        )
+    }
+
+    /// Counts each stored object, and says when the store's copy of one had to be replaced.
+    private func recorder(counting counters: Locked<Counters>) -> @Sendable (ObjectTransfer.Stored) -> Void {
+        let note = workspace.note
+        return { stored in
+            counters.withValue { $0.add(stored) }
+            if let damaged = stored.replacedSize {
+                note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
+            }
+        }
+    }
+
+    /// The media folder's upload, started on its own thread (nil work when there is no media to take).
+    private func startMedia(_ options: UploadOptions, recorded: [String: Int64],
+                            record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws
+        -> (work: BackgroundWork<MediaSummary>?, skipped: [String]) {
+        guard options.includeMedia, let folder = workspace.project.mediaDirectory, FileManager.default.fileExists(atPath: folder) else {
+            return (nil, [])
+        }
+        let scan = try MediaScan.scan(folder)
+        for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
+        let jobs = options.jobs
+        return (BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, recorded: recorded, record: record) }, scan.skipped)
+    }
+
+    private func storeSchema(filters: TableFilters, recorded: [String: Int64],
+                             record: @Sendable (ObjectTransfer.Stored) -> Void) throws -> Artifact {
+        let schemaText = SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters))
+        let stored = try workspace.transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
+        record(stored)
+        return Artifact(path: "schema.sql", sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize)
+    }
+
+    /// pg_dump's directory format into scratch space, each of its files stored as an object;
+    /// also the number of tables its table of contents lists.
+    private func storeDump(filters: TableFilters, jobs: Int, recorded: [String: Int64],
+                           record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> ([Artifact], Int) {
+        try workspace.withScratchDirectory("upload") { scratch in
+            let dumpDirectory = "\(scratch)/dump"
+            workspace.progress.begin("dumping \(database) with pg_dump -j \(jobs)")
+            try server.dumpDirectory(of: database, to: dumpDirectory, jobs: jobs, filters: filters)
+            let listing = try server.listDirectory(dumpDirectory)
+            let tables = DumpTOC.tableFiles(fromListing: listing)
+            return (try storeDirectory(dumpDirectory, tables: tables, jobs: jobs, recorded: recorded, record: record),
+                    DumpTOC.tableCount(fromListing: listing))
+        }
+    }
+
+    private static func sizes(schema: Artifact, data: [Artifact], media: MediaSummary?) -> SnapshotSizes {
+        let dataBytes = data.reduce(0) { $0 + $1.size }
+        return SnapshotSizes(
+            total: schema.size + dataBytes + (media.map { $0.bytes + $0.index.size } ?? 0),
+            stored: schema.storedSize + data.reduce(0) { $0 + $1.storedSize } + (media.map { $0.index.storedSize + $0.storedBytes } ?? 0),
+            data: dataBytes,
+            media: media?.bytes ?? 0
+        )
+    }
+
+    /// The order of writes that makes a snapshot exist: its objects are stored (verified)
+    /// already; then the create-only record; then the manifest, only if still unchanged.
+    private func publish(_ snapshot: Snapshot, pin: ManifestPin) throws {
         try workspace.checkpoint("upload.before-record")
         let recordJSON = try CanonicalJSON.encode(snapshot)
         try workspace.store.put(StoreLayout.snapshotKey(profile: snapshot.profile, id: snapshot.id),
                                 from: DataReader(recordJSON), expectedSHA256: SHA256Hex.of(recordJSON), overwrite: false)
         try workspace.checkpoint("upload.before-manifest")
         try pin.pin(snapshot)
-
-        return UploadResult(
-            snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
-            objectsStored: totals.new, objectsReused: totals.reused, duplicates: totals.duplicates, tables: snapshot.tableCount,
-            rows: snapshot.rowCount, mediaFiles: media?.files ?? 0, skippedMedia: skippedMedia, files: nil,
-            seconds: workspace.now().timeIntervalSince(started)
-        )
     }
 
     /// Two artifacts with one content are one object, counted once: new if this upload stored
