@@ -288,16 +288,17 @@ def lib(*command: str, **popen) -> subprocess.Popen:
 class Moto:
     """A fresh, empty moto_server per timed transfer: moto keeps every object in its one Python
     process and slows down as it fills, which would favour whatever runs first. lib.sh's
-    moto_start starts it in a bash that holds it; stopping that bash runs lib.sh's moto_stop."""
+    moto_start starts it in a bash that holds it until its stdin closes; that bash's exit runs
+    lib.sh's moto_stop (on Ctrl-C too, without a second signal cutting the clean-up short)."""
 
-    HOLD = 'moto_start; printf "%s\\n" "$DPM_TEST_S3_ENDPOINT"; wait "$DPM_MOTO_PID"'
+    HOLD = 'moto_start; printf "%s\\n" "$DPM_TEST_S3_ENDPOINT"; read -r _ || true'
 
     def __init__(self) -> None:
         self.holder: subprocess.Popen | None = None
 
     def fresh(self) -> str:
         self.stop()
-        self.holder = lib("eval", self.HOLD, stdout=subprocess.PIPE, text=True)
+        self.holder = lib("eval", self.HOLD, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         endpoint = self.holder.stdout.readline().strip()
         if not endpoint:
             self.stop()
@@ -310,17 +311,17 @@ class Moto:
 
     def stop(self) -> None:
         if self.holder:
-            self.holder.terminate()
+            self.holder.stdin.close()
             self.holder.wait(timeout=60)
             self.holder = None
 
 
-def run(argv: list, *, cwd=None, quiet: bool = False, env: dict | None = None) -> str:
-    """Runs a command and returns its stdout; set-up output goes to the progress log."""
-    done = subprocess.run([str(a) for a in argv], cwd=cwd, env=None if env is None else {**os.environ, **env},
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True)
+def run(argv: list, *, cwd=None, quiet: bool = False, failure: str | None = None) -> str:
+    """Runs an untimed command and returns its stdout; its errors go to the progress log."""
+    argv = [str(a) for a in argv]
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True)
     if done.returncode:
-        die(f"{' '.join(str(a) for a in argv)} failed (exit {done.returncode})")
+        die(failure or f"{' '.join(argv)} failed (exit {done.returncode})")
     return done.stdout
 
 
@@ -526,8 +527,9 @@ class Bench:
             self.r.add_median(f"s3_{what}_up", f"{label}, median", [f"s3_{what}_up_{n}" for n in rounds])
         # Downloads from one fresh moto holding both uploads (made untimed).
         endpoint = self.moto.fresh()
-        run([self.dpm, "upload", "s3"], cwd=project, quiet=True)
-        run(["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", blob, "s3://dpm-bench/awscli/blob.bin"])
+        run([self.dpm, "upload", "s3"], cwd=project, quiet=True, failure="dpm upload to S3 failed")
+        run(["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", blob, "s3://dpm-bench/awscli/blob.bin"],
+            failure="aws s3 cp failed")
         shutil.rmtree(project / "media")
         shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
         self.measure_dpm("s3_dpm_down", "h. dpm restore from S3 (cold cache)", ["restore", "s3", "--force", "--json"], cwd=project)
@@ -582,7 +584,10 @@ class Bench:
         self.switch_projects.append(project)
         self.databases.append(f"{db}_clone")
         run(["git", "init", "-q"], cwd=project)
-        quiet = lambda *args, **env: self.dpm_quiet(*args, cwd=project, env=env or None)  # noqa: E731
+
+        def quiet(*args: str, **env: str) -> None:
+            self.dpm_quiet(*args, cwd=project, env=env or None)
+
         quiet("init", "--database", f"dbname={db}", "--store", f"file:{self.work / 'store'}")
         quiet("profile", "create", "a", "--kind", "shared", "--description", "switching benchmark, profile a")
         quiet("profile", "create", "b", "--kind", "shared", "--description", "switching benchmark, profile b")
@@ -618,7 +623,7 @@ class Bench:
         # Clone path: no spares; dpm use alternates with a bare clone of the same template.
         quiet("cache", "refill", DPM_SPARES="0")  # waits for the background refill, drops the spares
         quiet("stash", "prune", "--keep", "1")
-        templates = json.loads(run([self.dpm, "cache", "list", "--json"], cwd=project))
+        templates = json.loads(run([self.dpm, "cache", "list", "--json"], cwd=project, failure="dpm cache list failed"))
         for n in rounds:
             other = profiles[1]
             names = [t["database"] for t in templates if t.get("profile") == other]
@@ -818,6 +823,10 @@ def main(args: list[str]) -> int:
             Settings.parse(args[1:], os.environ)
             return 0
         settings = Settings.parse(args, os.environ)
+        # Databases are made and dropped: only in the throw-away cluster shell/bench.sh starts.
+        cluster = os.environ.get("DPM_PG_DIR")
+        if not cluster or not os.environ.get("PGHOST", "").startswith(cluster) or not (settings.dpm_bin or settings.baseline_only):
+            die("run the benchmark with shell/bench.sh, which starts the PostgreSQL cluster and finds dpm")
     except Abort as error:
         log(f"error: {error}")
         return 1

@@ -51,7 +51,7 @@ else
 fi
 
 pg_cluster_start
-export DPM_PG_FSYNC
+export DPM_PG_FSYNC DPM_PG_DIR
 
 # Not exec: lib.sh's exit traps stop and remove the cluster after the benchmark.
 python3 shell/bench.py "$@"
