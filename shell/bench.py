@@ -90,7 +90,8 @@ TARGETS = (
            "<=", 1.2, "", S3_FILE, lambda r, mb: r.secs("s3_dpm_down") / nz(r.secs("s3_aws_down"))),
     Target("s3_rss", "s3", "dpm peak RSS moving the {s3_mb} MB file through S3",
            "the largest peak resident set size of dpm in the S3 uploads (g) and the download (h)",
-           "<", 150, " MB", S3_FILE, lambda r, mb: max(r.rss("s3_dpm8_up"), r.rss("s3_dpm64_up"), r.rss("s3_dpm_down"))),
+           "<", 150, " MB", S3_FILE,
+           lambda r, mb: max(r.rss("s3_dpm8_up"), r.rss("s3_dpm64_up"), r.rss("s3_dpm_down"))),
     Target("switch_spare", "switch", "dpm use, spare rename, {mb} MB (median)",
            "median wall time of dpm use renaming a ready spare into place (j)",
            "<", 0.3, " s", SWITCH_SIZES, lambda r, mb: r.secs(f"sw_{mb}_spare")),
@@ -272,6 +273,15 @@ def parse_time_report(text: str) -> tuple[float, float]:
     return round(wall, 2), round(rss, 1)
 
 
+def with_env(env: dict | None) -> dict | None:
+    """The environment of a command: this one's, with env's variables set."""
+    return None if env is None else {**os.environ, **env}
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "".join(path.read_text(errors="replace").splitlines(True)[-lines:])
+
+
 def compact_json(text: str) -> str:
     """One line of JSON, or the text as it is if it is not JSON."""
     try:
@@ -319,7 +329,8 @@ class Moto:
 def run(argv: list, *, cwd=None, quiet: bool = False, failure: str | None = None) -> str:
     """Runs an untimed command and returns its stdout; its errors go to the progress log."""
     argv = [str(a) for a in argv]
-    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True)
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, text=True,
+                          stderr=subprocess.DEVNULL if quiet else None)
     if done.returncode:
         die(failure or f"{' '.join(argv)} failed (exit {done.returncode})")
     return done.stdout
@@ -352,10 +363,10 @@ class Bench:
         started = time.perf_counter()
         with open(out, "wb") as stdout, open(err, "wb") as stderr:
             status = subprocess.run(["/usr/bin/time", "-v", "-o", report, *argv], cwd=cwd, stdout=stdout,
-                                    stderr=stderr, env=None if env is None else {**os.environ, **env}).returncode
+                                    stderr=stderr, env=with_env(env)).returncode
         wall = time.perf_counter() - started
         if status:
-            sys.stderr.write("".join(err.read_text(errors="replace").splitlines(True)[-30:]))
+            sys.stderr.write(tail(err))
             die(f"{label} failed")
         seconds, rss = parse_time_report(report.read_text())
         step = self.r.add(Step(key, label, seconds, rss_mb=rss, wall_seconds=wall), self.rows_on)
@@ -375,8 +386,7 @@ class Bench:
 
     def dpm_quiet(self, *args, cwd, env: dict | None = None) -> None:
         """Untimed upkeep; its output goes with the progress log."""
-        if subprocess.run([self.dpm, *args], cwd=cwd, stdout=sys.stderr.fileno(),
-                          env=None if env is None else {**os.environ, **env}).returncode:
+        if subprocess.run([self.dpm, *args], cwd=cwd, stdout=sys.stderr.fileno(), env=with_env(env)).returncode:
             die(f"dpm {' '.join(args)} failed")
 
     def fingerprint(self, db: str, tables_from: str = "bench") -> list[str]:
@@ -406,7 +416,7 @@ class Bench:
             status = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"scale={mb}", "-d", db,
                                      "-f", GEN_SQL], stdout=out, stderr=subprocess.STDOUT).returncode
         if status:
-            sys.stderr.write("".join(logfile.read_text(errors="replace").splitlines(True)[-30:]))
+            sys.stderr.write(tail(logfile))
             die(failure)
         return time.perf_counter() - started
 
@@ -417,7 +427,8 @@ class Bench:
         log(f"==> generating a dataset of about {mb} MB in database bench")
         seconds = self.generate("bench", mb, "generating the dataset failed")
         size = int(query("select pg_database_size('bench')"))
-        self.r.add(Step("gen", "generate dataset (psql, wall time)", round(seconds, 2), bytes=size, wall_seconds=seconds))
+        self.r.add(Step("gen", "generate dataset (psql, wall time)", round(seconds, 2), bytes=size,
+                        wall_seconds=seconds))
         log(f"    {seconds:.2f} s, pg_database_size = {size // 1048576} MiB")
         subprocess.run(["psql", "-X", "-d", "bench", "-c",
                         "select relname as table, reltuples::bigint as rows,"
@@ -447,9 +458,10 @@ class Bench:
         run(["git", "init", "-q"], cwd=project)
         store = self.work / "store"
         self.dpm_quiet("init", "--database", "dbname=bench", "--store", f"file:{store}", cwd=project)
-        self.dpm_quiet("profile", "create", "bench", "--kind", "shared", "--description", "benchmark dataset", cwd=project)
-        first = self.measure_dpm("dpm_upload", "d. dpm upload", ["upload", "bench", "-m", "benchmark", "--json", *self.s.jobs],
-                                 cwd=project)
+        self.dpm_quiet("profile", "create", "bench", "--kind", "shared", "--description", "benchmark dataset",
+                       cwd=project)
+        first = self.measure_dpm("dpm_upload", "d. dpm upload",
+                                 ["upload", "bench", "-m", "benchmark", "--json", *self.s.jobs], cwd=project)
         first.bytes = dir_bytes(store)
         again = self.measure_dpm("dpm_reupload", "e. dpm upload (unchanged)",
                                  ["upload", "bench", "-m", "unchanged", "--json", *self.s.jobs], cwd=project)
@@ -475,12 +487,14 @@ class Bench:
             run(["dropdb", "bench_r2"])
             if not self.s.baseline_only:
                 self.measure_dpm(f"dpm_restore_{n}", f"f. dpm restore #{n}",
-                                 ["restore", "bench", "--into", "bench_r3", "--json", *self.s.jobs], cwd=self.work / "project")
+                                 ["restore", "bench", "--into", "bench_r3", "--json", *self.s.jobs],
+                                 cwd=self.work / "project")
                 self.verify_restore("bench_r3")
                 run(["dropdb", "bench_r3"])
         shutil.rmtree(dumped)
         rounds = range(1, self.s.rounds + 1)
-        self.r.add_median("restore_dir", "c. pg_restore -j2 (from -Fd -Z0), median", [f"restore_dir_{n}" for n in rounds])
+        self.r.add_median("restore_dir", "c. pg_restore -j2 (from -Fd -Z0), median",
+                          [f"restore_dir_{n}" for n in rounds])
         if not self.s.baseline_only:
             self.r.add_median("dpm_restore", "f. dpm restore, median", [f"dpm_restore_{n}" for n in rounds])
 
@@ -499,7 +513,8 @@ class Bench:
             for _ in range(self.s.s3_mb):
                 out.write(os.urandom(1 << 20))
         shutil.copyfile(project / "media" / "blob.bin", blob)
-        self.dpm_quiet("init", "--database", "dbname=s3bench", "--store", "s3://dpm-bench/dpm", "--media", "media", cwd=project)
+        self.dpm_quiet("init", "--database", "dbname=s3bench", "--store", "s3://dpm-bench/dpm", "--media", "media",
+                       cwd=project)
         self.dpm_quiet("profile", "create", "s3", "--kind", "shared", cwd=project)
         os.environ["XDG_CACHE_HOME"] = str(self.work / "s3cache")
         # Uploads in rounds of alternating order, each into a fresh moto. moto's
@@ -514,10 +529,11 @@ class Bench:
             for what in order if n % 2 else order[::-1]:
                 endpoint = self.moto.fresh()
                 key, label = f"s3_{what}_up_{n}", f"{labels[what]} #{n}"
-                aws_up = ["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", blob, "s3://dpm-bench/awscli/blob.bin"]
+                aws_up = ["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", blob,
+                          "s3://dpm-bench/awscli/blob.bin"]
                 if what.startswith("dpm"):
-                    self.measure(key, label, ["env", f"DPM_S3_PART_SIZE_MB={what[3:]}", self.dpm, "upload", "s3", "--json"],
-                                 cwd=project)
+                    self.measure(key, label, ["env", f"DPM_S3_PART_SIZE_MB={what[3:]}", self.dpm, "upload", "s3",
+                                              "--json"], cwd=project)
                 elif what == "aws8":
                     self.measure(key, label, aws_up, cwd=project)
                 else:
@@ -532,7 +548,8 @@ class Bench:
             failure="aws s3 cp failed")
         shutil.rmtree(project / "media")
         shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
-        self.measure_dpm("s3_dpm_down", "h. dpm restore from S3 (cold cache)", ["restore", "s3", "--force", "--json"], cwd=project)
+        self.measure_dpm("s3_dpm_down", "h. dpm restore from S3 (cold cache)", ["restore", "s3", "--force", "--json"],
+                         cwd=project)
         if not same_bytes(project / "media" / "blob.bin", blob):
             die("dpm restore from S3 did not bring back the same bytes")
         down = self.work / "down.bin"
@@ -618,7 +635,8 @@ class Bench:
         for n in rounds:
             quiet("stash", "prune", "--keep", "1")
             self.settle(db)
-            self.switch_measure(f"sw_{mb}_undo_{n}", f"k. dpm undo {mb} MB #{n}", "stash", ["undo", "--json"], cwd=project)
+            self.switch_measure(f"sw_{mb}_undo_{n}", f"k. dpm undo {mb} MB #{n}", "stash", ["undo", "--json"],
+                                cwd=project)
             profiles.reverse()
         # Clone path: no spares; dpm use alternates with a bare clone of the same template.
         quiet("cache", "refill", DPM_SPARES="0")  # waits for the background refill, drops the spares
@@ -644,8 +662,10 @@ class Bench:
         self.rows_on = True
 
         # Medians as report rows: j (spare), k (undo), l (clone, and the bare clone).
-        for what, label in (("spare", f"j. dpm use (spare) {mb} MB, median"), ("undo", f"k. dpm undo {mb} MB, median"),
-                            ("clone", f"l. dpm use (clone) {mb} MB, median"), ("create", f"l. CREATE DATABASE {mb} MB, median")):
+        for what, label in (("spare", f"j. dpm use (spare) {mb} MB, median"),
+                            ("undo", f"k. dpm undo {mb} MB, median"),
+                            ("clone", f"l. dpm use (clone) {mb} MB, median"),
+                            ("create", f"l. CREATE DATABASE {mb} MB, median")):
             self.r.add_median(f"sw_{mb}_{what}", label, [f"sw_{mb}_{what}_{n}" for n in rounds], by_wall=True, row=True)
         self.r.steps[f"sw_{mb}_spare"].bytes = int(query(f"select pg_database_size('{db}')"))
         self.switch_sizes.append(mb)
@@ -694,7 +714,7 @@ class Bench:
         # for it (a foreground refill takes its lock), dropping spares.
         for project in self.switch_projects:
             if project.is_dir() and subprocess.run(
-                    ["timeout", "300", self.dpm, "cache", "refill"], cwd=project, env={**os.environ, "DPM_SPARES": "0"},
+                    ["timeout", "300", self.dpm, "cache", "refill"], cwd=project, env=with_env({"DPM_SPARES": "0"}),
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
                 log(f"warning: could not wait for dpm's spare refill in {project}")
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -738,15 +758,19 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
     lines = ["", f"dpm benchmark: dataset {s.size_mb} MB target, {cores} cores, PostgreSQL {versions['postgresql']},"
                  f" fsync={s.fsync} (same for every step)", ""]
     row = "{:<36} {:>9} {:>13} {:>15}"
-    lines += [row.format("step", "seconds", "peak RSS MB", "bytes"), row.format("----", "-------", "-----------", "-----")]
+    lines += [row.format("step", "seconds", "peak RSS MB", "bytes"),
+              row.format("----", "-------", "-----------", "-----")]
     for key in r.rows:
         st = r.steps[key]
-        lines.append(row.format(st.label, f"{st.seconds:.{st.digits}f}", "-" if st.rss_mb is None else f"{st.rss_mb:.1f}",
-                                "-" if st.bytes is None else st.bytes))
-    lines += ["", "bytes: database size for the dataset, file/folder size for dumps, store size (d) and newly stored bytes (e) for dpm"]
+        rss = "-" if st.rss_mb is None else f"{st.rss_mb:.1f}"
+        lines.append(row.format(st.label, f"{st.seconds:.{st.digits}f}", rss, "-" if st.bytes is None else st.bytes))
+    lines += ["", "bytes: database size for the dataset, file/folder size for dumps, store size (d)"
+                  " and newly stored bytes (e) for dpm"]
     if switch_sizes:
-        lines += ["switching (i-l): i is the first use of a profile (a restore); j, k, l are medians (with the peak RSS) over",
-                  f"{s.switch_rounds} rounds; bytes on j: the working database size; l pairs dpm use without a spare with a bare clone"]
+        lines += ["switching (i-l): i is the first use of a profile (a restore); j, k, l are medians"
+                  " (with the peak RSS) over",
+                  f"{s.switch_rounds} rounds; bytes on j: the working database size;"
+                  " l pairs dpm use without a spare with a bare clone"]
     lines += [f"pg_database_size / pg_dump -Fc size:        {r.bytes('gen') / r.bytes('dump_fc'):.2f}",
               f"pg_dump -Fd -Z0 size / pg_dump -Fc size:    {r.bytes('dump_dir') / r.bytes('dump_fc'):.2f}"
               "  (how well the data compresses)", ""]
@@ -754,13 +778,14 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
         return lines + ["!!! dpm steps NOT RUN (DPM_BENCH_BASELINE_ONLY=1): no dpm ratios"]
     # Lines of figures printed before a target's verdict.
     before = {
-        "restore_time": lambda mb: f"restore medians over {s.rounds} rounds: pg_restore (dir) {r.secs('restore_dir'):.2f} s,"
+        "restore_time": lambda mb: f"restore medians over {s.rounds} rounds:"
+                                   f" pg_restore (dir) {r.secs('restore_dir'):.2f} s,"
                                    f" dpm restore {r.secs('dpm_restore'):.2f} s",
         "s3_upload_8": lambda mb: f"S3 upload medians over {s.s3_rounds} rounds: dpm {r.secs('s3_dpm8_up'):.2f} s /"
                                   f" {r.secs('s3_dpm64_up'):.2f} s, aws s3 cp {r.secs('s3_aws8_up'):.2f} s /"
                                   f" {r.secs('s3_aws64_up'):.2f} s (8 / 64 MiB parts)",
-        "s3_download": lambda mb: f"(each at its default part size, dpm 64 MiB / awscli 8 MiB: {default_parts_ratio(r):.2f}x;"
-                                  " moto completes big parts more slowly)",
+        "s3_download": lambda mb: "(each at its default part size, dpm 64 MiB / awscli 8 MiB:"
+                                  f" {default_parts_ratio(r):.2f}x; moto completes big parts more slowly)",
         "switch_spare": lambda mb: f"switch medians over {s.switch_rounds} rounds, {mb} MB: dpm use (spare)"
                                    f" {r.secs(f'sw_{mb}_spare'):.3f} s, dpm undo {r.secs(f'sw_{mb}_undo'):.3f} s,"
                                    f" dpm use (clone) {r.secs(f'sw_{mb}_clone'):.3f} s, CREATE DATABASE (FILE_COPY)"
@@ -825,7 +850,8 @@ def main(args: list[str]) -> int:
         settings = Settings.parse(args, os.environ)
         # Databases are made and dropped: only in the throw-away cluster shell/bench.sh starts.
         cluster = os.environ.get("DPM_PG_DIR")
-        if not cluster or not os.environ.get("PGHOST", "").startswith(cluster) or not (settings.dpm_bin or settings.baseline_only):
+        in_cluster = bool(cluster) and os.environ.get("PGHOST", "").startswith(cluster)
+        if not in_cluster or not (settings.dpm_bin or settings.baseline_only):
             die("run the benchmark with shell/bench.sh, which starts the PostgreSQL cluster and finds dpm")
     except Abort as error:
         log(f"error: {error}")
@@ -864,7 +890,7 @@ def self_test() -> int:
     import io
     import unittest
 
-    def sample(switch_sizes=(100, 20)) -> tuple[Results, Settings]:
+    def sample() -> tuple[Results, Settings]:
         s = Settings.parse(["20"], {"DPM_BENCH_ROUNDS": "3", "DPM_BENCH_SWITCH_ROUNDS": "2", "DPM_BENCH_S3_MB": "2",
                                     "DPM_BIN": "/bin/dpm"})
         r = Results()
@@ -881,7 +907,7 @@ def self_test() -> int:
         for key, secs in (("s3_dpm8_up", 1.0), ("s3_dpm64_up", 1.1), ("s3_aws8_up", 1.0), ("s3_aws64_up", 0.5),
                           ("s3_dpm_down", 0.4), ("s3_aws_down", 0.5)):
             r.add(Step(key, key, secs, rss_mb=55.0), row=False)
-        for mb in switch_sizes:
+        for mb in (100, 20):
             for what, walls in (("spare", [0.05, 0.04]), ("undo", [0.02, 0.5]), ("clone", [1.0, 1.0]), ("create", [1.0, 0.9])):
                 for n, wall in enumerate(walls, 1):
                     r.add(Step(f"sw_{mb}_{what}_{n}", f"{what} #{n}", round(wall, 2), rss_mb=30.0, wall_seconds=wall), row=False)
