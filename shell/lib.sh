@@ -309,16 +309,3 @@ dpm_locate_bin() {
   export DPM_BIN
 }
 
-# Prints the wall time in seconds and the peak RSS in MB, separated by a
-# space, from a `/usr/bin/time -v -o FILE` report.
-dpm_time_report() {
-  awk -F': ' '
-    /Elapsed \(wall clock\) time/ {
-      n = split($2, p, ":"); s = 0
-      for (i = 1; i <= n; i++) s = s * 60 + p[i]
-      wall = s
-    }
-    /Maximum resident set size/ { rss = $2 / 1024 }
-    END { printf "%.2f %.1f\n", wall, rss }
-  ' "$1"
-}

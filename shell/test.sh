@@ -10,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . shell/lib.sh
 
 dpm_install_deps
+python3 shell/bench.py --self-test # the benchmark harness's own checks, without services
 
 log "==> swift build --build-tests"
 swift build --build-tests

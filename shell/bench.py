@@ -1,0 +1,1035 @@
+#!/usr/bin/env python3
+"""dpm's benchmark: dpm upload/restore/use against pg_dump/pg_restore, aws s3 cp and
+CREATE DATABASE, on a generated dataset of realistic, random content.
+
+Run it through shell/bench.sh, which starts the throw-away PostgreSQL cluster (PGHOST, PGPORT,
+PGUSER exported) and locates or builds dpm (DPM_BIN); see that script for the usage and the
+environment. The report goes to stdout, the progress log to stderr, every figure to
+--json FILE. `python3 shell/bench.py --self-test` checks the parts that need no services.
+
+Python 3 standard library only (Debian 12's python3).
+"""
+
+import difflib
+import json
+import operator
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+LIB_SH = REPO / "shell" / "lib.sh"
+GEN_SQL = REPO / "shell" / "gen-dataset.sql"
+USAGE = "usage: shell/bench.sh [SIZE_MB] [--json FILE]  (a whole number, at least 20)"
+MIN_SIZE_MB = 20
+SMALL_SWITCH_MB = 100  # the switching steps also run on a dataset of this size, when SIZE_MB is larger
+
+
+# --- targets ---------------------------------------------------------------------------------
+# A target's value is computed from the results r (and, for switching, the dataset size mb);
+# its name is the report's wording ({mb} and {s3_mb} filled in). Groups: "dataset" is checked
+# on every run with dpm, "s3" when the S3 steps ran, "switch" once per switching size.
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    group: str
+    name: str
+    measures: str
+    op: str
+    limit: float
+    unit: str
+    applies_at: str
+    value: Callable[["Results", int], float]
+
+
+def nz(seconds: float) -> float:
+    """A divisor for tiny datasets, where a step can take under 10 ms."""
+    return 0.01 if seconds < 0.01 else seconds
+
+
+DATASET = "the dataset: SIZE_MB, 1024 MB by default"
+S3_FILE = "the S3 file: DPM_BENCH_S3_MB, 500 MB by default"
+SWITCH_SIZES = f"{SMALL_SWITCH_MB} MB (when SIZE_MB is larger) and the dataset"
+
+TARGETS = (
+    Target("upload_time", "dataset", "pg_dump -Fc time / dpm upload time",
+           "wall time of pg_dump -Fc (a) over that of the first dpm upload (d)",
+           ">=", 3, "", DATASET, lambda r, mb: r.secs("dump_fc") / nz(r.secs("dpm_upload"))),
+    Target("store_size", "dataset", "dpm store size / pg_dump -Fc size",
+           "bytes in the store after the first dpm upload (d) over the size of the pg_dump -Fc file (a)",
+           "<=", 1, "", DATASET, lambda r, mb: r.bytes("dpm_upload") / r.bytes("dump_fc")),
+    Target("reupload_bytes", "dataset", "re-upload new bytes, % of first upload",
+           "bytes newly stored by an unchanged second dpm upload (e), in % of the first upload's (d)",
+           "<", 1, "%", DATASET, lambda r, mb: 100 * r.bytes("dpm_reupload") / r.bytes("dpm_upload")),
+    Target("restore_time", "dataset", "dpm restore time / pg_restore (dir) time (medians)",
+           "median wall time of dpm restore (f) over that of pg_restore -j2 from the -Fd -Z0 dump (c),"
+           " in DPM_BENCH_ROUNDS alternating rounds",
+           "<=", 1.15, "", DATASET, lambda r, mb: r.secs("dpm_restore") / nz(r.secs("restore_dir"))),
+    Target("dpm_rss", "dataset", "dpm peak RSS (upload, restore)",
+           "the largest peak resident set size of dpm and its children in d, e and f",
+           "<", 150, " MB", DATASET,
+           lambda r, mb: max(r.rss("dpm_upload"), r.rss("dpm_reupload"), r.rss("dpm_restore"))),
+    Target("s3_upload_8", "s3", "S3 upload, 8 MiB parts: dpm time / aws s3 cp time (medians)",
+           "median wall time of dpm upload over that of aws s3 cp, both with 8 MiB parts, each into a fresh moto (g)",
+           "<=", 1.2, "", S3_FILE, lambda r, mb: r.secs("s3_dpm8_up") / nz(r.secs("s3_aws8_up"))),
+    Target("s3_upload_64", "s3", "S3 upload, 64 MiB parts: dpm time / aws s3 cp time (medians)",
+           "median wall time of dpm upload over that of aws s3 cp, both with 64 MiB parts, each into a fresh moto (g)",
+           "<=", 1.2, "", S3_FILE, lambda r, mb: r.secs("s3_dpm64_up") / nz(r.secs("s3_aws64_up"))),
+    Target("s3_download", "s3", "S3 download: dpm time / aws s3 cp time",
+           "wall time of dpm restore from S3 with a cold cache over that of aws s3 cp down (h)",
+           "<=", 1.2, "", S3_FILE, lambda r, mb: r.secs("s3_dpm_down") / nz(r.secs("s3_aws_down"))),
+    Target("s3_rss", "s3", "dpm peak RSS moving the {s3_mb} MB file through S3",
+           "the largest peak resident set size of dpm in the S3 uploads (g) and the download (h)",
+           "<", 150, " MB", S3_FILE,
+           lambda r, mb: max(r.rss("s3_dpm8_up"), r.rss("s3_dpm64_up"), r.rss("s3_dpm_down"))),
+    Target("switch_spare", "switch", "dpm use, spare rename, {mb} MB (median)",
+           "median wall time of dpm use renaming a ready spare into place (j)",
+           "<", 0.3, " s", SWITCH_SIZES, lambda r, mb: r.secs(f"sw_{mb}_spare")),
+    Target("switch_undo", "switch", "dpm undo, {mb} MB (median)",
+           "median wall time of dpm undo renaming the stash back (k)",
+           "<", 0.3, " s", SWITCH_SIZES, lambda r, mb: r.secs(f"sw_{mb}_undo")),
+    Target("switch_clone", "switch", "dpm use clone / CREATE DATABASE, {mb} MB (medians)",
+           "median wall time of dpm use without a spare over that of a bare CREATE DATABASE ... TEMPLATE ..."
+           " STRATEGY FILE_COPY of the same template (l)",
+           "<=", 1.2, "", SWITCH_SIZES,
+           lambda r, mb: r.secs(f"sw_{mb}_clone") / nz(r.secs(f"sw_{mb}_create"))),
+)
+
+OPS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
+
+
+@dataclass
+class Verdict:
+    target: Target
+    name: str
+    value: float
+    size_mb: int
+
+    @property
+    def met(self) -> bool:
+        # Compared at the six decimals the report's arithmetic keeps.
+        return OPS[self.target.op](round(self.value, 6), self.target.limit)
+
+    def line(self) -> str:
+        t = self.target
+        return (f"{self.name:<48} {self.value:10.3f}{t.unit:<2} (target {t.op} {t.limit:g}{t.unit})"
+                f"  {'ok' if self.met else 'MISSED'}")
+
+
+def median(values: list[float]) -> float:
+    """The middle value; the lower middle for an even count."""
+    ordered = sorted(values)
+    return ordered[(len(ordered) + 1) // 2 - 1]
+
+
+# --- results ---------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    key: str
+    label: str
+    seconds: float                   # as reported: /usr/bin/time's wall time, or a median
+    digits: int = 2                  # decimals of seconds in the report
+    rss_mb: float | None = None      # the client's peak RSS (with its children), or the rounds' peak
+    bytes: int | None = None
+    wall_seconds: float | None = None  # the finer clock, for steps of a few ms
+    rounds: list[str] = field(default_factory=list)  # the steps a median is taken over
+    output: object = None            # dpm's --json output
+
+
+class Results:
+    def __init__(self) -> None:
+        self.steps: dict[str, Step] = {}
+        self.rows: list[str] = []  # the steps with a row in the report, in order
+
+    def add(self, step: Step, row: bool = True) -> Step:
+        self.steps[step.key] = step
+        if row:
+            self.rows.append(step.key)
+        return step
+
+    def add_median(self, key: str, label: str, rounds: list[str], by_wall: bool = False, row: bool = False) -> Step:
+        """A step whose time is the median over rounds (wall clock to the ms, or /usr/bin/time's),
+        and whose peak RSS is theirs."""
+        values = [round(self.steps[k].wall_seconds, 3) if by_wall else self.steps[k].seconds for k in rounds]
+        return self.add(Step(key, label, median(values), digits=3 if by_wall else 2,
+                             rss_mb=max(self.steps[k].rss_mb for k in rounds), rounds=list(rounds)), row)
+
+    def secs(self, key: str) -> float:
+        return self.steps[key].seconds
+
+    def rss(self, key: str) -> float:
+        return self.steps[key].rss_mb
+
+    def bytes(self, key: str) -> int:
+        return self.steps[key].bytes
+
+    def has(self, key: str) -> bool:
+        return key in self.steps
+
+
+# --- settings --------------------------------------------------------------------------------
+
+class Abort(Exception):
+    """The benchmark cannot go on; the message is the reason."""
+
+
+def die(message: str) -> None:
+    raise Abort(message)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def whole(environ: dict, name: str, default: int) -> int:
+    text = environ.get(name, str(default))
+    if not re.fullmatch(r"[1-9][0-9]*", text):
+        die(f"{name} must be a whole number of at least 1")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Settings:
+    size_mb: int
+    json_path: str | None
+    dpm_bin: str | None
+    jobs: list[str]
+    baseline_only: bool
+    strict: bool
+    rounds: int
+    s3_mb: int
+    s3_rounds: int
+    switch: bool
+    switch_rounds: int
+    fsync: str
+
+    @property
+    def s3(self) -> bool:
+        return not self.baseline_only and self.s3_mb != 0
+
+    @classmethod
+    def parse(cls, args: list[str], environ: dict) -> "Settings":
+        size, json_path, rest = None, None, list(args)
+        while rest:
+            arg = rest.pop(0)
+            if arg == "--json" and rest:
+                json_path = rest.pop(0)
+            elif arg.startswith("--json="):
+                json_path = arg[len("--json="):]
+            elif size is None and re.fullmatch(r"[0-9]+", arg):
+                size = int(arg)
+            else:
+                die(USAGE)
+        size = 1024 if size is None else size
+        if size < MIN_SIZE_MB or json_path == "":
+            die(USAGE)
+        if json_path is not None:
+            # shell/bench.sh runs from the repository; a relative path is the caller's.
+            json_path = os.path.join(environ.get("DPM_BENCH_CALLER_DIR", os.getcwd()), json_path)
+            if not os.path.isdir(os.path.dirname(json_path)):
+                die(f"--json {json_path}: no such folder")
+        baseline_only = environ.get("DPM_BENCH_BASELINE_ONLY", "0") == "1"
+        s3_text = environ.get("DPM_BENCH_S3_MB", "500")
+        if not re.fullmatch(r"[0-9]+", s3_text):
+            die("DPM_BENCH_S3_MB must be a whole number")
+        s3_mb = int(s3_text)
+        return cls(
+            size_mb=size, json_path=json_path,
+            dpm_bin=None if baseline_only else environ.get("DPM_BIN"),
+            jobs=["--jobs", environ["DPM_BENCH_JOBS"]] if environ.get("DPM_BENCH_JOBS") else [],
+            baseline_only=baseline_only, strict=environ.get("DPM_BENCH_STRICT", "0") == "1",
+            rounds=whole(environ, "DPM_BENCH_ROUNDS", 3),
+            s3_mb=s3_mb,
+            s3_rounds=whole(environ, "DPM_BENCH_S3_ROUNDS", 5) if not baseline_only and s3_mb else 5,
+            switch=environ.get("DPM_BENCH_SWITCH", "1") != "0",
+            switch_rounds=whole(environ, "DPM_BENCH_SWITCH_ROUNDS", 5),
+            fsync=environ.get("DPM_PG_FSYNC", "off"))
+
+
+# --- running things --------------------------------------------------------------------------
+
+def parse_time_report(text: str) -> tuple[float, float]:
+    """Wall seconds (hundredths) and peak RSS (MB, one decimal) from `/usr/bin/time -v`."""
+    wall = rss = 0.0
+    for line in text.splitlines():
+        name, _, value = line.strip().partition(": ")
+        if name.startswith("Elapsed (wall clock) time"):
+            wall = 0.0
+            for part in value.split(":"):
+                wall = wall * 60 + float(part)
+        elif name == "Maximum resident set size (kbytes)":
+            rss = int(value) / 1024
+    return round(wall, 2), round(rss, 1)
+
+
+def with_env(env: dict | None) -> dict | None:
+    """The environment of a command: this one's, with env's variables set."""
+    return None if env is None else {**os.environ, **env}
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "".join(path.read_text(errors="replace").splitlines(True)[-lines:])
+
+
+def compact_json(text: str) -> str:
+    """One line of JSON, or the text as it is if it is not JSON."""
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"))
+    except ValueError:
+        return text.strip()
+
+
+def lib(*command: str, **popen) -> subprocess.Popen:
+    """Runs a function of shell/lib.sh (which registers its own cleanup) in a bash of its own."""
+    return subprocess.Popen(["bash", "-c", 'set -euo pipefail; . "$0"; "$@"', str(LIB_SH), *command], **popen)
+
+
+class Moto:
+    """A fresh, empty moto_server per timed transfer: moto keeps every object in its one Python
+    process and slows down as it fills, which would favour whatever runs first. lib.sh's
+    moto_start starts it in a bash that holds it until its stdin closes; that bash's exit runs
+    lib.sh's moto_stop (on Ctrl-C too, without a second signal cutting the clean-up short)."""
+
+    HOLD = 'moto_start; printf "%s\\n" "$DPM_TEST_S3_ENDPOINT"; read -r _ || true'
+
+    def __init__(self) -> None:
+        self.holder: subprocess.Popen | None = None
+
+    def fresh(self) -> str:
+        self.stop()
+        self.holder = lib("eval", self.HOLD, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        endpoint = self.holder.stdout.readline().strip()
+        if not endpoint:
+            self.stop()
+            die("moto_server did not start")
+        os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
+        if subprocess.run(["aws", "--endpoint-url", endpoint, "s3", "mb", "s3://dpm-bench"],
+                          stdout=subprocess.DEVNULL).returncode:
+            die("cannot create the S3 bucket in moto")
+        return endpoint
+
+    def stop(self) -> None:
+        if self.holder:
+            self.holder.stdin.close()
+            self.holder.wait(timeout=60)
+            self.holder = None
+
+
+def run(argv: list, *, cwd=None, quiet: bool = False, failure: str | None = None) -> str:
+    """Runs an untimed command and returns its stdout; its errors go to the progress log."""
+    argv = [str(a) for a in argv]
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, text=True,
+                          stderr=subprocess.DEVNULL if quiet else None)
+    if done.returncode:
+        die(failure or f"{' '.join(argv)} failed (exit {done.returncode})")
+    return done.stdout
+
+
+def query(sql: str, db: str = "postgres") -> str:
+    return run(["psql", "-X", "-At", "-d", db, "-c", sql]).strip()
+
+
+class Bench:
+    def __init__(self, settings: Settings, work: Path) -> None:
+        self.s = settings
+        self.work = work
+        self.r = Results()
+        self.dpm = settings.dpm_bin
+        self.moto = Moto()
+        self.rows_on = True  # whether measured steps get a row in the report
+        self.databases = ["bench", "bench_r1", "bench_r2", "bench_r3"]  # dropped on exit, with dpm's <db>__...
+        self.switch_projects: list[Path] = []  # their background spare refills are waited for on exit
+        self.switch_sizes: list[int] = []
+        self.source_fingerprint: list[str] = []
+        self.versions: dict[str, str] = {}
+
+    # measure: runs a command under /usr/bin/time -v, keeps its stdout in work/KEY.out, and
+    # stops the benchmark if it fails.
+    def measure(self, key: str, label: str, argv: list, *, cwd=None, env: dict | None = None) -> Step:
+        argv = [str(a) for a in argv]
+        log(f"==> {label}: {' '.join(argv)}")
+        out, err, report = (self.work / f"{key}.{ext}" for ext in ("out", "err", "time"))
+        started = time.perf_counter()
+        with open(out, "wb") as stdout, open(err, "wb") as stderr:
+            status = subprocess.run(["/usr/bin/time", "-v", "-o", report, *argv], cwd=cwd, stdout=stdout,
+                                    stderr=stderr, env=with_env(env)).returncode
+        wall = time.perf_counter() - started
+        if status:
+            sys.stderr.write(tail(err))
+            die(f"{label} failed")
+        seconds, rss = parse_time_report(report.read_text())
+        step = self.r.add(Step(key, label, seconds, rss_mb=rss, wall_seconds=wall), self.rows_on)
+        log(f"    {seconds:.2f} s, peak RSS {rss:.1f} MB")
+        return step
+
+    def measure_dpm(self, key: str, label: str, args: list, *, cwd, env: dict | None = None) -> Step:
+        """A dpm step with --json: its output is kept with the step and logged."""
+        step = self.measure(key, label, [self.dpm, *args], cwd=cwd, env=env)
+        text = (self.work / f"{key}.out").read_text()
+        try:
+            step.output = json.loads(text)
+        except ValueError:
+            step.output = None
+        log(f"    {compact_json(text)}")
+        return step
+
+    def dpm_quiet(self, *args, cwd, env: dict | None = None) -> None:
+        """Untimed upkeep; its output goes with the progress log."""
+        if subprocess.run([self.dpm, *args], cwd=cwd, stdout=sys.stderr.fileno(), env=with_env(env)).returncode:
+            die(f"dpm {' '.join(args)} failed")
+
+    def fingerprint(self, db: str, tables_from: str = "bench") -> list[str]:
+        """Per user table, the row count and an order-independent hash of every row's text."""
+        tables = query("select format('%I.%I', schemaname, tablename) from pg_tables"
+                       " where schemaname not in ('pg_catalog', 'information_schema') order by 1", tables_from)
+        return [f"{t} " + query(f"select count(*), coalesce(sum(hashtext(t::text)::bigint), 0) from {t} as t", db)
+                for t in tables.splitlines()]
+
+    def expect_rows(self, db: str, expected: list[str], tables_from: str, failure: str) -> None:
+        got = self.fingerprint(db, tables_from)
+        if got != expected:
+            sys.stderr.writelines(difflib.unified_diff(
+                [f"{line}\n" for line in expected], [f"{line}\n" for line in got], "expected", db))
+            die(failure)
+
+    def verify_restore(self, db: str) -> None:
+        self.expect_rows(db, self.source_fingerprint, "bench", f"database {db} does not hold the same rows as bench")
+        log(f"    {db} verified: same rows as bench")
+
+    def generate(self, db: str, mb: int, failure: str) -> float:
+        """Fills db with about mb MB of gen-dataset.sql's random, realistic content; its wall seconds."""
+        run(["createdb", db])
+        logfile = self.work / ("gen.log" if db == "bench" else f"gen{mb}.log")
+        started = time.perf_counter()
+        with open(logfile, "wb") as out:
+            status = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"scale={mb}", "-d", db,
+                                     "-f", GEN_SQL], stdout=out, stderr=subprocess.STDOUT).returncode
+        if status:
+            sys.stderr.write(tail(logfile))
+            die(failure)
+        return time.perf_counter() - started
+
+    # --- the steps ---------------------------------------------------------------------------
+
+    def dataset(self) -> None:
+        mb = self.s.size_mb
+        log(f"==> generating a dataset of about {mb} MB in database bench")
+        seconds = self.generate("bench", mb, "generating the dataset failed")
+        size = int(query("select pg_database_size('bench')"))
+        self.r.add(Step("gen", "generate dataset (psql, wall time)", round(seconds, 2), bytes=size,
+                        wall_seconds=seconds))
+        log(f"    {seconds:.2f} s, pg_database_size = {size // 1048576} MiB")
+        subprocess.run(["psql", "-X", "-d", "bench", "-c",
+                        "select relname as table, reltuples::bigint as rows,"
+                        " pg_size_pretty(pg_total_relation_size(oid)) as size from pg_class"
+                        " where relkind = 'r' and relnamespace = 'public'::regnamespace"
+                        " order by pg_total_relation_size(oid) desc"], stdout=sys.stderr.fileno())
+        self.source_fingerprint = self.fingerprint("bench")
+
+    def baseline(self) -> None:
+        dump = self.work / "bench.dump"
+        self.measure("dump_fc", "a. pg_dump -Fc", ["pg_dump", "-Fc", "-f", dump, "bench"])
+        self.r.steps["dump_fc"].bytes = dump.stat().st_size
+        run(["createdb", "bench_r1"])
+        self.measure("restore_fc", "b. pg_restore -j2 (from -Fc)", ["pg_restore", "-j2", "-d", "bench_r1", dump])
+        self.verify_restore("bench_r1")
+        run(["dropdb", "bench_r1"])  # frees disk for the next steps
+        folder = self.work / "bench.dir"
+        self.measure("dump_dir", "c. pg_dump -Fd -Z0 -j2", ["pg_dump", "-Fd", "-Z0", "-j2", "-f", folder, "bench"])
+        self.r.steps["dump_dir"].bytes = dir_bytes(folder)
+        # The directory dump is kept: its restore is timed in rounds alternating with dpm restore,
+        # because single restore timings vary by +-15% on this machine.
+
+    def dpm_uploads(self) -> None:
+        log(f"==> dpm {self.versions['dpm']} at {self.dpm}")
+        project = self.work / "project"
+        project.mkdir()
+        run(["git", "init", "-q"], cwd=project)
+        store = self.work / "store"
+        self.dpm_quiet("init", "--database", "dbname=bench", "--store", f"file:{store}", cwd=project)
+        self.dpm_quiet("profile", "create", "bench", "--kind", "shared", "--description", "benchmark dataset",
+                       cwd=project)
+        first = self.measure_dpm("dpm_upload", "d. dpm upload",
+                                 ["upload", "bench", "-m", "benchmark", "--json", *self.s.jobs], cwd=project)
+        first.bytes = dir_bytes(store)
+        again = self.measure_dpm("dpm_reupload", "e. dpm upload (unchanged)",
+                                 ["upload", "bench", "-m", "unchanged", "--json", *self.s.jobs], cwd=project)
+        again.bytes = dir_bytes(store) - first.bytes
+        # The JSON must parse and carry the promised fields; a silent wrong output would make
+        # the numbers above meaningless.
+        for step in (first, again):
+            fields = ("snapshot", "bytesRead", "bytesStored", "objectsStored", "objectsReused", "seconds")
+            missing = [f for f in fields if not isinstance(step.output, dict) or f not in step.output]
+            if missing:
+                log("dpm upload --json lacks " + ", ".join(missing))
+                die(f"unexpected output of {step.label}")
+
+    def restores(self) -> None:
+        """Restores in alternating rounds, compared by median: single timings vary by +-15%."""
+        dumped = self.work / "bench.dir"
+        for n in range(1, self.s.rounds + 1):
+            run(["createdb", "bench_r2"])
+            self.measure(f"restore_dir_{n}", f"c. pg_restore -j2 (from -Fd -Z0) #{n}",
+                         ["pg_restore", "-j2", "-d", "bench_r2", dumped])
+            if n == 1:
+                self.verify_restore("bench_r2")
+            run(["dropdb", "bench_r2"])
+            if not self.s.baseline_only:
+                self.measure_dpm(f"dpm_restore_{n}", f"f. dpm restore #{n}",
+                                 ["restore", "bench", "--into", "bench_r3", "--json", *self.s.jobs],
+                                 cwd=self.work / "project")
+                self.verify_restore("bench_r3")
+                run(["dropdb", "bench_r3"])
+        shutil.rmtree(dumped)
+        rounds = range(1, self.s.rounds + 1)
+        self.r.add_median("restore_dir", "c. pg_restore -j2 (from -Fd -Z0), median",
+                          [f"restore_dir_{n}" for n in rounds])
+        if not self.s.baseline_only:
+            self.r.add_median("dpm_restore", "f. dpm restore, median", [f"dpm_restore_{n}" for n in rounds])
+
+    def s3(self) -> None:
+        """The same bytes through dpm and through aws s3 cp, against moto."""
+        if lib("dpm_install_awscli").wait():
+            die("cannot install awscli")
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+        # One incompressible file as the only media of an empty database: the bytes moved are the
+        # same for dpm and awscli (zstd stores random data at its own size).
+        run(["createdb", "s3bench"])
+        self.databases.append("s3bench")
+        project, blob = self.work / "s3project", self.work / "blob.bin"
+        (project / "media").mkdir(parents=True)
+        with open(project / "media" / "blob.bin", "wb") as out:
+            for _ in range(self.s.s3_mb):
+                out.write(os.urandom(1 << 20))
+        shutil.copyfile(project / "media" / "blob.bin", blob)
+        self.dpm_quiet("init", "--database", "dbname=s3bench", "--store", "s3://dpm-bench/dpm", "--media", "media",
+                       cwd=project)
+        self.dpm_quiet("profile", "create", "s3", "--kind", "shared", cwd=project)
+        os.environ["XDG_CACHE_HOME"] = str(self.work / "s3cache")
+        # Uploads in rounds of alternating order, each into a fresh moto. moto's
+        # CompleteMultipartUpload costs more with bigger parts, so both tools are timed with
+        # awscli's default 8 MiB parts and with dpm's default 64 MiB parts.
+        aws64 = self.work / "aws64.cfg"
+        aws64.write_text("[default]\ns3 =\n  multipart_chunksize = 64MB\n")
+        labels = {"dpm64": "g. dpm upload to S3, 64 MiB parts", "dpm8": "g. dpm upload to S3, 8 MiB parts",
+                  "aws8": "g. aws s3 cp up, 8 MiB parts (its default)", "aws64": "g. aws s3 cp up, 64 MiB parts"}
+        for n in range(1, self.s.s3_rounds + 1):
+            order = ["dpm64", "dpm8", "aws8", "aws64"]
+            for what in order if n % 2 else order[::-1]:
+                endpoint = self.moto.fresh()
+                key, label = f"s3_{what}_up_{n}", f"{labels[what]} #{n}"
+                aws_up = ["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", blob,
+                          "s3://dpm-bench/awscli/blob.bin"]
+                if what.startswith("dpm"):
+                    self.measure(key, label, ["env", f"DPM_S3_PART_SIZE_MB={what[3:]}", self.dpm, "upload", "s3",
+                                              "--json"], cwd=project)
+                elif what == "aws8":
+                    self.measure(key, label, aws_up, cwd=project)
+                else:
+                    self.measure(key, label, ["env", f"AWS_CONFIG_FILE={aws64}", *aws_up], cwd=project)
+        rounds = range(1, self.s.s3_rounds + 1)
+        for what, label in labels.items():
+            self.r.add_median(f"s3_{what}_up", f"{label}, median", [f"s3_{what}_up_{n}" for n in rounds])
+        # Downloads from one fresh moto holding both uploads (made untimed).
+        endpoint = self.moto.fresh()
+        run([self.dpm, "upload", "s3"], cwd=project, quiet=True, failure="dpm upload to S3 failed")
+        run(["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", blob, "s3://dpm-bench/awscli/blob.bin"],
+            failure="aws s3 cp failed")
+        shutil.rmtree(project / "media")
+        shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
+        self.measure_dpm("s3_dpm_down", "h. dpm restore from S3 (cold cache)", ["restore", "s3", "--force", "--json"],
+                         cwd=project)
+        if not same_bytes(project / "media" / "blob.bin", blob):
+            die("dpm restore from S3 did not bring back the same bytes")
+        down = self.work / "down.bin"
+        self.measure("s3_aws_down", "h. aws s3 cp down",
+                     ["aws", "--endpoint-url", endpoint, "s3", "cp", "--quiet", "s3://dpm-bench/awscli/blob.bin", down])
+        if not same_bytes(down, blob):
+            die("aws s3 cp did not bring back the same bytes")
+        down.unlink()
+        blob.unlink()
+        self.moto.stop()
+
+    def settle(self, db: str) -> None:
+        """Before each timed switching step: leave some local work in the working database (a table
+        made and dropped: its rows stay as they were), so that the stash the step makes is kept
+        (dpm recycles an untouched one into a spare) and undo has a stash to rename back; then
+        write back what the upkeep left dirty (clones, drops), so no step pays for the one before."""
+        if subprocess.run(["psql", "-X", "-q", "-d", db, "-c",
+                           "CREATE TABLE dpm_bench_local_work (); DROP TABLE dpm_bench_local_work"]).returncode:
+            die(f"could not leave local work in {db}")
+        os.sync()
+
+    def switch_measure(self, key: str, label: str, method: str, args: list, *, cwd, env: dict | None = None) -> Step:
+        """Stops unless dpm's --json output says it switched by method: a benchmark of the wrong
+        path is worthless."""
+        step = self.measure(key, label, [self.dpm, *args], cwd=cwd, env=env)
+        log(f"    wall time {step.wall_seconds:.3f} s")
+        text = (self.work / f"{key}.out").read_text()
+        try:
+            step.output = json.loads(text)
+        except ValueError:
+            die(f"{label}: no JSON result: {text}")
+        got = step.output.get("method") if isinstance(step.output, dict) else None
+        if got != method:
+            die(f'{label}: dpm switched by "{"" if got is None else got}", not "{method}": {compact_json(text)}')
+        log(f"    {compact_json(text)}")
+        return step
+
+    def switching(self, mb: int, db: str) -> None:
+        """dpm use / undo between two cached profiles (a, b) uploaded from db, which holds about mb MB;
+        then, in rounds: dpm use on the spare path (a ready copy is renamed into place), dpm undo
+        (the stash is renamed back), dpm use on the clone path (no spare) alternating with a bare
+        CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY of the same template. Set-up steps
+        between timed ones (spare refills, stash drops) are not timed. Leaves db holding the
+        same rows, and no other copies."""
+        log(f"==> switching, {mb} MB dataset in database {db}")
+        expected = self.source_fingerprint if db == "bench" else self.fingerprint(db, db)
+        project = self.work / f"switch-{db}"
+        project.mkdir()
+        self.switch_projects.append(project)
+        self.databases.append(f"{db}_clone")
+        run(["git", "init", "-q"], cwd=project)
+
+        def quiet(*args: str, **env: str) -> None:
+            self.dpm_quiet(*args, cwd=project, env=env or None)
+
+        quiet("init", "--database", f"dbname={db}", "--store", f"file:{self.work / 'store'}")
+        quiet("profile", "create", "a", "--kind", "shared", "--description", "switching benchmark, profile a")
+        quiet("profile", "create", "b", "--kind", "shared", "--description", "switching benchmark, profile b")
+        quiet("upload", "a", "-m", "switching a", *self.s.jobs)
+        quiet("upload", "b", "-m", "switching b", *self.s.jobs)  # same objects: quick
+
+        # First uses: each restores its snapshot into a template (then clones it).
+        self.switch_measure(f"sw_{mb}_first", f"i. dpm use, first (restore), {mb} MB", "restore",
+                            ["use", "a", "--json", *self.s.jobs], cwd=project, env={"DPM_REFILL": "off"})
+        self.rows_on = False
+        self.switch_measure(f"sw_{mb}_first_b", f"i. dpm use b, first (restore), {mb} MB", "restore",
+                            ["use", "b", "--json", *self.s.jobs], cwd=project, env={"DPM_REFILL": "off"})
+        self.expect_rows(db, expected, db, f"after dpm use, database {db} does not hold the rows it was uploaded with")
+        log(f"    {db} verified after dpm use: same rows as uploaded")
+
+        rounds = range(1, self.s.switch_rounds + 1)
+        profiles = ["a", "b"]  # [current, other]
+        # Spare path: a ready copy of the other profile's template is renamed into place.
+        for n in rounds:
+            quiet("cache", "refill")  # waits for the background refill, makes missing spares
+            quiet("stash", "prune", "--keep", "1")
+            self.settle(db)
+            self.switch_measure(f"sw_{mb}_spare_{n}", f"j. dpm use (spare) {mb} MB #{n}", "spare",
+                                ["use", profiles[1], "--json"], cwd=project)
+            profiles.reverse()
+        # Undo: the newest stash is renamed back (the working database becomes one).
+        quiet("cache", "refill")  # the last use started one in the background: let it finish
+        for n in rounds:
+            quiet("stash", "prune", "--keep", "1")
+            self.settle(db)
+            self.switch_measure(f"sw_{mb}_undo_{n}", f"k. dpm undo {mb} MB #{n}", "stash", ["undo", "--json"],
+                                cwd=project)
+            profiles.reverse()
+        # Clone path: no spares; dpm use alternates with a bare clone of the same template.
+        quiet("cache", "refill", DPM_SPARES="0")  # waits for the background refill, drops the spares
+        quiet("stash", "prune", "--keep", "1")
+        templates = json.loads(run([self.dpm, "cache", "list", "--json"], cwd=project, failure="dpm cache list failed"))
+        for n in rounds:
+            other = profiles[1]
+            names = [t["database"] for t in templates if t.get("profile") == other]
+            if len(names) != 1:
+                log(f"expected one template of profile {other}, found {names}")
+                die(f"cannot find the template of profile {other} in dpm cache list --json")
+            self.settle(db)
+            self.switch_measure(f"sw_{mb}_clone_{n}", f"l. dpm use (clone) {mb} MB #{n}", "clone",
+                                ["use", other, "--json"], cwd=project, env={"DPM_REFILL": "off", "DPM_SPARES": "0"})
+            quiet("stash", "prune", "--keep", "1")
+            self.settle(db)
+            step = self.measure(f"sw_{mb}_create_{n}", f"l. CREATE DATABASE TEMPLATE {mb} MB #{n}",
+                                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                                 f'CREATE DATABASE "{db}_clone" TEMPLATE "{names[0]}" STRATEGY FILE_COPY'])
+            log(f"    wall time {step.wall_seconds:.3f} s")
+            run(["dropdb", f"{db}_clone"])
+            profiles.reverse()
+        self.rows_on = True
+
+        # Medians as report rows: j (spare), k (undo), l (clone, and the bare clone).
+        for what, label in (("spare", f"j. dpm use (spare) {mb} MB, median"),
+                            ("undo", f"k. dpm undo {mb} MB, median"),
+                            ("clone", f"l. dpm use (clone) {mb} MB, median"),
+                            ("create", f"l. CREATE DATABASE {mb} MB, median")):
+            self.r.add_median(f"sw_{mb}_{what}", label, [f"sw_{mb}_{what}_{n}" for n in rounds], by_wall=True, row=True)
+        self.r.steps[f"sw_{mb}_spare"].bytes = int(query(f"select pg_database_size('{db}')"))
+        self.switch_sizes.append(mb)
+
+        # Free the disk: templates (with any spare), stashes; the working database stays.
+        quiet("cache", "prune", "--keep", "0")
+        quiet("stash", "prune", "--keep", "0")
+        left = query(f"select string_agg(datname, ', ') from pg_database where starts_with(datname, '{db}__')")
+        if left:
+            die(f"databases left beside {db} after pruning: {left}")
+
+    def switch_all(self) -> None:
+        # The small size first; skipped when the dataset itself is that small.
+        if self.s.size_mb > SMALL_SWITCH_MB:
+            db = f"bench{SMALL_SWITCH_MB}"
+            self.databases.append(db)
+            log(f"==> generating a dataset of about {SMALL_SWITCH_MB} MB in database {db}")
+            self.generate(db, SMALL_SWITCH_MB, f"generating the {SMALL_SWITCH_MB} MB dataset failed")
+            self.switching(SMALL_SWITCH_MB, db)
+            run(["dropdb", db])
+        self.switching(self.s.size_mb, "bench")
+
+    def run_all(self) -> None:
+        if self.dpm:
+            done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            self.versions["dpm"] = done.stdout.strip() if done.returncode == 0 else "(version unknown)"
+        self.versions["postgresql"] = query("show server_version")
+        self.versions["pg_dump"] = run(["pg_dump", "--version"]).strip()
+        self.dataset()
+        self.baseline()
+        if not self.s.baseline_only:
+            self.dpm_uploads()
+        self.restores()
+        if self.s.s3:
+            self.s3()
+            self.versions["aws"] = run(["aws", "--version"]).strip()
+        if not self.s.baseline_only and self.s.switch:
+            self.switch_all()
+
+    def drop_databases(self) -> None:
+        """Drops every database the benchmark may have made, and those dpm made beside a working
+        database (<db>__tpl_..., __spare_..., __stash_..., __dpm_...)."""
+        if subprocess.run(["pg_isready", "-q", "-t", "2"]).returncode:
+            return
+        # A refill still cloning in the background would make a spare after the drops: wait
+        # for it (a foreground refill takes its lock), dropping spares.
+        for project in self.switch_projects:
+            if project.is_dir() and subprocess.run(
+                    ["timeout", "300", self.dpm, "cache", "refill"], cwd=project, env=with_env({"DPM_SPARES": "0"}),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+                log(f"warning: could not wait for dpm's spare refill in {project}")
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        for db in self.databases:
+            names = subprocess.run(["psql", "-X", "-At", "-c", f"select datname from pg_database"
+                                    f" where starts_with(datname, '{db}__')"], stdout=subprocess.PIPE, text=True,
+                                   stderr=subprocess.DEVNULL).stdout.split()
+            for name in [*names, db]:
+                # Templates cannot be dropped while marked as templates.
+                subprocess.run(["psql", "-X", "-q", "-c", f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false'], **quiet)
+                if subprocess.run(["dropdb", "--force", "--if-exists", name], **quiet).returncode:
+                    log(f"warning: could not drop {name}")
+
+
+def dir_bytes(path: Path) -> int:
+    return int(run(["du", "-sb", path]).split()[0])
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    return subprocess.run(["cmp", "-s", a, b]).returncode == 0
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
+    if s.baseline_only:
+        return []
+    out = []
+    for t in TARGETS:
+        if t.group == "dataset":
+            out.append(Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb))
+        elif t.group == "s3" and r.has("s3_dpm_down"):
+            out.append(Verdict(t, t.name.format(s3_mb=s.s3_mb), t.value(r, s.s3_mb), s.s3_mb))
+    for mb in switch_sizes:
+        out += [Verdict(t, t.name.format(mb=mb), t.value(r, mb), mb) for t in TARGETS if t.group == "switch"]
+    return out
+
+
+def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cores: int) -> list[str]:
+    """The report's lines, as the figures and targets of one run."""
+    lines = ["", f"dpm benchmark: dataset {s.size_mb} MB target, {cores} cores, PostgreSQL {versions['postgresql']},"
+                 f" fsync={s.fsync} (same for every step)", ""]
+    row = "{:<36} {:>9} {:>13} {:>15}"
+    lines += [row.format("step", "seconds", "peak RSS MB", "bytes"),
+              row.format("----", "-------", "-----------", "-----")]
+    for key in r.rows:
+        st = r.steps[key]
+        rss = "-" if st.rss_mb is None else f"{st.rss_mb:.1f}"
+        lines.append(row.format(st.label, f"{st.seconds:.{st.digits}f}", rss, "-" if st.bytes is None else st.bytes))
+    lines += ["", "bytes: database size for the dataset, file/folder size for dumps, store size (d)"
+                  " and newly stored bytes (e) for dpm"]
+    if switch_sizes:
+        lines += ["switching (i-l): i is the first use of a profile (a restore); j, k, l are medians"
+                  " (with the peak RSS) over",
+                  f"{s.switch_rounds} rounds; bytes on j: the working database size;"
+                  " l pairs dpm use without a spare with a bare clone"]
+    lines += [f"pg_database_size / pg_dump -Fc size:        {r.bytes('gen') / r.bytes('dump_fc'):.2f}",
+              f"pg_dump -Fd -Z0 size / pg_dump -Fc size:    {r.bytes('dump_dir') / r.bytes('dump_fc'):.2f}"
+              "  (how well the data compresses)", ""]
+    if s.baseline_only:
+        return lines + ["!!! dpm steps NOT RUN (DPM_BENCH_BASELINE_ONLY=1): no dpm ratios"]
+    # Lines of figures printed before a target's verdict.
+    before = {
+        "restore_time": lambda mb: f"restore medians over {s.rounds} rounds:"
+                                   f" pg_restore (dir) {r.secs('restore_dir'):.2f} s,"
+                                   f" dpm restore {r.secs('dpm_restore'):.2f} s",
+        "s3_upload_8": lambda mb: f"S3 upload medians over {s.s3_rounds} rounds: dpm {r.secs('s3_dpm8_up'):.2f} s /"
+                                  f" {r.secs('s3_dpm64_up'):.2f} s, aws s3 cp {r.secs('s3_aws8_up'):.2f} s /"
+                                  f" {r.secs('s3_aws64_up'):.2f} s (8 / 64 MiB parts)",
+        "s3_download": lambda mb: "(each at its default part size, dpm 64 MiB / awscli 8 MiB:"
+                                  f" {default_parts_ratio(r):.2f}x; moto completes big parts more slowly)",
+        "switch_spare": lambda mb: f"switch medians over {s.switch_rounds} rounds, {mb} MB: dpm use (spare)"
+                                   f" {r.secs(f'sw_{mb}_spare'):.3f} s, dpm undo {r.secs(f'sw_{mb}_undo'):.3f} s,"
+                                   f" dpm use (clone) {r.secs(f'sw_{mb}_clone'):.3f} s, CREATE DATABASE (FILE_COPY)"
+                                   f" {r.secs(f'sw_{mb}_create'):.3f} s",
+    }
+    results = verdicts(r, s, switch_sizes)
+    for v in results:
+        if v.target.key in before:
+            lines.append(before[v.target.key](v.size_mb))
+        lines.append(v.line())
+    missed = sum(not v.met for v in results)
+    return lines + ["", f"{missed} of {len(results)} targets missed" if missed else f"all {len(results)} targets met"]
+
+
+def default_parts_ratio(r: Results) -> float:
+    return r.secs("s3_dpm64_up") / nz(r.secs("s3_aws8_up"))
+
+
+def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cores: int) -> dict:
+    """Every figure of a run, for --json."""
+    def step(st: Step) -> dict:
+        out = {"label": st.label, "seconds": st.seconds, "wall_seconds": st.wall_seconds, "peak_rss_mb": st.rss_mb,
+               "bytes": st.bytes, "in_report": st.key in r.rows}
+        if st.rounds:
+            out["median_of"] = st.rounds
+            out["round_seconds"] = [round(r.steps[k].wall_seconds, 3) if st.digits == 3 else r.steps[k].seconds
+                                    for k in st.rounds]
+        if st.output is not None:
+            out["dpm_output"] = st.output
+        return out
+    results = verdicts(r, s, switch_sizes)
+    ratios = {"pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
+              "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
+    if r.has("s3_dpm_down"):
+        ratios["S3 upload, each at its default part size: dpm 64 MiB / awscli 8 MiB"] = default_parts_ratio(r)
+    return {
+        "parameters": {
+            "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
+            "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
+            "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
+            "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
+            "versions": {**versions, "python": platform.python_version()},
+        },
+        "steps": {key: step(st) for key, st in r.steps.items()},
+        "ratios": ratios,
+        "targets": [{"key": v.target.key, "name": v.name, "measures": v.target.measures, "size_mb": v.size_mb,
+                     "applies_at": v.target.applies_at, "value": v.value, "op": v.target.op, "limit": v.target.limit,
+                     "unit": v.target.unit.strip(), "met": v.met} for v in results],
+        "targets_missed": sum(not v.met for v in results),
+    }
+
+
+# --- main ------------------------------------------------------------------------------------
+
+def main(args: list[str]) -> int:
+    if args == ["--self-test"]:
+        return self_test()
+    try:
+        if args[:1] == ["--check-args"]:  # shell/bench.sh, before it starts anything
+            Settings.parse(args[1:], os.environ)
+            return 0
+        settings = Settings.parse(args, os.environ)
+        # Databases are made and dropped: only in the throw-away cluster shell/bench.sh starts.
+        cluster = os.environ.get("DPM_PG_DIR")
+        in_cluster = bool(cluster) and os.environ.get("PGHOST", "").startswith(cluster)
+        if not in_cluster or not (settings.dpm_bin or settings.baseline_only):
+            die("run the benchmark with shell/bench.sh, which starts the PostgreSQL cluster and finds dpm")
+    except Abort as error:
+        log(f"error: {error}")
+        return 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    work = Path(tempfile.mkdtemp(prefix="dpm-bench.", dir=os.environ.get("TMPDIR") or "/tmp"))
+    # Keep dpm's download cache inside the benchmark folder: a fresh cache for every run, and
+    # nothing left behind in the user's home.
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")
+    bench = Bench(settings, work)
+    try:
+        bench.run_all()
+    except Abort as error:
+        log(f"error: {error}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        bench.moto.stop()
+        bench.drop_databases()
+        shutil.rmtree(work, ignore_errors=True)
+    cores = len(os.sched_getaffinity(0))
+    print("\n".join(report(bench.r, settings, bench.switch_sizes, bench.versions, cores)))
+    if settings.json_path:
+        with open(settings.json_path, "w") as out:
+            json.dump(figures(bench.r, settings, bench.switch_sizes, bench.versions, cores), out, indent=2)
+            out.write("\n")
+        log(f"==> figures written to {settings.json_path}")
+    missed = sum(not v.met for v in verdicts(bench.r, settings, bench.switch_sizes))
+    return 1 if missed and settings.strict else 0
+
+
+# --- self-test: the parts that need no services ---------------------------------------------
+
+def self_test() -> int:
+    import io
+    import unittest
+
+    def sample() -> tuple[Results, Settings]:
+        s = Settings.parse(["20"], {"DPM_BENCH_ROUNDS": "3", "DPM_BENCH_SWITCH_ROUNDS": "2", "DPM_BENCH_S3_MB": "2",
+                                    "DPM_BIN": "/bin/dpm"})
+        r = Results()
+        r.add(Step("gen", "generate dataset (psql, wall time)", 12.5, bytes=40 << 20))
+        r.add(Step("dump_fc", "a. pg_dump -Fc", 3.0, rss_mb=9.5, bytes=10 << 20))
+        r.add(Step("dump_dir", "c. pg_dump -Fd -Z0 -j2", 2.0, rss_mb=9.5, bytes=30 << 20))
+        r.add(Step("dpm_upload", "d. dpm upload", 0.9, rss_mb=60.0, bytes=9 << 20, output={"snapshot": "x"}))
+        r.add(Step("dpm_reupload", "e. dpm upload (unchanged)", 0.5, rss_mb=40.0, bytes=1000))
+        for n, (a, b) in enumerate([(1.0, 1.1), (1.2, 1.5), (0.9, 1.0)], 1):
+            r.add(Step(f"restore_dir_{n}", f"c. pg_restore #{n}", a, rss_mb=9.0))
+            r.add(Step(f"dpm_restore_{n}", f"f. dpm restore #{n}", b, rss_mb=50.0 + n))
+        r.add_median("restore_dir", "c. median", [f"restore_dir_{n}" for n in (1, 2, 3)])
+        r.add_median("dpm_restore", "f. median", [f"dpm_restore_{n}" for n in (1, 2, 3)])
+        for key, secs in (("s3_dpm8_up", 1.0), ("s3_dpm64_up", 1.1), ("s3_aws8_up", 1.0), ("s3_aws64_up", 0.5),
+                          ("s3_dpm_down", 0.4), ("s3_aws_down", 0.5)):
+            r.add(Step(key, key, secs, rss_mb=55.0), row=False)
+        for mb in (100, 20):
+            for what, walls in (("spare", [0.05, 0.04]), ("undo", [0.02, 0.5]), ("clone", [1.0, 1.0]), ("create", [1.0, 0.9])):
+                for n, wall in enumerate(walls, 1):
+                    r.add(Step(f"sw_{mb}_{what}_{n}", f"{what} #{n}", round(wall, 2), rss_mb=30.0, wall_seconds=wall), row=False)
+                label = "j. dpm use (spare) 100 MB, median" if (mb, what) == (100, "spare") else f"{what} median"
+                r.add_median(f"sw_{mb}_{what}", label, [f"sw_{mb}_{what}_{n}" for n in (1, 2)], by_wall=True, row=True)
+            r.steps[f"sw_{mb}_spare"].bytes = 40 << 20
+        return r, s
+
+    class HarnessTests(unittest.TestCase):
+        def test_median_takes_the_lower_middle(self):
+            self.assertEqual(median([3.0, 1.0, 2.0]), 2.0)
+            self.assertEqual(median([4.0, 1.0, 3.0, 2.0]), 2.0)
+            self.assertEqual(median([0.5]), 0.5)
+
+        def test_verdicts_at_the_limits(self):
+            by_key = {t.key: t for t in TARGETS}
+            self.assertTrue(Verdict(by_key["upload_time"], "", 3.0, 20).met)
+            self.assertFalse(Verdict(by_key["upload_time"], "", 2.9999, 20).met)
+            self.assertTrue(Verdict(by_key["restore_time"], "", 1.15, 20).met)
+            self.assertTrue(Verdict(by_key["restore_time"], "", 1.15 + 1e-9, 20).met)  # six decimals, like the report
+            self.assertFalse(Verdict(by_key["switch_undo"], "", 0.3, 20).met)
+
+        def test_ratio_lines_read_as_before(self):
+            by_key = {t.key: t for t in TARGETS}
+            self.assertEqual(Verdict(by_key["reupload_bytes"], by_key["reupload_bytes"].name, 0.01234, 20).line(),
+                             "re-upload new bytes, % of first upload                0.012%  (target < 1%)  ok")
+            self.assertEqual(Verdict(by_key["switch_undo"], "dpm undo, 100 MB (median)", 0.4123, 100).line(),
+                             "dpm undo, 100 MB (median)                             0.412 s (target < 0.3 s)  MISSED")
+            self.assertEqual(Verdict(by_key["upload_time"], by_key["upload_time"].name, 3.5, 20).line(),
+                             "pg_dump -Fc time / dpm upload time                    3.500   (target >= 3)  ok")
+
+        def test_targets_table_holds_every_target_of_the_old_script(self):
+            self.assertEqual([(t.name, t.op, t.limit, t.unit) for t in TARGETS], [
+                ("pg_dump -Fc time / dpm upload time", ">=", 3, ""),
+                ("dpm store size / pg_dump -Fc size", "<=", 1, ""),
+                ("re-upload new bytes, % of first upload", "<", 1, "%"),
+                ("dpm restore time / pg_restore (dir) time (medians)", "<=", 1.15, ""),
+                ("dpm peak RSS (upload, restore)", "<", 150, " MB"),
+                ("S3 upload, 8 MiB parts: dpm time / aws s3 cp time (medians)", "<=", 1.2, ""),
+                ("S3 upload, 64 MiB parts: dpm time / aws s3 cp time (medians)", "<=", 1.2, ""),
+                ("S3 download: dpm time / aws s3 cp time", "<=", 1.2, ""),
+                ("dpm peak RSS moving the {s3_mb} MB file through S3", "<", 150, " MB"),
+                ("dpm use, spare rename, {mb} MB (median)", "<", 0.3, " s"),
+                ("dpm undo, {mb} MB (median)", "<", 0.3, " s"),
+                ("dpm use clone / CREATE DATABASE, {mb} MB (medians)", "<=", 1.2, ""),
+            ])
+            self.assertEqual(len({t.key for t in TARGETS}), len(TARGETS))
+            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch") and t.measures and t.applies_at
+                                for t in TARGETS))
+
+        def test_report_counts_and_verdicts(self):
+            r, s = sample()
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertIn("dpm benchmark: dataset 20 MB target, 2 cores, PostgreSQL 16.4, fsync=off (same for every step)", lines)
+            self.assertIn("restore medians over 3 rounds: pg_restore (dir) 1.00 s, dpm restore 1.10 s", lines)
+            self.assertIn("switch medians over 2 rounds, 100 MB: dpm use (spare) 0.040 s, dpm undo 0.020 s,"
+                          " dpm use (clone) 1.000 s, CREATE DATABASE (FILE_COPY) 0.900 s", lines)
+            self.assertIn("(each at its default part size, dpm 64 MiB / awscli 8 MiB: 1.10x; moto completes big parts more slowly)",
+                          lines)
+            self.assertIn("j. dpm use (spare) 100 MB, median        0.040          30.0        41943040", lines)
+            self.assertIn("generate dataset (psql, wall time)       12.50             -        41943040", lines)
+            # 5 dataset + 4 S3 + 3 per switching size; missed: the store size (0.9 ok), the S3 64 MiB
+            # upload (2.2) and nothing else.
+            results = verdicts(r, s, [100, 20])
+            self.assertEqual([v.name for v in results if not v.met],
+                             ["S3 upload, 64 MiB parts: dpm time / aws s3 cp time (medians)"])
+            self.assertEqual(lines[-2:], ["", "1 of 15 targets missed"])
+
+        def test_baseline_only_has_no_ratios(self):
+            r, _ = sample()
+            s = Settings.parse(["20"], {"DPM_BENCH_BASELINE_ONLY": "1", "DPM_BIN": "/bin/dpm"})
+            self.assertIsNone(s.dpm_bin)
+            self.assertEqual(verdicts(r, s, []), [])
+            self.assertEqual(report(r, s, [], {"postgresql": "16"}, 2)[-1],
+                             "!!! dpm steps NOT RUN (DPM_BENCH_BASELINE_ONLY=1): no dpm ratios")
+
+        def test_json_holds_every_figure(self):
+            r, s = sample()
+            doc = json.loads(json.dumps(figures(r, s, [100, 20], {"dpm": "0.1.0", "postgresql": "16"}, 2)))
+            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed"})
+            p = doc["parameters"]
+            self.assertEqual((p["size_mb"], p["rounds"], p["switch_rounds"], p["s3_mb"], p["dpm_bin"], p["versions"]["dpm"]),
+                             (20, 3, 2, 2, "/bin/dpm", "0.1.0"))
+            self.assertEqual(set(doc["steps"]), set(r.steps))
+            restore = doc["steps"]["dpm_restore"]
+            self.assertEqual((restore["seconds"], restore["round_seconds"], restore["peak_rss_mb"]), (1.1, [1.1, 1.5, 1.0], 53.0))
+            self.assertEqual(doc["steps"]["sw_100_undo"]["round_seconds"], [0.02, 0.5])
+            self.assertEqual(doc["steps"]["dpm_upload"]["bytes"], 9 << 20)
+            self.assertEqual(doc["steps"]["dpm_upload"]["dpm_output"], {"snapshot": "x"})
+            self.assertEqual(len(doc["targets"]), 15)
+            self.assertEqual(set(doc["targets"][0]),
+                             {"key", "name", "measures", "size_mb", "applies_at", "value", "op", "limit", "unit", "met"})
+            self.assertEqual(doc["targets_missed"], sum(not t["met"] for t in doc["targets"]))
+
+        def test_time_report(self):
+            text = ("\tCommand being timed: \"pg_dump\"\n\tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02.504\n"
+                    "\tMaximum resident set size (kbytes): 153600\n")
+            self.assertEqual(parse_time_report(text), (62.5, 150.0))
+            self.assertEqual(parse_time_report("Elapsed (wall clock) time (h:mm:ss or m:ss): 1:00:01\n")[0], 3601.0)
+
+        def test_arguments_and_environment(self):
+            self.assertEqual(Settings.parse([], {}).size_mb, 1024)
+            s = Settings.parse(["50", "--json", "out.json"], {"DPM_BENCH_CALLER_DIR": "/tmp", "DPM_BENCH_JOBS": "4"})
+            self.assertEqual((s.size_mb, s.json_path, s.jobs, s.rounds, s.s3_mb, s.s3_rounds, s.switch_rounds),
+                             (50, "/tmp/out.json", ["--jobs", "4"], 3, 500, 5, 5))
+            for bad_args, bad_env in ((["19"], {}), (["x"], {}), (["--json"], {}), (["20", "30"], {}),
+                                      (["20"], {"DPM_BENCH_ROUNDS": "0"}), (["20"], {"DPM_BENCH_SWITCH_ROUNDS": "x"}),
+                                      (["20"], {"DPM_BENCH_S3_ROUNDS": "0"})):
+                with self.assertRaises(Abort):
+                    Settings.parse(bad_args, bad_env)
+            # The S3 rounds are not read when the S3 steps are off.
+            self.assertEqual(Settings.parse(["20"], {"DPM_BENCH_S3_MB": "0", "DPM_BENCH_S3_ROUNDS": "0"}).s3, False)
+
+    stream = io.StringIO()
+    outcome = unittest.TextTestRunner(stream=stream, verbosity=0).run(
+        unittest.defaultTestLoader.loadTestsFromTestCase(HarnessTests))
+    if not outcome.wasSuccessful():
+        sys.stderr.write(stream.getvalue())
+        return 1
+    log(f"bench.py self-test: {outcome.testsRun} checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
