@@ -18,6 +18,19 @@ final class ScratchNamesTests: XCTestCase {
         XCTAssertTrue(ScratchNames.isRunningDPM(getpid()))
     }
 
+    /// Any live process may be a dpm under another name; only a pid nobody has is gone.
+    func testALiveProcessOfAnyNameKeepsItsScratchAndAnEndedOneDoesNot() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        let pid = sleeper.processIdentifier
+        XCTAssertTrue(ScratchNames.isRunningDPM(pid), "a process called sleep")
+        sleeper.terminate()
+        sleeper.waitUntilExit()
+        XCTAssertFalse(ScratchNames.isRunningDPM(pid), "its pid once it ended and was reaped")
+    }
+
     func testPrintedCommandsAreShellQuoted() {
         XCTAssertEqual(ShellCommand.quoted("plain-name_1"), "plain-name_1")
         XCTAssertEqual(ShellCommand.quoted("o'brien db"), "'o'\\''brien db'")

@@ -23,9 +23,9 @@ final class CleanupTests: XCTestCase {
 
     private var environment: [String: String] { ["TMPDIR": scratch] }
 
-    private func start(_ arguments: [String]) throws -> Process {
+    private func start(_ arguments: [String], binary: String = Harness.binary) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: harness.root)
         process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }.merging(environment) { $1 }
@@ -119,6 +119,21 @@ final class CleanupTests: XCTestCase {
         upload.waitUntilExit()
         XCTAssertEqual(upload.terminationStatus, 0, "the upload finished undisturbed")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [], "and removed its own scratch")
+    }
+
+    func testCleanupKeepsWhatADpmInstalledUnderAnotherNameUses() throws {
+        try bigProject()
+        let renamed = "\(harness.root)/bin/dpm-0.1.0"
+        try FileManager.default.createDirectory(atPath: "\(harness.root)/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Harness.binary, toPath: renamed)
+        let upload = try start(["upload", "ug", "-j", "2"], binary: renamed)
+        XCTAssertTrue(waitFor(60) { !processes(mentioning: "\(scratch!)/dpm-upload-").isEmpty }, "pg_dump started")
+        let cleanup = harness.dpm(["cleanup", "--json"], environment: environment)
+        XCTAssertEqual(cleanup.status, 0, cleanup.stderr)
+        let result = try JSONDecoder().decode(CleanupResult.self, from: Data(cleanup.stdout.utf8))
+        XCTAssertEqual(result.removed, [], "nothing of the running upload, whatever its binary is called")
+        upload.waitUntilExit()
+        XCTAssertEqual(upload.terminationStatus, 0, "the upload finished undisturbed")
     }
 
     func testStatusListsOnlyThisProjectsLeftoversWithCommandsThatWork() throws {

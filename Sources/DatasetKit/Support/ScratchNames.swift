@@ -41,13 +41,12 @@ public enum ScratchNames {
         name.count == 16 && name.allSatisfy(\.isHexDigit)
     }
 
-    /// Whether `pid` is a running dpm. A process whose name cannot be read counts as one:
-    /// when in doubt, its files are kept.
+    /// Whether `pid` may be a running dpm: any live process counts, whatever its name, since
+    /// dpm may be installed or started under another name (`dpm-0.2`, a build folder's copy).
+    /// A pid that another program reused only keeps a leftover until that program ends.
     public static func isRunningDPM(_ pid: Int32) -> Bool {
         if pid == getpid() { return true }
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let name = processName(pid) else { return true }
-        return name == processName(getpid())
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// Whether any dpm but this one runs on this machine: what an older dpm made carries no
