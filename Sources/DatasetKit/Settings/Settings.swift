@@ -105,6 +105,11 @@ public struct Diagnostics: Sendable, Equatable {
     public struct Pause: Sendable, Equatable {
         public var step: String
         public var seconds: Double
+
+        public init(step: String, seconds: Double) {
+            self.step = step
+            self.seconds = seconds
+        }
     }
 
     public init(environment: [String: String]) {

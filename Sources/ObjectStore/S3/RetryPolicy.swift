@@ -68,10 +68,10 @@ public struct RetryPolicy: Sendable {
                     throw GaveUp(reason: failure, attempts: number, unreachable: true)
                 }
             }
+            let gaveUp = GaveUp(reason: reason, attempts: number, unreachable: false)
+            guard number < limits.maxAttempts else { throw gaveUp }
             let delay = delay(afterAttempt: number, retryAfter: retryAfter)
-            guard number < limits.maxAttempts, fitsBudget(started: started, delay: delay) else {
-                throw GaveUp(reason: reason, attempts: number, unreachable: false)
-            }
+            guard fitsBudget(started: started, delay: delay) else { throw gaveUp }
             onRetry(number, reason, delay)
             sleep(delay)
         }
