@@ -306,22 +306,30 @@ public struct S3Store: ObjectStore {
                     return .unreachable(reason: error.message)
                 }
                 log("S3 \(method) \(path)\(query.isEmpty ? "" : "?" + query.map(\.name).joined(separator: "&")) -> \(response.status) in \(String(format: "%.2f", Date().timeIntervalSince(sent))) s")
-                if errorIn200, (200..<300).contains(response.status), let problem = AnswerDocument.problem(in: response.body) {
-                    return .retryable(reason: "HTTP \(response.status) with \(problem)", answer: response)
-                }
-                if RetryPolicy.isRetryable(status: response.status) {
-                    return .retryable(reason: "HTTP \(response.status)", retryAfter: response.headers["retry-after"].flatMap(Double.init), answer: response)
-                }
-                if (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) {
-                    return .retryable(reason: "the answer was cut short")
-                }
-                return .done(response)
+                return Self.outcome(of: response, errorIn200: errorIn200, expectComplete: expectComplete)
             }
         } catch let gaveUp as RetryPolicy.GaveUp where gaveUp.unreachable {
             throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
         } catch let gaveUp as RetryPolicy.GaveUp {
             throw DPMError("S3 at \(base) kept failing for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
         }
+    }
+
+    /// What an answer means for retrying: a 2xx that holds an error document (with
+    /// `errorIn200`) or is cut short, and a retryable status, are worth another attempt; when
+    /// none is left, an error answer goes back to the caller to report.
+    private static func outcome(of response: HTTPResponse, errorIn200: Bool,
+                                expectComplete: (([String: String]) -> Bool)?) -> RetryPolicy.Outcome<HTTPResponse> {
+        if errorIn200, (200..<300).contains(response.status), let problem = AnswerDocument.problem(in: response.body) {
+            return .retryable(reason: "HTTP \(response.status) with \(problem)", answer: response)
+        }
+        if RetryPolicy.isRetryable(status: response.status) {
+            return .retryable(reason: "HTTP \(response.status)", retryAfter: response.headers["retry-after"].flatMap(Double.init), answer: response)
+        }
+        if (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) {
+            return .retryable(reason: "the answer was cut short")
+        }
+        return .done(response)
     }
 
     /// Turns an S3 error answer into one sentence that says what to check.
