@@ -42,10 +42,12 @@ let package = Package(
         ),
 
         .testTarget(name: "DatasetKitTests", dependencies: ["DatasetKit"]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "DatasetKit", "Archive"]),
+        // What more than one test target needs: the launcher of the scripted fault server.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "DatasetKit", "Archive", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DatasetKit"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DatasetKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DatasetKit", "ObjectStore", "Archive"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DatasetKit", "ObjectStore", "Archive", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -97,31 +97,3 @@ public struct LocalDirectoryStore: ObjectStore {
         }
     }
 }
-
-/// Builds a store from a project's `store:` setting.
-public enum StoreFactory {
-    public static func make(url: String, projectRoot: String, endpoint: String? = nil,
-                            environment: [String: String] = ProcessInfo.processInfo.environment,
-                            log: @escaping @Sendable (String) -> Void = { _ in }) throws -> ObjectStore {
-        if url.hasPrefix("file://") {
-            let path = String(url.dropFirst("file://".count))
-            guard path.hasPrefix("/") else {
-                throw DPMError("The store URL \"\(Redaction.withoutUserInfo(url))\" must name an absolute path (file:///abs/path) or a relative one (file:relative/path).")
-            }
-            return try LocalDirectoryStore(root: path)
-        }
-        if url.hasPrefix("file:") {
-            let path = String(url.dropFirst("file:".count))
-            guard !path.isEmpty else { throw DPMError("The store URL \"file:\" names no folder.") }
-            return try LocalDirectoryStore(root: path.hasPrefix("/") ? path : "\(projectRoot)/\(path)")
-        }
-        if url.hasPrefix("s3://") {
-            return S3Store(configuration: try S3Configuration.resolve(url: url, endpoint: endpoint, environment: environment),
-                           retry: RetryPolicy.from(environment: environment),
-                           timeoutSeconds: environment["DPM_S3_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 900,
-                           partSize: (environment["DPM_S3_PART_SIZE_MB"].flatMap(Int64.init) ?? 64) << 20,
-                           partConcurrency: environment["DPM_S3_JOBS"].flatMap(Int.init) ?? 4, log: log)
-        }
-        throw DPMError("The store URL \"\(Redaction.withoutUserInfo(url))\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
-    }
-}

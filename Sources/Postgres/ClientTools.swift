@@ -5,18 +5,15 @@ import Foundation
 /// an old pg_dump cannot read a newer server's catalogs.
 struct ClientTools: Sendable {
     let serverMajor: Int
-    let environment: [String: String]
+    let settings: PostgresClientSettings
     /// Tools already found and checked, by name: a restore runs pg_restore a dozen times,
     /// and each check is a process of its own.
     var located: Locked<[String: String]>? = nil
 
     /// Folders searched in order: DPM_PG_BIN, the Debian folder for the server's major version, PATH.
     private var searchPath: [String] {
-        var folders: [String] = []
-        if let bin = environment["DPM_PG_BIN"], !bin.isEmpty { return [bin] }
-        folders.append("/usr/lib/postgresql/\(serverMajor)/bin")
-        folders += (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        return folders
+        if let bin = settings.toolFolder { return [bin] }
+        return ["/usr/lib/postgresql/\(serverMajor)/bin"] + settings.searchPath
     }
 
     func locate(_ tool: String) throws -> String {
@@ -53,7 +50,8 @@ struct ClientTools: Sendable {
         try run(try locate(tool), arguments, capture: capture, environment: childEnvironment)
     }
 
-    /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it.
+    /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it;
+    /// without `childEnvironment`, it inherits this process's.
     func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil) throws -> Output {
         // The output can be table rows (pg_dump --data-only): owner-only, whatever the umask.
         let scratch = try PrivateFiles.makeScratchFolder(in: FileManager.default.temporaryDirectory.path, prefix: ScratchNames.prefix("tool"))
@@ -65,7 +63,7 @@ struct ClientTools: Sendable {
         let command = DyingWithParent.command(path, arguments)
         process.executableURL = URL(fileURLWithPath: command.executable)
         process.arguments = command.arguments
-        process.environment = childEnvironment ?? environment
+        process.environment = childEnvironment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = capture ? try FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: stderrURL)

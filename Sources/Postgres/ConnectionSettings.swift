@@ -12,11 +12,15 @@ public struct ConnectionSettings: Sendable {
     let secrets: [String: String]
     var password: String? { secrets["password"] }
 
-    /// Parses `conninfo` (nil or empty: libpq's defaults, PGHOST and friends, apply).
-    public init(conninfo: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// libpq's variables as set for this process: what libpq falls back to.
+    let libpq: LibpqVariables
+
+    /// Parses `conninfo` (nil or empty: libpq's defaults, PGHOST and friends in `libpq`, apply).
+    public init(conninfo: String?, libpq: LibpqVariables = LibpqVariables()) throws {
         (parameters, secrets) = try conninfo.map(Self.parse) ?? ([:], [:])
+        self.libpq = libpq
         if let keyword = toolSecrets.keys.sorted().first {
-            if parameters["service"] != nil || !(environment["PGSERVICE"] ?? "").isEmpty {
+            if parameters["service"] != nil || !(libpq.service ?? "").isEmpty {
                 throw DPMError("The database connection string sets \(keyword) together with a service (service= or PGSERVICE); put \(keyword) in the service's entry of the service file instead.")
             }
             if toolSecrets.values.contains(where: { $0.contains(where: \.isNewline) || $0.last?.isWhitespace == true }) {
@@ -64,22 +68,22 @@ public struct ConnectionSettings: Sendable {
     /// The database the settings name, after libpq's own defaults (PGDATABASE, then the user name).
     public var database: String {
         if let name = parameters["dbname"], !name.isEmpty { return name }
-        if let name = ProcessInfo.processInfo.environment["PGDATABASE"], !name.isEmpty { return name }
+        if let name = libpq.database, !name.isEmpty { return name }
         return user
     }
 
     public var user: String {
         if let name = parameters["user"], !name.isEmpty { return name }
-        if let name = ProcessInfo.processInfo.environment["PGUSER"], !name.isEmpty { return name }
+        if let name = libpq.user, !name.isEmpty { return name }
         return NSUserName()
     }
 
     /// The host (or socket folder) as libpq would pick it.
     public var host: String {
-        parameters["host"] ?? parameters["hostaddr"] ?? ProcessInfo.processInfo.environment["PGHOST"] ?? "localhost"
+        parameters["host"] ?? parameters["hostaddr"] ?? libpq.host ?? "localhost"
     }
 
-    public var port: String { parameters["port"] ?? ProcessInfo.processInfo.environment["PGPORT"] ?? "5432" }
+    public var port: String { parameters["port"] ?? libpq.port ?? "5432" }
 
     /// "host:port" as libpq would pick it, for messages.
     public var location: String {

@@ -4,7 +4,7 @@ import Foundation
 /// `DatabaseServer` over libpq and the PostgreSQL client tools.
 public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     public let settings: ConnectionSettings
-    private let environment: [String: String]
+    private let clientSettings: PostgresClientSettings
     private let cachedVersion = Locked<ServerVersion?>(nil)
     /// One connection to the maintenance database, reused: a switch makes several catalog
     /// calls and must stay within milliseconds.
@@ -13,9 +13,9 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     /// psql's version, asked once: a clean profile loads in three psql runs.
     private let psqlVersion = Locked<PsqlVersion?>(nil)
 
-    public init(settings: ConnectionSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(settings: ConnectionSettings, clientTools: PostgresClientSettings = PostgresClientSettings(environment: [:])) {
         self.settings = settings
-        self.environment = environment
+        self.clientSettings = clientTools
     }
 
     public var displayName: String { "\(settings.location) as \(settings.user)" }
@@ -43,7 +43,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     private func tools() throws -> ClientTools {
-        ClientTools(serverMajor: try serverVersion().major, environment: environment, located: locatedTools)
+        ClientTools(serverMajor: try serverVersion().major, settings: clientSettings, located: locatedTools)
     }
 
     /// Runs `body` on the shared maintenance connection, opening it on first use.

@@ -8,24 +8,28 @@ import Postgres
 /// its store, zstd, libpq, and terminal progress.
 struct AppContext {
     let project: Project
-    let environment: [String: String]
+    let settings: Settings
+
+    /// The one reading of this process's environment for settings.
+    static let processSettings = Settings(environment: ProcessInfo.processInfo.environment)
 
     init() throws {
-        environment = ProcessInfo.processInfo.environment
-        project = try Project.locate(from: FileManager.default.currentDirectoryPath, environment: environment,
+        settings = Self.processSettings
+        project = try Project.locate(from: FileManager.default.currentDirectoryPath, overrides: settings.project,
                                      connectionStrings: LibpqConnectionStrings())
     }
 
     func store() throws -> ObjectStore {
-        let verbose = environment["DPM_VERBOSE"] == "1"
+        let verbose = settings.diagnostics.verbose
         return try StoreFactory.make(url: project.config.store, projectRoot: project.root, endpoint: project.config.endpoint,
-                                     environment: environment, log: { line in if verbose { Terminal.note(line) } })
+                                     settings: settings, log: { line in if verbose { Terminal.note(line) } })
     }
 
     /// The working database's server, or the one `conninfo` names. The first time in a
     /// command, what a killed restore left in this project is repaired first.
     func server(conninfo: String? = nil) throws -> PostgresServer {
-        let server = PostgresServer(settings: try ConnectionSettings(conninfo: conninfo ?? project.config.database), environment: environment)
+        let server = PostgresServer(settings: try ConnectionSettings(conninfo: conninfo ?? project.config.database, libpq: settings.postgres.libpq),
+                                    clientTools: settings.postgres)
         if conninfo == nil, Self.repairChecked.withValue({ checked in defer { checked = true }; return !checked }) {
             // An unreachable server is the command's to report, not the repair's.
             try? InterruptedRestores(server: server, stateDirectory: project.stateDirectory, note: Terminal.note).repairIfNeeded()
@@ -39,21 +43,17 @@ struct AppContext {
         project.secureStateDirectory()
         let store = try store()
         // A local folder store is already local: caching it would only double the disk use.
-        let cache = store is LocalDirectoryStore ? nil : try ObjectCache(root: ObjectCache.defaultRoot(environment: environment))
-        return Workspace(project: project, store: store, codec: ZstdCodec(level: zstdLevel),
+        let cache = store is LocalDirectoryStore ? nil : try ObjectCache(root: settings.cache.root)
+        return Workspace(project: project, store: store, codec: ZstdCodec(level: settings.compression.zstdLevel),
                          progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note,
-                         checkpoint: Self.checkpoint(stopAt: environment["DPM_STOP_AT"], pauseAt: environment["DPM_PAUSE_AT"]),
+                         checkpoint: Self.checkpoint(settings.diagnostics),
                          cache: cache)
     }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.
     /// For race tests: DPM_PAUSE_AT=<step>:<seconds> waits there (at most 60 s), saying so on stderr.
-    private static func checkpoint(stopAt: String?, pauseAt: String?) -> @Sendable (String) throws -> Void {
-        let stopAt = stopAt ?? ""
-        let pause = pauseAt.flatMap { text -> (step: String, seconds: Double)? in
-            guard let colon = text.lastIndex(of: ":"), let seconds = Double(text[text.index(after: colon)...]) else { return nil }
-            return (String(text[..<colon]), min(max(seconds, 0), 60))
-        }
+    private static func checkpoint(_ diagnostics: Diagnostics) -> @Sendable (String) throws -> Void {
+        let stopAt = diagnostics.stopAt, pause = diagnostics.pauseAt
         guard !stopAt.isEmpty || pause != nil else { return { _ in } }
         return { step in
             if step == stopAt { kill(getpid(), SIGKILL) }
@@ -64,16 +64,11 @@ struct AppContext {
         }
     }
 
-    private var zstdLevel: Int {
-        environment["DPM_ZSTD_LEVEL"].flatMap(Int.init).map { min(max($0, 1), 19) } ?? 3
-    }
-
     func profileName(_ text: String) throws -> ProfileName { try ProfileName(text) }
 
     /// The download cache's folder of partial downloads, for status and cleanup.
     var cachePartials: [String] {
-        let root = ObjectCache.defaultRoot(environment: environment)
-        return ["\(root)/.tmp"]
+        ["\(settings.cache.root)/.tmp"]
     }
 
     func localDatabases() throws -> LocalDatabases {
@@ -81,14 +76,12 @@ struct AppContext {
     }
 
     /// How many of the most recently used templates keep a ready spare copy.
-    var spares: Int {
-        environment["DPM_SPARES"].flatMap(Int.init).map { min(max($0, 0), 16) } ?? 2
-    }
+    var spares: Int { settings.switching.spares }
 
     /// Starts `dpm cache refill` detached from this process and its terminal, logging to
     /// .dpm/refill.log; DPM_REFILL=off (or DPM_SPARES=0) turns it off.
     func startBackgroundRefill() {
-        guard environment["DPM_REFILL"] != "off", spares > 0 else { return }
+        guard settings.switching.refill, spares > 0 else { return }
         BackgroundProcess.start(arguments: ["cache", "refill"], log: "\(project.stateDirectory)/refill.log")
     }
 }

@@ -105,13 +105,9 @@ enum SwitchReport {
 
 extension AppContext {
     /// DPM_STASH_WARN_GB (default 10): `use`, `undo` and `status` warn when stashes hold more.
+    /// A value that is not a number is noted where the limit is used, not on every command.
     var stashWarningBytes: Double {
-        let defaultGB = 10.0
-        guard let text = environment["DPM_STASH_WARN_GB"], !text.isEmpty else { return defaultGB * 1e9 }
-        guard let gigabytes = Double(text), gigabytes.isFinite, gigabytes >= 0 else {
-            Terminal.note("DPM_STASH_WARN_GB=\(text) is not a number of gigabytes; dpm uses \(Int(defaultGB)).")
-            return defaultGB * 1e9
-        }
-        return gigabytes * 1e9
+        if let problem = settings.switching.stashWarningProblem { Terminal.note(problem) }
+        return settings.switching.stashWarningBytes
     }
 }

@@ -37,33 +37,33 @@ final class ProjectFilesTests: XCTestCase {
 
     func testConfigReadsSettingsAndEnvironmentOverrides() throws {
         let path = write("database: \"dbname=app\"\nstore: file:store\nmedia: public/uploads\nmigrations:\n  dir: db/m\n  table: schema_migrations\n")
-        var config = try ProjectConfig.load(path: path, environment: [:], connectionStrings: UnparsableStrings())
+        var config = try ProjectConfig.load(path: path, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings())
         XCTAssertEqual(config, ProjectConfig(database: "dbname=app", store: "file:store", media: "public/uploads",
                                              migrationsDir: "db/m", migrationsTable: "schema_migrations"))
-        config = try ProjectConfig.load(path: path, environment: ["DPM_DATABASE_URL": "postgresql:///other", "DPM_STORE": "file:///x"], connectionStrings: UnparsableStrings())
+        config = try ProjectConfig.load(path: path, overrides: ProjectOverrides(environment: ["DPM_DATABASE_URL": "postgresql:///other", "DPM_STORE": "file:///x"]), connectionStrings: UnparsableStrings())
         XCTAssertEqual(config.database, "postgresql:///other")
         XCTAssertEqual(config.store, "file:///x")
     }
 
     func testConfigErrorsNameFileAndLine() {
         let syntax = write("database: app\nstore: [unclosed\n")
-        XCTAssertTrue(message { _ = try ProjectConfig.load(path: syntax, environment: [:], connectionStrings: UnparsableStrings()) }.contains("line 3"),
-                      message { _ = try ProjectConfig.load(path: syntax, environment: [:], connectionStrings: UnparsableStrings()) })
+        XCTAssertTrue(message { _ = try ProjectConfig.load(path: syntax, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) }.contains("line 3"),
+                      message { _ = try ProjectConfig.load(path: syntax, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) })
         let unknown = write("database: app\nstroe: file:x\n")
-        XCTAssertEqual(message { _ = try ProjectConfig.load(path: unknown, environment: [:], connectionStrings: UnparsableStrings()) },
+        XCTAssertEqual(message { _ = try ProjectConfig.load(path: unknown, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) },
                        "\(unknown) line 2: unknown setting \"stroe\" (known: database, endpoint, media, migrations, store).")
         let notMapping = write("- a\n- b\n")
-        XCTAssertTrue(message { _ = try ProjectConfig.load(path: notMapping, environment: [:], connectionStrings: UnparsableStrings()) }.contains("expected a mapping"))
+        XCTAssertTrue(message { _ = try ProjectConfig.load(path: notMapping, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) }.contains("expected a mapping"))
     }
 
     func testConfigRefusesWhatTheReaderCallsASecret() throws {
         let path = write("database: \"postgresql://u@h1:5432,h2:5432/db?sslpassword=key-pass\"\n")
-        let error = message { _ = try ProjectConfig.load(path: path, environment: [:], connectionStrings: FixedReader(keywords: ["sslpassword"])) }
+        let error = message { _ = try ProjectConfig.load(path: path, overrides: ProjectOverrides(), connectionStrings: FixedReader(keywords: ["sslpassword"])) }
         XCTAssertTrue(error.contains("contains a password"), error)
         XCTAssertFalse(error.contains("key-pass"), error)
         // What the reader parses without a secret is accepted, even where the text looks like one.
         let clean = write("database: \"host=h options='-c password=x'\"\n")
-        XCTAssertNoThrow(try ProjectConfig.load(path: clean, environment: [:], connectionStrings: FixedReader(keywords: [])))
+        XCTAssertNoThrow(try ProjectConfig.load(path: clean, overrides: ProjectOverrides(), connectionStrings: FixedReader(keywords: [])))
     }
 
     func testConfigRefusesPasswords() {
@@ -71,7 +71,7 @@ final class ProjectFilesTests: XCTestCase {
                      "database: \"postgresql://u:secret@h1:5432,h2:5432/db\"\n", "database: \"POSTGRESQL://u:secret@h/db\"\n",
                      "database: \"postgresql://u:secret@[::1/db\"\n", "database: \"host=h sslpassword=secret\"\n"] {
             let path = write(text)
-            let error = message { _ = try ProjectConfig.load(path: path, environment: [:], connectionStrings: UnparsableStrings()) }
+            let error = message { _ = try ProjectConfig.load(path: path, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) }
             XCTAssertTrue(error.contains("contains a password"), error)
             XCTAssertFalse(error.contains("secret"), error)
         }
@@ -91,9 +91,9 @@ final class ProjectFilesTests: XCTestCase {
         _ = write("store: file:s\n")
         let nested = "\(folder!)/a/b"
         try FileManager.default.createDirectory(atPath: nested, withIntermediateDirectories: true)
-        XCTAssertEqual(try Project.locate(from: nested, environment: [:], connectionStrings: UnparsableStrings()).root, URL(fileURLWithPath: folder).standardizedFileURL.path)
+        XCTAssertEqual(try Project.locate(from: nested, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()).root, URL(fileURLWithPath: folder).standardizedFileURL.path)
         try FileManager.default.removeItem(atPath: "\(folder!)/dpm.yaml")
-        XCTAssertTrue(message { _ = try Project.locate(from: nested, environment: [:], connectionStrings: UnparsableStrings()) }.contains("run \"dpm init\""))
+        XCTAssertTrue(message { _ = try Project.locate(from: nested, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) }.contains("run \"dpm init\""))
     }
 
     func testUnknownProfileListsKnownOnes() throws {
@@ -112,7 +112,7 @@ final class ProjectFilesTests: XCTestCase {
         XCTAssertEqual(written.first, "dpm.yaml")
         XCTAssertEqual(try String(contentsOfFile: "\(folder!)/.gitignore", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") },
                        ["build/", ".dpm/"])
-        let project = try Project.locate(from: folder, environment: [:], connectionStrings: UnparsableStrings())
+        let project = try Project.locate(from: folder, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings())
         XCTAssertEqual(project.config.database, "dbname=app")
         XCTAssertEqual(try project.profile(try ProfileName("clean-db")).kind, .clean)
         XCTAssertTrue(message { _ = try ProjectSetup.initialize(at: folder, config: ProjectConfig()) }.contains("already has a dpm.yaml"))

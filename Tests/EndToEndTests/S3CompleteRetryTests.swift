@@ -1,13 +1,14 @@
 import DatasetKit
 import Foundation
 import ObjectStore
+import TestSupport
 import XCTest
 
 /// `dpm upload` of an object in parts against moto_server, through the fault server in proxy
 /// mode, which spoils the answers to CompleteMultipartUpload the ways S3 can.
 final class S3CompleteRetryTests: XCTestCase {
     private var harness: Harness!
-    private var proxy: FaultProxy?
+    private var proxy: FaultServer?
 
     override func setUpWithError() throws { harness = try Harness() }
     override func tearDown() {
@@ -18,7 +19,7 @@ final class S3CompleteRetryTests: XCTestCase {
     func testCompleteAnsweringAnErrorUnder200ThenA503ThenLostIsRetriedAndTheUploadSucceeds() throws {
         let bucket = try TestBucket(prefix: "team/app", cache: harness.root + "/cache")
         let endpoint = bucket.endpoint, direct = bucket.environment
-        let proxy = try FaultProxy(upstream: endpoint, rules: [
+        let proxy = try FaultServer(upstream: endpoint, rules: [
             ["match": ["method": "POST", "query": "uploadId"], "status": 200,
              "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>"],
             ["match": ["method": "POST", "query": "uploadId"], "status": 503, "body": "<Error><Code>SlowDown</Code></Error>"],
@@ -58,49 +59,5 @@ final class S3CompleteRetryTests: XCTestCase {
         let restore = harness.dpm("restore", "ug", "--force", environment: direct.merging(["XDG_CACHE_HOME": harness.root + "/cache2"]) { $1 })
         XCTAssertEqual(restore.status, 0, restore.stderr)
         XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media)
-    }
-}
-
-/// Tests/Fixtures/fault_server.py in proxy mode: passes requests on to `upstream`, except those its rules take.
-final class FaultProxy {
-    let port: Int
-    private let process: Process
-    private let scriptPath: String
-
-    init(upstream: String, rules: [[String: Any]]) throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/fault_server.py").path
-        scriptPath = NSTemporaryDirectory() + "dpm-fault-proxy-\(UUID().uuidString).json"
-        try JSONSerialization.data(withJSONObject: ["upstream": upstream, "rules": rules]).write(to: URL(fileURLWithPath: scriptPath))
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", fixture, scriptPath]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw DPMError("The fault server did not start: \(line)")
-        }
-        self.port = port
-    }
-
-    func requests() throws -> [[String: Any]] {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "--max-time", "10", "http://127.0.0.1:\(port)/__log"]
-        let output = Pipe()
-        curl.standardOutput = output
-        try curl.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        curl.waitUntilExit()
-        return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: scriptPath)
     }
 }

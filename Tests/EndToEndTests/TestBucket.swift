@@ -22,7 +22,7 @@ struct TestBucket {
         url = "s3://dpm-e2e-\(randomSuffix(12))/\(prefix)"
         environment = ["DPM_STORE": url, "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "test",
                        "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "XDG_CACHE_HOME": cache]
-        store = try S3Store(configuration: S3Configuration.resolve(url: url, endpoint: endpoint, environment: environment))
+        store = try S3Store(configuration: S3Configuration.resolve(url: url, endpoint: endpoint, aws: AWSSettings(environment: environment)))
         try store.createBucket()
     }
 }

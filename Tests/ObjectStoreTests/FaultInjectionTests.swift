@@ -1,6 +1,7 @@
 import DatasetKit
 import Foundation
 @testable import ObjectStore
+import TestSupport
 import XCTest
 
 /// S3Store against the project's scripted fault server (Tests/Fixtures/fault_server.py):
@@ -25,9 +26,9 @@ final class FaultInjectionTests: XCTestCase {
         server = try FaultServer(script: script)
         let configuration = try S3Configuration.resolve(
             url: "s3://bucket/prefix", endpoint: "http://127.0.0.1:\(server.port)",
-            environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key"])
+            aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key"]))
         let log = retryLog
-        return S3Store(configuration: configuration, retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60),
+        return S3Store(configuration: configuration, retry: RetryPolicy(RetryLimits(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60)),
                        timeoutSeconds: timeout, partSize: partSize, partConcurrency: 1, spoolDirectory: spoolDirectory ?? spool,
                        log: { line in log.withValue { $0.append(line) } })
     }
@@ -276,46 +277,5 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(stored.size, Int64(Self.body.utf8.count))
         XCTAssertEqual(try server.requests().map { $0["method"] as? String }, ["PUT", "PUT"])
         XCTAssertTrue(spoolIsEmpty)
-    }
-}
-
-/// Runs Tests/Fixtures/fault_server.py with a script, on a free loopback port.
-final class FaultServer {
-    let port: Int
-    private let process: Process
-    private let scriptPath: String
-
-    init(script: [[String: Any]]) throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/fault_server.py").path
-        scriptPath = NSTemporaryDirectory() + "dpm-fault-script-\(UUID().uuidString).json"
-        try JSONSerialization.data(withJSONObject: script).write(to: URL(fileURLWithPath: scriptPath))
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", fixture, scriptPath]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        // The server prints "PORT <n>" once it listens; EOF first means it failed to start.
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw DPMError("The fault server did not start: \(line)")
-        }
-        self.port = port
-    }
-
-    func requests() throws -> [[String: Any]] {
-        let sink = DataWriter()
-        let response = try CurlHTTPClient(timeoutSeconds: 5).perform(HTTPRequest(
-            method: "GET", url: "http://127.0.0.1:\(port)/__log", headers: [], responseSink: sink))
-        XCTAssertEqual(response.status, 200)
-        return try JSONSerialization.jsonObject(with: sink.data) as? [[String: Any]] ?? []
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: scriptPath)
     }
 }

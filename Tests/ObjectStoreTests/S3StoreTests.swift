@@ -18,7 +18,7 @@ final class S3StoreTests: StoreContractTests {
         let bucket = "dpm-test-\(randomSuffix(12))"
         let configuration = try S3Configuration.resolve(
             url: "s3://\(bucket)/\(prefix)", endpoint: endpoint,
-            environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"])
+            aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"]))
         let store = S3Store(configuration: configuration, partSize: partSize)
         try store.createBucket()
         return store
@@ -86,17 +86,17 @@ final class S3StoreTests: StoreContractTests {
         guard let endpoint = Self.endpoint else { throw XCTSkip("No S3 endpoint") }
         let missing = S3Store(configuration: try S3Configuration.resolve(
             url: "s3://dpm-no-such-bucket-\(randomSuffix())/p", endpoint: endpoint,
-            environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"]))
+            aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"])))
         XCTAssertThrowsError(try missing.list(prefix: "snapshots/")) {
             XCTAssertTrue($0.userMessage.hasPrefix("The bucket dpm-no-such-bucket-"), $0.userMessage)
             XCTAssertTrue($0.userMessage.hasSuffix("does not exist; create it or fix the store URL \(missing.displayName)."), $0.userMessage)
         }
         XCTAssertThrowsError(try S3Configuration.resolve(url: "s3://bucket/p", endpoint: endpoint,
-                                                         environment: ["HOME": "/nonexistent"])) {
+                                                         aws: AWSSettings(environment: ["HOME": "/nonexistent"]))) {
             XCTAssertEqual($0.userMessage, "No AWS credentials for s3://bucket/p: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile \"default\" to /nonexistent/.aws/credentials.")
         }
         let unreachable = S3Store(configuration: try S3Configuration.resolve(
-            url: "s3://bucket/p", endpoint: "http://127.0.0.1:1", environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s3cr3t"]))
+            url: "s3://bucket/p", endpoint: "http://127.0.0.1:1", aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s3cr3t"])))
         XCTAssertThrowsError(try unreachable.exists("objects/aa/x")) {
             XCTAssertTrue($0.userMessage.hasPrefix("Cannot reach S3 at http://127.0.0.1:1 for s3://bucket/p/: "), $0.userMessage)
             XCTAssertFalse($0.userMessage.contains("s3cr3t"))
@@ -111,20 +111,20 @@ final class S3StoreTests: StoreContractTests {
             .write(toFile: "\(folder)/credentials", atomically: true, encoding: .utf8)
         try "[default]\nregion = eu-west-1\n[profile work]\nregion = ap-south-1\n".write(toFile: "\(folder)/config", atomically: true, encoding: .utf8)
         let base = ["AWS_SHARED_CREDENTIALS_FILE": "\(folder)/credentials", "AWS_CONFIG_FILE": "\(folder)/config"]
-        let standard = try S3Configuration.resolve(url: "s3://bucket", endpoint: nil, environment: base)
+        let standard = try S3Configuration.resolve(url: "s3://bucket", endpoint: nil, aws: AWSSettings(environment: base))
         XCTAssertEqual(standard.credentials, AWSCredentials(accessKeyID: "AKDEFAULT", secretAccessKey: "sd"))
         XCTAssertEqual(standard.region, "eu-west-1")
         XCTAssertFalse(standard.pathStyle, "virtual-hosted addressing for AWS")
-        let work = try S3Configuration.resolve(url: "s3://bucket/x/y/", endpoint: nil, environment: base.merging(["AWS_PROFILE": "work"]) { $1 })
+        let work = try S3Configuration.resolve(url: "s3://bucket/x/y/", endpoint: nil, aws: AWSSettings(environment: base.merging(["AWS_PROFILE": "work"]) { $1 }))
         XCTAssertEqual(work.credentials, AWSCredentials(accessKeyID: "AKWORK", secretAccessKey: "sw", sessionToken: "tw"))
         XCTAssertEqual(work.region, "ap-south-1")
         XCTAssertEqual(work.prefix, "x/y/")
         let overridden = try S3Configuration.resolve(url: "s3://bucket", endpoint: "http://minio:9000",
-                                                     environment: base.merging(["AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "ENV", "AWS_SECRET_ACCESS_KEY": "e"]) { $1 })
+                                                     aws: AWSSettings(environment: base.merging(["AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "ENV", "AWS_SECRET_ACCESS_KEY": "e"]) { $1 }))
         XCTAssertEqual(overridden.credentials.accessKeyID, "ENV")
         XCTAssertEqual(overridden.region, "us-west-2")
         XCTAssertTrue(overridden.pathStyle, "path-style addressing for custom endpoints")
-        XCTAssertThrowsError(try S3Configuration.resolve(url: "s3://Bad_Bucket/x", endpoint: nil, environment: base)) {
+        XCTAssertThrowsError(try S3Configuration.resolve(url: "s3://Bad_Bucket/x", endpoint: nil, aws: AWSSettings(environment: base))) {
             XCTAssertTrue($0.userMessage.contains("does not name a valid bucket"))
         }
     }

@@ -11,13 +11,13 @@ public struct Project: Sendable {
     }
 
     /// Walks up from `directory` to the nearest folder with `dpm.yaml`.
-    public static func locate(from directory: String, environment: [String: String],
+    public static func locate(from directory: String, overrides: ProjectOverrides,
                               connectionStrings: ConnectionStringReader) throws -> Project {
         var current = URL(fileURLWithPath: directory).standardizedFileURL.path
         for _ in 0..<256 {
             let candidate = FilePath.join(current, ProjectConfig.fileName)
             if FileManager.default.fileExists(atPath: candidate) {
-                return Project(root: current, config: try ProjectConfig.load(path: candidate, environment: environment,
+                return Project(root: current, config: try ProjectConfig.load(path: candidate, overrides: overrides,
                                                                                    connectionStrings: connectionStrings))
             }
             let parent = FilePath.parent(current)

@@ -28,9 +28,9 @@ public struct ProjectConfig: Sendable, Equatable {
         self.endpoint = endpoint
     }
 
-    /// Reads `dpm.yaml`, then applies `DPM_DATABASE_URL` and `DPM_STORE`; `connectionStrings`
+    /// Reads `dpm.yaml`, then applies `overrides` (DPM_DATABASE_URL and DPM_STORE); `connectionStrings`
     /// finds a password in the committed database setting.
-    public static func load(path: String, environment: [String: String], connectionStrings: ConnectionStringReader) throws -> ProjectConfig {
+    public static func load(path: String, overrides: ProjectOverrides, connectionStrings: ConnectionStringReader) throws -> ProjectConfig {
         let file = try YAMLFile(path: path, displayName: path)
         try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint"])
         var config = ProjectConfig()
@@ -68,8 +68,8 @@ public struct ProjectConfig: Sendable, Equatable {
         if let database = config.database, ConnectionString.containsSecret(database, reader: connectionStrings) {
             throw file.error("database", "the connection string contains a password; dpm.yaml is committed, so put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD (an sslpassword in a service file named by PGSERVICEFILE) instead")
         }
-        if let url = environment["DPM_DATABASE_URL"], !url.isEmpty { config.database = url }
-        if let store = environment["DPM_STORE"], !store.isEmpty { config.store = store }
+        if let url = overrides.database { config.database = url }
+        if let store = overrides.store { config.store = store }
         return config
     }
 

@@ -13,12 +13,6 @@ public struct ObjectCache: Sendable {
         try PrivateFiles.makeFolder("\(root)/.tmp", purpose: "the download cache")
     }
 
-    /// `$XDG_CACHE_HOME/dpm`, or `~/.cache/dpm`.
-    public static func defaultRoot(environment: [String: String]) -> String {
-        if let base = environment["XDG_CACHE_HOME"], base.hasPrefix("/") { return "\(base)/dpm" }
-        return "\(environment["HOME"] ?? NSHomeDirectory())/.cache/dpm"
-    }
-
     func path(_ sha256: String) -> String { "\(root)/\(StoreLayout.objectKey(sha256))" }
 
     func open(_ sha256: String) -> ByteReader? { try? FileReader(path: path(sha256)) }

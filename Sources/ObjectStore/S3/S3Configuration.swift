@@ -12,8 +12,9 @@ public struct S3Configuration: Sendable {
     public var pathStyle: Bool
     public var credentials: AWSCredentials
 
-    /// Parses `s3://bucket/prefix` and resolves the rest from `environment` (and `endpoint` from dpm.yaml).
-    public static func resolve(url: String, endpoint configuredEndpoint: String?, environment: [String: String]) throws -> S3Configuration {
+    /// Parses `s3://bucket/prefix` and resolves the rest from `aws` (the AWS variables) and the
+    /// files it names (and `endpoint` from dpm.yaml).
+    public static func resolve(url: String, endpoint configuredEndpoint: String?, aws: AWSSettings) throws -> S3Configuration {
         let rest = url.dropFirst("s3://".count)
         let bucket = String(rest.prefix { $0 != "/" })
         guard (3...63).contains(bucket.count), bucket.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "." }) else {
@@ -22,25 +23,22 @@ public struct S3Configuration: Sendable {
         var prefix = String(rest.dropFirst(bucket.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         if !prefix.isEmpty { prefix += "/" }
 
-        let profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        let credentialsFile = INIFile(path: environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials")
-        let configFile = INIFile(path: environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config")
+        let profile = aws.profile
+        let credentialsFile = INIFile(path: aws.credentialsFile)
+        let configFile = INIFile(path: aws.configFile)
         let configSection = profile == "default" ? "default" : "profile \(profile)"
 
         let credentials: AWSCredentials
-        if let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty {
-            credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+        if let key = aws.accessKeyID, let secret = aws.secretAccessKey {
+            credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: aws.sessionToken)
         } else if let key = credentialsFile.value("aws_access_key_id", in: profile), let secret = credentialsFile.value("aws_secret_access_key", in: profile) {
             credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: credentialsFile.value("aws_session_token", in: profile))
         } else {
             throw DPMError("No AWS credentials for \(url): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile \"\(profile)\" to \(credentialsFile.path).")
         }
 
-        let region = [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"], configFile.value("region", in: configSection)]
-            .compactMap { $0 }.first { !$0.isEmpty } ?? "us-east-1"
-        let endpoint = [environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"], configuredEndpoint]
-            .compactMap { $0 }.first { !$0.isEmpty }
+        let region = aws.region ?? configFile.value("region", in: configSection) ?? "us-east-1"
+        let endpoint = aws.endpoint ?? configuredEndpoint.flatMap { $0.isEmpty ? nil : $0 }
         if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
             throw DPMError("The S3 endpoint \"\(Redaction.withoutUserInfo(endpoint))\" must start with http:// or https://.")
         }
@@ -49,7 +47,7 @@ public struct S3Configuration: Sendable {
         if let endpoint, Redaction.hasUserInfo(endpoint) {
             throw DPMError("The S3 endpoint \"\(Redaction.withoutUserInfo(endpoint))\" contains a user name or password; remove it from the URL and give the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or an AWS profile.")
         }
-        let pathStyle = environment["DPM_S3_PATH_STYLE"].map { $0 == "1" || $0 == "true" } ?? (endpoint != nil)
+        let pathStyle = aws.pathStyle ?? (endpoint != nil)
         return S3Configuration(bucket: bucket, prefix: prefix, region: region,
                                endpoint: endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
                                pathStyle: pathStyle, credentials: credentials)

@@ -273,9 +273,9 @@ public struct S3Store: ObjectStore {
         return (base, objectPath)
     }
 
-    /// Sends one request, retrying transport failures and retryable statuses. A download
-    /// (`resume`) that breaks off continues with a Range request from the bytes already held;
-    /// `expectComplete` says, from a 2xx answer's headers, whether everything has arrived.
+    /// Sends one request, retried as `retry` decides. A download (`resume`) that breaks off
+    /// continues with a Range request from the bytes already held; `expectComplete` says, from
+    /// a 2xx answer's headers, whether everything has arrived.
     private func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
                       headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
                       bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
@@ -288,52 +288,48 @@ public struct S3Store: ObjectStore {
             "\(SigV4Signer.encode($0.name, keepingSlashes: false))=\(SigV4Signer.encode($0.value, keepingSlashes: false))"
         }.joined(separator: "&")
         let url = base + SigV4Signer.encode(path, keepingSlashes: true) + queryString
-        let started = Date()
-        var attempt = 0
-        while true {
-            attempt += 1
-            var headers = extra
-            if let resume, resume.written > 0 { headers.append(("Range", "bytes=\(resume.written)-")) }
-            let signature = signer.sign(SignableRequest(method: method, path: path, query: query,
-                                                        headers: [("Host", host)] + headers, payloadHash: payloadHash), at: Date())
-            var failure: String
-            var retryAfter: Double?
-            do {
+        do {
+            return try retry.run(onRetry: { attempt, failure, delay in
+                log("S3 \(method) \(key ?? "/") failed (\(failure)); retry \(attempt) of \(retry.limits.maxAttempts - 1) in \(String(format: "%.1f", delay)) s")
+            }) { attempt -> RetryPolicy.Outcome<HTTPResponse> in
+                var headers = extra
+                if let resume, resume.written > 0 { headers.append(("Range", "bytes=\(resume.written)-")) }
+                let signature = signer.sign(SignableRequest(method: method, path: path, query: query,
+                                                            headers: [("Host", host)] + headers, payloadHash: payloadHash), at: Date())
                 let sent = Date()
-                let response = try http.perform(HTTPRequest(
-                    method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
-                    responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) }))
+                let response: HTTPResponse
+                do {
+                    response = try http.perform(HTTPRequest(
+                        method: method, url: url, headers: headers + signature.headers, body: try body?(), bodyLength: bodyLength,
+                        responseSink: resume, onSuccessfulResponse: { status, headers in resume?.begin(partial: status == 206) })).after(attempt)
+                } catch let error as HTTPTransportError {
+                    return .unreachable(reason: error.message)
+                }
                 log("S3 \(method) \(path)\(query.isEmpty ? "" : "?" + query.map(\.name).joined(separator: "&")) -> \(response.status) in \(String(format: "%.2f", Date().timeIntervalSince(sent))) s")
-                if errorIn200, (200..<300).contains(response.status), let problem = AnswerDocument.problem(in: response.body) {
-                    failure = "HTTP \(response.status) with \(problem)"
-                    if attempt >= retry.maxAttempts { return response.after(attempt) }
-                } else if !RetryPolicy.isRetryable(status: response.status) {
-                    guard (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) else {
-                        return response.after(attempt)
-                    }
-                    failure = "the answer was cut short"
-                } else {
-                    failure = "HTTP \(response.status)"
-                    retryAfter = response.headers["retry-after"].flatMap(Double.init)
-                    if attempt >= retry.maxAttempts { return response.after(attempt) }
-                }
-            } catch let error as HTTPTransportError {
-                failure = error.message
-                if attempt >= retry.maxAttempts || !canRetry(started: started, delay: 0) {
-                    throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(error.message) (after \(attempt) attempt\(attempt == 1 ? "" : "s")).")
-                }
+                return Self.outcome(of: response, errorIn200: errorIn200, expectComplete: expectComplete)
             }
-            let delay = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
-            guard attempt < retry.maxAttempts, canRetry(started: started, delay: delay) else {
-                throw DPMError("S3 at \(base) kept failing for \(displayName): \(failure) (after \(attempt) attempt\(attempt == 1 ? "" : "s")).")
-            }
-            log("S3 \(method) \(key ?? "/") failed (\(failure)); retry \(attempt) of \(retry.maxAttempts - 1) in \(String(format: "%.1f", delay)) s")
-            Thread.sleep(forTimeInterval: delay)
+        } catch let gaveUp as RetryPolicy.GaveUp where gaveUp.unreachable {
+            throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
+        } catch let gaveUp as RetryPolicy.GaveUp {
+            throw DPMError("S3 at \(base) kept failing for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
         }
     }
 
-    private func canRetry(started: Date, delay: Double) -> Bool {
-        Date().timeIntervalSince(started) + delay <= retry.totalBudget
+    /// What an answer means for retrying: a 2xx that holds an error document (with
+    /// `errorIn200`) or is cut short, and a retryable status, are worth another attempt; when
+    /// none is left, an error answer goes back to the caller to report.
+    private static func outcome(of response: HTTPResponse, errorIn200: Bool,
+                                expectComplete: (([String: String]) -> Bool)?) -> RetryPolicy.Outcome<HTTPResponse> {
+        if errorIn200, (200..<300).contains(response.status), let problem = AnswerDocument.problem(in: response.body) {
+            return .retryable(reason: "HTTP \(response.status) with \(problem)", answer: response)
+        }
+        if RetryPolicy.isRetryable(status: response.status) {
+            return .retryable(reason: "HTTP \(response.status)", retryAfter: response.headers["retry-after"].flatMap(Double.init), answer: response)
+        }
+        if (200..<300).contains(response.status), let expectComplete, !expectComplete(response.headers) {
+            return .retryable(reason: "the answer was cut short")
+        }
+        return .done(response)
     }
 
     /// Turns an S3 error answer into one sentence that says what to check.

@@ -1,0 +1,133 @@
+import Foundation
+
+/// Everything dpm takes from its environment, parsed once by the executable and handed to
+/// the modules that need a part of it: no module reads the process environment for a
+/// setting, and a test builds any configuration from a dictionary. dpm.yaml's settings are
+/// `ProjectConfig`, which `project` overrides when the project is loaded.
+public struct Settings: Sendable, Equatable {
+    public var project: ProjectOverrides
+    public var switching: SwitchSettings
+    public var compression: CompressionSettings
+    public var s3: S3TransferSettings
+    public var aws: AWSSettings
+    public var postgres: PostgresClientSettings
+    public var cache: CacheSettings
+    public var diagnostics: Diagnostics
+
+    public init(environment: [String: String]) {
+        project = ProjectOverrides(environment: environment)
+        switching = SwitchSettings(environment: environment)
+        compression = CompressionSettings(environment: environment)
+        s3 = S3TransferSettings(environment: environment)
+        aws = AWSSettings(environment: environment)
+        postgres = PostgresClientSettings(environment: environment)
+        cache = CacheSettings(environment: environment)
+        diagnostics = Diagnostics(environment: environment)
+    }
+}
+
+/// DPM_DATABASE_URL and DPM_STORE: replace dpm.yaml's `database` and `store` (empty: unset).
+public struct ProjectOverrides: Sendable, Equatable {
+    public var database: String?
+    public var store: String?
+
+    public init(database: String? = nil, store: String? = nil) {
+        self.database = database
+        self.store = store
+    }
+
+    public init(environment: [String: String]) {
+        self.init(database: nonEmpty(environment["DPM_DATABASE_URL"]), store: nonEmpty(environment["DPM_STORE"]))
+    }
+}
+
+/// How `use`, `undo` and the template cache behave around a switch.
+public struct SwitchSettings: Sendable, Equatable {
+    /// DPM_SPARES (0 to 16, default 2): how many of the most recently used templates keep a ready spare copy.
+    public var spares: Int
+    /// DPM_REFILL=off turns the background refill after a switch off.
+    public var refill: Bool
+    /// DPM_STASH_WARN_GB (default 10), in bytes: `use`, `undo` and `status` warn when stashes hold more.
+    public var stashWarningBytes: Double
+    /// Why DPM_STASH_WARN_GB was not used, for the commands to say where they use the limit.
+    public var stashWarningProblem: String?
+
+    public static let defaultStashWarningGB = 10.0
+
+    public init(environment: [String: String]) {
+        spares = environment["DPM_SPARES"].flatMap(Int.init).map { min(max($0, 0), 16) } ?? 2
+        refill = environment["DPM_REFILL"] != "off"
+        let defaultGB = Self.defaultStashWarningGB
+        stashWarningBytes = defaultGB * 1e9
+        if let text = environment["DPM_STASH_WARN_GB"], !text.isEmpty {
+            if let gigabytes = Double(text), gigabytes.isFinite, gigabytes >= 0 {
+                stashWarningBytes = gigabytes * 1e9
+            } else {
+                stashWarningProblem = "DPM_STASH_WARN_GB=\(text) is not a number of gigabytes; dpm uses \(Int(defaultGB))."
+            }
+        }
+    }
+}
+
+/// DPM_ZSTD_LEVEL (1 to 19, default 3): the zstd level of new objects.
+public struct CompressionSettings: Sendable, Equatable {
+    public var zstdLevel: Int
+
+    public init(environment: [String: String]) {
+        zstdLevel = environment["DPM_ZSTD_LEVEL"].flatMap(Int.init).map { min(max($0, 1), 19) } ?? 3
+    }
+}
+
+/// Where remote objects are cached once verified: `$XDG_CACHE_HOME/dpm`, or `~/.cache/dpm`.
+public struct CacheSettings: Sendable, Equatable {
+    public var root: String
+
+    public init(root: String) { self.root = root }
+
+    public init(environment: [String: String]) {
+        if let base = environment["XDG_CACHE_HOME"], base.hasPrefix("/") {
+            root = "\(base)/dpm"
+        } else {
+            root = "\(homeDirectory(environment))/.cache/dpm"
+        }
+    }
+}
+
+/// What dpm says about its work, and the hooks the crash and race tests stop or pause it with.
+public struct Diagnostics: Sendable, Equatable {
+    /// DPM_VERBOSE=1: a line per S3 request and retry on stderr.
+    public var verbose: Bool
+    /// DPM_STOP_AT=<step>: killed at that step, as a power cut would (empty: never).
+    public var stopAt: String
+    /// DPM_PAUSE_AT=<step>:<seconds>: waits at that step, at most 60 s.
+    public var pauseAt: Pause?
+
+    public struct Pause: Sendable, Equatable {
+        public var step: String
+        public var seconds: Double
+
+        public init(step: String, seconds: Double) {
+            self.step = step
+            self.seconds = seconds
+        }
+    }
+
+    public init(environment: [String: String]) {
+        verbose = environment["DPM_VERBOSE"] == "1"
+        stopAt = environment["DPM_STOP_AT"] ?? ""
+        pauseAt = environment["DPM_PAUSE_AT"].flatMap { text -> Pause? in
+            guard let colon = text.lastIndex(of: ":"), let seconds = Double(text[text.index(after: colon)...]) else { return nil }
+            return Pause(step: String(text[..<colon]), seconds: min(max(seconds, 0), 60))
+        }
+    }
+}
+
+/// An unset and an empty variable mean the same.
+func nonEmpty(_ value: String?) -> String? {
+    value.flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// The home folder that file defaults (the cache, the AWS files) are under.
+func homeDirectory(_ environment: [String: String]) -> String {
+    environment["HOME"] ?? NSHomeDirectory()
+}
