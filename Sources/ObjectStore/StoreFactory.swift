@@ -18,8 +18,7 @@ public enum StoreFactory {
         }
         if url.hasPrefix("s3://") {
             return S3Store(configuration: try S3Configuration.resolve(url: url, endpoint: endpoint, aws: settings.aws),
-                           retry: RetryPolicy(settings.s3.retry), timeoutSeconds: settings.s3.timeoutSeconds,
-                           partSize: settings.s3.partSize, partConcurrency: settings.s3.jobs, log: log)
+                           transfer: settings.s3, log: log)
         }
         throw DPMError("The store URL \"\(Redaction.withoutUserInfo(url))\" is not understood; use file:///abs/path, file:relative/path or s3://bucket/prefix.")
     }

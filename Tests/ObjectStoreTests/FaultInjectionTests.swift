@@ -28,8 +28,12 @@ final class FaultInjectionTests: XCTestCase {
             url: "s3://bucket/prefix", endpoint: "http://127.0.0.1:\(server.port)",
             aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key"]))
         let log = retryLog
-        return S3Store(configuration: configuration, retry: RetryPolicy(RetryLimits(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60)),
-                       timeoutSeconds: timeout, partSize: partSize, partConcurrency: 1, spoolDirectory: spoolDirectory ?? spool,
+        var transfer = S3TransferSettings(environment: [:])
+        transfer.timeoutSeconds = timeout
+        transfer.partSize = partSize
+        transfer.jobs = 1
+        transfer.retry = RetryLimits(maxAttempts: maxAttempts, baseDelay: 0.01, maxDelay: 5, totalBudget: 60)
+        return S3Store(configuration: configuration, transfer: transfer, spoolDirectory: spoolDirectory ?? spool,
                        log: { line in log.withValue { $0.append(line) } })
     }
 

@@ -19,7 +19,9 @@ final class S3StoreTests: StoreContractTests {
         let configuration = try S3Configuration.resolve(
             url: "s3://\(bucket)/\(prefix)", endpoint: endpoint,
             aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"]))
-        let store = S3Store(configuration: configuration, partSize: partSize)
+        var transfer = S3TransferSettings(environment: [:])
+        transfer.partSize = partSize
+        let store = S3Store(configuration: configuration, transfer: transfer)
         try store.createBucket()
         return store
     }

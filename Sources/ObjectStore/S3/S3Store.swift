@@ -24,18 +24,19 @@ public struct S3Store: ObjectStore {
     public static let minimumPartSize: Int64 = 5 << 20
 
     /// - Parameters:
-    ///   - timeoutSeconds: the longest one request may take before it counts as failed (and is retried).
+    ///   - transfer: request timeout, part size and parts in flight (the defaults of an empty environment).
+    ///   - retry: the retry policy; by default the one `transfer.retry` describes.
     ///   - log: receives a line per request (status, duration) and per retry, shown with
     ///     DPM_VERBOSE=1; never a secret (query values such as upload ids are left out).
-    public init(configuration: S3Configuration, retry: RetryPolicy = RetryPolicy(), timeoutSeconds: Int = 900,
-                partSize: Int64 = 64 << 20, partConcurrency: Int = 4,
+    public init(configuration: S3Configuration, transfer: S3TransferSettings = S3TransferSettings(environment: [:]),
+                retry: RetryPolicy? = nil,
                 spoolDirectory: String = NSTemporaryDirectory(), log: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.partSize = max(partSize, Self.minimumPartSize)
-        self.partConcurrency = max(1, partConcurrency)
+        self.partSize = max(transfer.partSize, Self.minimumPartSize)
+        self.partConcurrency = max(1, transfer.jobs)
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
-        self.http = CurlHTTPClient(timeoutSeconds: timeoutSeconds)
-        self.retry = retry
+        self.http = CurlHTTPClient(timeoutSeconds: transfer.timeoutSeconds)
+        self.retry = retry ?? RetryPolicy(transfer.retry)
         self.spoolDirectory = spoolDirectory
         self.log = log
     }
