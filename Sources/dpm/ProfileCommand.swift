@@ -73,8 +73,8 @@ struct ProfileCommand: ParsableCommand {
             _ = try context.project.profile(profile)
             if !yes {
                 switch Terminal.confirm("Delete profile \(profile) (profiles/\(profile)/)? The store keeps its snapshots.") {
-                case .none: throw DPMError("Refusing to delete profile \(profile) without confirmation; add --yes.")
-                case .some(false): throw DPMError("Profile \(profile) was not deleted.")
+                case .none: throw DPMError.invalidInput("Refusing to delete profile \(profile) without confirmation; add --yes.")
+                case .some(false): throw DPMError.interrupted("Profile \(profile) was not deleted.")
                 case .some(true): break
                 }
             }

@@ -48,8 +48,8 @@ struct SquashCommand: ParsableCommand {
         if !yes {
             let files = prepared.plan.removedFiles.count
             switch Terminal.confirm("Write the new base\(files > 0 ? " and delete \(files) migration file\(files == 1 ? "" : "s")" : "")?") {
-            case .none: throw DPMError("Refusing to squash without confirmation; add --yes (or --dry-run to see the plan).")
-            case .some(false): throw DPMError("Nothing was squashed.")
+            case .none: throw DPMError.invalidInput("Refusing to squash without confirmation; add --yes (or --dry-run to see the plan).")
+            case .some(false): throw DPMError.interrupted("Nothing was squashed.")
             case .some(true): break
             }
         }

@@ -61,7 +61,7 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
         let data = try source.readAll()
         try verify?(DataReader(data))
         try objects.withValue { objects in
-            if !overwrite, objects[key] != nil { throw StoreError.alreadyExists(key: key, store: displayName) }
+            if !overwrite, objects[key] != nil { throw DPMError.objectExists(key: key, store: displayName) }
             objects[key] = data
         }
         return StoredBytes(size: Int64(data.count), sha256: SHA256Hex.of(data))
@@ -69,7 +69,7 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
 
     func open(_ key: String) throws -> ByteReader {
         opens.withValue { $0 += 1 }
-        guard let data = objects.current[key] else { throw StoreError.notFound(key: key, store: displayName) }
+        guard let data = objects.current[key] else { throw DPMError.objectNotFound(key: key, store: displayName) }
         return DataReader(data)
     }
 

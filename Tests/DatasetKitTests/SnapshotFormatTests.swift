@@ -90,7 +90,7 @@ final class SnapshotFormatTests: XCTestCase {
         XCTAssertNoThrow(try concurrentForEach(Array(0..<100), width: 4) { item in seen.withValue { _ = $0.insert(item) } })
         XCTAssertEqual(seen.current.count, 100)
         XCTAssertThrowsError(try concurrentForEach(Array(0..<100), width: 4) { item in
-            if item == 7 { throw DPMError("seven") }
+            if item == 7 { throw DPMError.internal("seven") }
         }) { XCTAssertEqual($0.userMessage, "seven") }
     }
 }

@@ -300,7 +300,7 @@ final class FaultServer {
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
-            throw DPMError("The fault server did not start: \(line)")
+            throw DPMError.internal("The fault server did not start: \(line)")
         }
         self.port = port
     }

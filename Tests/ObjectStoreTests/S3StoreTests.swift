@@ -11,7 +11,7 @@ final class S3StoreTests: StoreContractTests {
     static func makeStore(prefix: String = "team/app", partSize: Int64 = 64 << 20) throws -> S3Store {
         guard let endpoint else {
             if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" {
-                throw DPMError("DPM_TEST_S3_ENDPOINT is not set although shell/test.sh should have started moto_server.")
+                throw DPMError.internal("DPM_TEST_S3_ENDPOINT is not set although shell/test.sh should have started moto_server.")
             }
             throw XCTSkip("No S3 endpoint for the S3 store tests; run shell/test.sh.")
         }
