@@ -36,6 +36,7 @@ final class ObjectCacheTests: XCTestCase {
         store.objects.withValue { $0[key] = Data("evil".utf8) }
         XCTAssertThrowsError(try transfer.fetchData(sha256: stored.sha256, what: "t")) {
             XCTAssertTrue($0.userMessage.contains("is corrupt: its content hashes to"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder!)/\(key)"), "unverified bytes never enter the cache")
 
@@ -44,6 +45,7 @@ final class ObjectCacheTests: XCTestCase {
         try Data("rot!".utf8).write(to: URL(fileURLWithPath: "\(folder!)/\(key)"))
         XCTAssertThrowsError(try transfer.fetchData(sha256: stored.sha256, what: "t")) {
             XCTAssertTrue($0.userMessage.contains("The cached copy was removed"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
         }
         XCTAssertEqual(try transfer.fetchData(sha256: stored.sha256, what: "t"), Data("good".utf8), "fetched anew from the store")
     }

@@ -34,6 +34,7 @@ final class SnapshotFormatTests: XCTestCase {
     func testMalformedManifestIsOneSentence() {
         XCTAssertThrowsError(try CanonicalJSON.decode(Snapshot.self, from: Data("{\"id\": 1".utf8), what: "profiles/x/manifest.json")) {
             XCTAssertTrue($0.userMessage.hasPrefix("profiles/x/manifest.json is malformed"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
         }
         var snapshot = Self.sampleSnapshot()
         snapshot.data[0].path = "../../etc/passwd"

@@ -89,6 +89,7 @@ final class S3StoreTests: StoreContractTests {
             environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"]))
         XCTAssertThrowsError(try missing.list(prefix: "snapshots/")) {
             XCTAssertTrue($0.userMessage.hasPrefix("The bucket dpm-no-such-bucket-"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .notFound)
             XCTAssertTrue($0.userMessage.hasSuffix("does not exist; create it or fix the store URL \(missing.displayName)."), $0.userMessage)
         }
         XCTAssertThrowsError(try S3Configuration.resolve(url: "s3://bucket/p", endpoint: endpoint,
@@ -99,6 +100,7 @@ final class S3StoreTests: StoreContractTests {
             url: "s3://bucket/p", endpoint: "http://127.0.0.1:1", environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s3cr3t"]))
         XCTAssertThrowsError(try unreachable.exists("objects/aa/x")) {
             XCTAssertTrue($0.userMessage.hasPrefix("Cannot reach S3 at http://127.0.0.1:1 for s3://bucket/p/: "), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .unreachable)
             XCTAssertFalse($0.userMessage.contains("s3cr3t"))
         }
     }
