@@ -9,7 +9,8 @@ public struct DPMError: Error, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         /// Something named does not exist: a profile, snapshot, store object, file, database.
         case notFound
-        /// Another session holds what dpm must rename or drop (SQLSTATE 55006).
+        /// Other sessions hold what dpm must rename or drop (SQLSTATE 55006, or the sessions
+        /// dpm found on it).
         case inUse
         /// Stored bytes or records fail verification, or are not what dpm wrote.
         case corrupt
