@@ -39,13 +39,13 @@ final class CompressingReader: ByteReader {
     init(source: ByteReader, level: Int) throws {
         self.source = source
         archive = archive_write_new()
-        guard let archive else { throw DPMError("Cannot start zstd compression: out of memory.") }
+        guard let archive else { throw DPMError.system("Cannot start zstd compression: out of memory.") }
         guard archive_write_add_filter_zstd(archive) == ARCHIVE_OK,
               archive_write_set_format_raw(archive) == ARCHIVE_OK,
               archive_write_set_filter_option(archive, "zstd", "compression-level", String(level)) == ARCHIVE_OK,
               // Without this, libarchive pads the last block with zeros after the zstd frame.
               archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK
-        else { throw DPMError("Cannot start zstd compression: \(archiveMessage(archive, "libarchive refused the settings")).") }
+        else { throw DPMError.internal("Cannot start zstd compression: \(archiveMessage(archive, "libarchive refused the settings")).") }
         let context = Unmanaged.passUnretained(self).toOpaque()
         guard archive_write_open(archive, context, nil, { _, context, buffer, length in
             let reader = Unmanaged<CompressingReader>.fromOpaque(context!).takeUnretainedValue()
@@ -54,14 +54,14 @@ final class CompressingReader: ByteReader {
             }
             return la_ssize_t(length)
         }, nil) == ARCHIVE_OK else {
-            throw DPMError("Cannot start zstd compression: \(archiveMessage(archive, "open failed")).")
+            throw DPMError.internal("Cannot start zstd compression: \(archiveMessage(archive, "open failed")).")
         }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
         archive_entry_set_filetype(entry, 0o100000) // AE_IFREG: a macro Swift does not import
         archive_entry_set_pathname(entry, "data")
         guard archive_write_header(archive, entry) == ARCHIVE_OK else {
-            throw DPMError("Cannot start zstd compression: \(archiveMessage(archive, "header refused")).")
+            throw DPMError.internal("Cannot start zstd compression: \(archiveMessage(archive, "header refused")).")
         }
     }
 
@@ -79,10 +79,10 @@ final class CompressingReader: ByteReader {
             if count == 0 {
                 finished = true
                 guard archive_write_close(archive) == ARCHIVE_OK else {
-                    throw DPMError("zstd compression failed: \(archiveMessage(archive, "close failed")).")
+                    throw DPMError.internal("zstd compression failed: \(archiveMessage(archive, "close failed")).")
                 }
             } else if archive_write_data(archive, input.baseAddress, count) != count {
-                throw DPMError("zstd compression failed: \(archiveMessage(archive, "write failed")).")
+                throw DPMError.internal("zstd compression failed: \(archiveMessage(archive, "write failed")).")
             }
         }
         let count = min(buffer.count, pending.count - pendingOffset)
@@ -105,7 +105,7 @@ final class DecompressingReader: ByteReader {
     init(source: ByteReader) throws {
         self.source = source
         archive = archive_read_new()
-        guard let archive else { throw DPMError("Cannot start zstd decompression: out of memory.") }
+        guard let archive else { throw DPMError.system("Cannot start zstd decompression: out of memory.") }
         archive_read_support_filter_zstd(archive)
         archive_read_support_format_raw(archive)
         // The raw format bids only on at least one byte; "empty" recognizes zstd frames of empty content.
@@ -124,10 +124,10 @@ final class DecompressingReader: ByteReader {
         }, nil)
         if let sourceError { throw sourceError }
         guard opened == ARCHIVE_OK else {
-            throw DPMError("it is not a zstd stream (\(archiveMessage(archive, "unreadable")))")
+            throw DPMError.corrupt("it is not a zstd stream (\(archiveMessage(archive, "unreadable")))")
         }
         guard archive_filter_count(archive) > 1, archive_filter_code(archive, 0) == ARCHIVE_FILTER_ZSTD else {
-            throw DPMError("it is not a zstd stream")
+            throw DPMError.corrupt("it is not a zstd stream")
         }
         var entry: OpaquePointer?
         let status = archive_read_next_header(archive, &entry)
@@ -135,7 +135,7 @@ final class DecompressingReader: ByteReader {
         if status == ARCHIVE_EOF {
             atEnd = true
         } else if status != ARCHIVE_OK {
-            throw DPMError("its zstd stream is damaged (\(archiveMessage(archive, "unreadable")))")
+            throw DPMError.corrupt("its zstd stream is damaged (\(archiveMessage(archive, "unreadable")))")
         }
     }
 
@@ -149,7 +149,7 @@ final class DecompressingReader: ByteReader {
         let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
         if let sourceError { throw sourceError }
         guard count >= 0 else {
-            throw DPMError("its zstd stream is damaged (\(archiveMessage(archive, "read failed")))")
+            throw DPMError.corrupt("its zstd stream is damaged (\(archiveMessage(archive, "read failed")))")
         }
         if count == 0 { atEnd = true }
         return count

@@ -103,7 +103,7 @@ private final class ChunkQueue: @unchecked Sendable {
     func pop() throws -> Data? {
         try condition.withLock {
             while chunks.isEmpty && ending == nil { condition.wait() }
-            if ending == false { throw DPMError("The object being checked was not written to the end.") }
+            if ending == false { throw DPMError.internal("The object being checked was not written to the end.") }
             guard !chunks.isEmpty else { return nil }
             let chunk = chunks.removeFirst()
             queued -= chunk.count

@@ -15,7 +15,7 @@ public struct LocalDirectoryStore: ObjectStore {
         try createFolder(root, purpose: "the store folder")
         try createFolder("\(root)/.tmp", purpose: "the store folder")
         guard access("\(root)/.tmp", W_OK) == 0 else {
-            throw DPMError("The store folder \(root) is not writable: \(String(cString: strerror(errno))).")
+            throw DPMError.systemCall("The store folder \(root) is not writable")
         }
     }
 
@@ -24,7 +24,7 @@ public struct LocalDirectoryStore: ObjectStore {
     public var partialsFolder: String? { "\(root)/.tmp" }
 
     private func path(_ key: String) throws -> String {
-        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
         return "\(root)/\(key)"
     }
 
@@ -40,7 +40,7 @@ public struct LocalDirectoryStore: ObjectStore {
             try file.finish()
             let stored = try file.awaitVerdict()
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
-                throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
+                throw DPMError.storedHashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             let directory = FilePath.parent(destination)
             try createFolder(directory, purpose: "a folder in the store")
@@ -49,8 +49,8 @@ public struct LocalDirectoryStore: ObjectStore {
             } else {
                 // link(2) fails if the destination exists: an atomic "create only".
                 if link(temporary, destination) != 0 {
-                    if errno == EEXIST { throw StoreError.alreadyExists(key: key, store: displayName) }
-                    throw DPMError("Cannot write \(destination): \(String(cString: strerror(errno))).")
+                    if errno == EEXIST { throw DPMError.objectExists(key: key, store: displayName) }
+                    throw DPMError.systemCall("Cannot write \(destination)")
                 }
                 unlink(temporary)
             }
@@ -58,14 +58,14 @@ public struct LocalDirectoryStore: ObjectStore {
             return stored
         } catch {
             unlink(temporary)
-            if error is StoreError || error is DPMError { throw error }
-            throw DPMError(sentence("Cannot write to the store folder \(root): \(error.userMessage)"))
+            if error is DPMError { throw error }
+            throw DPMError.system(sentence("Cannot write to the store folder \(root): \(error.userMessage)"))
         }
     }
 
     public func open(_ key: String) throws -> ByteReader {
         let file = try path(key)
-        guard FileManager.default.fileExists(atPath: file) else { throw StoreError.notFound(key: key, store: displayName) }
+        guard FileManager.default.fileExists(atPath: file) else { throw DPMError.objectNotFound(key: key, store: displayName) }
         return try FileReader(path: file)
     }
 
@@ -93,7 +93,7 @@ public struct LocalDirectoryStore: ObjectStore {
     public func delete(_ key: String) throws {
         let file = try path(key)
         if unlink(file) != 0, errno != ENOENT {
-            throw DPMError("Cannot delete \(file): \(String(cString: strerror(errno))).")
+            throw DPMError.systemCall("Cannot delete \(file)")
         }
     }
 }

@@ -16,7 +16,7 @@ struct ClientSecrets {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         var template = Array("\(base)/dpm-secrets-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else {
-            throw DPMError("Cannot create a private folder in \(base) for the connection's secrets: \(String(cString: strerror(errno))).")
+            throw DPMError.systemCall("Cannot create a private folder in \(base) for the connection's secrets")
         }
         folder = String(cString: created)
         path = "\(folder)/pg_service.conf"

@@ -25,17 +25,17 @@ struct ClientTools: Sendable {
 
     private func find(_ tool: String) throws -> String {
         guard let path = searchPath.map({ "\($0)/\(tool)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw DPMError("\(tool) was not found; install the PostgreSQL \(serverMajor) client tools (Debian: postgresql-client-\(serverMajor)) or set DPM_PG_BIN to their folder.")
+            throw DPMError.notFound("\(tool) was not found; install the PostgreSQL \(serverMajor) client tools (Debian: postgresql-client-\(serverMajor)) or set DPM_PG_BIN to their folder.")
         }
         let output = try run(path, ["--version"], capture: true).stdout
         let text = String(decoding: output, as: UTF8.self)
         // "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
         guard let match = text.range(of: #"\) ([0-9]+)"#, options: .regularExpression),
               let major = Int(text[match].dropFirst(2)) else {
-            throw DPMError("\(path) did not report a PostgreSQL version; point DPM_PG_BIN at the PostgreSQL client tools.")
+            throw DPMError.invalidInput("\(path) did not report a PostgreSQL version; point DPM_PG_BIN at the PostgreSQL client tools.")
         }
         guard major >= serverMajor else {
-            throw DPMError("\(path) is version \(major), older than the server (PostgreSQL \(serverMajor)); install postgresql-client-\(serverMajor) or set DPM_PG_BIN to a newer client's folder.")
+            throw DPMError.invalidInput("\(path) is version \(major), older than the server (PostgreSQL \(serverMajor)); install postgresql-client-\(serverMajor) or set DPM_PG_BIN to a newer client's folder.")
         }
         return path
     }
@@ -70,16 +70,22 @@ struct ClientTools: Sendable {
         do {
             try process.run()
         } catch {
-            throw DPMError("Cannot run \(path): \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot run \(path): \(SystemErrorText.reason(error)).")
         }
         process.waitUntilExit()
         let name = FilePath.lastComponent(path)
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let errors = String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self)
-            let lines = errors.split(whereSeparator: \.isNewline).suffix(4).joined(separator: " / ")
-            let status = process.terminationReason == .exit ? "exit \(process.terminationStatus)" : "signal \(process.terminationStatus)"
-            throw DPMError("\(name) failed (\(status)): \(lines.isEmpty ? "no message" : lines)")
+            throw DPMError.toolFailed(ToolFailure(tool: name, status: ToolFailure.Status(of: process),
+                                                  lastLines: errors.split(whereSeparator: \.isNewline).suffix(4).map(String.init)))
         }
         return Output(stdout: capture ? try Data(contentsOf: stdoutURL) : Data())
+    }
+}
+
+extension ToolFailure.Status {
+    /// How a finished process ended.
+    init(of process: Process) {
+        self = process.terminationReason == .exit ? .exit(process.terminationStatus) : .signal(process.terminationStatus)
     }
 }

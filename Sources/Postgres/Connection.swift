@@ -20,11 +20,11 @@ public final class Connection {
                 }
             }
         }
-        guard let connection else { throw DPMError("Cannot connect to PostgreSQL: out of memory.") }
+        guard let connection else { throw DPMError.system("Cannot connect to PostgreSQL: out of memory.") }
         guard PQstatus(connection) == CONNECTION_OK else {
             let reason = settings.scrub(ConnectionSettings.oneLine(String(cString: PQerrorMessage(connection))))
             PQfinish(connection)
-            throw DPMError(sentence("Cannot connect to PostgreSQL at \(settings.location) as \(settings.user) (database \(settings.database)): \(reason)"))
+            throw DPMError.unreachable(sentence("Cannot connect to PostgreSQL at \(settings.location) as \(settings.user) (database \(settings.database)): \(reason)"))
         }
         handle = connection
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
@@ -80,7 +80,7 @@ extension Connection {
     /// Runs a `COPY ... FROM STDIN` statement and sends what `produce` writes as its data.
     /// When `produce` throws, the COPY is abandoned (nothing of it stays) and its error rethrown.
     public func copyIn(_ statement: String, from produce: (ByteWriter) throws -> Void) throws {
-        guard let start = PQexec(handle, statement) else { throw DPMError("Cannot start a COPY: out of memory.") }
+        guard let start = PQexec(handle, statement) else { throw DPMError.database("Cannot start a COPY: out of memory.") }
         let startStatus = PQresultStatus(start)
         let startError = Self.serverError(start, handle)
         PQclear(start)
@@ -146,6 +146,8 @@ public struct ServerError: Error, CustomStringConvertible {
     public let sqlState: String
     public let message: String
     public var description: String { message }
+    /// The SQLSTATE, nil when libpq reported the error itself.
+    public var code: String? { sqlState.isEmpty ? nil : sqlState }
 }
 
 /// SQL text helpers.

@@ -21,10 +21,10 @@ public struct ConnectionSettings: Sendable {
         self.libpq = libpq
         if let keyword = toolSecrets.keys.sorted().first {
             if parameters["service"] != nil || !(libpq.service ?? "").isEmpty {
-                throw DPMError("The database connection string sets \(keyword) together with a service (service= or PGSERVICE); put \(keyword) in the service's entry of the service file instead.")
+                throw DPMError.invalidInput("The database connection string sets \(keyword) together with a service (service= or PGSERVICE); put \(keyword) in the service's entry of the service file instead.")
             }
             if toolSecrets.values.contains(where: { $0.contains(where: \.isNewline) || $0.last?.isWhitespace == true }) {
-                throw DPMError("The \(keyword) in the database connection string ends in a space or holds a line break, which dpm cannot pass to pg_dump safely; put it in a service file named by PGSERVICEFILE instead.")
+                throw DPMError.invalidInput("The \(keyword) in the database connection string ends in a space or holds a line break, which dpm cannot pass to pg_dump safely; put it in a service file named by PGSERVICEFILE instead.")
             }
         }
     }
@@ -39,7 +39,7 @@ public struct ConnectionSettings: Sendable {
         guard let options = PQconninfoParse(conninfo, &errorMessage) else {
             let reason = errorMessage.map { String(cString: $0) } ?? "it could not be parsed"
             errorMessage.map { PQfreemem($0) }
-            throw DPMError("The database connection string is not valid: \(Redaction.scrub(Self.oneLine(reason), secretsOf: conninfo)).")
+            throw DPMError.invalidInput("The database connection string is not valid: \(Redaction.scrub(Self.oneLine(reason), secretsOf: conninfo)).")
         }
         defer { PQconninfoFree(options) }
         var option = options

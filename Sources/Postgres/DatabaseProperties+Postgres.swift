@@ -14,7 +14,7 @@ extension PostgresServer {
                 FROM pg_database d WHERE d.datname = $1
                 """, [database])
         }
-        guard let row = rows.first else { throw DPMError("The database \(database) does not exist.") }
+        guard let row = rows.first else { throw DPMError.notFound("The database \(database) does not exist.") }
         let provider: DatabaseProperties.LocaleProvider = switch row[1] {
         case "i": .icu
         case "b": .builtin
@@ -103,7 +103,7 @@ extension PostgresServer {
         let settings = try properties(of: template).settings
         let refused = try applySettings(settings, to: database)
         if !refused.isEmpty {
-            throw DPMError("Cannot give \(database) the settings of \(template): \(refused.joined(separator: "; ")).")
+            throw DPMError.database("Cannot give \(database) the settings of \(template): \(refused.joined(separator: "; ")).")
         }
     }
 

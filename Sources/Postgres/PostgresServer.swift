@@ -177,7 +177,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         do {
             return try connect(database).query(sql, parameters)
         } catch let error as ServerError {
-            throw DPMError("A query in \(database) failed: \(error.message).")
+            throw DPMError.database("A query in \(database) failed: \(error.message).", sqlState: error.code)
         }
     }
 
@@ -187,15 +187,15 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
             try withMaintenance(body)
         } catch let error as ServerError {
             if error.sqlState == "42501", error.message.hasPrefix("must be owner") {
-                throw DPMError("Cannot \(action): the role \(settings.user) does not own it (\(error.message)); its owner or a superuser can, or can hand it over with ALTER DATABASE ... OWNER TO \(settings.user).")
+                throw DPMError.permissionDenied("Cannot \(action): the role \(settings.user) does not own it (\(error.message)); its owner or a superuser can, or can hand it over with ALTER DATABASE ... OWNER TO \(settings.user).", sqlState: error.code)
             }
             if error.sqlState == "42501" {
-                throw DPMError("Cannot \(action): the role \(settings.user) lacks the privilege (\(error.message)); a superuser can grant it with ALTER ROLE \(settings.user) CREATEDB.")
+                throw DPMError.permissionDenied("Cannot \(action): the role \(settings.user) lacks the privilege (\(error.message)); a superuser can grant it with ALTER ROLE \(settings.user) CREATEDB.", sqlState: error.code)
             }
             if error.sqlState == "55006" {
-                throw DatabaseInUse(message: "Cannot \(action): \(error.message).")
+                throw DPMError.inUse("Cannot \(action): \(error.message).", sqlState: error.code)
             }
-            throw DPMError("Cannot \(action): \(error.message).")
+            throw DPMError.database("Cannot \(action): \(error.message).", sqlState: error.code)
         }
     }
 
@@ -270,7 +270,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
             do {
                 try connection.query(statement)
             } catch let error as ServerError {
-                throw DPMError("Cannot prepare a session in \(database) for loading data (\(statement)): \(error.message).")
+                throw DPMError.database("Cannot prepare a session in \(database) for loading data (\(statement)): \(error.message).", sqlState: error.code)
             }
         }
         return SessionConnection(connection: connection)
@@ -282,23 +282,24 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
     }
 
     public func applyMigration(_ path: String, record: String, in database: String) throws {
-        try runMigration(["--single-transaction", "--file=\(path)", "--command=\(record)"], in: database)
+        try runMigration(path, ["--single-transaction", "--file=\(path)", "--command=\(record)"], in: database)
     }
 
     public func runMigrationWithoutTransaction(_ path: String, in database: String) throws {
-        try runMigration(["--set=AUTOCOMMIT=on", "--file=\(path)"], in: database)
+        try runMigration(path, ["--set=AUTOCOMMIT=on", "--file=\(path)"], in: database)
     }
 
-    private func runMigration(_ arguments: [String], in database: String) throws {
+    /// A failure of psql is told in PostgreSQL's words (psql's last lines), with what they say
+    /// about the script read once, here.
+    private func runMigration(_ path: String, _ arguments: [String], in database: String) throws {
         do {
             try withClient(database) { dbArgument, environment in
                 try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"] + arguments + [dbArgument],
                                     environment: environment)
             }
         } catch let error as DPMError {
-            // "psql failed (exit 3): psql:/path/x.sql:4: ERROR: ..." → keep PostgreSQL's part.
-            let message = error.message.components(separatedBy: "): ").dropFirst().joined(separator: "): ")
-            throw DPMError(message.isEmpty ? error.message : message)
+            guard let failure = error.tool else { throw error }
+            throw DPMError.toolFailed(failure.with(script: PsqlOutput.problem(in: failure, script: path)), failure.output)
         }
     }
 
@@ -332,15 +333,20 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         do {
             try process.run()
         } catch {
-            throw DPMError("Cannot start the migration command \"\(command)\": \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot start the migration command \"\(command)\": \(SystemErrorText.reason(error)).")
         }
         process.waitUntilExit()
         try? output.close()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let text = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
-            let lines = text.split(whereSeparator: \.isNewline).suffix(5).joined(separator: " / ")
-            let status = process.terminationReason == .exit ? "exit code \(process.terminationStatus)" : "signal \(process.terminationStatus)"
-            throw DPMError("The migration command \"\(command)\" failed with \(status); its last lines: \(lines.isEmpty ? "(no output)" : lines).")
+            let failure = ToolFailure(tool: command, status: ToolFailure.Status(of: process),
+                                      lastLines: text.split(whereSeparator: \.isNewline).suffix(5).map(String.init))
+            let lines = failure.lastLines.joined(separator: " / ")
+            let status = switch failure.status {
+            case .exit(let code): "exit code \(code)"
+            case .signal(let number): "signal \(number)"
+            }
+            throw DPMError.toolFailed(failure, "The migration command \"\(command)\" failed with \(status); its last lines: \(lines.isEmpty ? "(no output)" : lines).")
         }
     }
 
@@ -353,7 +359,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
         let version = try psqlVersion.current ?? PsqlVersion(reportedBy: String(decoding: try tools.run(psql, ["--version"], capture: true).stdout, as: UTF8.self))
         psqlVersion.withValue { $0 = version }
         guard version.canRestrict else {
-            throw DPMError("\(psql) is version \(version.text), which cannot turn off psql's meta-commands (\\restrict, new in 13.22, 14.19, 15.14, 16.10 and 17.6); dpm loads \(Self.fileName(path)) only with them off, so install a newer postgresql-client or set DPM_PG_BIN to its folder.")
+            throw DPMError.invalidInput("\(psql) is version \(version.text), which cannot turn off psql's meta-commands (\\restrict, new in 13.22, 14.19, 15.14, 16.10 and 17.6); dpm loads \(Self.fileName(path)) only with them off, so install a newer postgresql-client or set DPM_PG_BIN to its folder.")
         }
         do {
             try withClient(database) { dbArgument, environment in
@@ -361,10 +367,10 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
                                            "--file=\(path)", dbArgument],
                                   environment: environment)
             }
-        } catch let error as DPMError where error.message.contains("backslash commands are restricted") {
-            let line = error.message.range(of: #":[0-9]+: error: backslash"#, options: .regularExpression)
-                .map { " line " + error.message[$0].dropFirst().prefix { $0.isNumber } } ?? ""
-            throw DPMError("\(Self.fileName(path))\(line) holds a psql meta-command (a backslash command such as \\! or \\o); dpm loads SQL files with psql's meta-commands turned off, so write the SQL itself instead.")
+        } catch let error as DPMError {
+            guard let refusal = error.tool.flatMap(PsqlOutput.refusedMetaCommand) else { throw error }
+            let line = refusal.line.map { " line \($0)" } ?? ""
+            throw DPMError.invalidInput("\(Self.fileName(path))\(line) holds a psql meta-command (a backslash command such as \\! or \\o); dpm loads SQL files with psql's meta-commands turned off, so write the SQL itself instead.")
         }
     }
 
@@ -383,7 +389,7 @@ final class SessionConnection: RestoreConnection {
         do {
             try connection.copyIn(statement, from: produce)
         } catch let error as ServerError {
-            throw DPMError(sentence(error.message))
+            throw DPMError.database(sentence(error.message), sqlState: error.code)
         }
     }
 
@@ -391,7 +397,7 @@ final class SessionConnection: RestoreConnection {
         do {
             try connection.execute(sql)
         } catch let error as ServerError {
-            throw DPMError(sentence(error.message))
+            throw DPMError.database(sentence(error.message), sqlState: error.code)
         }
     }
 }

@@ -10,7 +10,7 @@ struct PsqlVersion: Equatable {
     /// From "psql (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)".
     init(reportedBy text: String) throws {
         guard let match = text.range(of: #"\) [0-9]+(\.[0-9]+)?"#, options: .regularExpression) else {
-            throw DPMError("psql did not report a PostgreSQL version; point DPM_PG_BIN at the PostgreSQL client tools.")
+            throw DPMError.invalidInput("psql did not report a PostgreSQL version; point DPM_PG_BIN at the PostgreSQL client tools.")
         }
         let numbers = text[match].dropFirst(2).split(separator: ".").compactMap { Int($0) }
         major = numbers.first ?? 0

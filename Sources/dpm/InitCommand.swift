@@ -21,7 +21,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         if let database, ConnectionString.containsSecret(database, reader: LibpqConnectionStrings()) {
-            throw DPMError("--database contains a password; dpm.yaml is committed, so keep the password in ~/.pgpass, PGPASSFILE or PGPASSWORD.")
+            throw DPMError.invalidInput("--database contains a password; dpm.yaml is committed, so keep the password in ~/.pgpass, PGPASSFILE or PGPASSWORD.")
         }
         let config = ProjectConfig(database: database, store: store, media: media)
         let root = FileManager.default.currentDirectoryPath

@@ -50,8 +50,8 @@ struct ConfirmationOption: ParsableArguments {
     func require(_ question: String, refusal: String, declined: String) throws {
         if yes { return }
         switch Terminal.confirm(question) {
-        case .none: throw DPMError(refusal)
-        case .some(false): throw DPMError(declined)
+        case .none: throw DPMError.invalidInput(refusal)
+        case .some(false): throw DPMError.interrupted(declined)
         case .some(true): return
         }
     }

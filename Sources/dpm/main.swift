@@ -13,15 +13,10 @@ do {
 do {
     var running = command
     try running.run()
-} catch let error as DPMError {
-    if let details = error.details { Terminal.writeLine(details) }
-    Terminal.error(error.message)
-    exit(1)
 } catch let error where error is ValidationError || error is CleanExit || error is ExitCode
     || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
     // Including the parser's internal ones: `dpm help <command>` ends by throwing one.
     DPM.exit(withError: error)
 } catch {
-    Terminal.error(error.userMessage)
-    exit(1)
+    FailureExit.exit(reporting: error)
 }

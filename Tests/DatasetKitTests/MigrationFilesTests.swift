@@ -32,6 +32,7 @@ final class MigrationFilesTests: XCTestCase {
         try add("add_users.sql")
         XCTAssertThrowsError(try MigrationFiles.load(project)) { error in
             XCTAssertEqual(error.userMessage, "The migration file db/migrations/add_users.sql does not have the expected name \(MigrationFiles.expectedForm).")
+            XCTAssertEqual((error as? DPMError)?.kind, .invalidInput)
         }
     }
 
@@ -40,6 +41,7 @@ final class MigrationFilesTests: XCTestCase {
         try add("5_b.sql")
         XCTAssertThrowsError(try MigrationFiles.load(project)) { error in
             XCTAssertTrue(error.userMessage.contains("db/migrations/5_a.sql and db/migrations/5_b.sql have the same version 5"), error.userMessage)
+            XCTAssertEqual((error as? DPMError)?.kind, .invalidInput)
         }
     }
 

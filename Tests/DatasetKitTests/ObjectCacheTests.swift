@@ -36,6 +36,7 @@ final class ObjectCacheTests: XCTestCase {
         store.objects.withValue { $0[key] = Data("evil".utf8) }
         XCTAssertThrowsError(try transfer.fetchData(sha256: stored.sha256, what: "t")) {
             XCTAssertTrue($0.userMessage.contains("is corrupt: its content hashes to"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder!)/\(key)"), "unverified bytes never enter the cache")
 
@@ -44,6 +45,7 @@ final class ObjectCacheTests: XCTestCase {
         try Data("rot!".utf8).write(to: URL(fileURLWithPath: "\(folder!)/\(key)"))
         XCTAssertThrowsError(try transfer.fetchData(sha256: stored.sha256, what: "t")) {
             XCTAssertTrue($0.userMessage.contains("The cached copy was removed"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
         }
         XCTAssertEqual(try transfer.fetchData(sha256: stored.sha256, what: "t"), Data("good".utf8), "fetched anew from the store")
     }
@@ -61,7 +63,7 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
         let data = try source.readAll()
         try verify?(DataReader(data))
         try objects.withValue { objects in
-            if !overwrite, objects[key] != nil { throw StoreError.alreadyExists(key: key, store: displayName) }
+            if !overwrite, objects[key] != nil { throw DPMError.objectExists(key: key, store: displayName) }
             objects[key] = data
         }
         return StoredBytes(size: Int64(data.count), sha256: SHA256Hex.of(data))
@@ -69,7 +71,7 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
 
     func open(_ key: String) throws -> ByteReader {
         opens.withValue { $0 += 1 }
-        guard let data = objects.current[key] else { throw StoreError.notFound(key: key, store: displayName) }
+        guard let data = objects.current[key] else { throw DPMError.objectNotFound(key: key, store: displayName) }
         return DataReader(data)
     }
 

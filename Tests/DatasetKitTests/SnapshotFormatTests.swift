@@ -34,6 +34,7 @@ final class SnapshotFormatTests: XCTestCase {
     func testMalformedManifestIsOneSentence() {
         XCTAssertThrowsError(try CanonicalJSON.decode(Snapshot.self, from: Data("{\"id\": 1".utf8), what: "profiles/x/manifest.json")) {
             XCTAssertTrue($0.userMessage.hasPrefix("profiles/x/manifest.json is malformed"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
         }
         var snapshot = Self.sampleSnapshot()
         snapshot.data[0].path = "../../etc/passwd"
@@ -90,7 +91,7 @@ final class SnapshotFormatTests: XCTestCase {
         XCTAssertNoThrow(try concurrentForEach(Array(0..<100), width: 4) { item in seen.withValue { _ = $0.insert(item) } })
         XCTAssertEqual(seen.current.count, 100)
         XCTAssertThrowsError(try concurrentForEach(Array(0..<100), width: 4) { item in
-            if item == 7 { throw DPMError("seven") }
+            if item == 7 { throw DPMError.internal("seven") }
         }) { XCTAssertEqual($0.userMessage, "seven") }
     }
 }

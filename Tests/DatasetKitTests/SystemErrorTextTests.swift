@@ -28,6 +28,6 @@ final class SystemErrorTextTests: XCTestCase {
         let message = Odd().userMessage
         XCTAssertFalse(message.contains("Error Domain"), message)
         XCTAssertTrue(message.hasPrefix("dpm stopped on an unexpected system error: "), message)
-        XCTAssertEqual(DPMError("Mine.").userMessage, "Mine.")
+        XCTAssertEqual(DPMError.internal("Mine.").userMessage, "Mine.")
     }
 }

@@ -125,7 +125,7 @@ private final class BackgroundDPM {
             if !process.isRunning { break }
             usleep(50_000)
         }
-        throw DPMError("dpm did not print \"\(text)\" within \(Int(seconds)) s: \(stderr)")
+        throw DPMError.internal("dpm did not print \"\(text)\" within \(Int(seconds)) s: \(stderr)")
     }
 
     func wait() -> Harness.Run {

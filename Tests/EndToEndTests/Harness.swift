@@ -29,17 +29,17 @@ final class Harness {
     init() throws {
         let environment = ProcessInfo.processInfo.environment
         guard environment["PGHOST"] != nil else {
-            if environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { throw DPMError("PGHOST is not set although shell/test.sh should have started PostgreSQL.") }
+            if environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { throw DPMError.internal("PGHOST is not set although shell/test.sh should have started PostgreSQL.") }
             throw XCTSkip("No PostgreSQL for end-to-end tests; run shell/test.sh.")
         }
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw DPMError("No dpm binary at \(Self.binary); run swift build first.") }
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw DPMError.internal("No dpm binary at \(Self.binary); run swift build first.") }
         Transcript.start()
         prefix = "dpm_e2e_\(randomSuffix())"
         database = prefix + "_work"
         root = NSTemporaryDirectory() + "dpm-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let initialized = dpm("init", "--database", "dbname=\(database)", "--media", "media")
-        guard initialized.status == 0 else { throw DPMError("dpm init failed: \(initialized.stderr)") }
+        guard initialized.status == 0 else { throw DPMError.internal("dpm init failed: \(initialized.stderr)") }
     }
 
     func tearDown() {
@@ -64,7 +64,7 @@ final class Harness {
     func psql(_ sql: String, in database: String? = nil) throws -> String {
         let result = run("/usr/bin/env", ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database ?? self.database, "-c", sql],
                          environment: [:], directory: root)
-        guard result.status == 0 else { throw DPMError("psql failed: \(result.stderr)") }
+        guard result.status == 0 else { throw DPMError.internal("psql failed: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -13,7 +13,7 @@ final class MigrationTransactionTests: XCTestCase {
     private func dpmOK(_ arguments: String...) throws {
         let run = harness.dpm(arguments)
         XCTAssertEqual(run.status, 0, "dpm \(arguments.joined(separator: " ")): \(run.stderr)")
-        if run.status != 0 { throw DPMError("dpm \(arguments.joined(separator: " ")) failed") }
+        if run.status != 0 { throw DPMError.internal("dpm \(arguments.joined(separator: " ")) failed") }
     }
 
     private func createTasks() throws {

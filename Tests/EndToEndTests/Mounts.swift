@@ -55,7 +55,7 @@ final class TestMounts {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw DPMError("\(tool) \(arguments.joined(separator: " ")) failed with exit \(process.terminationStatus) (these tests need root and mount).")
+            throw DPMError.internal("\(tool) \(arguments.joined(separator: " ")) failed with exit \(process.terminationStatus) (these tests need root and mount).")
         }
     }
 }

@@ -16,7 +16,7 @@ final class SquashTests: XCTestCase {
     @discardableResult
     private func git(_ arguments: String...) throws -> String {
         let run = harness.command("git", ["-c", "user.email=tests@example.com", "-c", "user.name=dpm tests"] + arguments)
-        guard run.status == 0 else { throw DPMError("git \(arguments.joined(separator: " ")) failed: \(run.stderr)") }
+        guard run.status == 0 else { throw DPMError.internal("git \(arguments.joined(separator: " ")) failed: \(run.stderr)") }
         return run.stdout
     }
 
@@ -27,7 +27,7 @@ final class SquashTests: XCTestCase {
 
     private func dpmOK(_ arguments: String...) throws {
         let run = harness.dpm(arguments)
-        guard run.status == 0 else { throw DPMError("dpm \(arguments.joined(separator: " ")) failed: \(run.stderr)") }
+        guard run.status == 0 else { throw DPMError.internal("dpm \(arguments.joined(separator: " ")) failed: \(run.stderr)") }
     }
 
     /// Runs SQL files into a new database, as a person would with psql.
@@ -35,14 +35,14 @@ final class SquashTests: XCTestCase {
         try harness.psql("CREATE DATABASE \"\(database)\"", in: "postgres")
         for file in files {
             let run = harness.command("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", file])
-            guard run.status == 0 else { throw DPMError("psql -f \(file) failed: \(run.stderr)") }
+            guard run.status == 0 else { throw DPMError.internal("psql -f \(file) failed: \(run.stderr)") }
         }
     }
 
     /// pg_dump's schema without comments, blank lines and the per-dump restrict keys.
     private func schema(of database: String) throws -> [String] {
         let run = harness.command("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "-d", database])
-        guard run.status == 0 else { throw DPMError("pg_dump failed: \(run.stderr)") }
+        guard run.status == 0 else { throw DPMError.internal("pg_dump failed: \(run.stderr)") }
         return run.stdout.split(separator: "\n").map(String.init)
             .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
     }

@@ -15,7 +15,7 @@ struct TestBucket {
     /// Skips (or, under shell/test.sh, fails) when no S3 endpoint was started.
     init(prefix: String, cache: String) throws {
         guard let endpoint = ProcessInfo.processInfo.environment["DPM_TEST_S3_ENDPOINT"] else {
-            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { throw DPMError("DPM_TEST_S3_ENDPOINT is not set") }
+            if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" { throw DPMError.internal("DPM_TEST_S3_ENDPOINT is not set") }
             throw XCTSkip("No S3 endpoint; run shell/test.sh.")
         }
         self.endpoint = endpoint

@@ -77,6 +77,7 @@ final class FaultInjectionTests: XCTestCase {
         let store = try store(Array(repeating: ["status": 200, "body": Self.body, "send_bytes": 10], count: 3))
         XCTAssertThrowsError(try store.open("objects/aa/x")) {
             XCTAssertTrue($0.userMessage.contains("(after 3 attempts)"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .unreachable)
             XCTAssertFalse($0.userMessage.contains("s3cr3t"))
         }
         XCTAssertEqual(try server.requests().count, 3)
@@ -87,6 +88,7 @@ final class FaultInjectionTests: XCTestCase {
         let store = try store([["status": 403, "body": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"]])
         XCTAssertThrowsError(try store.storedSize("objects/aa/x")) {
             XCTAssertTrue($0.userMessage.hasPrefix("S3 denied access to s3://bucket/prefix/"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .permissionDenied)
         }
         XCTAssertEqual(try server.requests().count, 1)
         XCTAssertEqual(retryLog.current.filter { $0.contains("retry") }, [])
@@ -96,6 +98,7 @@ final class FaultInjectionTests: XCTestCase {
         let store = try store([["delay": 3, "body": "late"], ["delay": 3, "body": "late"]], maxAttempts: 2, timeout: 1)
         XCTAssertThrowsError(try store.open("objects/aa/x")) {
             XCTAssertTrue($0.userMessage.contains("Timeout"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .unreachable)
         }
         XCTAssertEqual(try server.requests().count, 2)
         XCTAssertTrue(spoolIsEmpty)

@@ -11,7 +11,7 @@ final class S3StoreTests: StoreContractTests {
     static func makeStore(prefix: String = "team/app", partSize: Int64 = 64 << 20) throws -> S3Store {
         guard let endpoint else {
             if ProcessInfo.processInfo.environment["DPM_TEST_REQUIRE_SERVICES"] == "1" {
-                throw DPMError("DPM_TEST_S3_ENDPOINT is not set although shell/test.sh should have started moto_server.")
+                throw DPMError.internal("DPM_TEST_S3_ENDPOINT is not set although shell/test.sh should have started moto_server.")
             }
             throw XCTSkip("No S3 endpoint for the S3 store tests; run shell/test.sh.")
         }
@@ -91,6 +91,7 @@ final class S3StoreTests: StoreContractTests {
             aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"])))
         XCTAssertThrowsError(try missing.list(prefix: "snapshots/")) {
             XCTAssertTrue($0.userMessage.hasPrefix("The bucket dpm-no-such-bucket-"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .notFound)
             XCTAssertTrue($0.userMessage.hasSuffix("does not exist; create it or fix the store URL \(missing.displayName)."), $0.userMessage)
         }
         XCTAssertThrowsError(try S3Configuration.resolve(url: "s3://bucket/p", endpoint: endpoint,
@@ -101,6 +102,7 @@ final class S3StoreTests: StoreContractTests {
             url: "s3://bucket/p", endpoint: "http://127.0.0.1:1", aws: AWSSettings(environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s3cr3t"])))
         XCTAssertThrowsError(try unreachable.exists("objects/aa/x")) {
             XCTAssertTrue($0.userMessage.hasPrefix("Cannot reach S3 at http://127.0.0.1:1 for s3://bucket/p/: "), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .unreachable)
             XCTAssertFalse($0.userMessage.contains("s3cr3t"))
         }
     }

@@ -30,7 +30,8 @@ class StoreContractTests: XCTestCase {
         XCTAssertFalse(try store.exists("objects/00/missing"))
         XCTAssertNil(try store.storedSize("objects/00/missing"))
         XCTAssertThrowsError(try store.open("objects/00/missing")) { error in
-            guard case StoreError.notFound = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(error as? DPMError, .objectNotFound(key: "objects/00/missing", store: store.displayName))
+            XCTAssertEqual((error as? DPMError)?.kind, .notFound)
         }
         XCTAssertNoThrow(try store.delete("objects/00/missing"))
     }
@@ -58,7 +59,7 @@ class StoreContractTests: XCTestCase {
         let store = try store()
         let data = Data("content".utf8)
         XCTAssertThrowsError(try store.put("objects/cc/x", from: DataReader(data), expectedSHA256: SHA256Hex.of(Data("other".utf8)), overwrite: true)) {
-            guard case StoreError.hashMismatch = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual($0 as? DPMError, .storedHashMismatch(key: "objects/cc/x", expected: SHA256Hex.of(Data("other".utf8)), actual: SHA256Hex.of(data)))
         }
         XCTAssertFalse(try store.exists("objects/cc/x"))
         XCTAssertNoThrow(try store.put("objects/cc/x", from: DataReader(data), expectedSHA256: SHA256Hex.of(data), overwrite: true))
@@ -74,7 +75,7 @@ class StoreContractTests: XCTestCase {
         }
         XCTAssertEqual(seen.current, data)
         XCTAssertThrowsError(try store.put("objects/ee/y", from: DataReader(data), expectedSHA256: nil, overwrite: true) { _ in
-            throw DPMError("does not decompress")
+            throw DPMError.internal("does not decompress")
         }) { XCTAssertEqual($0.userMessage, "does not decompress") }
         XCTAssertFalse(try store.exists("objects/ee/y"))
         XCTAssertEqual(try store.list(prefix: "objects/"), ["objects/ee/x"])
@@ -98,7 +99,7 @@ class StoreContractTests: XCTestCase {
         let store = try store()
         try store.put("snapshots/p/1.json", from: DataReader(Data("first".utf8)), expectedSHA256: nil, overwrite: false)
         XCTAssertThrowsError(try store.put("snapshots/p/1.json", from: DataReader(Data("second".utf8)), expectedSHA256: nil, overwrite: false)) {
-            guard case StoreError.alreadyExists = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual($0 as? DPMError, .objectExists(key: "snapshots/p/1.json", store: store.displayName))
         }
         XCTAssertEqual(try store.open("snapshots/p/1.json").readAll(), Data("first".utf8))
     }
@@ -122,7 +123,7 @@ final class FailingReader: ByteReader {
     private var remaining: Int
     init(failAfter: Int) { remaining = failAfter }
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard remaining > 0 else { throw DPMError("source broke") }
+        guard remaining > 0 else { throw DPMError.internal("source broke") }
         let count = min(buffer.count, remaining)
         buffer.initializeMemory(as: UInt8.self, repeating: 7)
         remaining -= count

@@ -28,6 +28,7 @@ final class ConnectionSettingsTests: XCTestCase {
     func testInvalidStringIsOneSentence() {
         XCTAssertThrowsError(try ConnectionSettings(conninfo: "host=x nonsense_key=1")) {
             XCTAssertEqual($0.userMessage, "The database connection string is not valid: invalid connection option \"nonsense_key\".")
+            XCTAssertEqual(($0 as? DPMError)?.kind, .invalidInput)
         }
     }
 
@@ -100,6 +101,7 @@ final class PostgresServerTests: XCTestCase {
         XCTAssertFalse(try server.databaseExists(name + "2"))
         XCTAssertThrowsError(try server.query("SELEC 1", parameters: [], in: "postgres")) {
             XCTAssertTrue($0.userMessage.hasPrefix("A query in postgres failed: syntax error"), $0.userMessage)
+            XCTAssertEqual(($0 as? DPMError)?.kind, .database)
         }
     }
 }

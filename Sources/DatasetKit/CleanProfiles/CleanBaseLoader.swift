@@ -12,14 +12,19 @@ struct CleanBaseLoader {
         enum Part { case schema, preData, data, postData }
         let file: String
         let part: Part
-        let message: String
+        /// What went wrong, told with `file` where it named the scratch copy.
+        let error: DPMError
+        /// The first line of psql's output (the whole sentence when psql did not fail).
+        let firstLine: String
+
+        var message: String { error.message }
     }
 
     /// `beforeData` runs once the schema (or its pre-data part) is in, before data.sql.
     func load(schema: String, data: String?, into database: String, beforeData: () throws -> Void = {}) throws {
         let bytes: Data
         do { bytes = try Data(contentsOf: URL(fileURLWithPath: schema)) } catch {
-            throw DPMError("Cannot read \(schema): \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot read \(schema): \(SystemErrorText.reason(error)).")
         }
         guard let parts = try CleanSchemaLayout.split(bytes, file: schema) else {
             try run(schema, as: schema, part: .schema, in: database)
@@ -44,7 +49,7 @@ struct CleanBaseLoader {
 
     private func write(_ data: Data, to path: String) throws {
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw DPMError("Cannot write \(path): \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot write \(path): \(SystemErrorText.reason(error)).")
         }
     }
 
@@ -52,7 +57,10 @@ struct CleanBaseLoader {
         do {
             try server.runSQLFile(path, in: database)
         } catch {
-            throw Failure(file: file, part: part, message: error.userMessage.replacingOccurrences(of: path, with: file))
+            let error = DPMError(reporting: error)
+            func named(_ text: String) -> String { text.replacingOccurrences(of: path, with: file) }
+            throw Failure(file: file, part: part, error: error.rephrased(named(error.message)),
+                          firstLine: named(error.tool?.firstLine ?? error.message))
         }
     }
 }

@@ -70,7 +70,7 @@ public struct CleanProfileFiles {
                 let file = failure.file == schemaFile ? "schema.sql" : "data.sql"
                 let problem = failure.message.replacingOccurrences(of: "\(folder)/check/", with: "")
                     .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
-                throw DPMError("The \(file) dumped from \(database) does not load into an empty database (\(problem)), so dpm wrote nothing for the clean profile \(profile); fix the source database or keep this data in a shared profile.")
+                throw DPMError.invalidInput("The \(file) dumped from \(database) does not load into an empty database (\(problem)), so dpm wrote nothing for the clean profile \(profile); fix the source database or keep this data in a shared profile.")
             }
             return try DatabaseInventory.take(of: scratch, on: server)
         }
@@ -103,7 +103,7 @@ public struct CleanProfileFiles {
     private func requireSchema(_ profile: ProfileName) throws -> String {
         let schema = schemaPath(profile)
         guard FileManager.default.fileExists(atPath: schema) else {
-            throw DPMError("The clean profile \(profile) has no \(project.relative(schema)); run \"dpm upload \(profile)\" from a database with the base schema, or write it by hand.")
+            throw DPMError.notFound("The clean profile \(profile) has no \(project.relative(schema)); run \"dpm upload \(profile)\" from a database with the base schema, or write it by hand.")
         }
         return schema
     }
@@ -117,7 +117,7 @@ public struct CleanProfileFiles {
             try CleanBaseLoader(server: server).load(schema: schema, data: FileManager.default.fileExists(atPath: data) ? data : nil,
                                                      into: database)
         } catch let failure as CleanBaseLoader.Failure {
-            throw DPMError(failure.message)
+            throw failure.error
         }
     }
 }

@@ -43,7 +43,7 @@ public enum CleanSchemaLayout {
         }
         guard let found = markers.first else { return nil }
         guard markers.count == 1 else {
-            throw DPMError("\(file) has the line \"\(postDataMarker)\" \(markers.count) times (lines \(markers.map { String($0.line) }.joined(separator: ", "))); it divides the schema into the part loaded before data.sql and the part loaded after it, so keep only one.")
+            throw DPMError.invalidInput("\(file) has the line \"\(postDataMarker)\" \(markers.count) times (lines \(markers.map { String($0.line) }.joined(separator: ", "))); it divides the schema into the part loaded before data.sql and the part loaded after it, so keep only one.")
         }
         let pre = Data(bytes[bytes.startIndex..<found.start])
         let post = Data(repeating: UInt8(ascii: "\n"), count: found.line) + Data(bytes[found.end...])

@@ -13,7 +13,7 @@ struct DumpLoader {
     func load(_ snapshot: Snapshot, into database: String, scratch: String, label: String) throws {
         let artifacts = Dictionary(snapshot.data.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         guard let toc = artifacts["toc.dat"] else {
-            throw DPMError("Snapshot \(snapshot.id) has no table of contents (toc.dat) in its dump; it cannot be restored.")
+            throw DPMError.corrupt("Snapshot \(snapshot.id) has no table of contents (toc.dat) in its dump; it cannot be restored.")
         }
         try transfer.fetch(toc, to: "\(scratch)/toc.dat", durable: false)
         let sections = BackgroundWork { [server] in try server.listDirectory(scratch, sections: [.data, .postData], verbose: false) }
@@ -22,7 +22,7 @@ struct DumpLoader {
         let tableData = entries.filter { $0.desc == "TABLE DATA" && restorable.contains($0.id) }
         let streamed: [Int: Artifact] = try Dictionary(uniqueKeysWithValues: tableData.map { entry in
             guard let artifact = artifacts["\(entry.id).dat"] else {
-                throw DPMError("Snapshot \(snapshot.id) lacks \(entry.id).dat, a table data file its dump lists; it cannot be restored.")
+                throw DPMError.corrupt("Snapshot \(snapshot.id) lacks \(entry.id).dat, a table data file its dump lists; it cannot be restored.")
             }
             return (entry.id, artifact)
         })
@@ -84,20 +84,19 @@ struct DumpLoader {
         switch work {
         case .tableData(let id):
             let artifact = streamed[id]!
-            // The store's errors (a corrupt object) are told as they are; the server's
-            // (a row it refuses) name the table.
-            var readFailed = false
+            // The store's errors (a corrupt object) are told as they are; the database's
+            // (a row it refuses, a session it cannot open) name the table.
+            func loadFailed(_ error: DPMError) -> DPMError {
+                error.rephrased("Loading the data of \(artifact.table ?? artifact.path) failed: \(error.message)")
+            }
+            let session: RestoreConnection
+            do { session = try connection() } catch let error as DPMError { throw loadFailed(error) }
             do {
-                try connection().copy(statements[id]!) { writer in
-                    do {
-                        try transfer.read(sha256: artifact.sha256, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
-                    } catch {
-                        readFailed = true
-                        throw error
-                    }
+                try session.copy(statements[id]!) { writer in
+                    try transfer.read(sha256: artifact.sha256, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
                 }
-            } catch let error as DPMError where !readFailed {
-                throw DPMError("Loading the data of \(artifact.table ?? artifact.path) failed: \(error.message)")
+            } catch let error as DPMError where error.kind == .database {
+                throw loadFailed(error)
             }
         case .entries(let ids):
             for id in ids {
@@ -105,7 +104,7 @@ struct DumpLoader {
                 do {
                     try connection().execute(entry.sql)
                 } catch let error as DPMError {
-                    throw DPMError("Restoring the \(entry.name) failed: \(error.message)")
+                    throw error.rephrased("Restoring the \(entry.name) failed: \(error.message)")
                 }
             }
             let rest = ids.filter { sql[$0] == nil }
@@ -176,7 +175,7 @@ private final class ScheduleState: @unchecked Sendable {
             if schedule.isStuck {
                 failed = true
                 condition.broadcast()
-                throw DPMError("The dump's entries depend on each other in a cycle; pg_restore could not restore it either.")
+                throw DPMError.corrupt("The dump's entries depend on each other in a cycle; pg_restore could not restore it either.")
             }
             condition.wait()
         }

@@ -51,7 +51,7 @@ public struct Attachments {
         let name = options.name ?? names.attached(profile: choice.profile.value)
         try checkName(name, chosen: options.name != nil)
         if try local.server.databaseExists(name) {
-            throw DPMError("The database \(name) already exists; detach it first (dpm detach \(name)) or choose another name with --as.")
+            throw DPMError.conflict("The database \(name) already exists; detach it first (dpm detach \(name)) or choose another name with --as.")
         }
 
         let templates = TemplateCache(local: local, loader: loader)
@@ -100,9 +100,9 @@ public struct Attachments {
                     let known = attached.map(\.name)
                     let hint = known.isEmpty ? "nothing is attached" : "attached: \(known.joined(separator: ", "))"
                     if target == names.working {
-                        throw DPMError("\(target) is the working database, not an attached one; dpm never drops it.")
+                        throw DPMError.invalidInput("\(target) is the working database, not an attached one; dpm never drops it.")
                     }
-                    throw DPMError("Nothing named \"\(target)\" is attached to \(names.working) (\(hint)).")
+                    throw DPMError.notFound("Nothing named \"\(target)\" is attached to \(names.working) (\(hint)).")
                 }
                 chosen += matches.filter { match in !chosen.contains { $0.name == match.name } }
             }
@@ -131,13 +131,13 @@ public struct Attachments {
         try DatabaseNames.validate(name)
         guard chosen else { return }
         guard name.range(of: "^[A-Za-z_][A-Za-z0-9_-]*$", options: .regularExpression) != nil else {
-            throw DPMError("\"\(name)\" is not a usable database name for --as: use letters, digits, \"_\" and \"-\", starting with a letter or \"_\".")
+            throw DPMError.invalidInput("\"\(name)\" is not a usable database name for --as: use letters, digits, \"_\" and \"-\", starting with a letter or \"_\".")
         }
         if name == names.working {
-            throw DPMError("\(name) is the working database; attach puts a snapshot beside it, so choose another name with --as.")
+            throw DPMError.invalidInput("\(name) is the working database; attach puts a snapshot beside it, so choose another name with --as.")
         }
         if name.range(of: "__(tpl|spare|stash|dpm)_", options: .regularExpression) != nil {
-            throw DPMError("\"\(name)\" looks like a name dpm keeps for its own databases (__tpl_, __spare_, __stash_, __dpm_); choose another name with --as.")
+            throw DPMError.invalidInput("\"\(name)\" looks like a name dpm keeps for its own databases (__tpl_, __spare_, __stash_, __dpm_); choose another name with --as.")
         }
     }
 }

@@ -68,7 +68,7 @@ public struct Cleanup {
             do {
                 try FileManager.default.removeItem(atPath: item.name)
             } catch {
-                throw DPMError("Cannot remove \(item.name); check its permissions.")
+                throw DPMError.permissionDenied("Cannot remove \(item.name); check its permissions.")
             }
         }
     }

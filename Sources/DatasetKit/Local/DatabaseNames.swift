@@ -5,7 +5,7 @@ public enum DatabaseNames {
 
     public static func validate(_ name: String) throws {
         guard !name.isEmpty, name.utf8.count <= maxBytes, !name.contains("\0") else {
-            throw DPMError("\"\(name)\" is not a usable database name: it must be 1 to \(maxBytes) bytes.")
+            throw DPMError.invalidInput("\"\(name)\" is not a usable database name: it must be 1 to \(maxBytes) bytes.")
         }
     }
 

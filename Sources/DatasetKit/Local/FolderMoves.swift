@@ -16,7 +16,7 @@ enum FolderMoves {
         try createFolder(parent, purpose: "a dpm media folder", permissions: PrivateFiles.folderMode)
         if rename(from, to) != 0 {
             if errno == EXDEV {
-                throw DPMError("Cannot move \(from) to \(to): they are on different file systems; dpm swaps media folders by rename, so keep the media folder on the same file system as the project's .dpm folder.")
+                throw DPMError.invalidInput("Cannot move \(from) to \(to): they are on different file systems; dpm swaps media folders by rename, so keep the media folder on the same file system as the project's .dpm folder.")
             }
             throw fileError("move \(from) to", to)
         }

@@ -51,7 +51,7 @@ public struct LocalCatalog: Sendable {
 
     /// The untrusted database a user named (by database name, or `matches`), as the error to give.
     func refusal(for target: String, roles: Set<DatabaseLabel.Role>, matches: (String) -> Bool = { _ in false }) -> DPMError? {
-        untrusted.first { roles.contains($0.role) && ($0.name == target || matches($0.name)) }.map { DPMError($0.note) }
+        untrusted.first { roles.contains($0.role) && ($0.name == target || matches($0.name)) }.map { DPMError.conflict($0.note) }
     }
 
     public func template(profile: String, snapshot: String) -> Item? {

@@ -11,7 +11,7 @@ public struct LocalDatabases: Sendable {
         try DatabaseNames.validate(server.defaultDatabase)
         // Stashes and attached databases keep their media in a folder named after them.
         guard FilePath.isPlainName(server.defaultDatabase) else {
-            throw DPMError("The working database name \"\(server.defaultDatabase)\" cannot be part of a folder name (it is \".\", \"..\" or contains \"/\"), which dpm's stashes and attached databases need; use another database name in dpm.yaml.")
+            throw DPMError.invalidInput("The working database name \"\(server.defaultDatabase)\" cannot be part of a folder name (it is \".\", \"..\" or contains \"/\"), which dpm's stashes and attached databases need; use another database name in dpm.yaml.")
         }
         self.workspace = workspace
         self.server = server
@@ -71,7 +71,7 @@ public struct LocalDatabases: Sendable {
     func requireCreatePrivilege(for command: String) throws {
         let privilege = try server.createPrivilege()
         guard privilege.allowed else {
-            throw DPMError("The role \(privilege.role) cannot create databases, which dpm \(command) needs (it clones and renames them); a superuser can grant it with ALTER ROLE \(privilege.role) CREATEDB.")
+            throw DPMError.permissionDenied("The role \(privilege.role) cannot create databases, which dpm \(command) needs (it clones and renames them); a superuser can grant it with ALTER ROLE \(privilege.role) CREATEDB.")
         }
     }
 
@@ -83,7 +83,7 @@ public struct LocalDatabases: Sendable {
             let list = sessions.prefix(5).map(\.summary).joined(separator: "; ")
             let more = sessions.count > 5 ? "; and \(sessions.count - 5) more" : ""
             let count = sessions.count == 1 ? "an open connection" : "\(sessions.count) open connections"
-            throw DPMError("\(what) \(database) has \(count) (\(list)\(more)); close \(sessions.count == 1 ? "it" : "them"), or add --force to end \(sessions.count == 1 ? "it" : "them").")
+            throw DPMError.inUse("\(what) \(database) has \(count) (\(list)\(more)); close \(sessions.count == 1 ? "it" : "them"), or add --force to end \(sessions.count == 1 ? "it" : "them").")
         }
         try server.terminateConnections(to: database)
     }
@@ -96,7 +96,7 @@ public struct LocalDatabases: Sendable {
             if let database { try clearSessions(on: database, force: force, what: "The database") }
             do {
                 return try server.applyAtomically(changes, afterEach: afterEach)
-            } catch let error as DatabaseInUse {
+            } catch let error as DPMError where error.kind == .inUse {
                 if !force || attempt == 5 { throw error }
             }
         }
@@ -108,7 +108,7 @@ public struct LocalDatabases: Sendable {
         try createFolder(names.stateDirectory, purpose: "dpm's local state folder", permissions: 0o700)
         let parent = FilePath.parent(mediaTarget)
         if let media = FolderMoves.device(of: parent), let state = FolderMoves.device(of: names.stateDirectory), media != state {
-            throw DPMError("The media folder \(mediaTarget) is on another file system than \(names.stateDirectory); dpm swaps media folders by rename, so both must be on the same file system.")
+            throw DPMError.invalidInput("The media folder \(mediaTarget) is on another file system than \(names.stateDirectory); dpm swaps media folders by rename, so both must be on the same file system.")
         }
     }
 }

@@ -86,7 +86,7 @@ struct PristineCheck {
                    (SELECT count(*) FROM pg_class WHERE CASE WHEN relkind = 'S' THEN NOT has_sequence_privilege(oid, 'SELECT') ELSE false END)::text
             """, parameters: [], in: database)
         guard let row = rows.first, row.count == 3, row[2] == "0", let lines = row[0] else {
-            throw DPMError("The catalogs of \(database) cannot all be read.")
+            throw DPMError.database("The catalogs of \(database) cannot all be read.")
         }
         return SHA256Hex.of(Data("\(lines)\n\(row[1] ?? "")".utf8))
     }

@@ -98,7 +98,7 @@ public struct Stashes {
             if let refusal = catalog.refusal(for: id, roles: [.stash], matches: { LocalNames.stashID($0) == id }) { throw refusal }
             let known = stashes.prefix(5).map { LocalNames.stashID($0.name) }
             let hint = known.isEmpty ? "there are none" : "known: \(known.joined(separator: ", "))"
-            throw DPMError("There is no stash \"\(id)\" of \(local.names.working) (\(hint)).")
+            throw DPMError.notFound("There is no stash \"\(id)\" of \(local.names.working) (\(hint)).")
         }
         let removed = info(stash, size: false)
         try local.drop(stash)

@@ -148,7 +148,7 @@ public struct Switch {
         if record.snapshot.hasPrefix("git-") {
             // A clean profile's key names files in git; only its template still holds that content.
             guard catalog.template(profile: record.profile, snapshot: record.snapshot) != nil else {
-                throw DPMError("The last stash held \(record.profile) \(record.snapshot) unchanged and was recycled, but its template is gone and the files in git changed since; run \"dpm use \(record.profile)\" for the current files, or \"dpm stash drop \(LocalNames.stashID(record.stash))\" to undo further back.")
+                throw DPMError.conflict("The last stash held \(record.profile) \(record.snapshot) unchanged and was recycled, but its template is gone and the files in git changed since; run \"dpm use \(record.profile)\" for the current files, or \"dpm stash drop \(LocalNames.stashID(record.stash))\" to undo further back.")
             }
             choice = SnapshotChoice(profile: profile, kind: .clean, key: record.snapshot, snapshot: nil, properties: nil)
         } else {
@@ -202,9 +202,9 @@ public struct Switch {
         guard let stash = catalog.stashes.first else {
             if let label = catalog.workingLabel, let active = LocalState.load(names).active, active.createdDatabase == true,
                active.profile == label.profile, active.snapshot == label.snapshot {
-                throw DPMError("Nothing to undo: there is no stash of \(names.working), because dpm use created it with \(label.contentDescription) (there was no \(names.working) before); to switch it to other data, run \"dpm use <profile>\", and to have no working database again, drop \(names.working) yourself (dpm never drops a working database).")
+                throw DPMError.notFound("Nothing to undo: there is no stash of \(names.working), because dpm use created it with \(label.contentDescription) (there was no \(names.working) before); to switch it to other data, run \"dpm use <profile>\", and to have no working database again, drop \(names.working) yourself (dpm never drops a working database).")
             }
-            throw DPMError("Nothing to undo: there is no stash of \(names.working) (dpm use makes one each time it switches).")
+            throw DPMError.notFound("Nothing to undo: there is no stash of \(names.working) (dpm use makes one each time it switches).")
         }
         // The stash's media comes back only if it has one; otherwise the media folder stays as it is.
         let stashMedia = names.media(of: stash).flatMap { FolderMoves.exists($0) ? $0 : nil }

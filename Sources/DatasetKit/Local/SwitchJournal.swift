@@ -38,7 +38,7 @@ struct SwitchJournal: Codable {
         }
         if let incomingMedia, FolderMoves.exists(incomingMedia) {
             if FolderMoves.exists(mediaTarget) {
-                throw DPMError("Cannot put the new media folder in place: \(mediaTarget) appeared while dpm was switching; move it away and run the command again.")
+                throw DPMError.conflict("Cannot put the new media folder in place: \(mediaTarget) appeared while dpm was switching; move it away and run the command again.")
             }
             try FolderMoves.move(incomingMedia, to: mediaTarget)
         }

@@ -40,7 +40,7 @@ struct TemplateCache {
         if let template = catalog.template(profile: profile, snapshot: choice.key) { return (template, false) }
         let name = names.template(profile: profile, snapshot: choice.key)
         if catalog.allNames.contains(name) {
-            throw DPMError("The database \(name) exists but is not a template dpm made; drop or rename it, and dpm will rebuild it.")
+            throw DPMError.conflict("The database \(name) exists but is not a template dpm made; drop or rename it, and dpm will rebuild it.")
         }
         // Media is checked too when this build will be followed by fetching it.
         let mediaNeeded = local.workspace.project.mediaDirectory != nil

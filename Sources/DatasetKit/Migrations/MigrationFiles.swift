@@ -39,7 +39,7 @@ public enum MigrationFiles {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return [] }
         guard isDirectory.boolValue else {
-            throw DPMError("migrations.dir \(project.config.migrationsDir) is not a folder.")
+            throw DPMError.invalidInput("migrations.dir \(project.config.migrationsDir) is not a folder.")
         }
         let entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         var files: [MigrationFile] = []
@@ -47,11 +47,11 @@ public enum MigrationFiles {
         for entry in entries where entry.hasSuffix(".sql") && !entry.hasSuffix(".down.sql") {
             let relative = "\(project.config.migrationsDir)/\(entry)"
             guard let match = entry.firstMatch(of: /^([0-9]+)_([A-Za-z0-9_\-.]+?)(\.up)?\.sql$/) else {
-                throw DPMError("The migration file \(relative) does not have the expected name \(expectedForm).")
+                throw DPMError.invalidInput("The migration file \(relative) does not have the expected name \(expectedForm).")
             }
             let version = String(match.1)
             if let other = byVersion[version] {
-                throw DPMError("The migration files \(other) and \(relative) have the same version \(version); give one of them a new version.")
+                throw DPMError.invalidInput("The migration files \(other) and \(relative) have the same version \(version); give one of them a new version.")
             }
             byVersion[version] = relative
             files.append(MigrationFile(version: version, name: String(match.2), path: relative))

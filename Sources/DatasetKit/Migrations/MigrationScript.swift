@@ -39,7 +39,7 @@ public struct MigrationScript: Sendable {
 
     public static func read(_ path: String, relative: String) throws -> MigrationScript {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DPMError("Cannot read the migration \(relative).")
+            throw DPMError.system("Cannot read the migration \(relative).")
         }
         return MigrationScript(String(decoding: data, as: UTF8.self))
     }

@@ -40,15 +40,15 @@ public struct Migrations {
     public func migrate(database: String, dryRun: Bool, upTo target: String? = nil) throws -> MigrateResult {
         let started = now()
         guard try server.databaseExists(database) else {
-            throw DPMError("The database \(database) does not exist; \"dpm use <profile>\" or \"dpm restore <profile>\" creates it.")
+            throw DPMError.notFound("The database \(database) does not exist; \"dpm use <profile>\" or \"dpm restore <profile>\" creates it.")
         }
         var files = try files()
         if let target {
             guard files.contains(where: { $0.version == target }) else {
-                throw DPMError("No migration file in \(project.config.migrationsDir) has the version \(target) given to --to.")
+                throw DPMError.invalidInput("No migration file in \(project.config.migrationsDir) has the version \(target) given to --to.")
             }
             if project.config.migrationsCommand != nil {
-                throw DPMError("--to works with dpm's own runner only; migrations.command runs the project's tool, which decides what it applies.")
+                throw DPMError.invalidInput("--to works with dpm's own runner only; migrations.command runs the project's tool, which decides what it applies.")
             }
             files = files.filter { !MigrationVersion.less(target, $0.version) }
         }
@@ -75,7 +75,7 @@ public struct Migrations {
         let scripts = try pending.map { file in
             let script = try MigrationScript.read(project.path(file.path), relative: file.path)
             if let open = script.unclosedBegin {
-                throw DPMError("The migration \(file.path) opens a transaction at line \(open.startLine) (\(open.summary)) that it never ends, so psql would silently roll back what follows when the file ends; add a COMMIT (nothing was applied).")
+                throw DPMError.invalidInput("The migration \(file.path) opens a transaction at line \(open.startLine) (\(open.summary)) that it never ends, so psql would silently roll back what follows when the file ends; add a COMMIT (nothing was applied).")
             }
             return script
         }
@@ -100,10 +100,11 @@ public struct Migrations {
                     do {
                         try server.applyMigration(project.path(file.path), record: record, in: database)
                     } catch {
-                        let problem = error.userMessage.trimmingCharacters(in: CharacterSet(charactersIn: "."))
-                        let hint = problem.contains("cannot run inside a transaction block")
+                        let failure = DPMError(reporting: error)
+                        let problem = failure.message.trimmingCharacters(in: CharacterSet(charactersIn: "."))
+                        let hint = failure.tool?.script?.causes.contains(.needsNoTransaction) == true
                             ? "; to run it without one, add the line \"\(MigrationScript.noTransactionMarker)\" to the file" : ""
-                        throw DPMError("The migration \(file.path) failed and was rolled back (\(before)): \(problem)\(hint).")
+                        throw failure.rephrased("The migration \(file.path) failed and was rolled back (\(before)): \(problem)\(hint).")
                     }
                 case .noTransaction(let reason):
                     try NoTransactionRun(server: server, file: file, script: script, reason: reason, appliedBefore: applied.count)
@@ -125,7 +126,7 @@ public struct Migrations {
             ?? states.first?.table
             ?? MigrationDetector.dpmTable
         if let state = states.first(where: { $0.table == table }), !["rails/dbmate", "dpm"].contains(state.tool ?? "") {
-            throw DPMError("The tracking table \(table) belongs to \(state.tool ?? "another tool"); set migrations.command in dpm.yaml to run that tool (dpm's own runner records only into schema_migrations (version) or \(MigrationDetector.dpmTable)).")
+            throw DPMError.invalidInput("The tracking table \(table) belongs to \(state.tool ?? "another tool"); set migrations.command in dpm.yaml to run that tool (dpm's own runner records only into schema_migrations (version) or \(MigrationDetector.dpmTable)).")
         }
         return table
     }

@@ -20,27 +20,23 @@ struct NoTransactionRun {
         do {
             try server.runMigrationWithoutTransaction(path, in: database)
         } catch {
-            throw failure(error.userMessage, path: path)
+            throw failure(DPMError(reporting: error), path: path)
         }
         do {
             _ = try server.query(record, parameters: [], in: database)
         } catch {
-            throw DPMError("The migration \(file.path) ran (without a wrapping transaction) but recording it failed: \(error.userMessage.trimmingCharacters(in: CharacterSet(charactersIn: "."))); run \(record) in \(database) so that it does not run again.")
+            throw DPMError(reporting: error).rephrased("The migration \(file.path) ran (without a wrapping transaction) but recording it failed: \(error.userMessage.trimmingCharacters(in: CharacterSet(charactersIn: "."))); run \(record) in \(database) so that it does not run again.")
         }
     }
 
-    /// psql's "psql:/abs/file.sql:7: ERROR:  …" as a sentence that names the statement.
-    private func failure(_ message: String, path: String) -> DPMError {
-        let prefix = "psql:\(path):"
-        var problem = message
-        var line: Int?
-        if let range = message.range(of: prefix) {
-            let rest = message[range.upperBound...]
-            let digits = rest.prefix { $0.isNumber }
-            line = Int(digits)
-            problem = String(rest.dropFirst(digits.count).drop { $0 == ":" || $0 == " " })
-        }
-        problem = problem.replacingOccurrences(of: prefix, with: "\(file.path):").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+    /// psql's failure (the line of the script it names, what it says there) as a sentence
+    /// that names the statement.
+    private func failure(_ error: DPMError, path: String) -> DPMError {
+        let said = error.tool?.script
+        let line = said?.line
+        // Further mentions of the file name it as the project does.
+        let problem = (said?.text ?? error.message).replacingOccurrences(of: "psql:\(path):", with: "\(file.path):")
+            .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
         let located = line.flatMap { script.statement(endingAt: $0) }
         var location = line.map { " at line \($0)" } ?? ""
         var done = "what the statements before it committed stays"
@@ -53,9 +49,9 @@ struct NoTransactionRun {
                 : "what the statements before line \(undone) committed stays"
         }
         let earlier = appliedBefore == 0 ? "" : " (the \(appliedBefore) migration\(appliedBefore == 1 ? "" : "s") before it \(appliedBefore == 1 ? "is" : "are") applied and recorded)"
-        let again = problem.contains("already exists")
+        let again = said?.causes.contains(.alreadyExists) == true
             ? "; if an earlier run of this file stopped partway, this may be what that run applied"
             : ""
-        return DPMError("The migration \(file.path) failed\(location): \(problem); it ran without a wrapping transaction (\(reason)), so it may be partly applied: \(done), and its version is not recorded\(earlier)\(again); make the file safe to run again on this database (IF NOT EXISTS) or undo what it applied, then run dpm migrate again.")
+        return error.rephrased("The migration \(file.path) failed\(location): \(problem); it ran without a wrapping transaction (\(reason)), so it may be partly applied: \(done), and its version is not recorded\(earlier)\(again); make the file safe to run again on this database (IF NOT EXISTS) or undo what it applied, then run dpm migrate again.")
     }
 }

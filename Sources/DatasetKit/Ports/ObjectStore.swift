@@ -20,12 +20,12 @@ public protocol ObjectStore: Sendable {
     /// `verify`, if given, reads exactly the bytes being stored before they become visible;
     /// if it throws, nothing becomes visible. It may run on another thread while the bytes
     /// are still being produced. With `overwrite: false` an existing key fails
-    /// with `StoreError.alreadyExists`.
+    /// with `DPMError.objectExists` (a `.conflict`).
     @discardableResult
     func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
              verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes
 
-    /// Opens `key` for streaming; fails with `StoreError.notFound` when it is absent.
+    /// Opens `key` for streaming; fails with `DPMError.objectNotFound` (a `.notFound`) when it is absent.
     func open(_ key: String) throws -> ByteReader
 
     /// The size of the stored bytes of `key`, or nil when the store does not have it.
@@ -56,20 +56,22 @@ extension ObjectStore {
     }
 }
 
-public enum StoreError: Error, Equatable, CustomStringConvertible {
-    case notFound(key: String, store: String)
-    case alreadyExists(key: String, store: String)
-    case hashMismatch(key: String, expected: String, actual: String)
-    case invalidKey(String)
+/// A store's own refusals; `open` of an absent key is a `.notFound`, for callers to switch on.
+extension DPMError {
+    public static func objectNotFound(key: String, store: String) -> DPMError {
+        .notFound("The store \(store) has no object \(key).")
+    }
 
-    public var description: String {
-        switch self {
-        case let .notFound(key, store): "The store \(store) has no object \(key)."
-        case let .alreadyExists(key, store): "The store \(store) already has \(key); it is never overwritten."
-        case let .hashMismatch(key, expected, actual):
-            "The bytes written for \(key) have SHA-256 \(actual), expected \(expected); nothing was stored."
-        case let .invalidKey(key): "The store key \"\(key)\" is not allowed."
-        }
+    public static func objectExists(key: String, store: String) -> DPMError {
+        .conflict("The store \(store) already has \(key); it is never overwritten.")
+    }
+
+    public static func storedHashMismatch(key: String, expected: String, actual: String) -> DPMError {
+        .corrupt("The bytes written for \(key) have SHA-256 \(actual), expected \(expected); nothing was stored.")
+    }
+
+    public static func invalidStoreKey(_ key: String) -> DPMError {
+        .invalidInput("The store key \"\(key)\" is not allowed.")
     }
 }
 

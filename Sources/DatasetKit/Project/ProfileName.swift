@@ -6,7 +6,7 @@ public struct ProfileName: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public init(_ value: String) throws {
         guard Self.isValid(value) else {
-            throw DPMError("\"\(value)\" is not a valid profile name: \(Self.rule).")
+            throw DPMError.invalidInput("\"\(value)\" is not a valid profile name: \(Self.rule).")
         }
         self.value = value
     }

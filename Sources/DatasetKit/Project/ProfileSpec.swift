@@ -50,7 +50,7 @@ public struct ProfileSpec: Sendable, Equatable {
         let file = try YAMLFile(path: path, displayName: displayName)
         try file.rejectUnknownKeys(allowed: ["kind", "description", "tables"])
         guard let kindText = try file.string("kind") else {
-            throw DPMError("\(displayName) has no kind; add \"kind: clean\", \"kind: shared\" or \"kind: customer\".")
+            throw DPMError.invalidInput("\(displayName) has no kind; add \"kind: clean\", \"kind: shared\" or \"kind: customer\".")
         }
         guard let kind = ProfileKind(rawValue: kindText) else {
             throw file.error("kind", "kind must be clean, shared or customer, not \"\(kindText)\"")

@@ -24,7 +24,7 @@ public struct Project: Sendable {
             if parent == current { break }
             current = parent
         }
-        throw DPMError("No dpm.yaml found in \(directory) or any folder above it; run \"dpm init\" at the top of your application repository.")
+        throw DPMError.notFound("No dpm.yaml found in \(directory) or any folder above it; run \"dpm init\" at the top of your application repository.")
     }
 
     public func path(_ relative: String) -> String {
@@ -69,7 +69,7 @@ public struct Project: Sendable {
         guard FileManager.default.fileExists(atPath: file) else {
             let known = profileNames()
             let list = known.isEmpty ? "there are none yet; create one with \"dpm profile create\"" : "known profiles: \(known.joined(separator: ", "))"
-            throw DPMError("There is no profile \"\(name)\" (\(list)).")
+            throw DPMError.notFound("There is no profile \"\(name)\" (\(list)).")
         }
         return try ProfileSpec.load(path: file, displayName: "profiles/\(name)/profile.yaml")
     }

@@ -9,7 +9,7 @@ public enum ProjectSetup {
     public static func initialize(at root: String, config: ProjectConfig) throws -> [String] {
         let configPath = "\(root)/\(ProjectConfig.fileName)"
         guard !FileManager.default.fileExists(atPath: configPath) else {
-            throw DPMError("\(root) already has a dpm.yaml; edit it instead of running \"dpm init\" again.")
+            throw DPMError.conflict("\(root) already has a dpm.yaml; edit it instead of running \"dpm init\" again.")
         }
         var written: [String] = []
         let project = Project(root: root, config: config)
@@ -37,7 +37,7 @@ public enum ProjectSetup {
     public static func createProfile(_ name: ProfileName, spec: ProfileSpec, in project: Project) throws {
         let directory = project.profileDirectory(name)
         guard !FileManager.default.fileExists(atPath: "\(directory)/profile.yaml") else {
-            throw DPMError("The profile \(name) already exists (profiles/\(name)/profile.yaml).")
+            throw DPMError.conflict("The profile \(name) already exists (profiles/\(name)/profile.yaml).")
         }
         try createFolder(directory)
         try AtomicFile.write(Data(spec.yaml().utf8), to: "\(directory)/profile.yaml")
@@ -50,7 +50,7 @@ public enum ProjectSetup {
         do {
             try FileManager.default.removeItem(atPath: project.profileDirectory(name))
         } catch {
-            throw DPMError("Cannot delete profiles/\(name): \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot delete profiles/\(name): \(SystemErrorText.reason(error)).")
         }
     }
 

@@ -15,19 +15,19 @@ struct YAMLFile {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw DPMError("Cannot read \(displayName): \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot read \(displayName): \(SystemErrorText.reason(error)).")
         }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw DPMError("\(displayName) is not valid YAML: \(Self.describe(error)).")
+            throw DPMError.invalidInput("\(displayName) is not valid YAML: \(Self.describe(error)).")
         } catch {
-            throw DPMError("\(displayName) is not valid YAML: \(error).")
+            throw DPMError.invalidInput("\(displayName) is not valid YAML: \(error).")
         }
         guard let node else { root = [:]; lines = [:]; return }
         guard let mapping = node.mapping else {
-            throw DPMError("\(displayName) line \(node.mark?.line ?? 1): expected a mapping of settings (key: value).")
+            throw DPMError.invalidInput("\(displayName) line \(node.mark?.line ?? 1): expected a mapping of settings (key: value).")
         }
         var root: [String: Node] = [:]
         var lines: [String: Int] = [:]
@@ -43,7 +43,7 @@ struct YAMLFile {
     func line(of key: String) -> Int { lines[key] ?? 1 }
 
     func error(_ key: String, _ problem: String) -> DPMError {
-        DPMError("\(displayName) line \(line(of: key)): \(problem).")
+        DPMError.invalidInput("\(displayName) line \(line(of: key)): \(problem).")
     }
 
     func rejectUnknownKeys(allowed: Set<String>) throws {

@@ -11,7 +11,7 @@ enum MediaDestination {
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         let parent = parentFolder(of: trimmed)
         guard let parent, !trimmed.isEmpty, trimmed != "/" else {
-            throw DPMError("The media folder \(path) cannot be replaced by dpm; give a folder inside another one, e.g. ./media.")
+            throw DPMError.invalidInput("The media folder \(path) cannot be replaced by dpm; give a folder inside another one, e.g. ./media.")
         }
         var info = stat()
         if lstat(trimmed, &info) == 0 {
@@ -19,21 +19,21 @@ enum MediaDestination {
             case S_IFDIR:
                 break
             case S_IFLNK:
-                throw DPMError("The media folder \(path) is a symbolic link; dpm replaces media folders by rename, so give the folder it points to instead.")
+                throw DPMError.invalidInput("The media folder \(path) is a symbolic link; dpm replaces media folders by rename, so give the folder it points to instead.")
             default:
-                throw DPMError("\(path) is not a folder; give --media-dir a folder or a path that does not exist yet (dpm never replaces a file with media, even with --force).")
+                throw DPMError.invalidInput("\(path) is not a folder; give --media-dir a folder or a path that does not exist yet (dpm never replaces a file with media, even with --force).")
             }
         }
         let existingParent = nearestExisting(parent)
         var parentInfo = stat()
         guard stat(existingParent, &parentInfo) == 0, parentInfo.st_mode & S_IFMT == S_IFDIR else {
-            throw DPMError("The folder \(existingParent) above the media folder \(path) is not a folder; give a media folder inside a folder.")
+            throw DPMError.invalidInput("The folder \(existingParent) above the media folder \(path) is not a folder; give a media folder inside a folder.")
         }
         guard access(existingParent, W_OK | X_OK) == 0 else {
-            throw DPMError("The folder \(existingParent) is not writable, so the media folder \(path) cannot be replaced there; make it writable or give another --media-dir.")
+            throw DPMError.permissionDenied("The folder \(existingParent) is not writable, so the media folder \(path) cannot be replaced there; make it writable or give another --media-dir.")
         }
         if lstat(trimmed, &info) == 0, info.st_dev != parentInfo.st_dev {
-            throw DPMError("The media folder \(path) is a mount point (or on another file system than \(parent)); dpm replaces media folders by rename inside their parent, so give a folder on the same file system as its parent.")
+            throw DPMError.invalidInput("The media folder \(path) is a mount point (or on another file system than \(parent)); dpm replaces media folders by rename inside their parent, so give a folder on the same file system as its parent.")
         }
     }
 

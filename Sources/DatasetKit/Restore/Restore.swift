@@ -64,13 +64,13 @@ public struct Restore {
 
         let loader = SnapshotLoader(workspace: workspace, server: server, jobs: options.jobs)
         let choice = try loader.choose(options.profile, id: options.snapshotID)
-        if choice.kind != .clean, choice.snapshot == nil { throw DPMError("The profile \(options.profile) has no snapshot in the store.") }
+        if choice.kind != .clean, choice.snapshot == nil { throw DPMError.notFound("The profile \(options.profile) has no snapshot in the store.") }
         let mediaEntries = try loader.mediaEntries(choice)
         // Before any database work: a destination dpm cannot swap must never cost the database.
         if let mediaTarget, mediaEntries != nil || options.mediaDirectory != nil { try MediaDestination.check(mediaTarget) }
         try refuseExistingTarget(target, force: options.force)
         if let mediaTarget, mediaEntries != nil, !options.force, FolderState.isNonEmpty(mediaTarget) {
-            throw DPMError("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
+            throw DPMError.conflict("The media folder \(mediaTarget) is not empty; add --force to replace it (the new media is swapped in only when complete).")
         }
         try loader.checkObjects(choice, media: mediaTarget == nil ? nil : mediaEntries)
 
@@ -130,10 +130,10 @@ public struct Restore {
                     try swap.rollBack(journal, previousComment: previousComment)
                 } catch let rollback {
                     RestoreJournal.remove(names.stateDirectory)
-                    throw DPMError("The media folder \(mediaTarget) could not be replaced (\(error.userMessage)), and \(target) could not be given back its previous content either (\(rollback.userMessage)); that content is in \(journal.retired ?? "no database"), see dpm status.")
+                    throw DPMError.system("The media folder \(mediaTarget) could not be replaced (\(error.userMessage)), and \(target) could not be given back its previous content either (\(rollback.userMessage)); that content is in \(journal.retired ?? "no database"), see dpm status.")
                 }
                 RestoreJournal.remove(names.stateDirectory)
-                throw DPMError("The media folder \(mediaTarget) could not be replaced (\(error.userMessage)); \(target) was given back its previous content, so nothing changed.")
+                throw DPMError.system("The media folder \(mediaTarget) could not be replaced (\(error.userMessage)); \(target) was given back its previous content, so nothing changed.")
             }
         }
         try workspace.checkpoint("restore.before-drop")
@@ -158,7 +158,7 @@ public struct Restore {
 
     private func refuseExistingTarget(_ target: String, force: Bool) throws {
         if !force, try server.databaseExists(target) {
-            throw DPMError("The database \(target) already exists; add --force to replace it (it is dropped only after the new copy is complete).")
+            throw DPMError.conflict("The database \(target) already exists; add --force to replace it (it is dropped only after the new copy is complete).")
         }
     }
 

@@ -86,7 +86,7 @@ struct RestoreSwap {
             if let database { try server.terminateConnections(to: database) }
             do {
                 return try server.applyAtomically(changes, afterEach: afterEach)
-            } catch let error as DatabaseInUse {
+            } catch let error as DPMError where error.kind == .inUse {
                 if attempt == 5 { throw error }
             }
         }

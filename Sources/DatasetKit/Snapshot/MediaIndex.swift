@@ -43,7 +43,7 @@ public struct MediaScan: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            throw DPMError("Cannot read the media folder \(directory): \(SystemErrorText.reason(error)).")
+            throw DPMError.system("Cannot read the media folder \(directory): \(SystemErrorText.reason(error)).")
         }
         for name in names {
             let absolute = "\(directory)/\(name)"

@@ -164,13 +164,13 @@ public enum CanonicalJSON {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let DecodingError.dataCorrupted(context) {
-            throw DPMError("\(what) is malformed: \(context.debugDescription.trimmingCharacters(in: .punctuationCharacters)).")
+            throw DPMError.corrupt("\(what) is malformed: \(context.debugDescription.trimmingCharacters(in: .punctuationCharacters)).")
         } catch let DecodingError.keyNotFound(key, context) {
-            throw DPMError("\(what) is malformed: \"\(pathText(context.codingPath + [key]))\" is missing.")
+            throw DPMError.corrupt("\(what) is malformed: \"\(pathText(context.codingPath + [key]))\" is missing.")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw DPMError("\(what) is malformed: \"\(pathText(context.codingPath))\" has the wrong type.")
+            throw DPMError.corrupt("\(what) is malformed: \"\(pathText(context.codingPath))\" has the wrong type.")
         } catch {
-            throw DPMError("\(what) is malformed: \(SystemErrorText.reason(error)).")
+            throw DPMError.corrupt("\(what) is malformed: \(SystemErrorText.reason(error)).")
         }
     }
 

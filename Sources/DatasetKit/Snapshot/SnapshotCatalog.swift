@@ -20,22 +20,22 @@ public struct SnapshotCatalog {
     public func snapshot(of profile: ProfileName, id: String?) throws -> Snapshot {
         guard let id else {
             guard let pinned = try project.manifest(profile) else {
-                throw DPMError("The profile \(profile) has no snapshot yet; create one with \"dpm upload \(profile)\".")
+                throw DPMError.notFound("The profile \(profile) has no snapshot yet; create one with \"dpm upload \(profile)\".")
             }
             let manifest = "The manifest profiles/\(profile)/manifest.json"
             guard let stored = try record(of: profile, id: pinned.id) else {
-                throw DPMError("\(manifest) pins snapshot \(pinned.id), which the store \(store.displayName) does not have (\(try latestHint(profile))); check the manifest out from git as dpm wrote it, or check that dpm.yaml names the right store.")
+                throw DPMError.notFound("\(manifest) pins snapshot \(pinned.id), which the store \(store.displayName) does not have (\(try latestHint(profile))); check the manifest out from git as dpm wrote it, or check that dpm.yaml names the right store.")
             }
             guard stored == pinned else {
-                throw DPMError("\(manifest) does not match the store's record of snapshot \(pinned.id) (changed by hand or by a merge?); check it out from git as dpm wrote it, or add --snapshot \(pinned.id) to use the store's record.")
+                throw DPMError.corrupt("\(manifest) does not match the store's record of snapshot \(pinned.id) (changed by hand or by a merge?); check it out from git as dpm wrote it, or add --snapshot \(pinned.id) to use the store's record.")
             }
             return stored
         }
         guard SnapshotID.isValid(id) else {
-            throw DPMError("\"\(id)\" is not a snapshot id (they look like 20261122T031826Z-1a2b3c).")
+            throw DPMError.invalidInput("\"\(id)\" is not a snapshot id (they look like 20261122T031826Z-1a2b3c).")
         }
         guard let stored = try record(of: profile, id: id) else {
-            throw DPMError("The store \(store.displayName) has no snapshot \(id) of profile \(profile) (\(try latestHint(profile))).")
+            throw DPMError.notFound("The store \(store.displayName) has no snapshot \(id) of profile \(profile) (\(try latestHint(profile))).")
         }
         return stored
     }
@@ -50,7 +50,7 @@ public struct SnapshotCatalog {
         } else {
             do {
                 data = try store.open(key).readAll()
-            } catch StoreError.notFound {
+            } catch let error as DPMError where error.kind == .notFound {
                 return nil
             }
         }
@@ -59,7 +59,7 @@ public struct SnapshotCatalog {
         // Not checked against profile.yaml's kind, which may have changed since: the manifest's is.
         try snapshot.validate(what: what, profile: profile,
                               remedy: "restore another snapshot (--snapshot ID) or run \"dpm upload \(profile)\" to make a new one")
-        guard snapshot.id == id else { throw DPMError("\(what) is not a snapshot dpm wrote: it names the snapshot \(snapshot.id).") }
+        guard snapshot.id == id else { throw DPMError.corrupt("\(what) is not a snapshot dpm wrote: it names the snapshot \(snapshot.id).") }
         if let cached, !FileManager.default.fileExists(atPath: cached) {
             // Only a convenience: a copy that cannot be kept is read from the store next time.
             let folder = cached.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")

@@ -24,7 +24,7 @@ struct SnapshotLoader {
         let spec = try workspace.project.profile(profile)
         if spec.kind == .clean {
             if let id {
-                throw DPMError("The clean profile \(profile) lives in git under db/migration-base/\(profile)/, so --snapshot \(id) does not apply; check out the commit you want instead.")
+                throw DPMError.invalidInput("The clean profile \(profile) lives in git under db/migration-base/\(profile)/, so --snapshot \(id) does not apply; check out the commit you want instead.")
             }
             // The files in git are what is loaded (people and squash edit them); their manifest
             // only has to be one dpm wrote.
@@ -34,7 +34,7 @@ struct SnapshotLoader {
         }
         let snapshot = try SnapshotCatalog(store: workspace.store, project: workspace.project, cache: workspace.cache).snapshot(of: profile, id: id)
         guard snapshot.compression == workspace.codec.name else {
-            throw DPMError("Snapshot \(snapshot.id) of \(profile) is compressed with \(snapshot.compression), which this dpm cannot read (it uses \(workspace.codec.name)).")
+            throw DPMError.invalidInput("Snapshot \(snapshot.id) of \(profile) is compressed with \(snapshot.compression), which this dpm cannot read (it uses \(workspace.codec.name)).")
         }
         return SnapshotChoice(profile: profile, kind: spec.kind, key: snapshot.id, snapshot: snapshot, properties: snapshot.source.properties)
     }
@@ -63,10 +63,10 @@ struct SnapshotLoader {
         let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
         for entry in entries {
             guard MediaPath.isSafe(entry.path) else {
-                throw DPMError("The media index of snapshot \(snapshot.id) names the unsafe path \"\(entry.path)\" (absolute, \"..\" or outside the folder); nothing was restored.")
+                throw DPMError.corrupt("The media index of snapshot \(snapshot.id) names the unsafe path \"\(entry.path)\" (absolute, \"..\" or outside the folder); nothing was restored.")
             }
             guard SHA256Hex.isValid(entry.sha256) else {
-                throw DPMError("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not a SHA-256 hash.")
+                throw DPMError.corrupt("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not a SHA-256 hash.")
             }
         }
         return entries

@@ -16,12 +16,12 @@ extension Snapshot {
         func refuse(_ reason: String) -> DPMError {
             let profileName = expectedProfile?.value ?? profile
             let remedy = remedy ?? "check it out from git as dpm wrote it, or run \"dpm upload \(profileName)\" to pin a new snapshot"
-            return DPMError("\(what) is not a snapshot dpm wrote: \(reason); \(remedy).")
+            return DPMError.corrupt("\(what) is not a snapshot dpm wrote: \(reason); \(remedy).")
         }
         guard format == Snapshot.currentFormat else {
             throw refuse("its format \(format) is unknown (this dpm reads format \(Snapshot.currentFormat))")
         }
-        guard SnapshotID.isValid(id) else { throw DPMError("\(what) is malformed: \"\(id)\" is not a snapshot id.") }
+        guard SnapshotID.isValid(id) else { throw DPMError.corrupt("\(what) is malformed: \"\(id)\" is not a snapshot id.") }
         if let expectedProfile, profile != expectedProfile.value {
             throw refuse("it names the profile \"\(profile)\", not \(expectedProfile)")
         }
@@ -36,14 +36,14 @@ extension Snapshot {
         guard compressions.contains(compression) else { throw refuse("its compression \"\(compression)\" is unknown") }
         for artifact in [schema] + data + (media.map { [$0.index] } ?? []) {
             guard SHA256Hex.isValid(artifact.sha256) else {
-                throw DPMError("\(what) is malformed: \"\(artifact.sha256)\" is not a SHA-256 hash.")
+                throw DPMError.corrupt("\(what) is malformed: \"\(artifact.sha256)\" is not a SHA-256 hash.")
             }
             guard artifact.size >= 0, artifact.storedSize >= 0, (artifact.rows ?? 0) >= 0 else {
                 throw refuse("\(artifact.path) has a negative size or row count")
             }
         }
         for artifact in data where !DumpFileName.isValid(artifact.path) {
-            throw DPMError("\(what) is malformed: \"\(artifact.path)\" is not a dump file name.")
+            throw DPMError.corrupt("\(what) is malformed: \"\(artifact.path)\" is not a dump file name.")
         }
         guard schema.path == "schema.sql" else { throw refuse("its schema is \"\(schema.path)\", not schema.sql") }
         if let media, media.index.path != "media-index.json" || media.files < 0 {

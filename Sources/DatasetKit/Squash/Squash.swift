@@ -18,14 +18,14 @@ public struct Squash {
     public func prepare(from requestedSource: ProfileName?, into requestedTarget: ProfileName?, keepFiles: Bool) throws -> PreparedSquash {
         let started = workspace.now()
         if project.config.migrationsCommand != nil {
-            throw DPMError("dpm squash replays the SQL files of \(project.config.migrationsDir) with its own runner to prove the new base, so it cannot work with migrations.command set in dpm.yaml.")
+            throw DPMError.invalidInput("dpm squash replays the SQL files of \(project.config.migrationsDir) with its own runner to prove the new base, so it cannot work with migrations.command set in dpm.yaml.")
         }
         let files = try MigrationFiles.load(project)
-        guard !files.isEmpty else { throw DPMError("Nothing to squash: \(project.config.migrationsDir) has no migration files.") }
+        guard !files.isEmpty else { throw DPMError.conflict("Nothing to squash: \(project.config.migrationsDir) has no migration files.") }
         let target = try chooseTarget(requestedTarget)
         let source = try chooseSource(requestedSource)
         guard let snapshot = try project.manifest(source) else {
-            throw DPMError("The profile \(source) has no snapshot yet, so there is no schema to squash into; run \"dpm upload \(source)\" from a database where the released migrations ran.")
+            throw DPMError.notFound("The profile \(source) has no snapshot yet, so there is no schema to squash into; run \"dpm upload \(source)\" from a database where the released migrations ran.")
         }
 
         let clean = CleanProfileFiles(project: project, server: server)
@@ -52,7 +52,7 @@ public struct Squash {
         let selection = SquashSelection.choose(files: files, datasets: datasets)
         guard let last = selection.squashed.last else {
             let first = selection.kept[0]
-            throw DPMError("Nothing to squash: the oldest migration, \(first.file.path), is \(first.reason), and a squash never folds in what a profile has not applied.")
+            throw DPMError.conflict("Nothing to squash: the oldest migration, \(first.file.path), is \(first.reason), and a squash never folds in what a profile has not applied.")
         }
         // The snapshot's schema is the base only when it sits exactly at the squash point;
         // a source that ran later migrations too is ahead of it.
@@ -122,14 +122,14 @@ public struct Squash {
     private func chooseTarget(_ requested: ProfileName?) throws -> ProfileName {
         if let requested {
             guard try project.profile(requested).kind == .clean else {
-                throw DPMError("--into names the clean profile whose base schema squash rewrites; \(requested) is not of kind clean.")
+                throw DPMError.invalidInput("--into names the clean profile whose base schema squash rewrites; \(requested) is not of kind clean.")
             }
             return requested
         }
         let cleans = try project.profileNames().filter { try project.profile(ProfileName($0)).kind == .clean }
         if cleans.contains("clean-db") { return try ProfileName("clean-db") }
         guard cleans.count == 1 else {
-            throw DPMError(cleans.isEmpty
+            throw DPMError.invalidInput(cleans.isEmpty
                 ? "dpm squash rewrites the base schema of a clean profile, and this project has none; create one with \"dpm profile create clean-db --kind clean\"."
                 : "This project has several clean profiles (\(cleans.joined(separator: ", "))); name the one to rewrite with --into.")
         }
@@ -140,13 +140,13 @@ public struct Squash {
     private func chooseSource(_ requested: ProfileName?) throws -> ProfileName {
         if let requested {
             guard try project.profile(requested).kind != .clean else {
-                throw DPMError("The source of a squash is a dataset with a snapshot in the store (a production-like copy); \(requested) is a clean profile.")
+                throw DPMError.invalidInput("The source of a squash is a dataset with a snapshot in the store (a production-like copy); \(requested) is a clean profile.")
             }
             return requested
         }
         let shared = try project.profileNames().filter { try project.profile(ProfileName($0)).kind == .shared }
         guard shared.count == 1 else {
-            throw DPMError("Name the source profile with --from: a production-like dataset where the released migrations ran"
+            throw DPMError.invalidInput("Name the source profile with --from: a production-like dataset where the released migrations ran"
                            + (shared.isEmpty ? "." : " (profiles of kind shared: " + shared.joined(separator: ", ") + ")."))
         }
         return try ProfileName(shared[0])
@@ -155,7 +155,7 @@ public struct Squash {
     private func pendingVersions(_ states: [MigrationState], files: [MigrationFile], of what: String) throws -> Set<String> {
         let comparison = MigrationComparison.compare(states, files: files, preferred: project.config.migrationsTable)
         guard let pending = comparison.pending else {
-            throw DPMError("dpm cannot tell which migration files \(what) has applied: its \(comparison.table ?? "tracking") table (\(comparison.tool ?? "another tool")) does not record file versions.")
+            throw DPMError.conflict("dpm cannot tell which migration files \(what) has applied: its \(comparison.table ?? "tracking") table (\(comparison.tool ?? "another tool")) does not record file versions.")
         }
         return Set(pending.map(\.version))
     }

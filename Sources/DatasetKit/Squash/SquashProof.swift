@@ -41,7 +41,7 @@ struct SquashProof {
     func run(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, source: ProfileName,
              header: String) throws -> Outcome {
         guard FileManager.default.fileExists(atPath: schemaPath) else {
-            throw DPMError("There is no \(project.relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
+            throw DPMError.notFound("There is no \(project.relative(schemaPath)) to squash into; run \"dpm upload\" of the clean profile from a database with the base schema first.")
         }
         let hasData = FileManager.default.fileExists(atPath: dataPath)
         let migrations = Migrations(project: project, server: server)
@@ -61,7 +61,7 @@ struct SquashProof {
                 let rowsOfBase = try TrackingRows.find(table, in: a, on: server)?.rows(in: a, on: server) ?? []
                 try replay(migrations, in: a, through: last.version, what: "A, the old base and the migrations through \(last.version)")
                 guard let tracking = try TrackingRows.find(table, in: a, on: server) else {
-                    throw DPMError("The migrations through \(last.version) leave no \(table) table to record them in, so the new base could not say they are applied.")
+                    throw DPMError.invalidInput("The migrations through \(last.version) leave no \(table) table to record them in, so the new base could not say they are applied.")
                 }
                 let squashedRows = try tracking.rows(in: a, on: server)
                 let seed = SchemaNormalizer.normalize(try server.dumpDataSQL(of: a, filters: TableFilters(excludeData: [tracking.qualifiedName])))
@@ -105,7 +105,7 @@ struct SquashProof {
                 check = try checkBase(schema: schema, data: path, folder: folder, tracking: a.tracking,
                                       expectedSeed: DataDump(a.seed), expectedRows: a.squashedRows, migrations: migrations)
                 if case let .seedProblem(problem) = check {
-                    throw DPMError("The seed data dumped from the migrated old base does not load on the new base either (\(problem)); nothing was written.")
+                    throw DPMError.invalidInput("The seed data dumped from the migrated old base does not load on the new base either (\(problem)); nothing was written.")
                 }
             }
             guard case let .built(schemaB, rowsB, states) = check else { preconditionFailure("checked above") }
@@ -120,13 +120,13 @@ struct SquashProof {
                 let next = sourceSchema != nil
                     ? "the new base is \(source)'s schema, so production has changes no migration makes (+ lines) or lacks ones they make (- lines): write a migration for them (or undo them in production), upload \(source) again and run dpm squash again"
                     : "the remaining migrations build something else on the new base than on the old one (one that depends on data or on the time, or a file edited since it ran): fix that migration so that it builds the same on both, then run dpm squash again"
-                throw DPMError("The new base does not reproduce the schema: \(labelA) and \(labelB) differ in \(changed) line\(changed == 1 ? "" : "s") (diff above); nothing was written; \(next).",
+                throw DPMError.invalidInput("The new base does not reproduce the schema: \(labelA) and \(labelB) differ in \(changed) line\(changed == 1 ? "" : "s") (diff above); nothing was written; \(next).",
                                details: diff)
             }
             if a.rows != rowsB {
                 let diff = LineDiff.unified(from: a.rows.joined(separator: "\n"), to: rowsB.joined(separator: "\n"),
                                             fromLabel: "\(labelA) (\(a.tracking.qualifiedName))", toLabel: "\(labelB) (\(a.tracking.qualifiedName))")
-                throw DPMError("The new base records different migrations than the old one: the rows of \(a.tracking.qualifiedName) in A and B differ (diff above); nothing was written.",
+                throw DPMError.invalidInput("The new base records different migrations than the old one: the rows of \(a.tracking.qualifiedName) in A and B differ (diff above); nothing was written.",
                                details: diff)
             }
             return Outcome(schema: schema, data: data, dataAction: action, dataReason: reason, trackingTable: a.tracking.qualifiedName,
@@ -147,11 +147,11 @@ struct SquashProof {
             } catch let failure as CleanBaseLoader.Failure {
                 switch failure.part {
                 case .data:
-                    return .seedProblem("\(project.relative(dataPath)) does not load on the new base: \(psqlProblem(failure.message))")
+                    return .seedProblem("\(project.relative(dataPath)) does not load on the new base: \(psqlProblem(failure))")
                 case .postData where data != nil:
-                    return .seedProblem("the new base's constraints do not accept \(project.relative(dataPath)): \(psqlProblem(failure.message))")
+                    return .seedProblem("the new base's constraints do not accept \(project.relative(dataPath)): \(psqlProblem(failure))")
                 default:
-                    throw DPMError("The new base schema does not load (\(psqlProblem(failure.message))); nothing was written.")
+                    throw DPMError.invalidInput("The new base schema does not load (\(psqlProblem(failure))); nothing was written.")
                 }
             }
             let seed = DataDump(SchemaNormalizer.normalize(try server.dumpDataSQL(of: b, filters: TableFilters(excludeData: [tracking.qualifiedName]))))
@@ -174,7 +174,7 @@ struct SquashProof {
             try CleanBaseLoader(server: server).load(schema: schemaPath, data: data ? dataPath : nil, into: database, beforeData: beforeData)
         } catch let failure as CleanBaseLoader.Failure {
             let what = failure.part == .data ? "The current seed data \(project.relative(dataPath))" : "The current base \(project.relative(schemaPath))"
-            throw DPMError("\(what) does not load (\(psqlProblem(failure.message))); fix it before squashing.")
+            throw DPMError.invalidInput("\(what) does not load (\(psqlProblem(failure))); fix it before squashing.")
         }
     }
 
@@ -182,16 +182,14 @@ struct SquashProof {
         do {
             _ = try migrations.migrate(database: database, dryRun: false, upTo: version)
         } catch {
-            throw DPMError("Squash stopped while building \(what) in a scratch database: \(error.userMessage)")
+            throw DPMError(reporting: error).rephrased("Squash stopped while building \(what) in a scratch database: \(error.userMessage)")
         }
     }
 
     /// PostgreSQL's words from a psql failure ("psql:/x/data.sql:19: ERROR:  column …"), with
     /// the project's paths relative and scratch paths left out.
-    private func psqlProblem(_ message: String) -> String {
-        let detail = message.range(of: "): ").map { String(message[$0.upperBound...]) } ?? message
-        let first = detail.components(separatedBy: " / ").first ?? detail
-        return first.replacingOccurrences(of: workspace.project.root + "/", with: "")
+    private func psqlProblem(_ failure: CleanBaseLoader.Failure) -> String {
+        failure.firstLine.replacingOccurrences(of: workspace.project.root + "/", with: "")
             .replacingOccurrences(of: #"psql:[^ ]*/dpm-squash-[^/ ]*/"#, with: "psql:", options: .regularExpression)
             .trimmingCharacters(in: CharacterSet(charactersIn: ". "))
     }

@@ -83,7 +83,7 @@ public struct ObjectTransfer: Sendable {
                 progress.advance(bytes: try readVerified(cached, sha256: sha256, into: writer, source: "the download cache", label: label))
             } catch {
                 cache.evict(sha256)
-                throw DPMError("\(error.userMessage) The cached copy was removed; run the command again to fetch it from the store.")
+                throw DPMError(reporting: error).rephrased("\(error.userMessage) The cached copy was removed; run the command again to fetch it from the store.")
             }
             return
         }
@@ -91,8 +91,8 @@ public struct ObjectTransfer: Sendable {
         let remote: ByteReader
         do {
             remote = try store.open(key)
-        } catch StoreError.notFound {
-            throw DPMError("The store \(store.displayName) has no object \(label); the snapshot cannot be restored from this store.")
+        } catch let error as DPMError where error.kind == .notFound {
+            throw DPMError.notFound("The store \(store.displayName) has no object \(label); the snapshot cannot be restored from this store.")
         }
         guard let cache else {
             return progress.advance(bytes: try readVerified(remote, sha256: sha256, into: writer, source: store.displayName, label: label))
@@ -117,11 +117,11 @@ public struct ObjectTransfer: Sendable {
         do {
             try codec.decompressing(source).pump(into: hasher)
         } catch let error as DPMError {
-            throw DPMError(sentence("Object \(label) in \(name) is corrupt: \(error.message)"))
+            throw DPMError.corrupt(sentence("Object \(label) in \(name) is corrupt: \(error.message)"))
         }
         let actual = hasher.hexDigest()
         guard actual == sha256 else {
-            throw DPMError("Object \(label) in \(name) is corrupt: its content hashes to \(actual).")
+            throw DPMError.corrupt("Object \(label) in \(name) is corrupt: its content hashes to \(actual).")
         }
         return hasher.byteCount
     }

@@ -34,7 +34,7 @@ extension ByteReader {
     public func readAll(limit: Int = 256 << 20) throws -> Data {
         let sink = DataWriter()
         try pump(into: sink)
-        guard sink.data.count <= limit else { throw DPMError("An object is larger than expected (\(sink.data.count) bytes).") }
+        guard sink.data.count <= limit else { throw DPMError.corrupt("An object is larger than expected (\(sink.data.count) bytes).") }
         return sink.data
     }
 }

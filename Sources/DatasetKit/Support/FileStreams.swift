@@ -5,7 +5,7 @@ import Glibc
 
 /// A POSIX error turned into one sentence naming the path.
 func fileError(_ action: String, _ path: String, _ code: Int32 = errno) -> DPMError {
-    DPMError("Cannot \(action) \(path): \(String(cString: strerror(code))).")
+    DPMError.systemCall("Cannot \(action) \(path)", errorNumber: code)
 }
 
 /// Reads a file, or `length` bytes of it from `offset`, through a plain descriptor
@@ -43,7 +43,7 @@ public final class FileReader: ByteReader {
             let count = pread(fd, buffer.baseAddress, wanted, off_t(offset))
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw fileError("read", path) }
-            if count == 0, remaining != nil { throw DPMError("Cannot read \(path): it is shorter than expected.") }
+            if count == 0, remaining != nil { throw DPMError.corrupt("Cannot read \(path): it is shorter than expected.") }
             offset += Int64(count)
             remaining = remaining.map { $0 - Int64(count) }
             return count
@@ -143,7 +143,6 @@ public func createFolder(_ path: String, purpose: String? = nil, permissions: mo
         let code = errno
         var info = stat()
         if code == EEXIST, stat(current, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { continue }
-        let reason = String(cString: strerror(code == EEXIST ? ENOTDIR : code))
-        throw DPMError("Cannot create \(purpose.map { "\($0) " } ?? "")\(path): \(reason).")
+        throw DPMError.systemCall("Cannot create \(purpose.map { "\($0) " } ?? "")\(path)", errorNumber: code == EEXIST ? ENOTDIR : code)
     }
 }

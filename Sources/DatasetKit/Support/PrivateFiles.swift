@@ -22,14 +22,14 @@ public enum PrivateFiles {
                 guard chmod(path, folderMode) == 0 else {
                     let failure = errno
                     rmdir(path)
-                    throw DPMError("Cannot create \(purpose) \(path): \(String(cString: strerror(failure))).")
+                    throw DPMError.systemCall("Cannot create \(purpose) \(path)", errorNumber: failure)
                 }
                 return path
             }
             code = errno
             if code != EEXIST { break }
         }
-        throw DPMError("Cannot create \(purpose) in \(base): \(String(cString: strerror(code))).")
+        throw DPMError.systemCall("Cannot create \(purpose) in \(base)", errorNumber: code)
     }
 
     /// Creates the empty file `path` (0600); fails if it exists.

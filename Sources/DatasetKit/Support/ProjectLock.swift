@@ -34,6 +34,6 @@ public final class ProjectLock: @unchecked Sendable {
             usleep(20_000)
         }
         close(descriptor)
-        throw DPMError("Another dpm command has held \(path) for \(Int(timeout)) seconds; wait for it to finish and try again.")
+        throw DPMError.conflict("Another dpm command has held \(path) for \(Int(timeout)) seconds; wait for it to finish and try again.")
     }
 }

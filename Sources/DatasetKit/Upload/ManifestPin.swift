@@ -32,7 +32,7 @@ struct ManifestPin {
         guard now == atStart else {
             let pinned = now.flatMap { try? CanonicalJSON.decode(Snapshot.self, from: $0, what: manifestName) }
             let change = now == nil ? "was removed" : pinned.map { "now pins \($0.id)" } ?? "was changed"
-            throw DPMError("Snapshot \(snapshot.id) of \(profile) is stored, but \(manifestName) \(change) while this upload ran (another upload?), so dpm left it alone; to pin \(snapshot.id) instead, \(pinCommand(snapshot.id)).")
+            throw DPMError.conflict("Snapshot \(snapshot.id) of \(profile) is stored, but \(manifestName) \(change) while this upload ran (another upload?), so dpm left it alone; to pin \(snapshot.id) instead, \(pinCommand(snapshot.id)).")
         }
         do {
             try project.writeManifest(snapshot, for: profile)
@@ -40,7 +40,7 @@ struct ManifestPin {
             var reason = error.userMessage
             if reason.hasSuffix(".") { reason.removeLast() }
             if let first = reason.first { reason = first.lowercased() + reason.dropFirst() }
-            throw DPMError("Snapshot \(snapshot.id) of \(profile) is stored in \(store.displayName), but \(manifestName) could not be written (\(reason)); to pin it, \(pinCommand(snapshot.id)).")
+            throw DPMError.system("Snapshot \(snapshot.id) of \(profile) is stored in \(store.displayName), but \(manifestName) could not be written (\(reason)); to pin it, \(pinCommand(snapshot.id)).")
         }
     }
 

@@ -51,7 +51,7 @@ final class CurlHTTPClient: @unchecked Sendable {
 
     func perform(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let curl = idleHandles.withValue({ $0.popLast() }) ?? curl_easy_init() else {
-            throw DPMError("Cannot start an HTTP request: libcurl failed to initialize.")
+            throw DPMError.internal("Cannot start an HTTP request: libcurl failed to initialize.")
         }
         defer { release(curl) }
         let exchange = Exchange(request: request)

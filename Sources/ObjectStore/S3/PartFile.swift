@@ -25,7 +25,7 @@ final class PartFile: ByteWriter, @unchecked Sendable {
         let openError = errno
         unlink(path)
         guard readable >= 0 else {
-            throw DPMError("Cannot read back \(path), a part of an upload: \(String(cString: strerror(openError))).")
+            throw DPMError.systemCall("Cannot read back \(path), a part of an upload", errorNumber: openError)
         }
     }
 

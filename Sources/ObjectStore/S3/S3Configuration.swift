@@ -18,7 +18,7 @@ public struct S3Configuration: Sendable {
         let rest = url.dropFirst("s3://".count)
         let bucket = String(rest.prefix { $0 != "/" })
         guard (3...63).contains(bucket.count), bucket.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "." }) else {
-            throw DPMError("The store URL \"\(Redaction.withoutUserInfo(url))\" does not name a valid bucket (3 to 63 lowercase letters, digits, \"-\" and \".\").")
+            throw DPMError.invalidInput("The store URL \"\(Redaction.withoutUserInfo(url))\" does not name a valid bucket (3 to 63 lowercase letters, digits, \"-\" and \".\").")
         }
         var prefix = String(rest.dropFirst(bucket.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         if !prefix.isEmpty { prefix += "/" }
@@ -34,18 +34,18 @@ public struct S3Configuration: Sendable {
         } else if let key = credentialsFile.value("aws_access_key_id", in: profile), let secret = credentialsFile.value("aws_secret_access_key", in: profile) {
             credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: credentialsFile.value("aws_session_token", in: profile))
         } else {
-            throw DPMError("No AWS credentials for \(url): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile \"\(profile)\" to \(credentialsFile.path).")
+            throw DPMError.invalidInput("No AWS credentials for \(url): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile \"\(profile)\" to \(credentialsFile.path).")
         }
 
         let region = aws.region ?? configFile.value("region", in: configSection) ?? "us-east-1"
         let endpoint = aws.endpoint ?? configuredEndpoint.flatMap { $0.isEmpty ? nil : $0 }
         if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw DPMError("The S3 endpoint \"\(Redaction.withoutUserInfo(endpoint))\" must start with http:// or https://.")
+            throw DPMError.invalidInput("The S3 endpoint \"\(Redaction.withoutUserInfo(endpoint))\" must start with http:// or https://.")
         }
         // S3 signs requests with the AWS credentials; a user and password in the URL would only
         // be sent as Basic auth and echoed wherever the endpoint is named.
         if let endpoint, Redaction.hasUserInfo(endpoint) {
-            throw DPMError("The S3 endpoint \"\(Redaction.withoutUserInfo(endpoint))\" contains a user name or password; remove it from the URL and give the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or an AWS profile.")
+            throw DPMError.invalidInput("The S3 endpoint \"\(Redaction.withoutUserInfo(endpoint))\" contains a user name or password; remove it from the URL and give the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or an AWS profile.")
         }
         let pathStyle = aws.pathStyle ?? (endpoint != nil)
         return S3Configuration(bucket: bucket, prefix: prefix, region: region,

@@ -48,7 +48,7 @@ public struct S3Store: ObjectStore {
     @discardableResult
     public func put(_ key: String, from source: ByteReader, expectedSHA256: String?, overwrite: Bool,
                     verify: (@Sendable (ByteReader) throws -> Void)?) throws -> StoredBytes {
-        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
         let objectKey = configuration.prefix + key
         let check = ConcurrentCheck(verify: verify)
         defer { check.end() }
@@ -81,7 +81,7 @@ public struct S3Store: ObjectStore {
             if let upload { try upload.send(part) }
             let stored = try check.awaitVerdict()
             if let expectedSHA256, expectedSHA256 != stored.sha256 {
-                throw StoreError.hashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
+                throw DPMError.storedHashMismatch(key: key, expected: expectedSHA256, actual: stored.sha256)
             }
             if let upload {
                 try upload.complete(size: stored.size)
@@ -92,7 +92,7 @@ public struct S3Store: ObjectStore {
             let whole = part
             let response = try send("PUT", key: objectKey, headers: headers,
                                     body: { try whole.reader() }, bodyLength: stored.size, payloadHash: stored.sha256)
-            if response.status == 412 { throw StoreError.alreadyExists(key: key, store: displayName) }
+            if response.status == 412 { throw DPMError.objectExists(key: key, store: displayName) }
             try expectSuccess(response, "store \(key)")
             return stored
         } catch {
@@ -102,7 +102,7 @@ public struct S3Store: ObjectStore {
     }
 
     public func open(_ key: String) throws -> ByteReader {
-        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
         let spool = try Spool(directory: spoolDirectory)
         let resume = ResumingWriter(spool.writer)
         var total: Int64?
@@ -115,17 +115,17 @@ public struct S3Store: ObjectStore {
             }
             return total.map { resume.written >= $0 } ?? true
         })
-        if response.status == 404 { throw StoreError.notFound(key: key, store: displayName) }
+        if response.status == 404 { throw DPMError.objectNotFound(key: key, store: displayName) }
         try expectSuccess(response, "read \(key)")
         if let total, resume.written != total {
-            throw DPMError("The download of \(key) from \(displayName) was cut short (\(resume.written) of \(total) bytes).")
+            throw DPMError.unreachable("The download of \(key) from \(displayName) was cut short (\(resume.written) of \(total) bytes).")
         }
         try spool.writer.finish()
         return try spool.reader()
     }
 
     public func storedSize(_ key: String) throws -> Int64? {
-        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
         let response = try send("HEAD", key: configuration.prefix + key)
         if response.status == 404 { return nil }
         try expectSuccess(response, "look up \(key)")
@@ -142,18 +142,18 @@ public struct S3Store: ObjectStore {
             let response = try send("GET", key: nil, query: query, errorIn200: true)
             try expectSuccess(response, "list \(prefix)")
             if let problem = AnswerDocument.problem(in: response.body) {
-                throw DPMError("S3 could not list \(prefix) in \(displayName): \(problem).")
+                throw DPMError.unreachable("S3 could not list \(prefix) in \(displayName): \(problem).")
             }
             let page = ListBucketResult(response.body)
             keys += page.keys.map { String($0.dropFirst(configuration.prefix.count)) }
             guard page.isTruncated, let next = page.continuationToken else { return keys.sorted() }
             token = next
         }
-        throw DPMError("The listing of \(displayName)\(prefix) did not end.")
+        throw DPMError.unreachable("The listing of \(displayName)\(prefix) did not end.")
     }
 
     public func delete(_ key: String) throws {
-        guard StoreLayout.isValidKey(key) else { throw StoreError.invalidKey(key) }
+        guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
         let response = try send("DELETE", key: configuration.prefix + key)
         if response.status == 404 { return }
         try expectSuccess(response, "delete \(key)")
@@ -168,7 +168,7 @@ public struct S3Store: ObjectStore {
                                 body: { try part.reader() }, bodyLength: part.size, payloadHash: part.sha256Hex)
         try expectSuccess(response, "upload part \(part.number) of \(objectKey)")
         guard let etag = response.headers["etag"] else {
-            throw DPMError("S3 returned no ETag for part \(part.number) of \(objectKey) in \(displayName).")
+            throw DPMError.unreachable("S3 returned no ETag for part \(part.number) of \(objectKey) in \(displayName).")
         }
         return UploadedPart(etag: etag, checksumCRC32: checksum)
     }
@@ -181,10 +181,10 @@ public struct S3Store: ObjectStore {
                                errorIn200: true)
         try expectSuccess(started, "start a multipart upload of \(objectKey)")
         if let problem = AnswerDocument.problem(in: started.body) {
-            throw DPMError("S3 could not start a multipart upload of \(objectKey) in \(displayName): \(problem).")
+            throw DPMError.unreachable("S3 could not start a multipart upload of \(objectKey) in \(displayName): \(problem).")
         }
         guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
-            throw DPMError("S3 did not return an upload id for \(objectKey) in \(displayName).")
+            throw DPMError.unreachable("S3 did not return an upload id for \(objectKey) in \(displayName).")
         }
         return uploadID
     }
@@ -210,7 +210,7 @@ public struct S3Store: ObjectStore {
         }
         try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
         if let problem = AnswerDocument.problem(in: completed.body) {
-            throw DPMError("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(problem).")
+            throw DPMError.unreachable("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(problem).")
         }
     }
 
@@ -310,9 +310,9 @@ public struct S3Store: ObjectStore {
                 return Self.outcome(of: response, errorIn200: errorIn200, expectComplete: expectComplete)
             }
         } catch let gaveUp as RetryPolicy.GaveUp where gaveUp.unreachable {
-            throw DPMError("Cannot reach S3 at \(base) for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
+            throw DPMError.unreachable("Cannot reach S3 at \(base) for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
         } catch let gaveUp as RetryPolicy.GaveUp {
-            throw DPMError("S3 at \(base) kept failing for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
+            throw DPMError.unreachable("S3 at \(base) kept failing for \(displayName): \(gaveUp.reason) (after \(gaveUp.attempts) attempt\(gaveUp.attempts == 1 ? "" : "s")).")
         }
     }
 
@@ -340,16 +340,16 @@ public struct S3Store: ObjectStore {
         let code = error.code ?? "HTTP \(response.status)"
         switch code {
         case "NoSuchBucket":
-            throw DPMError("The bucket \(configuration.bucket) does not exist; create it or fix the store URL \(displayName).")
+            throw DPMError.notFound("The bucket \(configuration.bucket) does not exist; create it or fix the store URL \(displayName).")
         case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
-            throw DPMError("S3 refused the credentials for \(displayName) (\(code)); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN or the AWS_PROFILE.")
+            throw DPMError.permissionDenied("S3 refused the credentials for \(displayName) (\(code)); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN or the AWS_PROFILE.")
         case "AccessDenied", "HTTP 403":
-            throw DPMError("S3 denied access to \(displayName) while trying to \(action); check the permissions of the credentials.")
+            throw DPMError.permissionDenied("S3 denied access to \(displayName) while trying to \(action); check the permissions of the credentials.")
         case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException", "HTTP 301":
             let region = response.headers["x-amz-bucket-region"] ?? error.region
-            throw DPMError("The bucket \(configuration.bucket) is not in region \(configuration.region)\(region.map { " but in \($0); set AWS_REGION=\($0)" } ?? "; set AWS_REGION to its region").")
+            throw DPMError.invalidInput("The bucket \(configuration.bucket) is not in region \(configuration.region)\(region.map { " but in \($0); set AWS_REGION=\($0)" } ?? "; set AWS_REGION to its region").")
         default:
-            throw DPMError(sentence("S3 could not \(action) in \(displayName): \(code)\(error.message.map { ", \($0)" } ?? "")"))
+            throw DPMError.unreachable(sentence("S3 could not \(action) in \(displayName): \(code)\(error.message.map { ", \($0)" } ?? "")"))
         }
     }
 
