@@ -17,19 +17,52 @@ public struct Squash {
     /// Chooses, proves and composes the new base; writes nothing.
     public func prepare(from requestedSource: ProfileName?, into requestedTarget: ProfileName?, keepFiles: Bool) throws -> PreparedSquash {
         let started = workspace.now()
-        if project.config.migrationsCommand != nil {
-            throw DPMError.invalidInput("dpm squash replays the SQL files of \(project.config.migrationsDir) with its own runner to prove the new base, so it cannot work with migrations.command set in dpm.yaml.")
-        }
-        let files = try MigrationFiles.load(project)
-        guard !files.isEmpty else { throw DPMError.conflict("Nothing to squash: \(project.config.migrationsDir) has no migration files.") }
+        let files = try squashableFiles()
         let target = try chooseTarget(requestedTarget)
         let source = try chooseSource(requestedSource)
         guard let snapshot = try project.manifest(source) else {
             throw DPMError.notFound("The profile \(source) has no snapshot yet, so there is no schema to squash into; run \"dpm upload \(source)\" from a database where the released migrations ran.")
         }
-
         let clean = CleanProfileFiles(project: project, server: server)
         let sourcePending = try pendingVersions(snapshot.migrations, files: files, of: "\(source) (snapshot \(snapshot.id))")
+        let (datasets, compared) = try compareProfiles(files: files, source: source, snapshot: snapshot, sourcePending: sourcePending,
+                                                       target: target, clean: clean)
+        let selection = SquashSelection.choose(files: files, datasets: datasets)
+        guard let last = selection.squashed.last else {
+            let first = selection.kept[0]
+            throw DPMError.conflict("Nothing to squash: the oldest migration, \(first.file.path), is \(first.reason), and a squash never folds in what a profile has not applied.")
+        }
+        let sourceSchema = try schemaAtSquashPoint(snapshot, files: files, sourcePending: sourcePending, squashed: selection.squashed)
+        let proof = try prove(files: files, through: last, sourceSchema: sourceSchema, source: source, snapshot: snapshot,
+                              target: target, clean: clean)
+        let plan = makePlan(selection: selection, proof: proof, files: files, source: source, snapshot: snapshot, target: target,
+                            compared: compared, clean: clean, fromSnapshot: sourceSchema != nil, keepFiles: keepFiles, started: started)
+        let schemaData = Data(proof.schema.utf8)
+        let newData = proof.data.map { Data($0.utf8) }
+        let version = try server.serverVersion()
+        let manifest = CleanProfileFiles.record(
+            profile: target, schema: schemaData,
+            data: newData ?? FileManager.default.contents(atPath: clean.dataPath(target)) ?? Data(), migrations: proof.baseStates, filters: TableFilters(),
+            source: SnapshotSource(database: "\(source) snapshot \(snapshot.id)", serverVersion: version.text, serverVersionNumber: version.number),
+            started: started, message: "squash of \(selection.squashed.count) migrations through \(last.version)", toolVersion: workspace.toolVersion)
+        return PreparedSquash(plan: plan, schema: schemaData, data: newData, manifest: manifest)
+    }
+
+    /// The repository's migration files, which dpm's own runner must be able to replay.
+    private func squashableFiles() throws -> [MigrationFile] {
+        if project.config.migrationsCommand != nil {
+            throw DPMError.invalidInput("dpm squash replays the SQL files of \(project.config.migrationsDir) with its own runner to prove the new base, so it cannot work with migrations.command set in dpm.yaml.")
+        }
+        let files = try MigrationFiles.load(project)
+        guard !files.isEmpty else { throw DPMError.conflict("Nothing to squash: \(project.config.migrationsDir) has no migration files.") }
+        return files
+    }
+
+    /// What each profile other than the target has applied: the source first, then every
+    /// other profile with a snapshot (or clean base); profiles without one are listed, not counted.
+    private func compareProfiles(files: [MigrationFile], source: ProfileName, snapshot: Snapshot, sourcePending: Set<String>,
+                                 target: ProfileName, clean: CleanProfileFiles) throws
+        -> ([SquashSelection.Dataset], [SquashPlan.ComparedProfile]) {
         var datasets = [SquashSelection.Dataset(name: source.value, pending: sourcePending)]
         var compared = [SquashPlan.ComparedProfile(name: source.value, snapshot: snapshot.id, note: "source")]
         for name in project.profileNames() where name != source.value && name != target.value {
@@ -48,39 +81,46 @@ public struct Squash {
             datasets.append(.init(name: name, pending: try pendingVersions(states, files: files, of: "\(name) (\(key))")))
             compared.append(.init(name: name, snapshot: key, note: nil))
         }
+        return (datasets, compared)
+    }
 
-        let selection = SquashSelection.choose(files: files, datasets: datasets)
-        guard let last = selection.squashed.last else {
-            let first = selection.kept[0]
-            throw DPMError.conflict("Nothing to squash: the oldest migration, \(first.file.path), is \(first.reason), and a squash never folds in what a profile has not applied.")
-        }
-        // The snapshot's schema is the base only when it sits exactly at the squash point;
-        // a source that ran later migrations too is ahead of it.
+    /// The snapshot's schema is the base only when it sits exactly at the squash point; a
+    /// source that ran later migrations too is ahead of it (nil: replay the migrations instead).
+    private func schemaAtSquashPoint(_ snapshot: Snapshot, files: [MigrationFile], sourcePending: Set<String>,
+                                     squashed: [MigrationFile]) throws -> String? {
         let appliedInSource = Set(files.map(\.version)).subtracting(sourcePending)
-        let sourceSchema: String? = appliedInSource == Set(selection.squashed.map(\.version))
-            ? String(decoding: try workspace.transfer.fetchData(sha256: snapshot.schema.sha256, what: "the schema of snapshot \(snapshot.id)"), as: UTF8.self)
-            : nil
+        guard appliedInSource == Set(squashed.map(\.version)) else { return nil }
+        return String(decoding: try workspace.transfer.fetchData(sha256: snapshot.schema.sha256, what: "the schema of snapshot \(snapshot.id)"),
+                      as: UTF8.self)
+    }
 
-        // One squash at a time, and none while a switch renames databases beside the working
-        // one; a killed squash's scratch databases go first.
+    /// Builds the new base and proves it in scratch databases. One squash at a time, and none
+    /// while a switch renames databases beside the working one; a killed squash's scratch
+    /// databases go first.
+    private func prove(files: [MigrationFile], through last: MigrationFile, sourceSchema: String?, source: ProfileName,
+                       snapshot: Snapshot, target: ProfileName, clean: CleanProfileFiles) throws -> SquashProof.Outcome {
         let local = try LocalDatabases(workspace: workspace, server: server)
         let lock = try local.lockProject()
         defer { withExtendedLifetime(lock) {} }
         local.dropLeftovers(of: SquashProof.scratchPurposes)
-        let proof = try SquashProof(workspace: workspace, server: server, schemaPath: clean.schemaPath(target), dataPath: clean.dataPath(target))
+        return try SquashProof(workspace: workspace, server: server, schemaPath: clean.schemaPath(target), dataPath: clean.dataPath(target))
             .run(files: files, through: last, sourceSchema: sourceSchema, source: source,
                  header: header(target: target, source: source, snapshot: snapshot, through: last, fromSnapshot: sourceSchema != nil))
+    }
 
+    private func makePlan(selection: SquashSelection, proof: SquashProof.Outcome, files: [MigrationFile], source: ProfileName,
+                          snapshot: Snapshot, target: ProfileName, compared: [SquashPlan.ComparedProfile], clean: CleanProfileFiles,
+                          fromSnapshot: Bool, keepFiles: Bool, started: Date) -> SquashPlan {
         let removed = keepFiles ? [] : selection.squashed.flatMap { file -> [String] in
             let down = file.path.replacingOccurrences(of: #"(\.up)?\.sql$"#, with: ".down.sql", options: .regularExpression)
             return [file.path] + (down != file.path && FileManager.default.fileExists(atPath: project.path(down)) ? [down] : [])
         }
         let oldSchema = (try? String(contentsOfFile: clean.schemaPath(target), encoding: .utf8)) ?? ""
         let baseFolder = project.relative(project.cleanBaseDirectory(target))
-        let plan = SquashPlan(
+        return SquashPlan(
             source: source.value, sourceSnapshot: snapshot.id, target: target.value, trackingTable: proof.trackingTable,
             trackingRowsInBase: proof.insertedTrackingRows, squashed: selection.squashed, kept: selection.kept, profiles: compared,
-            schemaPath: project.relative(clean.schemaPath(target)), baseFrom: sourceSchema == nil ? "migrations" : "snapshot",
+            schemaPath: project.relative(clean.schemaPath(target)), baseFrom: fromSnapshot ? "snapshot" : "migrations",
             schemaLinesBefore: Self.lineCount(oldSchema), schemaLinesAfter: Self.lineCount(proof.schema),
             dataFile: SquashPlan.DataFile(path: project.relative(clean.dataPath(target)), action: proof.dataAction, reason: proof.dataReason),
             proof: SquashPlan.Proof(oldBaseMigrations: files.count, newBaseMigrations: files.count - selection.squashed.count,
@@ -88,16 +128,6 @@ public struct Squash {
             removedFiles: removed, dryRun: true,
             review: "git status -- \(project.config.migrationsDir) \(baseFolder) profiles/\(target) && git diff -- \(baseFolder)",
             seconds: workspace.now().timeIntervalSince(started))
-
-        let schemaData = Data(proof.schema.utf8)
-        let newData = proof.data.map { Data($0.utf8) }
-        let version = try server.serverVersion()
-        let manifest = CleanProfileFiles.record(
-            profile: target, schema: schemaData,
-            data: newData ?? FileManager.default.contents(atPath: clean.dataPath(target)) ?? Data(), migrations: proof.baseStates, filters: TableFilters(),
-            source: SnapshotSource(database: "\(source) snapshot \(snapshot.id)", serverVersion: version.text, serverVersionNumber: version.number),
-            started: started, message: "squash of \(selection.squashed.count) migrations through \(last.version)", toolVersion: workspace.toolVersion)
-        return PreparedSquash(plan: plan, schema: schemaData, data: newData, manifest: manifest)
     }
 
     /// Writes the new base (and data.sql when it changed), the clean profile's manifest, then
