@@ -10,7 +10,8 @@ extension LocalFixture {
     /// of `before` that held the user's work, and every template, is still there under a name
     /// dpm knows; labels are trusted and say what each database holds; what else is left is
     /// what `dpm cleanup` removes, and after it nothing else is.
-    func assertConsistent(before: [String: InMemoryCatalog.Database], working allowed: Set<String>,
+    /// `others`: databases outside dpm's labels that the test made (a restore's own target).
+    func assertConsistent(before: [String: InMemoryCatalog.Database], working allowed: Set<String>, others: Set<String> = [],
                           file: StaticString = #filePath, line: UInt = #line) throws {
         let after = catalog.all
         guard let working = after[Self.working] else { return XCTFail("the working database is gone", file: file, line: line) }
@@ -44,7 +45,7 @@ extension LocalFixture {
             XCTAssertFalse(FileManager.default.fileExists(atPath: "\(project.stateDirectory)/\(journal)"), "\(journal) is left", file: file, line: line)
         }
 
-        let known = Set([Self.working] + catalog.items.map(\.name))
+        let known = Set([Self.working] + catalog.items.map(\.name)).union(others.filter { after[$0] != nil })
         let leftovers = Set(after.keys).subtracting(known)
         let cleanup = Cleanup(local: try local())
         let found = try cleanup.run(dryRun: true)
