@@ -37,6 +37,8 @@ final class LocalFixture: @unchecked Sendable {
             try Data("kind: shared\n".utf8).write(to: URL(fileURLWithPath: "\(projectRoot)/profiles/\(profile)/profile.yaml"))
         }
         project = Project(root: projectRoot, config: ProjectConfig(media: media ? "media" : nil))
+        // As the executable's workspace() does before any command.
+        project.secureStateDirectory()
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
