@@ -4,7 +4,7 @@ import Foundation
 /// `CleanSchemaLayout`: pre-data, data, post-data (a file without the marker: schema, data).
 /// Every part goes through `runSQLFile`, so psql's meta-commands stay off.
 struct CleanBaseLoader {
-    let server: DatabaseServer
+    let server: SQLRunner
 
     /// A part that did not load, with the file it came from (the real path, not the part's
     /// scratch copy) so callers can say which file to fix.

@@ -6,7 +6,7 @@ import Foundation
 /// disk twice and loading starts at once. Indexes of a table are built while other tables
 /// still load (see `RestoreSchedule`).
 struct DumpLoader {
-    let server: DatabaseServer
+    let server: DumpTools
     let transfer: ObjectTransfer
     let jobs: Int
 

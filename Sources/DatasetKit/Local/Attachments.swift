@@ -46,7 +46,7 @@ public struct Attachments {
         defer { withExtendedLifetime(lock) {} }
         try SwitchJournal.repair(local)
         try local.requireCreatePrivilege(for: "attach")
-        let loader = SnapshotLoader(workspace: local.workspace, server: local.server, jobs: options.jobs)
+        let loader = local.loader(options.jobs)
         let choice = try loader.choose(options.profile, id: options.snapshotID)
         let name = options.name ?? names.attached(profile: choice.profile.value)
         try checkName(name, chosen: options.name != nil)
@@ -123,7 +123,7 @@ public struct Attachments {
 
     private func info(_ item: LocalCatalog.Item) -> AttachedInfo {
         AttachedInfo(database: item.name, profile: item.label.profile, snapshot: item.label.snapshot, kind: item.label.kind,
-                     uri: local.server.connectionURI(for: item.name), media: names.media(of: item), attachedAt: item.label.since)
+                     uri: local.connection.connectionURI(for: item.name), media: names.media(of: item), attachedAt: item.label.since)
     }
 
     /// Names for --as: plain identifiers, and never one of the names dpm keeps for itself.

@@ -39,7 +39,7 @@ public struct CacheInventory {
         let catalog = try local.catalog()
         catalog.noteUntrusted([.template, .spare], local.workspace.note)
         let candidates = catalog.templatesByUse.filter { profile == nil || $0.label.profile == profile?.value }
-        let cache = TemplateCache(local: local, loader: SnapshotLoader(workspace: local.workspace, server: local.server, jobs: 1))
+        let cache = TemplateCache(local: local, loader: local.loader(1))
         var removed: [TemplateInfo] = []
         for template in candidates.dropFirst(max(0, keep)) {
             removed.append(info(template, catalog: catalog, size: false))

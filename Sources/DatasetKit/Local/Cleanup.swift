@@ -34,7 +34,7 @@ public struct Cleanup {
             try InterruptedRestores(server: local.server, stateDirectory: names.stateDirectory, note: local.workspace.note).repair()
             try SwitchJournal.repair(local)
         }
-        let scan = LeftoverScan(server: local.server, names: names, temporaryDirectory: local.workspace.temporaryDirectory,
+        let scan = LeftoverScan(server: local.server, connection: local.connection, names: names, temporaryDirectory: local.workspace.temporaryDirectory,
                                 partialsFolders: [local.workspace.store.partialsFolder].compactMap { $0 } + extraPartials,
                                 projectIdle: true, refillIdle: refillLock != nil)
         var result = CleanupResult(dryRun: dryRun, removed: [], kept: [], failed: [])

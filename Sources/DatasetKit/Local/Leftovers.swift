@@ -23,7 +23,8 @@ public struct Leftover: Codable, Sendable, Equatable {
 /// Finds this project's leftovers. Databases count as this project's by their label (which
 /// names the working database) or, unlabelled, by a name dpm makes beside the working one.
 public struct LeftoverScan: Sendable {
-    let server: DatabaseServer
+    let server: DatabaseCatalog
+    let connection: ServerConnectionInfo
     let names: LocalNames
     let temporaryDirectory: String
     let partialsFolders: [String]
@@ -92,10 +93,10 @@ public struct LeftoverScan: Sendable {
         let advice: String
         if swap.candidates.count == 1 {
             advice = "the next dpm command in this project renames it back to \(swap.target) (or now: "
-                + ShellCommand.psql(server, "ALTER DATABASE \(ShellCommand.identifier(name)) RENAME TO \(ShellCommand.identifier(swap.target))") + ")"
+                + ShellCommand.psql(connection, "ALTER DATABASE \(ShellCommand.identifier(name)) RENAME TO \(ShellCommand.identifier(swap.target))") + ")"
         } else {
             advice = "several databases may hold it (\(swap.candidates.joined(separator: ", "))); rename the one you want back with "
-                + ShellCommand.psql(server, "ALTER DATABASE \(ShellCommand.identifier(name)) RENAME TO \(ShellCommand.identifier(swap.target))")
+                + ShellCommand.psql(connection, "ALTER DATABASE \(ShellCommand.identifier(name)) RENAME TO \(ShellCommand.identifier(swap.target))")
         }
         return Leftover(kind: .database, name: name,
                         holds: "what \(swap.target) held before an interrupted restore; \(swap.target) does not exist, so this may be its only copy",
@@ -186,7 +187,7 @@ public enum ShellCommand {
     }
 
     /// `psql -h … -p … -U … -d postgres -c 'SQL'`.
-    public static func psql(_ server: DatabaseServer, _ sql: String) -> String {
+    public static func psql(_ server: ServerConnectionInfo, _ sql: String) -> String {
         (["psql"] + server.commandLineOptions + ["-d", "postgres", "-c", sql]).map(quoted).joined(separator: " ")
     }
 }

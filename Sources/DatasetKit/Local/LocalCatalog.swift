@@ -19,7 +19,7 @@ public struct LocalCatalog: Sendable {
     /// Every database name seen (labelled or not), to avoid collisions.
     public let allNames: Set<String>
 
-    public static func load(server: DatabaseServer, names: LocalNames) throws -> LocalCatalog {
+    public static func load(server: DatabaseCatalog, names: LocalNames) throws -> LocalCatalog {
         let entries = try server.catalog(named: names.working, orMatching: names.besidePattern)
         var workingExists = false
         var workingLabel: DatabaseLabel?

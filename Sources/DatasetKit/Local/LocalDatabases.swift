@@ -4,10 +4,22 @@ import Foundation
 /// beside the working database, the project lock and a few careful steps.
 public struct LocalDatabases: Sendable {
     public let workspace: Workspace
-    public let server: DatabaseServer
+    /// Every database these workflows rename, clone, label or drop.
+    public let server: DatabaseCatalog
+    /// Statistics (tables written, pristine marks) and migration counts.
+    let query: DatabaseQuery
+    let connection: ServerConnectionInfo
+    /// Loads a snapshot into a new template, with that many parallel jobs.
+    let loader: @Sendable (Int) -> any SnapshotLoading
     public let names: LocalNames
 
     public init(workspace: Workspace, server: DatabaseServer) throws {
+        try self.init(workspace: workspace, catalog: server, query: server, connection: server,
+                      loader: SnapshotLoader.maker(workspace: workspace, server: server))
+    }
+
+    init(workspace: Workspace, catalog server: DatabaseCatalog, query: DatabaseQuery, connection: ServerConnectionInfo,
+         loader: @escaping @Sendable (Int) -> any SnapshotLoading) throws {
         try DatabaseNames.validate(server.defaultDatabase)
         // Stashes and attached databases keep their media in a folder named after them.
         guard FilePath.isPlainName(server.defaultDatabase) else {
@@ -15,6 +27,9 @@ public struct LocalDatabases: Sendable {
         }
         self.workspace = workspace
         self.server = server
+        self.query = query
+        self.connection = connection
+        self.loader = loader
         names = LocalNames(working: server.defaultDatabase, stateDirectory: workspace.project.stateDirectory)
     }
 
@@ -56,7 +71,7 @@ public struct LocalDatabases: Sendable {
     /// PostgreSQL's statistics, which a clone starts afresh and a server crash resets);
     /// `public.` left off.
     func tablesWritten(in database: String) throws -> [String] {
-        try server.query("""
+        try query.query("""
             SELECT schemaname || '.' || relname FROM pg_stat_user_tables
             WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1
             """, parameters: [], in: database).compactMap { $0.first ?? nil }

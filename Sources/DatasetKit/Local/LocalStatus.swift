@@ -40,7 +40,7 @@ public struct LocalStatus: Codable, Sendable {
 
         if let label = catalog.workingLabel {
             let written = try local.tablesWritten(in: names.working)
-            let applied = try MigrationDetector.appliedCount(in: names.working, on: local.server)
+            let applied = try MigrationDetector.appliedCount(in: names.working, on: local.query)
             active = Active(profile: label.profile, snapshot: label.snapshot, kind: label.kind, since: label.since,
                             tablesWritten: written, migrationsApplied: label.migrations.map { max(0, applied - $0) })
             if let recorded = state.active, recorded.profile != label.profile || recorded.snapshot != label.snapshot {

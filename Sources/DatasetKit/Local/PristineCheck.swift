@@ -21,7 +21,7 @@ struct PristineCheck {
     /// The mark of a fresh copy of a template, taken before anyone can connect to it; nil
     /// when it cannot be taken (the stash it becomes is then always kept).
     func mark(database: String, media: String?) -> PristineMark? {
-        guard let xid = try? local.server.query("SELECT txid_current()::text", parameters: [], in: database).first?.first ?? nil,
+        guard let xid = try? local.query.query("SELECT txid_current()::text", parameters: [], in: database).first?.first ?? nil,
               let catalog = try? catalogDigest(database) else { return nil }
         var mediaDigest: String?
         if let media {
@@ -42,7 +42,7 @@ struct PristineCheck {
             // Statistics count every row written (this database's catalogs included; shared
             // catalogs count the whole cluster's), unless they were lost: a reset stamps
             // stats_reset, and a crash restarts the server.
-            let facts = try local.server.query("""
+            let facts = try local.query.query("""
                 SELECT (SELECT stats_reset IS NULL FROM pg_stat_database WHERE datname = current_database())
                    AND pg_postmaster_start_time() < $1::timestamptz,
                        (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_all_tables s
@@ -58,7 +58,7 @@ struct PristineCheck {
             let xid32 = String(recorded % (1 << 32))
             let newer = catalogs.map { "SELECT count(*) AS n FROM \($0) WHERE age(xmin) < age('\(xid32)'::xid)" }
                 .joined(separator: " UNION ALL ")
-            let count = try local.server.query("SELECT sum(n)::text FROM (\(newer)) AS rows", parameters: [], in: stash).first?.first ?? nil
+            let count = try local.query.query("SELECT sum(n)::text FROM (\(newer)) AS rows", parameters: [], in: stash).first?.first ?? nil
             return count == "0"
         } catch {
             return false
@@ -68,7 +68,7 @@ struct PristineCheck {
     /// The database's own catalogs that this role can read (pg_largeobject usually is not;
     /// writes to it still show in the statistics).
     private func readableCatalogs(_ database: String) throws -> [String] {
-        try local.server.query("""
+        try local.query.query("""
             SELECT 'pg_catalog.' || quote_ident(relname) FROM pg_class
             WHERE relnamespace = 'pg_catalog'::regnamespace AND relkind = 'r' AND NOT relisshared
               AND has_table_privilege(oid, 'SELECT') ORDER BY 1
@@ -79,7 +79,7 @@ struct PristineCheck {
         let catalogs = try readableCatalogs(database)
         let counts = catalogs.map { "SELECT '\($0)=' || count(*) AS line FROM \($0)" }.joined(separator: " UNION ALL ")
         // A sequence this role cannot read shows no last_value: then no digest, and no recycling.
-        let rows = try local.server.query("""
+        let rows = try local.query.query("""
             SELECT (SELECT string_agg(line, ',' ORDER BY line) FROM (\(counts)) AS c),
                    (SELECT string_agg(format('%I.%I=%s', schemaname, sequencename, coalesce(last_value::text, '-')), ',' ORDER BY schemaname, sequencename)
                     FROM pg_sequences),

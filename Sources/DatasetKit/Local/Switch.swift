@@ -72,7 +72,7 @@ public struct Switch {
         try StashRecycling.repair(local)
         try local.requireCreatePrivilege(for: "use")
 
-        let loader = SnapshotLoader(workspace: workspace, server: local.server, jobs: options.jobs)
+        let loader = local.loader(options.jobs)
         let choice = try loader.choose(options.profile, id: options.snapshotID)
         let mediaTarget = options.media ? workspace.project.mediaDirectory : nil
         try local.checkMediaFileSystem(mediaTarget)
@@ -98,7 +98,7 @@ public struct Switch {
     /// the copies, so that its fsync does not wait for a fresh database's blocks), takes the
     /// waiting spare or clones the template, prepares the media, and labels the copy. On a
     /// failure the preparations are rolled back, and `failed` runs.
-    private func prepareCopy(of choice: SnapshotChoice, catalog: LocalCatalog, media mediaTarget: String?, loader: SnapshotLoader,
+    private func prepareCopy(of choice: SnapshotChoice, catalog: LocalCatalog, media mediaTarget: String?, loader: any SnapshotLoading,
                              journaled: (SwitchPlan) throws -> Void = { _ in }, failed: () -> Void = {})
         throws -> (plan: SwitchPlan, incoming: IncomingCopy, label: DatabaseLabel, templates: TemplateCache) {
         let templates = TemplateCache(local: local, loader: loader)
@@ -143,7 +143,7 @@ public struct Switch {
     /// clone) with the template's media, exactly what the stash held.
     private func rebuild(_ record: LocalState.RecycledStash, catalog: LocalCatalog, force: Bool, started: Date) throws -> SwitchResult {
         let profile = try ProfileName(record.profile)
-        let loader = SnapshotLoader(workspace: workspace, server: local.server, jobs: ProcessInfo.processInfo.activeProcessorCount)
+        let loader = local.loader(ProcessInfo.processInfo.activeProcessorCount)
         let choice: SnapshotChoice
         if record.snapshot.hasPrefix("git-") {
             // A clean profile's key names files in git; only its template still holds that content.

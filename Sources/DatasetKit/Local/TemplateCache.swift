@@ -14,7 +14,7 @@ struct IncomingCopy {
 /// so that switching to a snapshot again is a clone or a rename, not a restore.
 struct TemplateCache {
     let local: LocalDatabases
-    let loader: SnapshotLoader
+    let loader: any SnapshotLoading
 
     var names: LocalNames { local.names }
 
@@ -58,7 +58,7 @@ struct TemplateCache {
         do {
             try loader.fill(building, with: choice, label: name)
             try DatabaseProperties.applySettings(choice.properties, to: building, on: local.server, note: local.workspace.note)
-            let applied = try MigrationDetector.appliedCount(in: building, on: local.server)
+            let applied = try MigrationDetector.appliedCount(in: building, on: local.query)
             label = DatabaseLabel(role: .template, working: names.working, profile: profile, snapshot: choice.key,
                                   kind: choice.kind, since: local.timestamp(), migrations: applied)
             try local.server.setTemplate(building, true)

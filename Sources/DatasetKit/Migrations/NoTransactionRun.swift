@@ -8,7 +8,7 @@ import Foundation
 /// such files are written to be safe to run again (IF NOT EXISTS), as with Rails'
 /// disable_ddl_transaction! or dbmate's transaction:false.
 struct NoTransactionRun {
-    let server: DatabaseServer
+    let server: DatabaseQuery & SQLRunner
     let file: MigrationFile
     let script: MigrationScript
     /// Why it runs without a wrapping transaction.

@@ -70,7 +70,7 @@ public struct ProjectStatus: Codable, Sendable {
         var leftovers: [Leftover]?
         if database.reachable, let local {
             do {
-                let scan = LeftoverScan(server: server, names: local.names, temporaryDirectory: temporaryDirectory,
+                let scan = LeftoverScan(server: server, connection: server, names: local.names, temporaryDirectory: temporaryDirectory,
                                         partialsFolders: partials, projectIdle: idle(local.names.stateDirectory, "lock"),
                                         refillIdle: idle(local.names.stateDirectory, "refill.lock"))
                 leftovers = try scan.all()

@@ -7,7 +7,7 @@ struct DatabaseInventory {
 
     /// Exact row counts (each table's own rows: an inheritance parent's count leaves out its
     /// children's), meant for seed-sized databases, not for production copies.
-    static func take(of database: String, on server: DatabaseServer) throws -> DatabaseInventory {
+    static func take(of database: String, on server: DatabaseQuery) throws -> DatabaseInventory {
         let sql = """
         SELECT count(*)::text,
                coalesce(sum((xpath('/row/c/text()', query_to_xml(

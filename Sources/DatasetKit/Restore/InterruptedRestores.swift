@@ -4,11 +4,11 @@ import Foundation
 /// renames: a kill between them left `<db>` missing and `<db>__dpm_old_<hex>` holding its only
 /// copy. Such a database is renamed back, never dropped.
 public struct InterruptedRestores: Sendable {
-    let server: DatabaseServer
+    let server: DatabaseCatalog
     let names: LocalNames
     let note: @Sendable (String) -> Void
 
-    public init(server: DatabaseServer, stateDirectory: String, note: @escaping @Sendable (String) -> Void) throws {
+    public init(server: DatabaseCatalog, stateDirectory: String, note: @escaping @Sendable (String) -> Void) throws {
         try DatabaseNames.validate(server.defaultDatabase)
         self.server = server
         names = LocalNames(working: server.defaultDatabase, stateDirectory: stateDirectory)

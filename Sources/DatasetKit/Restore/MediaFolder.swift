@@ -8,7 +8,7 @@ struct MediaFolder {
 
     /// Returns the staging folder, complete and verified; on failure nothing is left behind.
     func stage(_ entries: [MediaEntry], beside target: String) throws -> String {
-        let staging = FilePath.join(FilePath.parent(target), ".\(FilePath.lastComponent(target)).dpm-staging-\(randomSuffix())")
+        let staging = Self.stagingFolder(beside: target)
         try createFolder(staging, purpose: "the media staging folder")
         do {
             let folders = Set(entries.flatMap { FilePath.enclosingFolders($0.path) })
@@ -30,6 +30,11 @@ struct MediaFolder {
             throw error
         }
         return staging
+    }
+
+    /// `.<name>.dpm-staging-<hex>` beside `target`: a restore's repair removes what a kill leaves of it.
+    static func stagingFolder(beside target: String) -> String {
+        FilePath.join(FilePath.parent(target), ".\(FilePath.lastComponent(target)).dpm-staging-\(randomSuffix())")
     }
 
     /// Moves `staging` to `target`; the old folder is removed only after the new one is in place.

@@ -37,11 +37,21 @@ public struct RestoreResult: Codable, Sendable {
 /// beside the target and swapped in by rename only when complete.
 public struct Restore {
     let workspace: Workspace
-    let server: DatabaseServer
+    /// The target, the database being built and the retired one are renamed, labelled and dropped here.
+    let server: DatabaseCatalog
+    /// Counts what a clean profile loaded and the migrations it applied.
+    let query: DatabaseQuery
+    let loader: @Sendable (Int) -> any SnapshotLoading
 
     public init(workspace: Workspace, server: DatabaseServer) {
+        self.init(workspace: workspace, catalog: server, query: server, loader: SnapshotLoader.maker(workspace: workspace, server: server))
+    }
+
+    init(workspace: Workspace, catalog: DatabaseCatalog, query: DatabaseQuery, loader: @escaping @Sendable (Int) -> any SnapshotLoading) {
         self.workspace = workspace
-        self.server = server
+        server = catalog
+        self.query = query
+        self.loader = loader
     }
 
     public func run(_ options: RestoreOptions) throws -> RestoreResult {
@@ -62,7 +72,7 @@ public struct Restore {
         defer { withExtendedLifetime(lock) {} }
         try InterruptedRestores(server: server, stateDirectory: names.stateDirectory, note: workspace.note).repair()
 
-        let loader = SnapshotLoader(workspace: workspace, server: server, jobs: options.jobs)
+        let loader = loader(options.jobs)
         let choice = try loader.choose(options.profile, id: options.snapshotID)
         if choice.kind != .clean, choice.snapshot == nil { throw DPMError.notFound("The profile \(options.profile) has no snapshot in the store.") }
         let mediaEntries = try loader.mediaEntries(choice)
@@ -90,9 +100,9 @@ public struct Restore {
             try buildDatabase(building, like: choice.properties, for: target, label: buildingLabel) {
                 try loader.fill(building, with: choice, label: target)
                 try DatabaseProperties.applySettings(choice.properties, to: building, on: server, note: workspace.note)
-                if choice.kind == .clean { inventory = try DatabaseInventory.take(of: building, on: server) }
+                if choice.kind == .clean { inventory = try DatabaseInventory.take(of: building, on: query) }
                 if intoWorkingDatabase {
-                    let applied = try MigrationDetector.appliedCount(in: building, on: server)
+                    let applied = try MigrationDetector.appliedCount(in: building, on: query)
                     finalLabel = DatabaseLabel(role: .working, working: names.working, profile: choice.profile.value, snapshot: choice.key,
                                                kind: choice.kind, since: since, migrations: applied).commentText
                 } else {

@@ -39,7 +39,7 @@ struct RestoreJournal: Codable, Equatable {
 /// target's previous content a retired name, in one transaction, so that a kill at any
 /// moment leaves the target with its old or its new content, never without one.
 struct RestoreSwap {
-    let server: DatabaseServer
+    let server: DatabaseCatalog
     let names: LocalNames
     let note: @Sendable (String) -> Void
     let checkpoint: @Sendable (String) throws -> Void

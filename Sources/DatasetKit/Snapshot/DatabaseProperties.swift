@@ -48,7 +48,7 @@ extension DatabaseProperties {
     /// Gives a filled database the source's settings (its comment is the caller's: most of
     /// dpm's databases carry a label there). A setting the server refuses (an extension's
     /// parameter that is not installed here) is reported, not fatal: the data is there either way.
-    static func applySettings(_ properties: DatabaseProperties?, to database: String, on server: DatabaseServer,
+    static func applySettings(_ properties: DatabaseProperties?, to database: String, on server: DatabaseCatalog,
                               note: (String) -> Void) throws {
         guard let properties else { return }
         let refused = try server.applySettings(properties.settings, to: database)

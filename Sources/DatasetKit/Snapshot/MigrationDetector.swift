@@ -39,13 +39,13 @@ public enum MigrationDetector {
     }
 
     /// How many versions the tracking tables of `database` record in all.
-    public static func appliedCount(in database: String, on server: DatabaseServer) throws -> Int {
+    public static func appliedCount(in database: String, on server: DatabaseQuery) throws -> Int {
         try detect(in: database, on: server).reduce(0) { $0 + $1.versions.count }
     }
 
     /// The migration state of every known tracking table present in `database` (in the
     /// schemas of its search path).
-    public static func detect(in database: String, on server: DatabaseServer) throws -> [MigrationState] {
+    public static func detect(in database: String, on server: DatabaseQuery) throws -> [MigrationState] {
         let rows = try server.query("""
             SELECT c.relname::text, a.attname::text FROM pg_class c
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -15,10 +15,15 @@ public struct SnapshotChoice: Sendable {
 }
 
 /// Fills an empty database with a snapshot's data, and stages its media, verifying every object.
-struct SnapshotLoader {
+struct SnapshotLoader: SnapshotLoading {
     let workspace: Workspace
     let server: DatabaseServer
     let jobs: Int
+
+    /// Loaders over `server` for workflows that choose their parallelism per snapshot.
+    static func maker(workspace: Workspace, server: DatabaseServer) -> @Sendable (Int) -> any SnapshotLoading {
+        { jobs in SnapshotLoader(workspace: workspace, server: server, jobs: jobs) }
+    }
 
     func choose(_ profile: ProfileName, id: String?) throws -> SnapshotChoice {
         let spec = try workspace.project.profile(profile)

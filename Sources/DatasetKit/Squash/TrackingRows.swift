@@ -11,7 +11,7 @@ struct TrackingRows {
     let columns: [String]
 
     /// The table named `table` visible in `database`, or nil when it does not exist.
-    static func find(_ table: String, in database: String, on server: DatabaseServer) throws -> TrackingRows? {
+    static func find(_ table: String, in database: String, on server: DatabaseQuery) throws -> TrackingRows? {
         let rows = try server.query("""
             SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname),
                    a.attidentity <> '' OR a.attgenerated <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid)
@@ -31,7 +31,7 @@ struct TrackingRows {
 
     /// Each row as a VALUES tuple ("('20260301090000', 'create_labels')"), sorted by its
     /// values with numbers compared as numbers.
-    func rows(in database: String, on server: DatabaseServer) throws -> [String] {
+    func rows(in database: String, on server: DatabaseQuery) throws -> [String] {
         let values = columns.map { "quote_nullable(\($0))" }.joined(separator: " || ', ' || ")
         return try server.query("SELECT '(' || \(values) || ')' FROM \(qualifiedName)", parameters: [], in: database)
             .compactMap { $0.first ?? nil }

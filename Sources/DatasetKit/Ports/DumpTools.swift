@@ -1,0 +1,41 @@
+import Foundation
+
+/// pg_dump and pg_restore, and the connection that loads a dump's entries.
+public protocol DumpTools: Sendable {
+    /// `pg_dump --schema-only` as plain SQL (not yet normalized).
+    func dumpSchema(of database: String, filters: TableFilters) throws -> String
+    /// `pg_dump --data-only` as plain SQL, for profiles whose data lives in git.
+    func dumpDataSQL(of database: String, filters: TableFilters) throws -> String
+    /// `pg_dump -Fd -Z0 -j jobs` into `directory` (which must not exist yet).
+    func dumpDirectory(of database: String, to directory: String, jobs: Int, filters: TableFilters) throws
+    /// The table of contents of a dump directory (`pg_restore --list`), limited to `sections`
+    /// (all when empty); `verbose` adds each entry's dependencies.
+    func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String
+    /// `pg_restore --jobs` of a dump directory into an existing database, without owners and
+    /// privileges, limited to `sections` (all when empty) and to the entries of `listFile`.
+    func restoreDirectory(_ directory: String, into database: String, jobs: Int, sections: [DumpSection], listFile: String?) throws
+    /// `pg_restore --file=-` of the entries of `listFile` in `sections`: the SQL pg_restore would run.
+    func restoreScript(of directory: String, sections: [DumpSection], listFile: String) throws -> String
+    /// A connection to `database` for restoring dump entries, after running `settings`.
+    func openRestoreConnection(to database: String, settings: [String]) throws -> RestoreConnection
+}
+
+extension DumpTools {
+    func listDirectory(_ directory: String) throws -> String {
+        try listDirectory(directory, sections: [], verbose: false)
+    }
+}
+
+/// The parts of a dump pg_restore can restore one at a time.
+public enum DumpSection: String, Sendable {
+    case preData = "pre-data", data, postData = "post-data"
+}
+
+/// One connection that restores dump entries; used by one thread at a time.
+public protocol RestoreConnection: AnyObject {
+    /// Runs `statement`, a `COPY ... FROM stdin`, with the bytes `produce` writes as its data.
+    /// When `produce` throws, nothing of this COPY stays and the error is rethrown.
+    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws
+    /// Runs SQL text of one or more statements, as psql would a file.
+    func execute(_ sql: String) throws
+}

@@ -1,0 +1,15 @@
+/// Runs SQL files, migrations and a project's own migration command against a database.
+public protocol SQLRunner: Sendable {
+    /// Runs a plain SQL file with psql, stopping at the first error.
+    func runSQLFile(_ path: String, in database: String) throws
+    /// Runs one migration file and `record` (the row that records it) in a single
+    /// transaction, stopping at the first error with PostgreSQL's message and position.
+    func applyMigration(_ path: String, record: String, in database: String) throws
+    /// Runs one migration file statement by statement, without a wrapping transaction (each
+    /// statement commits on its own, or as the file's own BEGIN/COMMIT say), stopping at the
+    /// first error with PostgreSQL's message and the file's line.
+    func runMigrationWithoutTransaction(_ path: String, in database: String) throws
+    /// Runs a project's own command (`sh -c`) in `directory` with PGHOST, PGPORT, PGDATABASE,
+    /// PGUSER and DATABASE_URL naming `database`; fails with its exit code and last lines.
+    func runCommand(_ command: String, for database: String, in directory: String) throws
+}
