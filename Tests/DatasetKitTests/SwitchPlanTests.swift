@@ -112,7 +112,7 @@ final class SwitchPlanTests: XCTestCase {
         let before = fixture.catalog.committed()
         // The pool is back before every attempt of the transaction: after five, the switch gives up.
         XCTAssertThrowsError(try fixture.use("ug", F.snapshotB, force: true)) { error in
-            XCTAssertTrue(error is DatabaseInUse, "\(error)")
+            XCTAssertEqual((error as? DPMError)?.kind, .inUse, "\(error)")
         }
         fixture.catalog.reconnecting = [:]
         fixture.catalog.update(F.working) { $0.sessions = [] }

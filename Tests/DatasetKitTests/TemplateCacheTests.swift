@@ -71,7 +71,7 @@ final class TemplateCacheTests: XCTestCase {
         fixture.catalog.openSession(on: template)
         let before = fixture.catalog.committed()
         XCTAssertThrowsError(try fixture.use("ug")) { error in
-            XCTAssertTrue(error is DatabaseInUse, "\(error)")
+            XCTAssertEqual((error as? DPMError)?.kind, .inUse, "\(error)")
         }
         XCTAssertEqual(fixture.catalog.committed(), before)
         fixture.catalog.update(template) { $0.sessions = [] }

@@ -16,7 +16,7 @@ struct FakeSnapshots: SnapshotLoading {
     static func mediaFile(of content: String) -> String { content.replacingOccurrences(of: " ", with: "-") + ".txt" }
 
     func choose(_ profile: ProfileName, id: String?) throws -> SnapshotChoice {
-        guard let key = id ?? pinned[profile.value] else { throw DPMError("The profile \(profile) has no snapshot yet.") }
+        guard let key = id ?? pinned[profile.value] else { throw DPMError.notFound("The profile \(profile) has no snapshot yet.") }
         let media = MediaSummary(index: Artifact(path: "media.json", sha256: String(repeating: "0", count: 64), size: 2, storedSize: 2),
                                  files: 1, bytes: 1, storedBytes: 1)
         let record = Snapshot(format: Snapshot.currentFormat, id: key, profile: profile.value, kind: .shared, createdAt: "2026-11-01T00:00:00Z",
@@ -31,8 +31,8 @@ struct FakeSnapshots: SnapshotLoading {
     func checkObjects(_ choice: SnapshotChoice, media: [MediaEntry]?) throws {}
 
     func fill(_ database: String, with choice: SnapshotChoice, label: String) throws {
-        if failFill.current { throw DPMError("The dump of \(choice.key) is corrupt.") }
-        guard catalog[database] != nil else { throw DPMError("database \"\(database)\" does not exist") }
+        if failFill.current { throw DPMError.corrupt("The dump of \(choice.key) is corrupt.") }
+        guard catalog[database] != nil else { throw DPMError.notFound("database \"\(database)\" does not exist") }
         catalog.update(database) { $0.content = Self.content(profile: choice.profile.value, snapshot: choice.key) }
     }
 

@@ -240,7 +240,7 @@ final class InMemoryCatalog: DatabaseCatalog, @unchecked Sendable {
     private static func requireNoSessions(_ database: Database, _ name: String, action: String) throws {
         guard !database.sessions.isEmpty else { return }
         let count = database.sessions.count
-        throw DatabaseInUse(message: "Cannot \(action): database \"\(name)\" is being accessed by other users (There \(count == 1 ? "is 1 other session" : "are \(count) other sessions") using the database.).")
+        throw DPMError.inUse("Cannot \(action): database \"\(name)\" is being accessed by other users (There \(count == 1 ? "is 1 other session" : "are \(count) other sessions") using the database.).", sqlState: "55006")
     }
 
     static func matches(_ name: String, _ pattern: String) -> Bool {
