@@ -42,9 +42,8 @@ public struct Attachments {
 
     public func attach(_ options: AttachOptions) throws -> AttachedInfo {
         let started = local.workspace.now()
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair(recycling: false)
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
         try local.requireCreatePrivilege(for: "attach")
         let loader = local.loader(options.jobs)
         let choice = try loader.choose(options.profile, id: options.snapshotID)
@@ -84,9 +83,8 @@ public struct Attachments {
 
     /// Drops the attached databases named by profile or database name (or all of them) with their media.
     public func detach(_ targets: [String], all: Bool, force: Bool) throws -> [AttachedInfo] {
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair(recycling: false)
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
         let catalog = try local.catalog()
         let attached = catalog.attached
         var chosen: [LocalCatalog.Item] = []

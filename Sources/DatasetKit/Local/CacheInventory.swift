@@ -33,9 +33,8 @@ public struct CacheInventory {
     /// Keeps the `keep` most recently used templates (of `profile`, when given) and drops
     /// the others with their spares and media. Returns what was dropped.
     public func prune(keep: Int, profile: ProfileName?) throws -> [TemplateInfo] {
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair(recycling: false)
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
         let catalog = try local.catalog()
         catalog.noteUntrusted([.template, .spare], local.workspace.note)
         let candidates = catalog.templatesByUse.filter { profile == nil || $0.label.profile == profile?.value }

@@ -42,6 +42,15 @@ public struct LocalDatabases: Sendable {
         }
     }
 
+    /// The project lock, with what a killed switch left finished or rolled back first: its
+    /// media half, and (with `recycling`) a stash recycling or rebuild.
+    func lockAndRepair(recycling: Bool = true) throws -> ProjectLock {
+        let lock = try lockProject()
+        try SwitchJournal.repair(self)
+        if recycling { try StashRecycling.repair(self) }
+        return lock
+    }
+
     func catalog() throws -> LocalCatalog { try LocalCatalog.load(server: server, names: names) }
 
     func timestamp() -> String { Timestamp.precise(workspace.now()) }

@@ -83,10 +83,8 @@ public struct Stashes {
 
     /// Drops the stash named by its id (the time part) or its full database name.
     public func drop(_ id: String) throws -> StashInfo {
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair()
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
-        try StashRecycling.repair(local)
         let catalog = try local.catalog()
         if let record = LocalState.load(local.names).recycled?.first(where: { $0.stash == id || LocalNames.stashID($0.stash) == id }),
            !catalog.allNames.contains(record.stash) {
@@ -107,10 +105,8 @@ public struct Stashes {
 
     /// Keeps the newest `keep` stashes and drops the rest; returns what was dropped.
     public func prune(keep: Int) throws -> [StashInfo] {
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair()
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
-        try StashRecycling.repair(local)
         let catalog = try local.catalog()
         catalog.noteUntrusted([.stash], local.workspace.note)
         let old = entries(catalog).dropFirst(max(0, keep))

@@ -66,10 +66,8 @@ public struct Switch {
 
     public func use(_ options: SwitchOptions) throws -> SwitchResult {
         let started = workspace.now()
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair()
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
-        try StashRecycling.repair(local)
         try local.requireCreatePrivilege(for: "use")
 
         let loader = local.loader(options.jobs)
@@ -186,10 +184,8 @@ public struct Switch {
 
     public func undo(force: Bool) throws -> SwitchResult {
         let started = workspace.now()
-        let lock = try local.lockProject()
+        let lock = try local.lockAndRepair()
         defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
-        try StashRecycling.repair(local)
         try local.requireCreatePrivilege(for: "undo")
 
         let catalog = try local.catalog()

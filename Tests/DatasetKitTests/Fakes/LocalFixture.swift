@@ -94,11 +94,7 @@ final class LocalFixture: @unchecked Sendable {
     /// first connection (AppContext.server()), then what use, undo and stash run under the lock.
     func nextCommandRepairs() throws {
         try InterruptedRestores(server: catalog, stateDirectory: project.stateDirectory, note: { _ in }).repairIfNeeded()
-        let local = try local()
-        let lock = try local.lockProject()
-        defer { withExtendedLifetime(lock) {} }
-        try SwitchJournal.repair(local)
-        try StashRecycling.repair(local)
+        _ = try local().lockAndRepair()
     }
 
     /// The user's own work on the working database: a table written, and a file in its media folder.
