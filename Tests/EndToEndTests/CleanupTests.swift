@@ -110,14 +110,7 @@ final class CleanupTests: XCTestCase {
 
     func testCleanupNeverTouchesWhatARunningDpmUses() throws {
         try bigProject()
-        let upload = try start(["upload", "ug", "-j", "2"])
-        XCTAssertTrue(waitFor(60) { !processes(mentioning: "\(scratch!)/dpm-upload-").isEmpty }, "pg_dump started")
-        let cleanup = harness.dpm(["cleanup", "--json"], environment: environment)
-        XCTAssertEqual(cleanup.status, 0, cleanup.stderr)
-        let result = try JSONDecoder().decode(CleanupResult.self, from: Data(cleanup.stdout.utf8))
-        XCTAssertEqual(result.removed, [], "nothing of the running upload")
-        upload.waitUntilExit()
-        XCTAssertEqual(upload.terminationStatus, 0, "the upload finished undisturbed")
+        try cleanupDuringAnUpload(by: Harness.binary)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [], "and removed its own scratch")
     }
 
@@ -126,14 +119,19 @@ final class CleanupTests: XCTestCase {
         let renamed = "\(harness.root)/bin/dpm-0.1.0"
         try FileManager.default.createDirectory(atPath: "\(harness.root)/bin", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Harness.binary, toPath: renamed)
-        let upload = try start(["upload", "ug", "-j", "2"], binary: renamed)
-        XCTAssertTrue(waitFor(60) { !processes(mentioning: "\(scratch!)/dpm-upload-").isEmpty }, "pg_dump started")
+        try cleanupDuringAnUpload(by: renamed)
+    }
+
+    /// `dpm cleanup` while `binary` uploads (pg_dump running) removes nothing of it, and the upload succeeds.
+    private func cleanupDuringAnUpload(by binary: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let upload = try start(["upload", "ug", "-j", "2"], binary: binary)
+        XCTAssertTrue(waitFor(60) { !processes(mentioning: "\(scratch!)/dpm-upload-").isEmpty }, "pg_dump started", file: file, line: line)
         let cleanup = harness.dpm(["cleanup", "--json"], environment: environment)
-        XCTAssertEqual(cleanup.status, 0, cleanup.stderr)
+        XCTAssertEqual(cleanup.status, 0, cleanup.stderr, file: file, line: line)
         let result = try JSONDecoder().decode(CleanupResult.self, from: Data(cleanup.stdout.utf8))
-        XCTAssertEqual(result.removed, [], "nothing of the running upload, whatever its binary is called")
+        XCTAssertEqual(result.removed, [], "nothing of the running upload by \(binary)", file: file, line: line)
         upload.waitUntilExit()
-        XCTAssertEqual(upload.terminationStatus, 0, "the upload finished undisturbed")
+        XCTAssertEqual(upload.terminationStatus, 0, "the upload finished undisturbed", file: file, line: line)
     }
 
     func testStatusListsOnlyThisProjectsLeftoversWithCommandsThatWork() throws {
