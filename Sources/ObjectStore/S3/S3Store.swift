@@ -15,7 +15,7 @@ public struct S3Store: ObjectStore {
     private let http: CurlHTTPClient
     private let retry: RetryPolicy
     private let spoolDirectory: String
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
     /// Objects larger than this go up in parts of this size (at least S3's minimum of 5 MiB).
     public let partSize: Int64
     /// Parts in flight at once.
@@ -159,93 +159,6 @@ public struct S3Store: ObjectStore {
         try expectSuccess(response, "delete \(key)")
     }
 
-    /// Sends one part with its SHA-256 as signed payload hash and its CRC-32 as S3 checksum;
-    /// returns the part's ETag and checksum for the Complete document.
-    fileprivate func uploadPart(_ part: PartFile, of objectKey: String, uploadID: String) throws -> UploadedPart {
-        let checksum = part.crc32Base64
-        let response = try send("PUT", key: objectKey, query: [("partNumber", String(part.number)), ("uploadId", uploadID)],
-                                headers: [("x-amz-checksum-crc32", checksum)],
-                                body: { try part.reader() }, bodyLength: part.size, payloadHash: part.sha256Hex)
-        try expectSuccess(response, "upload part \(part.number) of \(objectKey)")
-        guard let etag = response.headers["etag"] else {
-            throw DPMError.unreachable("S3 returned no ETag for part \(part.number) of \(objectKey) in \(displayName).")
-        }
-        return UploadedPart(etag: etag, checksumCRC32: checksum)
-    }
-
-    fileprivate func startMultipartUpload(_ objectKey: String) throws -> String {
-        // A checksum per part, which S3 verifies and keeps with the object. CRC-32, as the AWS
-        // SDKs send: each part's SHA-256 is already checked through the signed payload hash,
-        // and a second SHA-256 would only cost the server time (moto: 0.3 s of CPU per 500 MB).
-        let started = try send("POST", key: objectKey, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "CRC32")],
-                               errorIn200: true)
-        try expectSuccess(started, "start a multipart upload of \(objectKey)")
-        if let problem = AnswerDocument.problem(in: started.body) {
-            throw DPMError.unreachable("S3 could not start a multipart upload of \(objectKey) in \(displayName): \(problem).")
-        }
-        guard let uploadID = XMLFields(started.body).values["UploadId"]?.first, !uploadID.isEmpty else {
-            throw DPMError.unreachable("S3 did not return an upload id for \(objectKey) in \(displayName).")
-        }
-        return uploadID
-    }
-
-    /// Completes an upload, retried like any request, including a 200 answer whose body is
-    /// an error or no document at all (S3 may fail after it has sent "200 OK"; the AWS SDKs
-    /// retry those as a 500). A retry after an attempt whose answer was lost may find the
-    /// upload already completed (NoSuchUpload); the object is then accepted once its size and
-    /// checksum show it is the one these parts make.
-    fileprivate func completeMultipartUpload(_ objectKey: String, uploadID: String, parts uploaded: [Int: UploadedPart], size: Int64) throws {
-        let ordered = uploaded.sorted { $0.key < $1.key }
-        let parts = ordered.map {
-            "<Part><ChecksumCRC32>\($0.value.checksumCRC32)</ChecksumCRC32><ETag>\(Self.xmlEscaped($0.value.etag))</ETag>"
-                + "<PartNumber>\($0.key)</PartNumber></Part>"
-        }.joined()
-        let document = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
-        let completed = try send("POST", key: objectKey, query: [("uploadId", uploadID)], body: { DataReader(document) },
-                                 bodyLength: Int64(document.count), payloadHash: SigV4Signer.sha256Hex(document), errorIn200: true)
-        if completed.status == 404, completed.attempts > 1, S3ErrorDocument(completed.body).code == "NoSuchUpload",
-           try isCompleted(objectKey, size: size, parts: ordered.map(\.value)) {
-            log("S3 multipart upload of \(objectKey) was completed by an earlier attempt whose answer was lost")
-            return
-        }
-        try expectSuccess(completed, "complete the multipart upload of \(objectKey)")
-        if let problem = AnswerDocument.problem(in: completed.body) {
-            throw DPMError.unreachable("S3 could not complete the multipart upload of \(objectKey) in \(displayName): \(problem).")
-        }
-    }
-
-    /// Whether `objectKey` holds the object that `parts` make: its size, and its composite
-    /// checksum (or, where the store gives none, its multipart ETag) where they can be compared.
-    private func isCompleted(_ objectKey: String, size: Int64, parts: [UploadedPart]) throws -> Bool {
-        let response = try send("HEAD", key: objectKey, headers: [("x-amz-checksum-mode", "ENABLED")])
-        let found = "HTTP \(response.status), \(response.headers["content-length"] ?? "no") bytes, CRC-32 "
-            + "\(response.headers["x-amz-checksum-crc32"] ?? "none"), ETag \(response.headers["etag"] ?? "none")"
-        log("S3 \(objectKey) after a lost Complete: \(found); expected \(size) bytes, CRC-32 "
-            + "\(MultipartChecksums.compositeCRC32(parts.map(\.checksumCRC32)) ?? "?"), ETag \(MultipartChecksums.compositeETag(parts.map(\.etag)) ?? "?")")
-        guard (200..<300).contains(response.status), response.headers["content-length"].flatMap(Int64.init) == size else { return false }
-        if let checksum = response.headers["x-amz-checksum-crc32"], let expected = MultipartChecksums.compositeCRC32(parts.map(\.checksumCRC32)) {
-            // S3 writes the part count after the checksum; some compatible stores leave it out.
-            return checksum == expected || "\(checksum)-\(parts.count)" == expected
-        }
-        if let etag = response.headers["etag"], let expected = MultipartChecksums.compositeETag(parts.map(\.etag)),
-           etag.hasSuffix("-\(parts.count)\"") {
-            return etag == expected
-        }
-        return true
-    }
-
-    fileprivate func abortMultipartUpload(_ objectKey: String, uploadID: String) {
-        let aborted = try? send("DELETE", key: objectKey, query: [("uploadId", uploadID)])
-        if aborted.map({ !(200..<300).contains($0.status) }) ?? true {
-            log("S3 multipart upload \(uploadID) of \(objectKey) could not be aborted; a lifecycle rule removes such leftovers")
-        }
-    }
-
-    private static func xmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-
     /// Creates the bucket (for tests and first-time set-up against S3-compatible services).
     public func createBucket() throws {
         var body: Data?
@@ -277,7 +190,7 @@ public struct S3Store: ObjectStore {
     /// Sends one request, retried as `retry` decides. A download (`resume`) that breaks off
     /// continues with a Range request from the bytes already held; `expectComplete` says, from
     /// a 2xx answer's headers, whether everything has arrived.
-    private func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
+    func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
                       headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
                       bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
                       resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil,
@@ -334,7 +247,7 @@ public struct S3Store: ObjectStore {
     }
 
     /// Turns an S3 error answer into one sentence that says what to check.
-    private func expectSuccess(_ response: HTTPResponse, _ action: String) throws {
+    func expectSuccess(_ response: HTTPResponse, _ action: String) throws {
         guard !(200..<300).contains(response.status) else { return }
         let error = S3ErrorDocument(response.body)
         let code = error.code ?? "HTTP \(response.status)"
@@ -362,183 +275,5 @@ public struct S3Store: ObjectStore {
             index = next
         }
         return Data(bytes).base64EncodedString()
-    }
-}
-
-/// A temporary file that holds one object on its way from S3; unlinked as soon as it is
-/// opened for reading, so nothing is left behind whatever happens.
-private final class Spool {
-    let path: String
-    let writer: FileWriter
-
-    init(directory: String) throws {
-        path = "\(directory)/dpm-s3-\(randomSuffix(16))"
-        writer = try FileWriter(path: path, exclusive: true, mode: 0o600, durable: false)
-    }
-
-    deinit { unlink(path) }
-
-    /// The one reader of a finished download; the file is unlinked at once.
-    func reader() throws -> ByteReader {
-        let reader = try FileReader(path: path)
-        unlink(path)
-        return reader
-    }
-}
-
-/// What CompleteMultipartUpload must list for each part.
-struct UploadedPart: Sendable {
-    let etag: String
-    let checksumCRC32: String
-}
-
-/// One multipart upload in progress: each part is sent from its own temporary file on its
-/// own thread, at most `partConcurrency` at a time (the producer waits for a free slot), so
-/// whatever the object's size, at most that many parts and the one being filled take disk
-/// space, and the memory used is a chunk per part in flight.
-private final class MultipartUpload: @unchecked Sendable {
-    private let store: S3Store
-    private let objectKey: String
-    private let uploadID: String
-    private let slots: DispatchSemaphore
-    private let running = DispatchGroup()
-    private let parts = Locked([Int: UploadedPart]())
-    private let failure = Locked<Error?>(nil)
-
-    init(store: S3Store, objectKey: String) throws {
-        self.store = store
-        self.objectKey = objectKey
-        self.uploadID = try store.startMultipartUpload(objectKey)
-        self.slots = DispatchSemaphore(value: store.partConcurrency)
-    }
-
-    /// Queues a complete part; throws the first failure of an earlier part, if any.
-    func send(_ part: PartFile) throws {
-        slots.wait()
-        if let error = failure.current {
-            slots.signal()
-            throw error
-        }
-        running.enter()
-        let thread = Thread { [self] in
-            defer {
-                slots.signal()
-                running.leave()
-            }
-            do {
-                let uploaded = try store.uploadPart(part, of: objectKey, uploadID: uploadID)
-                parts.withValue { $0[part.number] = uploaded }
-            } catch {
-                failure.withValue { if $0 == nil { $0 = error } }
-            }
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    func complete(size: Int64) throws {
-        running.wait()
-        if let error = failure.current { throw error }
-        try store.completeMultipartUpload(objectKey, uploadID: uploadID, parts: parts.current, size: size)
-    }
-
-    func abort() {
-        running.wait()
-        store.abortMultipartUpload(objectKey, uploadID: uploadID)
-    }
-}
-
-/// The sink of a download that may be resumed: it counts what it holds, and when a server
-/// answers a Range request with the whole object (200), it skips the bytes it already has.
-final class ResumingWriter: ByteWriter {
-    private let downstream: ByteWriter
-    private(set) var written: Int64 = 0
-    private var skip: Int64 = 0
-
-    init(_ downstream: ByteWriter) { self.downstream = downstream }
-
-    func begin(partial: Bool) { skip = partial ? 0 : written }
-
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var bytes = bytes
-        if skip > 0 {
-            let dropped = Int(min(skip, Int64(bytes.count)))
-            skip -= Int64(dropped)
-            bytes = UnsafeRawBufferPointer(rebasing: bytes[dropped...])
-        }
-        guard !bytes.isEmpty else { return }
-        try downstream.write(bytes)
-        written += Int64(bytes.count)
-    }
-
-    func finish() throws { try downstream.finish() }
-}
-
-/// The parts of an S3 XML document dpm reads, collected by element name.
-private final class XMLFields: NSObject, XMLParserDelegate {
-    private(set) var values: [String: [String]] = [:]
-    /// The document element's name; nil when the data held no element.
-    private(set) var root: String?
-    /// Whether the whole data parsed as one well-formed document.
-    private(set) var isWellFormed = false
-    private var text = ""
-
-    init(_ data: Data) {
-        super.init()
-        let parser = XMLParser(data: data)
-        parser.delegate = self
-        isWellFormed = parser.parse()
-    }
-
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
-        if root == nil { root = elementName }
-        text = ""
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-        values[elementName, default: []].append(text)
-        text = ""
-    }
-}
-
-private struct ListBucketResult {
-    let keys: [String]
-    let isTruncated: Bool
-    let continuationToken: String?
-
-    init(_ data: Data) {
-        let fields = XMLFields(data).values
-        keys = fields["Key"] ?? []
-        isTruncated = fields["IsTruncated"]?.first == "true"
-        continuationToken = fields["NextContinuationToken"]?.first
-    }
-}
-
-private struct S3ErrorDocument {
-    let code: String?
-    let message: String?
-    let region: String?
-
-    init(_ data: Data) {
-        let fields = XMLFields(data).values
-        code = fields["Code"]?.first
-        message = fields["Message"]?.first
-        region = fields["Region"]?.first
-    }
-}
-
-/// What is wrong with a 2xx answer that must be an S3 document (Complete, listings, an
-/// upload's start), if anything: S3 may send "200 OK" before it has finished (Complete) and
-/// then report a failure in the body, so the body alone says whether the request succeeded.
-enum AnswerDocument {
-    static func problem(in body: Data) -> String? {
-        // S3 keeps a long Complete alive by sending spaces before the document.
-        let document = XMLFields(Data(body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }))
-        if document.root == "Error" { return document.values["Code"]?.first ?? "an error without a code" }
-        guard document.isWellFormed, document.root != nil else { return body.isEmpty ? "no answer document" : "an unreadable answer document" }
-        return nil
     }
 }
