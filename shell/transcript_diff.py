@@ -13,13 +13,19 @@ import sys
 
 VARYING = [
     (re.compile(r"/tmp/dpm-test-tmp\.\w+/"), "/tmp/"),
+    (re.compile(r"/tmp/dpm-pg\.\w+/sock(/\.s\.PGSQL\.\d+)?( -p \d+| port \d+)?"), "<SOCKET>"),
+    (re.compile(r"%2Ftmp%2Fdpm-pg\.\w+%2Fsock&port=\d+"), "<SOCKET>"),
+    (re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}"), "<UUID>"),
+    (re.compile(r"\"(seconds|bytesRead|bytesStored|storedSize|bytes|size|ageSeconds)\" : [0-9.e+-]+"), r'"\1" : <N>'),
     (re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}"), "<SNAPSHOT>"),
+    (re.compile(r"\d{8}T\d{6}(_\d+)?"), "<STASH>"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<TIME>"),
     (re.compile(r"\b\d+(\.\d+)? ?(s|ms|seconds?|minutes?|hours?|days?)\b"), "<DURATION>"),
     (re.compile(r"\b(process|pid) \d+"), r"\1 <PID>"),
     (re.compile(r"(dpm-[a-z]+-)\d+-"), r"\1<PID>-"),
     (re.compile(r"(__dpm_[a-z]+_)\d+_"), r"\1<PID>_"),
-    (re.compile(r"\b[0-9a-f]{6,64}\b"), "<HEX>"),
+    (re.compile(r"/\d+-(?=[0-9a-f]{16})"), "/<PID>-"),
+    (re.compile(r"(?<![0-9a-zA-Z])[0-9a-f]{6,64}(?![0-9a-zA-Z])"), "<HEX>"),
     (re.compile(r"\b\d+(\.\d+)? ?(B|KB|MB|GB|kB)\b"), "<SIZE>"),
     (re.compile(r"\b\d+(\.\d+)? ?(MB/s|KB/s)\b"), "<RATE>"),
 ]
@@ -30,7 +36,8 @@ def normalized(path):
         text = handle.read()
     for pattern, replacement in VARYING:
         text = pattern.sub(replacement, text)
-    return text.splitlines(keepends=True)
+    # Table columns are as wide as their widest (varying) cell.
+    return [re.sub(r"[ \t]{2,}", "  ", line) for line in text.splitlines(keepends=True)]
 
 
 def main(old, new):
