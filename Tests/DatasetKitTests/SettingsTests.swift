@@ -26,6 +26,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.postgres.searchPath, ["/usr/bin", "/bin"])
         XCTAssertEqual(settings.postgres.libpq, LibpqVariables())
         XCTAssertEqual(settings.cache.root, "/home/u/.cache/dpm")
+        XCTAssertNil(settings.sanitize.key)
         XCTAssertFalse(settings.diagnostics.verbose)
         XCTAssertEqual(settings.diagnostics.stopAt, "")
         XCTAssertNil(settings.diagnostics.pauseAt)
@@ -41,6 +42,7 @@ final class SettingsTests: XCTestCase {
             "DPM_S3_PATH_STYLE": "0", "DPM_PG_BIN": "/opt/pg/bin", "PATH": "/a:/b", "PGSERVICE": "svc", "PGDATABASE": "db",
             "PGUSER": "me", "PGHOST": "/run/pg", "PGPORT": "6543", "XDG_CACHE_HOME": "/xdg", "DPM_VERBOSE": "1",
             "DPM_STOP_AT": "use.before-media", "DPM_PAUSE_AT": "upload.before-manifest:2.5",
+            "DPM_SANITIZE_KEY": "a-secret-of-enough-length",
         ])
         XCTAssertEqual(settings.project, ProjectOverrides(database: "postgresql:///other", store: "s3://b/p"))
         XCTAssertEqual(settings.switching.spares, 5)
@@ -62,6 +64,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.postgres.searchPath, ["/a", "/b"])
         XCTAssertEqual(settings.postgres.libpq, LibpqVariables(service: "svc", database: "db", user: "me", host: "/run/pg", port: "6543"))
         XCTAssertEqual(settings.cache.root, "/xdg/dpm")
+        XCTAssertEqual(settings.sanitize.key, "a-secret-of-enough-length")
         XCTAssertTrue(settings.diagnostics.verbose)
         XCTAssertEqual(settings.diagnostics.stopAt, "use.before-media")
         XCTAssertEqual(settings.diagnostics.pauseAt, Diagnostics.Pause(step: "upload.before-manifest", seconds: 2.5))
@@ -112,6 +115,7 @@ final class SettingsTests: XCTestCase {
         let settings = Settings(environment: [
             "DPM_DATABASE_URL": "", "DPM_STORE": "", "AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "AWS_SESSION_TOKEN": "",
             "AWS_REGION": "", "AWS_DEFAULT_REGION": "us-west-2", "AWS_ENDPOINT_URL_S3": "", "AWS_ENDPOINT_URL": "http://e:1", "DPM_PG_BIN": "",
+            "DPM_SANITIZE_KEY": "",
         ])
         XCTAssertEqual(settings.project, ProjectOverrides())
         XCTAssertEqual(settings.aws.profile, "default")
@@ -120,6 +124,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.aws.region, "us-west-2", "AWS_DEFAULT_REGION when AWS_REGION is empty")
         XCTAssertEqual(settings.aws.endpoint, "http://e:1", "AWS_ENDPOINT_URL when AWS_ENDPOINT_URL_S3 is empty")
         XCTAssertNil(settings.postgres.toolFolder)
+        XCTAssertNil(settings.sanitize.key)
     }
 
     func testPathStyleIsOnlyForOneOrTrue() {

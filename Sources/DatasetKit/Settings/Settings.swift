@@ -12,6 +12,7 @@ public struct Settings: Sendable, Equatable {
     public var aws: AWSSettings
     public var postgres: PostgresClientSettings
     public var cache: CacheSettings
+    public var sanitize: SanitizeSettings
     public var diagnostics: Diagnostics
 
     public init(environment: [String: String]) {
@@ -22,6 +23,7 @@ public struct Settings: Sendable, Equatable {
         aws = AWSSettings(environment: environment)
         postgres = PostgresClientSettings(environment: environment)
         cache = CacheSettings(environment: environment)
+        sanitize = SanitizeSettings(environment: environment)
         diagnostics = Diagnostics(environment: environment)
     }
 }
@@ -90,6 +92,18 @@ public struct CacheSettings: Sendable, Equatable {
         } else {
             root = "\(homeDirectory(environment))/.cache/dpm"
         }
+    }
+}
+
+/// DPM_SANITIZE_KEY: the secret that keys the sanitize rules (empty: unset). Only in the
+/// environment, never in a project file, so that it is never committed.
+public struct SanitizeSettings: Sendable, Equatable {
+    public var key: String?
+
+    public init(key: String? = nil) { self.key = key }
+
+    public init(environment: [String: String]) {
+        self.init(key: nonEmpty(environment["DPM_SANITIZE_KEY"]))
     }
 }
 
