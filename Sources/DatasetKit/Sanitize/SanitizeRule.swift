@@ -1,0 +1,118 @@
+/// What happens to one column's values. Every rule but `null` and `value:` keeps a NULL a NULL,
+/// as Greenmask and PostgreSQL Anonymizer do for their generators: a NULL carries no personal
+/// data, and keeping it keeps the column's NOT NULL-ness and the share of missing values.
+/// `value:` is a fixed replacement and so replaces NULLs too; `null` makes every value NULL.
+public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
+    /// `null`: every value becomes NULL.
+    case null
+    /// `value:TEXT`: every value, NULL included, becomes TEXT.
+    case value(String)
+    /// `keep`: looked at, not sensitive; copied byte for byte.
+    case keep
+    /// `hash`: 64 hex digits of a keyed HMAC-SHA256 of the value.
+    case hash
+    /// `email`: `<first name>.<16 hex>@example.com`, unique per input.
+    case email
+    /// `name`: "First Last" from built-in lists.
+    case name
+    /// `first_name`
+    case firstName
+    /// `last_name`
+    case lastName
+    /// `phone`: every digit replaced by a keyed digit; `+`, spaces and separators kept.
+    case phone
+    /// `ip`: IPv4 becomes a keyed address in 10.0.0.0/8, IPv6 one in fd00::/8; a /mask is kept.
+    case ip
+    /// `uuid`: a version-4-shaped UUID from the keyed HMAC, unique per input.
+    case uuid
+    /// `text`: lowercase words, never longer than the value, line breaks kept.
+    case text
+    /// `date-shift:DAYS`: the date part moved by a keyed number of days in ±DAYS, never 0.
+    case dateShift(days: Int)
+    /// `int-noise:PCT`: a number changed by a keyed factor within ±PCT%, sign and scale kept.
+    case intNoise(percent: Int)
+    /// `mask:N`: all but the last N characters become `*`.
+    case mask(keepLast: Int)
+
+    static let maximumShiftDays = 36_500
+
+    /// The rule written as `text` in the rules of `column`; a sentence naming both when it is not one.
+    public init(parsing text: String, for column: QualifiedColumn) throws {
+        let name: Substring
+        let parameter: Substring?
+        if let colon = text.firstIndex(of: ":") {
+            name = text[..<colon]
+            parameter = text[text.index(after: colon)...]
+        } else {
+            name = Substring(text)
+            parameter = nil
+        }
+        func problem(_ what: String) -> DPMError {
+            DPMError.invalidInput("The sanitize rule \"\(text)\" for \(column) \(what).")
+        }
+        func whole(_ range: ClosedRange<Int>, _ what: String) throws -> Int {
+            guard let parameter, let number = Int(parameter), range.contains(number) else { throw problem(what) }
+            return number
+        }
+        let simple: [Substring: SanitizeRule] = [
+            "null": .null, "keep": .keep, "hash": .hash, "email": .email, "name": .name, "first_name": .firstName,
+            "last_name": .lastName, "phone": .phone, "ip": .ip, "uuid": .uuid, "text": .text,
+        ]
+        switch name {
+        case "value":
+            guard let parameter else { throw problem("needs its text after a colon (value:TEXT)") }
+            self = .value(String(parameter))
+        case "date-shift":
+            if let parameter, Int(parameter) == nil { throw problem("needs a whole number of days (date-shift:30)") }
+            self = .dateShift(days: try whole(1...Self.maximumShiftDays, "needs a whole number of days from 1 to \(Self.maximumShiftDays) (date-shift:30)"))
+        case "int-noise":
+            self = .intNoise(percent: try whole(1...100, "needs a whole percentage from 1 to 100 (int-noise:10)"))
+        case "mask":
+            self = .mask(keepLast: try whole(0...1_000_000, "needs the number of last characters to keep (mask:4)"))
+        default:
+            guard let rule = simple[name] else {
+                throw problem("is not a rule dpm knows (known: \(Self.ruleSummaries.joined(separator: ", ")))")
+            }
+            guard parameter == nil else { throw problem("takes no parameter (write \"\(name)\")") }
+            self = rule
+        }
+    }
+
+    static let ruleSummaries = [
+        "null", "value:TEXT", "keep", "hash", "email", "name", "first_name", "last_name", "phone", "ip", "uuid", "text",
+        "date-shift:DAYS", "int-noise:PCT", "mask:KEEP_LAST_N",
+    ]
+
+    /// The rule as it is written in profile.yaml, and as it enters the rules' digest.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .value(let text): "value:\(text)"
+        case .keep: "keep"
+        case .hash: "hash"
+        case .email: "email"
+        case .name: "name"
+        case .firstName: "first_name"
+        case .lastName: "last_name"
+        case .phone: "phone"
+        case .ip: "ip"
+        case .uuid: "uuid"
+        case .text: "text"
+        case .dateShift(let days): "date-shift:\(days)"
+        case .intNoise(let percent): "int-noise:\(percent)"
+        case .mask(let keepLast): "mask:\(keepLast)"
+        }
+    }
+
+    /// The name that selects the rule's derived key: the same for every column, so that one
+    /// input gives one output in every table (joins and foreign keys still match).
+    var keyPurpose: String {
+        switch self {
+        case .dateShift: "date-shift"
+        case .intNoise: "int-noise"
+        case .mask: "mask"
+        case .value: "value"
+        default: description
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Yams
+
+/// A profile's `sanitize:` section: a rule per column, tables whose rows are dropped, and SQL
+/// scripts to run on a scratch copy first.
+public struct SanitizeRules: Sendable, Equatable {
+    /// Bumped whenever any rule's output for a given key and input changes, so that a snapshot
+    /// says which outputs it holds and dedup never mixes two versions silently.
+    public static let algorithmVersion = 1
+
+    public var columns: [QualifiedColumn: SanitizeRule]
+    public var truncate: [QualifiedTable]
+    public var scripts: [String]
+
+    public init(columns: [QualifiedColumn: SanitizeRule] = [:], truncate: [QualifiedTable] = [], scripts: [String] = []) {
+        self.columns = columns
+        self.truncate = truncate
+        self.scripts = scripts
+    }
+
+    /// The rules of one table, by column name.
+    public func rules(of table: QualifiedTable) -> [String: SanitizeRule] {
+        var rules: [String: SanitizeRule] = [:]
+        for (column, rule) in columns where column.table == table { rules[column.column] = rule }
+        return rules
+    }
+
+    public func truncates(_ table: QualifiedTable) -> Bool { truncate.contains(table) }
+
+    /// The rules as one text in a fixed order: what `digest` hashes.
+    public var canonicalText: String {
+        var text = "dpm sanitize rules v\(Self.algorithmVersion)\n"
+        for column in columns.keys.sorted() { text += "column\t\(column)\t\(columns[column]!)\n" }
+        for table in Set(truncate).sorted() { text += "truncate\t\(table)\n" }
+        for script in scripts { text += "script\t\(script)\n" }
+        return text
+    }
+
+    /// SHA-256 of `canonicalText`: equal for equal rules, whatever their order in the file.
+    /// The scripts enter by path only; their contents are the upload's to add.
+    public var digest: String { SHA256Hex.of(Data(canonicalText.utf8)) }
+}
+
+extension SanitizeRules {
+    static let knownKeys = ["columns", "scripts", "truncate"]
+
+    /// The rules of a `sanitize:` node of `displayName` (e.g. "profiles/x/profile.yaml").
+    public init(node: Node, displayName: String) throws {
+        func error(_ node: Node, _ problem: String) -> DPMError {
+            DPMError.invalidInput("\(displayName) line \(node.mark?.line ?? 1): \(problem).")
+        }
+        guard let mapping = node.mapping else {
+            throw error(node, "\"sanitize\" must be a mapping with columns, truncate and scripts")
+        }
+        self.init()
+        for (key, value) in mapping {
+            switch key.string {
+            case "columns":
+                guard let rules = value.mapping else {
+                    throw error(value, "sanitize.columns must be a mapping of schema.table.column: rule")
+                }
+                for (name, ruleNode) in rules {
+                    let text = name.string ?? ""
+                    guard let column = QualifiedColumn(parsing: text) else {
+                        throw error(name, "\"\(text)\" in sanitize.columns is not schema.table.column (three plain names joined by dots, e.g. public.users.email; names that need quotes are not supported yet)")
+                    }
+                    guard columns[column] == nil else { throw error(name, "sanitize.columns names \(column) twice") }
+                    guard let ruleText = ruleNode.scalar?.string else {
+                        throw error(ruleNode, "the rule for \(column) must be a text such as email or \"date-shift:30\"")
+                    }
+                    columns[column] = try SanitizeRule(parsing: ruleText, for: column)
+                }
+            case "truncate":
+                guard let list = value.stringList else { throw error(value, "sanitize.truncate must be a list of schema.table names") }
+                for text in list {
+                    guard let table = QualifiedTable(parsing: text) else {
+                        throw error(value, "\"\(text)\" in sanitize.truncate is not schema.table (two plain names joined by a dot, e.g. public.sessions)")
+                    }
+                    if !truncate.contains(table) { truncate.append(table) }
+                }
+            case "scripts":
+                guard let list = value.stringList else { throw error(value, "sanitize.scripts must be a list of SQL file paths") }
+                scripts = list
+            default:
+                throw error(key, "unknown setting \"sanitize.\(key.string ?? "?")\" (known: \(Self.knownKeys.joined(separator: ", ")))")
+            }
+        }
+    }
+
+    /// The rules of a YAML text holding the `sanitize:` section's mapping.
+    public init(yaml: String, displayName: String) throws {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw DPMError.invalidInput("\(displayName) is not valid YAML: \(YAMLFile.describe(error)).")
+        }
+        guard let node else { self.init(); return }
+        try self.init(node: node, displayName: displayName)
+    }
+}

@@ -1,0 +1,81 @@
+/// Applies the rules of one table to its COPY data lines: fields with a rule are decoded,
+/// sanitized and encoded again; every other field, and the `\.` line that ends the data (and
+/// whatever follows it), is copied byte for byte; a `truncate` table keeps no rows.
+public final class TableSanitizer {
+    public let table: QualifiedTable
+    public let columns: [String]
+    public let truncates: Bool
+    /// The rule of each field, by position; nil copies the field as it is.
+    private let fieldRules: [KeyedRule?]
+    private var value: [UInt8] = []
+    private var ended = false
+
+    /// A sanitizer for the data of `header`; refuses rules naming a column the table lacks.
+    public convenience init(header: CopyHeader, rules: SanitizeRules, key: SanitizeKey) throws {
+        try self.init(table: header.table, columns: header.columns, rules: rules, key: key)
+    }
+
+    public init(table: QualifiedTable, columns: [String], rules: SanitizeRules, key: SanitizeKey) throws {
+        self.table = table
+        self.columns = columns
+        truncates = rules.truncates(table)
+        let tableRules = rules.rules(of: table)
+        let missing = tableRules.keys.filter { !columns.contains($0) }.sorted()
+        guard missing.isEmpty else {
+            let names = missing.map { "\(table).\($0)" }.joined(separator: ", ")
+            throw DPMError.invalidInput(
+                "The sanitize rules name \(names), which \(missing.count == 1 ? "is not a column" : "are not columns") of \(table) (its columns: \(columns.joined(separator: ", ")))."
+            )
+        }
+        fieldRules = columns.map { name in
+            guard let rule = tableRules[name], rule != .keep else { return nil }
+            return KeyedRule(rule: rule, column: QualifiedColumn(table: table, column: name), key: key)
+        }
+    }
+
+    /// Whether any of the table's bytes change (if not, its data may be copied as it is).
+    public var changesData: Bool { truncates || fieldRules.contains { $0 != nil } }
+
+    /// Appends the sanitized form of `line` (without its newline) and, when `newline`, a newline.
+    public func sanitize(line: UnsafeRawBufferPointer, newline: Bool, into output: inout [UInt8]) throws {
+        if ended || line.elementsEqual(CopyText.endOfData) {
+            ended = true
+            output.append(contentsOf: line)
+            if newline { output.append(CopyText.newline) }
+            return
+        }
+        if truncates { return }
+        let bytes = line.bindMemory(to: UInt8.self)
+        var fieldStart = 0
+        var field = 0
+        while true {
+            var fieldEnd = fieldStart
+            while fieldEnd < bytes.count, bytes[fieldEnd] != CopyText.tab { fieldEnd += 1 }
+            guard field < fieldRules.count else { throw fieldCountError(atLeast: field + 1) }
+            let raw = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
+            if let rule = fieldRules[field] {
+                let isValue = CopyText.decode(raw, into: &value)
+                CopyText.encode(try rule.apply(to: isValue ? value : nil), into: &output)
+            } else {
+                output.append(contentsOf: raw)
+            }
+            field += 1
+            guard fieldEnd < bytes.count else { break }
+            output.append(CopyText.tab)
+            fieldStart = fieldEnd + 1
+        }
+        guard field == fieldRules.count || fieldRules.isEmpty else { throw fieldCountError(atLeast: field) }
+        if newline { output.append(CopyText.newline) }
+    }
+
+    /// The sanitized form of one line (without its newline), for tests and small callers.
+    public func sanitize(line: [UInt8]) throws -> [UInt8] {
+        var output: [UInt8] = []
+        try line.withUnsafeBytes { try sanitize(line: $0, newline: false, into: &output) }
+        return output
+    }
+
+    private func fieldCountError(atLeast count: Int) -> DPMError {
+        DPMError.corrupt("A COPY data line of \(table) has \(count) fields where its header names \(columns.count) columns.")
+    }
+}
