@@ -69,6 +69,9 @@ final class SanitizeRuleTests: XCTestCase {
         XCTAssertEqual(rules.scripts, ["db/sanitize/purge.sql"])
         XCTAssertEqual(rules.rules(of: QualifiedTable(parsing: "public.users")!)["email"], .email)
         XCTAssertTrue(rules.truncates(QualifiedTable(parsing: "public.sessions")!))
+        XCTAssertEqual(rules.tables.map(\.description).sorted(), ["public.password_resets", "public.sessions", "public.users"])
+        XCTAssertFalse(rules.isEmpty)
+        XCTAssertTrue(try SanitizeRules(yaml: "", displayName: "p").isEmpty)
     }
 
     func testDigestIgnoresOrderAndSeesEveryChange() throws {

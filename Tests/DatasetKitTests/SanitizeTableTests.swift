@@ -60,6 +60,8 @@ final class SanitizeTableTests: XCTestCase {
         let sanitizer = try TableSanitizer(table: users, columns: ["id"], rules: rules("columns:\n  public.users.id: keep\n"), key: key)
         XCTAssertFalse(sanitizer.changesData)
         XCTAssertEqual(try sanitizer.sanitize(line: Array("\\x41".utf8)), Array("\\x41".utf8))
+        let noColumns = try TableSanitizer(table: users, columns: [], rules: rules("columns:\n  public.other.x: hash\n"), key: key)
+        XCTAssertEqual(try noColumns.sanitize(line: []), [])
     }
 
     func testRulesOnMissingColumnsAndBadLinesAreRefused() throws {

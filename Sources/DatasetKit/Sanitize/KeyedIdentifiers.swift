@@ -19,10 +19,8 @@ enum KeyedIdentifiers {
         var bytes = Array(digester.digest(value).prefix(16))
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let hex = SHA256Hex.string(bytes)
-        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            hex.utf8.dropFirst(range.lowerBound).prefix(range.count)
-        }
-        return Array(groups.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "-").utf8)
+        var text = Array(SHA256Hex.string(bytes).utf8)
+        for position in [20, 16, 12, 8] { text.insert(UInt8(ascii: "-"), at: position) }
+        return text
     }
 }

@@ -62,7 +62,7 @@ struct KeyedDigester {
     func digest(_ value: [UInt8]) -> [UInt8] {
         var hmac = keyed
         hmac.update(data: value)
-        return Array(hmac.finalize())
+        return hmac.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// HMAC(key, value ‖ block) for block 0, 1, …: an endless keyed byte stream of one value.
@@ -74,7 +74,7 @@ struct KeyedDigester {
         var hmac = keyed
         hmac.update(data: value)
         hmac.update(data: withUnsafeBytes(of: counter.bigEndian) { Array($0) })
-        return Array(hmac.finalize())
+        return hmac.finalize().withUnsafeBytes { Array($0) }
     }
 }
 

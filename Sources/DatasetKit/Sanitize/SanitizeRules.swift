@@ -18,6 +18,11 @@ public struct SanitizeRules: Sendable, Equatable {
         self.scripts = scripts
     }
 
+    public var isEmpty: Bool { columns.isEmpty && truncate.isEmpty && scripts.isEmpty }
+
+    /// Every table the rules name: each must exist in what is uploaded.
+    public var tables: Set<QualifiedTable> { Set(columns.keys.map(\.table)).union(truncate) }
+
     /// The rules of one table, by column name.
     public func rules(of table: QualifiedTable) -> [String: SanitizeRule] {
         var rules: [String: SanitizeRule] = [:]

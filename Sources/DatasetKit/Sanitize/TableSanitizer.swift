@@ -1,3 +1,5 @@
+import Foundation
+
 /// Applies the rules of one table to its COPY data lines: fields with a rule are decoded,
 /// sanitized and encoded again; every other field, and the `\.` line that ends the data (and
 /// whatever follows it), is copied byte for byte; a `truncate` table keeps no rows.
@@ -7,6 +9,8 @@ public final class TableSanitizer {
     public let truncates: Bool
     /// The rule of each field, by position; nil copies the field as it is.
     private let fieldRules: [KeyedRule?]
+    /// False when every field is copied: then lines are copied whole, unsplit.
+    private let hasFieldRules: Bool
     private var value: [UInt8] = []
     private var ended = false
 
@@ -31,10 +35,11 @@ public final class TableSanitizer {
             guard let rule = tableRules[name], rule != .keep else { return nil }
             return KeyedRule(rule: rule, column: QualifiedColumn(table: table, column: name), key: key)
         }
+        hasFieldRules = fieldRules.contains { $0 != nil }
     }
 
     /// Whether any of the table's bytes change (if not, its data may be copied as it is).
-    public var changesData: Bool { truncates || fieldRules.contains { $0 != nil } }
+    public var changesData: Bool { truncates || hasFieldRules }
 
     /// Appends the sanitized form of `line` (without its newline) and, when `newline`, a newline.
     public func sanitize(line: UnsafeRawBufferPointer, newline: Bool, into output: inout [UInt8]) throws {
@@ -45,12 +50,18 @@ public final class TableSanitizer {
             return
         }
         if truncates { return }
+        guard hasFieldRules else {
+            output.append(contentsOf: line)
+            if newline { output.append(CopyText.newline) }
+            return
+        }
         let bytes = line.bindMemory(to: UInt8.self)
         var fieldStart = 0
         var field = 0
         while true {
-            var fieldEnd = fieldStart
-            while fieldEnd < bytes.count, bytes[fieldEnd] != CopyText.tab { fieldEnd += 1 }
+            let rest = UnsafeRawBufferPointer(rebasing: line[fieldStart...])
+            let fieldEnd = rest.baseAddress.flatMap { memchr($0, Int32(CopyText.tab), rest.count) }
+                .map { fieldStart + (UnsafeRawPointer($0) - rest.baseAddress!) } ?? line.count
             guard field < fieldRules.count else { throw fieldCountError(atLeast: field + 1) }
             let raw = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
             if let rule = fieldRules[field] {
@@ -60,11 +71,11 @@ public final class TableSanitizer {
                 output.append(contentsOf: raw)
             }
             field += 1
-            guard fieldEnd < bytes.count else { break }
+            guard fieldEnd < line.count else { break }
             output.append(CopyText.tab)
             fieldStart = fieldEnd + 1
         }
-        guard field == fieldRules.count || fieldRules.isEmpty else { throw fieldCountError(atLeast: field) }
+        guard field == fieldRules.count else { throw fieldCountError(atLeast: field) }
         if newline { output.append(CopyText.newline) }
     }
 
