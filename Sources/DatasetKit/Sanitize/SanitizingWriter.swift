@@ -19,7 +19,7 @@ public final class SanitizingWriter: ByteWriter {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         var start = 0
         while start < bytes.count {
-            guard let newline = bytes[start...].firstIndex(of: CopyText.newline) else {
+            guard let newline = bytes.index(of: CopyText.newline, from: start) else {
                 pending.append(contentsOf: bytes[start...])
                 peakPendingBytes = max(peakPendingBytes, pending.count)
                 return
@@ -53,7 +53,7 @@ public final class SanitizingWriter: ByteWriter {
     private func flush() throws {
         guard !output.isEmpty else { return }
         try output.withUnsafeBytes { try downstream.write($0) }
-        output.removeAll(keepingCapacity: true)
+        output.removeAll(keepingCapacity: output.count <= 2 * streamChunkSize)
     }
 }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Applies the rules of one table to its COPY data lines: fields with a rule are decoded,
 /// sanitized and encoded again; every other field, and the `\.` line that ends the data (and
 /// whatever follows it), is copied byte for byte; a `truncate` table keeps no rows.
@@ -59,9 +57,7 @@ public final class TableSanitizer {
         var fieldStart = 0
         var field = 0
         while true {
-            let rest = UnsafeRawBufferPointer(rebasing: line[fieldStart...])
-            let fieldEnd = rest.baseAddress.flatMap { memchr($0, Int32(CopyText.tab), rest.count) }
-                .map { fieldStart + (UnsafeRawPointer($0) - rest.baseAddress!) } ?? line.count
+            let fieldEnd = line.index(of: CopyText.tab, from: fieldStart) ?? line.count
             guard field < fieldRules.count else { throw fieldCountError(atLeast: field + 1) }
             let raw = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
             if let rule = fieldRules[field] {
