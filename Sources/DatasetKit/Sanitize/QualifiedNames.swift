@@ -12,8 +12,7 @@ public struct QualifiedTable: Hashable, Sendable, Comparable, CustomStringConver
     /// `schema.table` of two plain identifiers, or nil. Names that need quotes (dots, spaces,
     /// quotes inside) are not accepted in the rules yet.
     public init?(parsing text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, parts.allSatisfy(SQLIdentifier.isPlain) else { return nil }
+        guard let parts = SQLIdentifier.plainNames(text, count: 2) else { return nil }
         self.init(schema: parts[0], table: parts[1])
     }
 
@@ -36,8 +35,7 @@ public struct QualifiedColumn: Hashable, Sendable, Comparable, CustomStringConve
 
     /// `schema.table.column` of three plain identifiers, or nil (see `QualifiedTable(parsing:)`).
     public init?(parsing text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, parts.allSatisfy(SQLIdentifier.isPlain) else { return nil }
+        guard let parts = SQLIdentifier.plainNames(text, count: 3) else { return nil }
         self.init(table: QualifiedTable(schema: parts[0], table: parts[1]), column: parts[2])
     }
 
@@ -49,6 +47,12 @@ public struct QualifiedColumn: Hashable, Sendable, Comparable, CustomStringConve
 }
 
 enum SQLIdentifier {
+    /// `count` plain names joined by dots, or nil.
+    static func plainNames(_ text: String, count: Int) -> [String]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        return parts.count == count && parts.allSatisfy(isPlain) ? parts : nil
+    }
+
     /// A name written without quotes: a letter or `_` first, then letters, digits, `_` or `$`.
     /// Upper case is allowed and kept, so that a rule can name a column created with quotes.
     static func isPlain(_ name: String) -> Bool {
