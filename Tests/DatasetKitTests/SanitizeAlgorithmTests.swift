@@ -39,6 +39,24 @@ final class SanitizeAlgorithmTests: XCTestCase {
         XCTAssertEqual(try apply(.uuid, "alice@example.org"), "0cc3407c-b10e-462b-9b20-c5bc5b84bec0")
     }
 
+    /// The outputs of algorithm version 1: a change here must come with a new
+    /// `SanitizeRules.algorithmVersion` (and the examples in `SanitizeRule`'s comments).
+    func testOutputsOfAlgorithmVersionOneAreFixed() throws {
+        XCTAssertEqual(SanitizeRules.algorithmVersion, 1)
+        let cases: [(SanitizeRule, String, String)] = [
+            (.hash, "alice@corp.com", "b3b46a73f8fe828c43775ac201386d023c102236232d4d632e31a91c3711b7b8"),
+            (.email, "alice@corp.com", "laura.0d21df27491fcbf1@example.com"),
+            (.name, "Alice Martin", "Christopher Larsen"), (.firstName, "Alice", "Helen"), (.lastName, "Martin", "King"),
+            (.phone, "+33 6 12 34 56 78", "+12 9 30 25 37 31"), (.ip, "192.168.1.20", "10.213.235.158"),
+            (.ip, "2001:db8::1", "fd1e:961f:9b:1e89:65c0:1d91:ea60:6a23"), (.ip, "192.168.1.0/24", "10.190.136.0/24"),
+            (.uuid, "alice", "72774442-f809-421f-ab6e-f7d3f0672059"), (.text, "12 rue de la Paix\nParis", "form press can re\ntrain"),
+            (.dateShift(days: 30), "1990-05-17", "1990-05-14"), (.dateShift(days: 30), "2024-02-29 13:45:00+01", "2024-02-11 13:45:00+01"),
+            (.intNoise(percent: 10), "52000", "57060"), (.intNoise(percent: 10), "19.90", "18.12"),
+            (.mask(keepLast: 4), "4111111111111111", "************1111"),
+        ]
+        for (rule, input, output) in cases { XCTAssertEqual(try apply(rule, input), output, "\(rule) of \(input)") }
+    }
+
     func testOneInputGivesOneOutputInEveryColumn() throws {
         let users = KeyedRule(rule: .email, column: QualifiedColumn(parsing: "public.users.email")!, key: Self.keyA)
         let orders = KeyedRule(rule: .email, column: QualifiedColumn(parsing: "shop.orders.customer_email")!, key: Self.keyA)

@@ -2,6 +2,7 @@
 /// as Greenmask and PostgreSQL Anonymizer do for their generators: a NULL carries no personal
 /// data, and keeping it keeps the column's NOT NULL-ness and the share of missing values.
 /// `value:` is a fixed replacement and so replaces NULLs too; `null` makes every value NULL.
+/// The examples below are outputs under the key `test-key-of-sixteen`.
 public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
     /// `null`: every value becomes NULL.
     case null
@@ -9,29 +10,36 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
     case value(String)
     /// `keep`: looked at, not sensitive; copied byte for byte.
     case keep
-    /// `hash`: 64 hex digits of a keyed HMAC-SHA256 of the value.
+    /// `hash`: 64 hex digits of a keyed HMAC-SHA256 of the value (`alice@corp.com` → `b3b46a73…11b7b8`).
     case hash
-    /// `email`: `<first name>.<16 hex>@example.com`, unique per input.
+    /// `email`: `<first name>.<16 hex>@example.com`, unique per input
+    /// (`alice@corp.com` → `laura.0d21df27491fcbf1@example.com`).
     case email
-    /// `name`: "First Last" from built-in lists.
+    /// `name`: "First Last" from built-in lists (`Alice Martin` → `Christopher Larsen`).
     case name
-    /// `first_name`
+    /// `first_name`: one given name (`Alice` → `Helen`).
     case firstName
-    /// `last_name`
+    /// `last_name`: one family name (`Martin` → `King`).
     case lastName
-    /// `phone`: every digit replaced by a keyed digit; `+`, spaces and separators kept.
+    /// `phone`: every digit replaced by a keyed digit; `+`, spaces and separators kept
+    /// (`+33 6 12 34 56 78` → `+12 9 30 25 37 31`).
     case phone
-    /// `ip`: IPv4 becomes a keyed address in 10.0.0.0/8, IPv6 one in fd00::/8; a /mask is kept.
+    /// `ip`: IPv4 becomes a keyed address in 10.0.0.0/8, IPv6 one in fd00::/8; a /mask is kept
+    /// (`192.168.1.20` → `10.213.235.158`, `192.168.1.0/24` → `10.190.136.0/24`).
     case ip
-    /// `uuid`: a version-4-shaped UUID from the keyed HMAC, unique per input.
+    /// `uuid`: a version-4-shaped UUID from the keyed HMAC, unique per input
+    /// (`alice` → `72774442-f809-421f-ab6e-f7d3f0672059`).
     case uuid
-    /// `text`: lowercase words, never longer than the value, line breaks kept.
+    /// `text`: lowercase words, as long as the value, line breaks kept
+    /// (`12 rue de la Paix\nParis` → `form press can re\ntrain`).
     case text
-    /// `date-shift:DAYS`: the date part moved by a keyed number of days in ±DAYS, never 0.
+    /// `date-shift:DAYS`: the date part moved by a keyed number of days in ±DAYS, never 0
+    /// (`date-shift:30`: `2024-02-29 13:45:00+01` → `2024-02-11 13:45:00+01`).
     case dateShift(days: Int)
-    /// `int-noise:PCT`: a number changed by a keyed factor within ±PCT%, sign and scale kept.
+    /// `int-noise:PCT`: a number changed by a keyed factor within ±PCT%, sign and scale kept
+    /// (`int-noise:10`: `52000` → `57060`, `19.90` → `18.12`).
     case intNoise(percent: Int)
-    /// `mask:N`: all but the last N characters become `*`.
+    /// `mask:N`: all but the last N characters become `*` (`mask:4`: `4111111111111111` → `************1111`).
     case mask(keepLast: Int)
 
     static let maximumShiftDays = 36_500
