@@ -1,6 +1,7 @@
 /// Applies the rules of one table to its COPY data lines: fields with a rule are decoded,
 /// sanitized and encoded again; every other field, and the `\.` line that ends the data (and
-/// whatever follows it), is copied byte for byte; a `truncate` table keeps no rows.
+/// whatever follows it), is copied byte for byte; a `truncate` table keeps no rows. One
+/// sanitizer reads one table's data: it remembers having passed the `\.` line.
 public final class TableSanitizer {
     public let table: QualifiedTable
     public let columns: [String]
