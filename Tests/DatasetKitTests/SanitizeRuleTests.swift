@@ -136,3 +136,44 @@ final class SanitizeRuleTests: XCTestCase {
 
     static let fingerprintOfTestKey = "26540f860220120e"
 }
+
+/// Whether a rule's output fits a column's type.
+final class SanitizeRuleTypeTests: XCTestCase {
+    let column = QualifiedColumn(parsing: "public.users.id")!
+
+    func testRulesFitTheirTypes() throws {
+        let fits: [(SanitizeRule, String)] = [
+            (.email, "character varying(255)"), (.email, "text"), (.hash, "character(64)"), (.uuid, "uuid"), (.uuid, "text"),
+            (.ip, "inet"), (.ip, "cidr"), (.dateShift(days: 3), "date"), (.dateShift(days: 3), "timestamp(3) with time zone"),
+            (.dateShift(days: 3), "timestamp without time zone"), (.intNoise(percent: 5), "numeric(10,2)"), (.intNoise(percent: 5), "bigint"),
+            (.intNoise(percent: 5), "double precision"), (.null, "integer[]"), (.keep, "jsonb"), (.value("x"), "integer"), (.mask(keepLast: 4), "citext"),
+            (.phone, "character varying(20)"), (.name, "character varying(40)"),
+        ]
+        for (rule, type) in fits { XCTAssertNoThrow(try rule.checkFits(column, type: type), "\(rule) \(type)") }
+    }
+
+    func testRulesThatCannotFitAreOneSentence() {
+        XCTAssertThrowsError(try SanitizeRule.email.checkFits(column, type: "integer")) {
+            XCTAssertEqual($0 as? DPMError, .invalidInput(
+                "The sanitize rule \"email\" for public.users.id cannot fit its type integer (email writes text, for text, varchar and char columns)."
+            ))
+        }
+        XCTAssertThrowsError(try SanitizeRule.hash.checkFits(column, type: "character varying(40)")) {
+            XCTAssertEqual($0 as? DPMError, .invalidInput(
+                "The sanitize rule \"hash\" for public.users.id writes up to 64 characters, more than its type character varying(40) holds."
+            ))
+        }
+        for (rule, type) in [(SanitizeRule.intNoise(percent: 5), "text"), (.dateShift(days: 3), "integer"), (.uuid, "bytea"),
+                             (.ip, "macaddr"), (.text, "text[]"), (.email, "jsonb")] {
+            XCTAssertThrowsError(try rule.checkFits(column, type: type), "\(rule) \(type)")
+        }
+    }
+
+    func testLongestOutputs() {
+        XCTAssertEqual(SanitizeRule.hash.longestOutput, 64)
+        XCTAssertEqual(SanitizeRule.uuid.longestOutput, 36)
+        XCTAssertEqual(SanitizeRule.value("日本").longestOutput, 2)
+        XCTAssertNil(SanitizeRule.text.longestOutput)
+        XCTAssertLessThanOrEqual(SanitizeRule.email.longestOutput ?? 0, 64)
+    }
+}
