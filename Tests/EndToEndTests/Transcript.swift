@@ -1,3 +1,4 @@
+import DatasetKit
 import Foundation
 import XCTest
 
@@ -18,7 +19,7 @@ enum Transcript {
     static func record(_ arguments: [String], _ run: Harness.Run, root: String, prefix: String) {
         guard let folder else { return }
         // The observer starts within the first test, after that test was announced.
-        let test = CurrentTest.observer.name.value ?? "first-test"
+        let test = CurrentTest.observer.name.current ?? "first-test"
 
         let entry = "$ dpm \(arguments.joined(separator: " "))\n[exit \(run.status)]\n--- stdout\n\(run.stdout)\n--- stderr\n\(run.stderr)\n\n"
         let text = entry.replacingOccurrences(of: root, with: "<ROOT>").replacingOccurrences(of: prefix, with: "<DB>")
@@ -34,17 +35,8 @@ enum Transcript {
 /// Remembers which test is running, for the transcript's file names.
 private final class CurrentTest: NSObject, XCTestObservation, @unchecked Sendable {
     static let observer = CurrentTest()
-    let name = LockedName()
+    let name = Locked<String?>(nil)
 
-    func testCaseWillStart(_ testCase: XCTestCase) { name.value = testCase.name }
-    func testCaseDidFinish(_ testCase: XCTestCase) { name.value = nil }
-}
-
-private final class LockedName: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: String?
-    var value: String? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
+    func testCaseWillStart(_ testCase: XCTestCase) { name.withValue { $0 = testCase.name } }
+    func testCaseDidFinish(_ testCase: XCTestCase) { name.withValue { $0 = nil } }
 }

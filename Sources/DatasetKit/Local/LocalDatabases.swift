@@ -37,9 +37,7 @@ public struct LocalDatabases: Sendable {
 
     /// Serializes the commands that rename or drop local databases in this project.
     func lockProject() throws -> ProjectLock {
-        try ProjectLock.acquire("\(names.stateDirectory)/lock") {
-            workspace.note("Waiting for another dpm command in this project to finish…")
-        }
+        try ProjectLock.localDatabases(names, note: workspace.note)
     }
 
     /// The project lock, with what a killed switch left finished or rolled back first: its
@@ -134,5 +132,13 @@ public struct LocalDatabases: Sendable {
         if let media = FolderMoves.device(of: parent), let state = FolderMoves.device(of: names.stateDirectory), media != state {
             throw DPMError.invalidInput("The media folder \(mediaTarget) is on another file system than \(names.stateDirectory); dpm swaps media folders by rename, so both must be on the same file system.")
         }
+    }
+}
+
+extension ProjectLock {
+    /// The lock that `use`, `undo`, `restore`, `attach`, `squash` and `cleanup` take before
+    /// they rename or drop local databases, saying so when another command holds it.
+    static func localDatabases(_ names: LocalNames, note: (String) -> Void) throws -> ProjectLock {
+        try acquire(names.lockFile) { note("Waiting for another dpm command in this project to finish…") }
     }
 }

@@ -76,6 +76,8 @@ public struct LocalNames: Sendable {
     // MARK: folders
 
     public var mediaCacheDirectory: String { "\(stateDirectory)/media" }
+    /// The lock of the commands that rename or drop this project's local databases.
+    var lockFile: String { "\(stateDirectory)/lock" }
 
     /// The pristine media of one snapshot and its ready copy.
     public func templateMedia(profile: String, snapshot: String) -> String {

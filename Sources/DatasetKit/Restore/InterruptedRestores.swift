@@ -65,7 +65,7 @@ public struct InterruptedRestores: Sendable {
     /// done (the next command repairs what it leaves).
     public func repairIfNeeded() throws {
         guard try needsRepair() else { return }
-        guard let lock = try? ProjectLock.acquire("\(names.stateDirectory)/lock", timeout: 0.2) else { return }
+        guard let lock = try? ProjectLock.acquire(names.lockFile, timeout: 0.2) else { return }
         defer { withExtendedLifetime(lock) {} }
         try repair()
     }

@@ -66,9 +66,7 @@ public struct Restore {
 
         // Restores rename and drop databases of this project: one at a time, and never beside a `use`.
         let names = LocalNames(working: server.defaultDatabase, stateDirectory: project.stateDirectory)
-        let lock = try ProjectLock.acquire("\(names.stateDirectory)/lock") {
-            workspace.note("Waiting for another dpm command in this project to finish…")
-        }
+        let lock = try ProjectLock.localDatabases(names, note: workspace.note)
         defer { withExtendedLifetime(lock) {} }
         try InterruptedRestores(server: server, stateDirectory: names.stateDirectory, note: workspace.note).repair()
 

@@ -191,10 +191,10 @@ public struct S3Store: ObjectStore {
     /// continues with a Range request from the bytes already held; `expectComplete` says, from
     /// a 2xx answer's headers, whether everything has arrived.
     func send(_ method: String, key: String?, query: [(name: String, value: String)] = [],
-                      headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
-                      bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
-                      resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil,
-                      errorIn200: Bool = false) throws -> HTTPResponse {
+              headers extra: [(name: String, value: String)] = [], body: (() throws -> ByteReader)? = nil,
+              bodyLength: Int64 = 0, payloadHash: String = SigV4Signer.sha256Hex(Data()),
+              resume: ResumingWriter? = nil, expectComplete: (([String: String]) -> Bool)? = nil,
+              errorIn200: Bool = false) throws -> HTTPResponse {
         // errorIn200: a 2xx answer must be an S3 document other than <Error>, else it is retried like a 500.
         let (base, path) = location(key: key)
         let host = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
