@@ -60,4 +60,7 @@ def main(old, new):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    for folder in sys.argv[1:]:
+        if not os.path.isdir(folder):
+            sys.exit(f"error: {folder} is not a folder of transcripts (DPM_TEST_TRANSCRIPT=FOLDER shell/test.sh makes one).")
     sys.exit(main(sys.argv[1], sys.argv[2]))
