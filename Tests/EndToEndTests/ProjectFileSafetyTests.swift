@@ -48,19 +48,19 @@ final class ProjectFileSafetyTests: XCTestCase {
                        "NULL:1\n\\\\server\\\\share:2".replacingOccurrences(of: "\\\\", with: "\\"))
     }
 
-    /// A setting dpm does not know (a misspelling, or a section of a later version such as
-    /// sanitize:) is refused by every command that reads the profile, naming the key and line.
+    /// A setting dpm does not know (a misspelling such as sanitise:, or a section of a later
+    /// version) is refused by every command that reads the profile, naming the key and line.
     func testUnknownProfileSettingsAreRefused() throws {
         try Fixture.create(in: harness)
         XCTAssertEqual(harness.dpm("profile", "create", "ug", "--kind", "shared").status, 0)
-        try harness.write("kind: shared\ndescription: \"copy\"\nsanitize:\n  columns:\n    public.accounts.name: name\n",
+        try harness.write("kind: shared\ndescription: \"copy\"\nsanitise:\n  columns:\n    public.accounts.name: name\n",
                           to: "profiles/ug/profile.yaml")
-        let says = "profiles/ug/profile.yaml line 3: unknown setting \"sanitize\" (known: description, kind, tables)."
+        let says = "profiles/ug/profile.yaml line 3: unknown setting \"sanitise\" (known: description, kind, sanitize, tables)."
         try harness.assertRefused(["upload", "ug"], says: says)
         try harness.assertRefused(["profile", "show", "ug"], says: says)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(harness.store)/snapshots/ug"), "nothing was stored")
 
         try harness.write("kind: shared\ntabels:\n  exclude_data: [audit_log]\n", to: "profiles/ug/profile.yaml")
-        try harness.assertRefused(["upload", "ug"], says: "profiles/ug/profile.yaml line 2: unknown setting \"tabels\" (known: description, kind, tables).")
+        try harness.assertRefused(["upload", "ug"], says: "profiles/ug/profile.yaml line 2: unknown setting \"tabels\" (known: description, kind, sanitize, tables).")
     }
 }

@@ -39,16 +39,19 @@ public struct ProfileSpec: Sendable, Equatable {
     public var kind: ProfileKind
     public var description: String
     public var tables: TableFilters
+    /// The `sanitize:` section: nil when the profile has none (its uploads are not sanitized).
+    public var sanitize: SanitizeRules?
 
-    public init(kind: ProfileKind, description: String = "", tables: TableFilters = TableFilters()) {
+    public init(kind: ProfileKind, description: String = "", tables: TableFilters = TableFilters(), sanitize: SanitizeRules? = nil) {
         self.kind = kind
         self.description = description
         self.tables = tables
+        self.sanitize = sanitize
     }
 
     public static func load(path: String, displayName: String) throws -> ProfileSpec {
         let file = try YAMLFile(path: path, displayName: displayName)
-        try file.rejectUnknownKeys(allowed: ["kind", "description", "tables"])
+        try file.rejectUnknownKeys(allowed: ["kind", "description", "tables", "sanitize"])
         guard let kindText = try file.string("kind") else {
             throw DPMError.invalidInput("\(displayName) has no kind; add \"kind: clean\", \"kind: shared\" or \"kind: customer\".")
         }
@@ -71,6 +74,12 @@ public struct ProfileSpec: Sendable, Equatable {
                 default: throw file.error("tables", "unknown setting \"tables.\(key.string ?? "?")\" (known: include, exclude, exclude_data)")
                 }
             }
+        }
+        if let node = file.root["sanitize"] {
+            guard kind != .clean else {
+                throw file.error("sanitize", "a clean profile has no sanitize rules: its schema and seed data are written by the team, in git")
+            }
+            spec.sanitize = try SanitizeRules(node: node, displayName: displayName)
         }
         return spec
     }

@@ -11,11 +11,15 @@ public struct SanitizeRules: Sendable, Equatable {
     public var columns: [QualifiedColumn: SanitizeRule]
     public var truncate: [QualifiedTable]
     public var scripts: [String]
+    /// The column names that must have a rule (`sanitize.sensitive:`, or the default list).
+    public var sensitive: SensitiveNames
 
-    public init(columns: [QualifiedColumn: SanitizeRule] = [:], truncate: [QualifiedTable] = [], scripts: [String] = []) {
+    public init(columns: [QualifiedColumn: SanitizeRule] = [:], truncate: [QualifiedTable] = [], scripts: [String] = [],
+                sensitive: SensitiveNames = SensitiveNames()) {
         self.columns = columns
         self.truncate = truncate
         self.scripts = scripts
+        self.sensitive = sensitive
     }
 
     public var isEmpty: Bool { columns.isEmpty && truncate.isEmpty && scripts.isEmpty }
@@ -47,7 +51,7 @@ public struct SanitizeRules: Sendable, Equatable {
 }
 
 extension SanitizeRules {
-    static let knownKeys = ["columns", "scripts", "truncate"]
+    static let knownKeys = ["columns", "scripts", "sensitive", "truncate"]
 
     /// The rules of a `sanitize:` node of `displayName` (e.g. "profiles/x/profile.yaml").
     public init(node: Node, displayName: String) throws {
@@ -55,7 +59,7 @@ extension SanitizeRules {
             DPMError.invalidInput("\(displayName) line \(node.mark?.line ?? 1): \(problem).")
         }
         guard let mapping = node.mapping else {
-            throw error(node, "\"sanitize\" must be a mapping with columns, truncate and scripts")
+            throw error(node, "\"sanitize\" must be a mapping with columns, truncate, scripts and sensitive")
         }
         self.init()
         for (key, value) in mapping {
@@ -86,6 +90,11 @@ extension SanitizeRules {
             case "scripts":
                 guard let list = value.stringList else { throw error(value, "sanitize.scripts must be a list of SQL file paths") }
                 scripts = list
+            case "sensitive":
+                guard let list = value.stringList, list.allSatisfy({ !SensitiveNames.words(of: $0).isEmpty }) else {
+                    throw error(value, "sanitize.sensitive must be a list of column-name patterns such as email or api_key")
+                }
+                sensitive = SensitiveNames(patterns: list)
             default:
                 throw error(key, "unknown setting \"sanitize.\(key.string ?? "?")\" (known: \(Self.knownKeys.joined(separator: ", ")))")
             }

@@ -114,11 +114,13 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var sizes: SnapshotSizes
     /// True for profiles of kind clean, whose schema and data live in git, not in the store.
     public var inGit: Bool?
+    /// How the data was sanitized; nil when the profile had no rules (or in older snapshots).
+    public var sanitize: SanitizeRecord?
 
     public init(format: Int, id: String, profile: String, kind: ProfileKind, createdAt: String, message: String,
                 tool: String, compression: String, source: SnapshotSource, filters: TableFilters,
                 migrations: [MigrationState], schema: Artifact, data: [Artifact], media: MediaSummary?, tables: Int? = nil,
-                sizes: SnapshotSizes, inGit: Bool? = nil) {
+                sizes: SnapshotSizes, inGit: Bool? = nil, sanitize: SanitizeRecord? = nil) {
         self.format = format
         self.id = id
         self.profile = profile
@@ -136,6 +138,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
         self.tables = tables
         self.sizes = sizes
         self.inGit = inGit
+        self.sanitize = sanitize
     }
 
     /// Tables in the schema; for snapshots older than that count, tables with captured rows.
