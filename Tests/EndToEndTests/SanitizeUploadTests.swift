@@ -93,7 +93,7 @@ final class SanitizeUploadTests: XCTestCase {
         }
         XCTAssertEqual(rowsAfter.filter { !SanitizeFixture.truncated.contains($0.key) }, rowsBefore.filter { !SanitizeFixture.truncated.contains($0.key) })
 
-        let constraints = "SELECT conrelid::regclass || ' ' || conname || ' ' || contype || ' ' || convalidated || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1"
+        let constraints = "SELECT conrelid::regclass || ' ' || conname || ' ' || contype::text || ' ' || convalidated || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1"
         XCTAssertEqual(try harness.psql(constraints, in: copy), try harness.psql(constraints, in: source))
         XCTAssertEqual(try harness.psql("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace", in: copy), "10",
                        "orders, addresses, payment_methods, employees, companies, events (and its two partitions), sessions, password_resets")
@@ -512,11 +512,10 @@ extension SanitizeUploadTests {
             """, in: source).split(separator: "\n").map(String.init)
         XCTAssertGreaterThan(originals.count, 10_000)
         let found = fields.intersection(originals)
-        XCTAssertEqual(found.count, 0, "original values in the sanitized copy, e.g. \(found.prefix(3))")
+        XCTAssertEqual(found.count, 0, "original values in the sanitized copy, e.g. \(Array(found.prefix(3)))")
         let text = NSString(string: dump.stdout)
-        for word in SanitizeFixture.originalWords {
-            XCTAssertEqual(text.range(of: word).location, NSNotFound, "\"\(word)\" of the originals is in the sanitized copy")
-        }
+        XCTAssertEqual(SanitizeFixture.originalWords.filter { text.range(of: $0).location != NSNotFound }, [],
+                       "names, streets and cities of the originals in the sanitized copy")
         let emails = emailTokens(in: dump.stdout)
         XCTAssertGreaterThan(emails.count, 10_000)
         XCTAssertEqual(emails.filter { !$0.hasSuffix("@example.com") }.prefix(3), [], "emails that are not sanitized ones")
