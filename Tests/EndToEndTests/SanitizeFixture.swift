@@ -3,12 +3,15 @@ import Foundation
 /// The production database of a web shop, with the personal data such a database holds: customers
 /// (email, name, phones, login address, API token, password digest, support notes naming other
 /// customers' emails, birth date), orders referring to customers by email, addresses, cards,
-/// companies and employees referring to each other, a partitioned event log, sessions and password
-/// resets that a sanitized copy drops, and a product catalog no rule touches. Names and places come
+/// companies and employees referring to each other, a partitioned event log, a newsletter table of
+/// a Prisma service (quoted camel-case names, citext), sessions, password resets and a
+/// partitioned log of login attempts that a sanitized copy drops, and a product catalog no rule
+/// touches. Names and places come
 /// from lists disjoint from the sanitizer's own, so that any trace of one after sanitizing is a
 /// leak and not a coincidence.
 enum SanitizeFixture {
     static let schema = #"""
+    CREATE EXTENSION IF NOT EXISTS citext;
     CREATE DOMAIN email_address AS text CHECK (VALUE ~ '^[^@[:space:]]+@[^@[:space:]]+\.[a-z]+$');
     CREATE DOMAIN phone_number AS varchar(20);
 
@@ -94,6 +97,24 @@ enum SanitizeFixture {
     CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
     CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 
+    CREATE TABLE login_attempts (
+        id bigint NOT NULL,
+        attempted_at timestamptz NOT NULL,
+        email text NOT NULL,
+        ip inet,
+        succeeded boolean NOT NULL
+    ) PARTITION BY RANGE (attempted_at);
+    CREATE TABLE login_attempts_2025 PARTITION OF login_attempts FOR VALUES FROM ('2025-01-01 00:00+00') TO ('2026-01-01 00:00+00');
+    CREATE TABLE login_attempts_2026 PARTITION OF login_attempts FOR VALUES FROM ('2026-01-01 00:00+00') TO ('2027-01-01 00:00+00');
+
+    -- The newsletter service is written with Prisma: quoted camel-case names, a citext email.
+    CREATE TABLE "NewsletterSubscriber" (
+        "id" serial PRIMARY KEY,
+        "emailAddress" citext NOT NULL UNIQUE,
+        "firstName" text,
+        "subscribedAt" timestamptz NOT NULL
+    );
+
     CREATE TABLE sessions (
         id text PRIMARY KEY,
         user_id bigint NOT NULL REFERENCES users (id),
@@ -157,9 +178,9 @@ enum SanitizeFixture {
     FROM generate_series(1, 2000) i, vocabulary v,
          LATERAL (SELECT lpad(((i * 7919 + 1234567) % 100000000)::text, 8, '0') || lpad((i % 97)::text, 2, '0') AS d) digits;
 
-    -- Support notes: free text, a quarter of them naming another customer's address.
+    -- Support notes: free text, a quarter of them naming another customer's address (as typed: some capitalized).
     UPDATE users SET notes = CASE users.id % 4
-            WHEN 0 THEN 'Referred by ' || other.email || E'.\nPrefers contact after 6pm.'
+            WHEN 0 THEN 'Referred by ' || CASE WHEN users.id % 8 = 0 THEN other.email ELSE initcap(other.email) END || E'.\nPrefers contact after 6pm.'
             WHEN 1 THEN 'Called about a refund (ticket ' || (users.id * 31) || ').'
             ELSE NULL
         END
@@ -168,6 +189,7 @@ enum SanitizeFixture {
     INSERT INTO orders (customer_email, shipping_address, status, quantity, total, placed_at)
     SELECT u.email,
            CASE WHEN i % 13 = 0 THEN NULL
+                WHEN i % 50 = 1 THEN (i % 180 + 1) || ' ' || v.streets[1 + i % 8] || E'\tc/o reception\\back door'
                 ELSE (i % 180 + 1) || ' ' || v.streets[1 + i % 8] || E'\n' || lpad(((i * 389) % 99999)::text, 5, '0') || ' ' || v.cities[1 + (i / 8) % 8] END,
            (ARRAY['pending', 'paid', 'shipped', 'delivered', 'refunded'])[1 + i % 5],
            1 + i % 9,
@@ -219,6 +241,18 @@ enum SanitizeFixture {
            u.last_login_ip,
            (ARRAY['login', 'view_product', 'add_to_cart', 'checkout', 'logout'])[1 + i % 5]
     FROM generate_series(1, 4000) i JOIN users u ON u.id = 1 + (i * 17) % 2000;
+
+    INSERT INTO login_attempts (id, attempted_at, email, ip, succeeded)
+    SELECT i, TIMESTAMPTZ '2025-06-01 00:00:00+00' + i * interval '13 hours', u.email, u.last_login_ip, i % 7 <> 0
+    FROM generate_series(1, 1000) i JOIN users u ON u.id = 1 + (i * 41) % 2000;
+
+    -- Half the subscribers are customers with the same address (some typed capitalized).
+    INSERT INTO "NewsletterSubscriber" ("emailAddress", "firstName", "subscribedAt")
+    SELECT CASE WHEN i % 2 = 1 THEN 'reader.' || lower(v.first[1 + i % 26]) || i || '@' || v.domains[1 + i % 6]
+                WHEN i % 4 = 0 THEN initcap(u.email) ELSE u.email END,
+           CASE WHEN i % 5 = 0 THEN NULL ELSE v.first[1 + (i * 3) % 26] END,
+           TIMESTAMPTZ '2023-03-01 00:00:00+00' + i * interval '7 hours'
+    FROM generate_series(1, 800) i JOIN users u ON u.id = 1 + (i * 3) % 2000, vocabulary v;
 
     INSERT INTO sessions (id, user_id, ip, user_agent, expires_at)
     SELECT encode(sha256(('session ' || i)::bytea), 'hex'), 1 + (i * 11) % 2000, ('185.' || (i % 250) || '.3.' || (i % 200 + 1))::inet,
@@ -290,13 +324,17 @@ enum SanitizeFixture {
         ("public.employees.commission_rate", "int-noise:10"),       // real
         ("public.events.user_email", "email"),                      // on the partitioned parent
         ("public.events.client_ip", "ip"),
+        ("public.NewsletterSubscriber.emailAddress", "email"),     // citext, unique; a quoted camel-case name
+        ("public.NewsletterSubscriber.firstName", "first_name"),   // text
     ]
 
-    static let truncated = ["public.sessions", "public.password_resets"]
+    static let truncated = ["public.sessions", "public.password_resets", "public.login_attempts"]
+    /// The truncated tables and the partitions of the partitioned one.
+    static let emptied = truncated + ["public.login_attempts_2025", "public.login_attempts_2026"]
     /// Tables whose data some rule changes (the partitions of events hold its rows).
     static let sanitizedTables = [
         "public.users", "public.orders", "public.addresses", "public.payment_methods", "public.companies", "public.employees",
-        "public.events_2025", "public.events_2026",
+        "public.events_2025", "public.events_2026", "public.NewsletterSubscriber",
     ]
     static let untouchedTables = ["public.products", "public.schema_migrations"]
 

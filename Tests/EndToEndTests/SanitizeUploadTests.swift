@@ -87,19 +87,21 @@ final class SanitizeUploadTests: XCTestCase {
         let copy = try sanitizedCopy()
 
         let rowsBefore = try rowCounts(in: source), rowsAfter = try rowCounts(in: copy)
-        for table in SanitizeFixture.truncated {
+        for table in SanitizeFixture.emptied {
             XCTAssertGreaterThan(rowsBefore[table] ?? 0, 0, table)
             XCTAssertEqual(rowsAfter[table], 0, "\(table) is restored, empty")
         }
-        XCTAssertEqual(rowsAfter.filter { !SanitizeFixture.truncated.contains($0.key) }, rowsBefore.filter { !SanitizeFixture.truncated.contains($0.key) })
+        XCTAssertEqual(rowsAfter.filter { !SanitizeFixture.emptied.contains($0.key) }, rowsBefore.filter { !SanitizeFixture.emptied.contains($0.key) })
 
         let constraints = "SELECT conrelid::regclass || ' ' || conname || ' ' || contype::text || ' ' || convalidated || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1"
         XCTAssertEqual(try harness.psql(constraints, in: copy), try harness.psql(constraints, in: source))
         XCTAssertEqual(try harness.psql("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace", in: copy), "10",
                        "orders, addresses, payment_methods, employees, companies, events (and its two partitions), sessions, password_resets")
+        XCTAssertEqual(try harness.psql("SELECT count(*) FROM pg_inherits WHERE inhparent IN ('events'::regclass, 'login_attempts'::regclass)", in: copy), "4",
+                       "both partitioned tables keep their partitions")
         let indexes = "SELECT indexrelid::regclass || ' ' || indisunique || ' ' || indisvalid || ' ' || pg_get_indexdef(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1"
         XCTAssertEqual(try harness.psql(indexes, in: copy), try harness.psql(indexes, in: source))
-        for index in ["users_email_key", "users_public_id", "employees_work_email_key", "payment_methods_card_fingerprint_key"] {
+        for index in ["users_email_key", "users_public_id", "employees_work_email_key", "payment_methods_card_fingerprint_key", "\"NewsletterSubscriber_emailAddress_key\""] {
             XCTAssertEqual(try harness.psql("SELECT indisunique AND indisvalid FROM pg_index WHERE indexrelid = '\(index)'::regclass", in: copy), "t", index)
         }
         for orphans in [
@@ -113,6 +115,7 @@ final class SanitizeUploadTests: XCTestCase {
         for sameValue in [
             "SELECT count(*) FROM addresses a JOIN users u ON u.id = a.user_id WHERE a.recipient_name = u.full_name",
             "SELECT count(*) FROM events e JOIN users u ON u.email = e.user_email WHERE e.client_ip = u.last_login_ip",
+            #"SELECT count(*) FROM "NewsletterSubscriber" s JOIN users u ON u.email = s."emailAddress"::text"#,
         ] {
             XCTAssertEqual(try harness.psql(sameValue, in: copy), try harness.psql(sameValue, in: source), "one input, one output in every table: \(sameValue)")
         }
@@ -120,7 +123,7 @@ final class SanitizeUploadTests: XCTestCase {
         let nullable = [("public.users", "phone"), ("public.users", "mobile_phone"), ("public.users", "last_login_ip"), ("public.users", "api_token"),
                         ("public.users", "birth_date"), ("public.orders", "shipping_address"), ("public.addresses", "zip_code"),
                         ("public.companies", "allowed_network"), ("public.employees", "commission_rate"), ("public.events", "user_email"),
-                        ("public.events", "client_ip")]
+                        ("public.events", "client_ip"), (#"public."NewsletterSubscriber""#, #""firstName""#)]
         for (table, column) in nullable {
             let rows = try beforeAndAfter(table, "\(column) IS NULL")
             XCTAssertTrue(rows.contains { $0.before == "true" }, "\(table).\(column) has NULLs to keep")
@@ -162,13 +165,15 @@ final class SanitizeUploadTests: XCTestCase {
             ("payment_methods", "card_number", #"^\*{12}[0-9]{4}$"#), ("addresses", "zip_code", #"^\*{3}[0-9]{2}$"#),
             ("orders", "shipping_address", #"^[a-z \n]+$"#), ("addresses", "street", "^[a-z ]+$"), ("addresses", "city", "^[a-z ]+$"),
             ("users", "public_id", uuid), ("payment_methods", "user_public_id", uuid),
-            ("users", "phone", #"^[-+() 0-9]+$"#), ("users", "mobile_phone", #"^\+44 7[0-9]{3} [0-9]{6}$"#),
+            (#""NewsletterSubscriber""#, #""emailAddress""#, email), (#""NewsletterSubscriber""#, #""firstName""#, "^[A-Z][a-z]+$"),
+            ("users", "phone", #"^[-+() 0-9]+$"#), ("users", "mobile_phone", #"^\+[0-9]{2} [0-9]{4} [0-9]{6}$"#),
         ]
         for (table, column, pattern) in shapes {
             let misfits = try harness.psql("SELECT count(*) FILTER (WHERE \(column)::text !~ '\(pattern)') || ' of ' || count(\(column)) FROM \(table)", in: copy)
             XCTAssertTrue(misfits.hasPrefix("0 of ") && misfits != "0 of 0", "\(misfits) values of \(table).\(column) do not match \(pattern)")
         }
-        for (table, column) in [("users", "email"), ("employees", "work_email"), ("users", "public_id"), ("payment_methods", "card_fingerprint")] {
+        for (table, column) in [("users", "email"), ("employees", "work_email"), ("users", "public_id"), ("payment_methods", "card_fingerprint"),
+                                (#""NewsletterSubscriber""#, #""emailAddress""#)] {
             XCTAssertEqual(try harness.psql("SELECT count(DISTINCT \(column)) = count(*) FROM \(table)", in: copy), "t", "\(table).\(column) stays unique")
         }
         for (table, column) in [("users", "last_login_ip"), ("events", "client_ip"), ("companies", "allowed_network")] {
@@ -275,6 +280,19 @@ final class SanitizeUploadTests: XCTestCase {
         try assertNothingStored()
     }
 
+    /// A rule that leaves values as they were is no sanitizing: `mask:16` on 16-digit card
+    /// numbers masks nothing, so the originals would be stored; the leak check catches them (a
+    /// value of a sanitized column found in a stored field): exit 1 naming
+    /// public.payment_methods.card_number, never a number; nothing stored.
+    func testLeakCheckCatchesARuleThatLeavesValuesAsTheyWere() throws {
+        try writeProfile(columns: SanitizeFixture.rules(setting: "public.payment_methods.card_number", to: "mask:16"))
+        let run = try harness.assertRefused(try uploadArguments(), environment: keyEnvironment(), says: "public.payment_methods.card_number")
+        XCTAssertEqual(run.status, 1)
+        let cards = try sourceHarness().psql("SELECT card_number FROM payment_methods").split(separator: "\n")
+        XCTAssertFalse(cards.contains { run.stderr.contains($0) }, run.stderr)
+        try assertNothingStored()
+    }
+
     // MARK: - Unclassified columns
 
     /// Personal-looking columns without a rule (users.mobile_phone, addresses.zip_code) stop the
@@ -289,7 +307,7 @@ final class SanitizeUploadTests: XCTestCase {
         let refused = try harness.assertRefused(try uploadArguments(), environment: keyEnvironment(), says: unclassified[0])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains(unclassified[1]), refused.stderr)
-        for needsNoRule in ["sessions", "password_resets", "events_2025", "events_2026"] {
+        for needsNoRule in ["sessions", "password_resets", "login_attempts", "events_2025", "events_2026"] {
             XCTAssertFalse(refused.stderr.contains(needsNoRule), "\(needsNoRule) needs no rules of its own: \(refused.stderr)")
         }
 
@@ -509,6 +527,7 @@ extension SanitizeUploadTests {
             UNION SELECT v FROM payment_methods, LATERAL (VALUES (card_number::text), (card_fingerprint::text)) AS o(v)
             UNION SELECT v FROM employees, LATERAL (VALUES (first_name), (last_name), (work_email::text)) AS o(v)
             UNION SELECT recipient_name FROM addresses
+            UNION SELECT "emailAddress"::text FROM "NewsletterSubscriber"
             """, in: source).split(separator: "\n").map(String.init)
         XCTAssertGreaterThan(originals.count, 10_000)
         let found = fields.intersection(originals)
@@ -517,7 +536,8 @@ extension SanitizeUploadTests {
         XCTAssertEqual(SanitizeFixture.originalWords.filter { text.range(of: $0).location != NSNotFound }, [],
                        "names, streets and cities of the originals in the sanitized copy")
         let emails = emailTokens(in: dump.stdout)
-        XCTAssertGreaterThan(emails.count, 10_000)
+        let sanitizedEmails = "SELECT (SELECT count(email) FROM users) + (SELECT count(*) FROM orders) + (SELECT count(user_email) FROM events) + (SELECT count(*) FROM employees) + (SELECT count(*) FROM \"NewsletterSubscriber\")"
+        XCTAssertEqual(String(emails.count), try harness.psql(sanitizedEmails, in: source), "every sanitized email, and no other")
         XCTAssertEqual(emails.filter { !$0.hasSuffix("@example.com") }.prefix(3), [], "emails that are not sanitized ones")
     }
 
