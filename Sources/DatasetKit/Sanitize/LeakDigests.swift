@@ -30,15 +30,22 @@ public struct LeakDigests: Sendable {
     }
 
     public mutating func insert(_ digest: UInt64) throws {
-        if (count + 1) * 2 > slots.count { try grow() }
+        guard !contains(digest) else { return }
+        guard count < limit else {
+            throw DPMError.invalidInput(
+                "The leak check keeps at most \(limit) distinct original values of the sanitized columns (16 to 32 bytes each) and these tables hold more; set \(Self.limitVariable) higher (e.g. \(limit * 2)) if the machine has the memory."
+            )
+        }
+        if (count + 1) * 2 > slots.count { grow() }
+        place(digest)
+        count += 1
+    }
+
+    private mutating func place(_ digest: UInt64) {
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: digest) & mask
-        while slots[index] != 0 {
-            if slots[index] == digest { return }
-            index = (index + 1) & mask
-        }
+        while slots[index] != 0 { index = (index + 1) & mask }
         slots[index] = digest
-        count += 1
     }
 
     public func contains(_ digest: UInt64) -> Bool {
@@ -51,16 +58,10 @@ public struct LeakDigests: Sendable {
         return false
     }
 
-    private mutating func grow() throws {
-        guard count < limit else {
-            throw DPMError.invalidInput(
-                "The leak check keeps at most \(limit) distinct original values of the sanitized columns (16 to 32 bytes each) and these tables hold more; set \(Self.limitVariable) higher (e.g. \(limit * 2)) if the machine has the memory."
-            )
-        }
+    private mutating func grow() {
         let old = slots
         slots = Array(repeating: 0, count: old.count * 2)
-        count = 0
-        for digest in old where digest != 0 { try insert(digest) }
+        for digest in old where digest != 0 { place(digest) }
     }
 }
 

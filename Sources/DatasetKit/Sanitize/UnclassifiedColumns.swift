@@ -38,7 +38,7 @@ extension SanitizePlan {
         guard !columns.isEmpty else { return }
         let list = columns.map { "\($0.column) (like \"\($0.pattern)\")" }.joined(separator: ", ")
         throw DPMError.invalidInput(
-            "profiles/\(profile.value)/profile.yaml leaves \(columns.count == 1 ? "a column" : "\(columns.count) columns") that \(columns.count == 1 ? "looks" : "look") personal without a sanitize rule: \(list); give each a rule under sanitize.columns (keep if it is not personal), or run dpm sanitize check \(profile.value) for suggestions."
+            "profiles/\(profile.value)/profile.yaml leaves \(columns.count == 1 ? "a column" : "\(columns.count) columns") that \(columns.count == 1 ? "looks" : "look") personal without a sanitize rule: \(list); give \(columns.count == 1 ? "it" : "each") a rule under sanitize.columns (keep if it is not personal), or run dpm sanitize check \(profile.value) for suggestions."
         )
     }
 
