@@ -22,6 +22,7 @@ enum SanitizeFixture {
         id bigserial PRIMARY KEY,
         public_id uuid NOT NULL,
         email text NOT NULL UNIQUE,
+        username text NOT NULL UNIQUE,
         full_name varchar(120) NOT NULL,
         phone text,
         mobile_phone phone_number,
@@ -152,11 +153,12 @@ enum SanitizeFixture {
         ARRAY['Lyon', 'München', 'Sevilla', 'Amsterdam', 'Leeds', 'Torino', 'Gdańsk', 'Porto'] AS cities,
         ARRAY['FR', 'DE', 'ES', 'NL', 'GB', 'IT', 'PL', 'PT'] AS countries;
 
-    INSERT INTO users (public_id, email, full_name, phone, mobile_phone, last_login_ip, api_token, password_digest,
+    INSERT INTO users (public_id, email, username, full_name, phone, mobile_phone, last_login_ip, api_token, password_digest,
                        birth_date, country, signup)
     SELECT md5('user ' || i)::uuid,
            lower(v.first[1 + i % 26]) || '.' || lower(regexp_replace(v.last[1 + (i / 26) % 25], '[^A-Za-z]', '', 'g'))
                || i || '@' || v.domains[1 + i % 6],
+           lower(v.first[1 + i % 26]) || '_' || lower(regexp_replace(v.last[1 + (i / 26) % 25], '[^A-Za-z]', '', 'g')) || '_' || i,
            v.first[1 + i % 26] || ' ' || chr(65 + (i / 3) % 26) || '. ' || v.last[1 + (i / 26) % 25],
            CASE i % 4
                WHEN 0 THEN NULL
@@ -293,6 +295,7 @@ enum SanitizeFixture {
     static let columnRules: [(column: String, rule: String)] = [
         ("public.users.public_id", "uuid"),                         // uuid, unique index
         ("public.users.email", "email"),                            // text, unique, referenced by orders and events
+        ("public.users.username", "hash"),                          // text, unique
         ("public.users.full_name", "name"),                         // varchar(120)
         ("public.users.phone", "phone"),                            // text
         ("public.users.mobile_phone", "phone"),                     // domain phone_number over varchar(20)

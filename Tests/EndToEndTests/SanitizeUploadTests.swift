@@ -21,15 +21,15 @@ final class SanitizeUploadTests: XCTestCase {
 
     // MARK: - Determinism
 
-    /// One key gives byte-identical data objects in two uploads (so dedup keeps working on
-    /// sanitized data and the second upload stores almost nothing); another key gives other
+    /// One key gives byte-identical data objects in two uploads, whatever their --jobs (so dedup
+    /// keeps working on sanitized data and the second upload stores almost nothing); another key gives other
     /// objects for every table a rule changes and the same ones for the tables no rule touches.
     /// The record (and --json, and the manifest) says which rules, algorithm and key made them,
     /// never holds the key, and no stored data object holds an original email.
     func testOneKeyGivesIdenticalObjectsAnotherKeyChangesOnlySanitizedTables() throws {
         try writeProfile()
-        let first = try uploadSnapshot(key: SanitizeFixture.key)
-        let second = try uploadSnapshot(key: SanitizeFixture.key)
+        let first = try uploadSnapshot(key: SanitizeFixture.key, "--jobs", "4")
+        let second = try uploadSnapshot(key: SanitizeFixture.key, "--jobs", "1")
         XCTAssertNotEqual(first.record.id, second.record.id)
         XCTAssertEqual(tableObjects(first.record), tableObjects(second.record), "one key, one input: the same objects")
         XCTAssertLessThanOrEqual(second.output["objectsStored"] as? Int ?? .max, 1, "only the dump's table of contents may be new")
@@ -101,7 +101,7 @@ final class SanitizeUploadTests: XCTestCase {
                        "both partitioned tables keep their partitions")
         let indexes = "SELECT indexrelid::regclass || ' ' || indisunique || ' ' || indisvalid || ' ' || pg_get_indexdef(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1"
         XCTAssertEqual(try harness.psql(indexes, in: copy), try harness.psql(indexes, in: source))
-        for index in ["users_email_key", "users_public_id", "employees_work_email_key", "payment_methods_card_fingerprint_key", "\"NewsletterSubscriber_emailAddress_key\""] {
+        for index in ["users_email_key", "users_username_key", "users_public_id", "employees_work_email_key", "payment_methods_card_fingerprint_key", "\"NewsletterSubscriber_emailAddress_key\""] {
             XCTAssertEqual(try harness.psql("SELECT indisunique AND indisvalid FROM pg_index WHERE indexrelid = '\(index)'::regclass", in: copy), "t", index)
         }
         for orphans in [
@@ -161,7 +161,7 @@ final class SanitizeUploadTests: XCTestCase {
             ("users", "email", email), ("orders", "customer_email", email), ("events", "user_email", email), ("employees", "work_email", email),
             ("users", "full_name", "^[A-Z][a-z]+ [A-Z][A-Za-z]+$"), ("addresses", "recipient_name", "^[A-Z][a-z]+ [A-Z][A-Za-z]+$"),
             ("employees", "first_name", "^[A-Z][a-z]+$"), ("employees", "last_name", "^[A-Z][A-Za-z]+$"),
-            ("users", "api_token", "^[0-9a-f]{64}$"), ("payment_methods", "card_fingerprint", "^[0-9a-f]{64}$"),
+            ("users", "api_token", "^[0-9a-f]{64}$"), ("users", "username", "^[0-9a-f]{64}$"), ("payment_methods", "card_fingerprint", "^[0-9a-f]{64}$"),
             ("payment_methods", "card_number", #"^\*{12}[0-9]{4}$"#), ("addresses", "zip_code", #"^\*{3}[0-9]{2}$"#),
             ("orders", "shipping_address", #"^[a-z \n]+$"#), ("addresses", "street", "^[a-z ]+$"), ("addresses", "city", "^[a-z ]+$"),
             ("users", "public_id", uuid), ("payment_methods", "user_public_id", uuid),
@@ -172,7 +172,7 @@ final class SanitizeUploadTests: XCTestCase {
             let misfits = try harness.psql("SELECT count(*) FILTER (WHERE \(column)::text !~ '\(pattern)') || ' of ' || count(\(column)) FROM \(table)", in: copy)
             XCTAssertTrue(misfits.hasPrefix("0 of ") && misfits != "0 of 0", "\(misfits) values of \(table).\(column) do not match \(pattern)")
         }
-        for (table, column) in [("users", "email"), ("employees", "work_email"), ("users", "public_id"), ("payment_methods", "card_fingerprint"),
+        for (table, column) in [("users", "email"), ("users", "username"), ("employees", "work_email"), ("users", "public_id"), ("payment_methods", "card_fingerprint"),
                                 (#""NewsletterSubscriber""#, #""emailAddress""#)] {
             XCTAssertEqual(try harness.psql("SELECT count(DISTINCT \(column)) = count(*) FROM \(table)", in: copy), "t", "\(table).\(column) stays unique")
         }
@@ -225,6 +225,53 @@ final class SanitizeUploadTests: XCTestCase {
             let run = try harness.assertRefused(try uploadArguments(), environment: keyEnvironment(), says: says)
             XCTAssertEqual(run.status, 1, "\(column): \(rule)")
         }
+        try assertNothingStored()
+    }
+
+    /// A rule whose outputs the column cannot hold back is refused at upload, or else the snapshot
+    /// it stores restores: dpm must never store a snapshot that cannot be restored. Each case a
+    /// user can write: `value:` text that is not a date on a date column, `null` on a NOT NULL
+    /// column, `date-shift` on the key a table is partitioned by (rows would leave their
+    /// partition), `name` (not unique) on a column with a unique index.
+    func testRulesWhoseOutputsCannotBeRestoredAreRefused() throws {
+        let cases: [(profile: String, column: String, rule: String)] = [
+            ("value-on-date", "public.users.birth_date", "value:unknown"),
+            ("null-on-not-null", "public.users.password_digest", "null"),
+            ("shifted-partition-key", "public.events.occurred_on", "date-shift:30"),
+            ("name-on-unique", "public.users.username", "name"),
+        ]
+        for (profile, column, rule) in cases {
+            try assertRefusedOrRestores(profile, SanitizeFixture.rules(setting: column, to: rule), naming: column)
+        }
+    }
+
+    /// `dpm sanitize check` suggests, for a column with a unique index (users.username, like
+    /// "name"), a rule whose outputs keep it unique: pasted as suggested, the upload stores a
+    /// snapshot that restores (or refuses, naming the column).
+    func testSuggestionForAUniqueColumnRestores() throws {
+        var rules = SanitizeFixture.rules(setting: "public.users.username", to: nil)
+        try writeProfile(columns: rules)
+        let check = try sanitizeCheck()
+        XCTAssertEqual(check.status, 1, check.stderr)
+        let suggested = try suggestedRules(in: check.stdout)
+        XCTAssertEqual(suggested.columns.keys.map(\.description), ["public.users.username"], check.stdout)
+        rules += suggested.columns.map { (column: $0.key.description, rule: $0.value.description) }
+        try assertRefusedOrRestores("user-generated", rules, naming: "public.users.username")
+    }
+
+    /// Past DPM_SANITIZE_LEAK_CHECK_LIMIT distinct original values the upload stops with a
+    /// sentence naming the variable (memory stays bounded), and a limit that is no number is
+    /// refused; exit 1 and nothing stored either time.
+    func testLeakCheckLimitIsStatedAndEnforced() throws {
+        try writeProfile()
+        var environment = keyEnvironment()
+        environment["DPM_SANITIZE_LEAK_CHECK_LIMIT"] = "1000"
+        let full = try harness.assertRefused(try uploadArguments(), environment: environment, says: "DPM_SANITIZE_LEAK_CHECK_LIMIT")
+        XCTAssertEqual(full.status, 1)
+        XCTAssertTrue(full.stderr.contains("1000"), full.stderr)
+        environment["DPM_SANITIZE_LEAK_CHECK_LIMIT"] = "lots"
+        let malformed = try harness.assertRefused(try uploadArguments(), environment: environment, says: "DPM_SANITIZE_LEAK_CHECK_LIMIT")
+        XCTAssertEqual(malformed.status, 1)
         try assertNothingStored()
     }
 
@@ -407,8 +454,28 @@ extension SanitizeUploadTests {
         ["upload", profile, "--no-media", "--from", "dbname=\(try sourceHarness().database)"]
     }
 
-    private func writeProfile(columns: [(column: String, rule: String)] = SanitizeFixture.columnRules, sensitive: [String]? = nil) throws {
-        try harness.write(SanitizeFixture.profile(columns: columns, sensitive: sensitive), to: "profiles/user-generated/profile.yaml")
+    private func writeProfile(_ name: String = "user-generated", columns: [(column: String, rule: String)] = SanitizeFixture.columnRules,
+                              sensitive: [String]? = nil) throws {
+        try harness.write(SanitizeFixture.profile(columns: columns, sensitive: sensitive), to: "profiles/\(name)/profile.yaml")
+    }
+
+    /// Uploads `profile` with `rules`: either refused in one sentence naming `column` (exit 1,
+    /// nothing changed), or the snapshot it stored restores into a new database.
+    private func assertRefusedOrRestores(_ profile: String, _ rules: [(column: String, rule: String)], naming column: String,
+                                         line: UInt = #line) throws {
+        try writeProfile(profile, columns: rules)
+        let before = try harness.stateFingerprint()
+        let upload = harness.dpm(try uploadArguments(profile), environment: keyEnvironment())
+        guard upload.status == 0 else {
+            XCTAssertEqual(upload.status, 1, upload.stderr, line: line)
+            XCTAssertTrue(upload.stderr.hasPrefix("error: ") && upload.stderr.filter { $0 == "\n" }.count == 1, upload.stderr, line: line)
+            XCTAssertTrue(upload.stderr.contains(column), "the refusal names \(column): \(upload.stderr)", line: line)
+            XCTAssertEqual(try harness.stateFingerprint(), before, "state changed", line: line)
+            return
+        }
+        let restore = harness.dpm(["restore", profile, "--into", "\(harness.prefix)_\(profile.replacingOccurrences(of: "-", with: "_"))"])
+        XCTAssertEqual(restore.status, 0, "\(column): \"\(rules.first { $0.column == column }?.rule ?? "")\" was uploaded into a snapshot that cannot be restored: \(restore.stderr)",
+                       line: line)
     }
 
     private func sanitizeCheck(_ extra: String...) throws -> Harness.Run {
@@ -416,8 +483,8 @@ extension SanitizeUploadTests {
     }
 
     /// Uploads the profile with `key`; the snapshot record the store holds, and what --json printed.
-    private func uploadSnapshot(key: String) throws -> (record: Snapshot, output: [String: Any]) {
-        let run = harness.dpm(try uploadArguments() + ["--json"], environment: keyEnvironment(key))
+    private func uploadSnapshot(key: String, _ extra: String...) throws -> (record: Snapshot, output: [String: Any]) {
+        let run = harness.dpm(try uploadArguments() + extra + ["--json"], environment: keyEnvironment(key))
         guard run.status == 0 else { throw DPMError.internal("dpm upload failed: \(run.stderr)") }
         let output = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
         let id = try XCTUnwrap(output["snapshot"] as? String)
@@ -522,7 +589,7 @@ extension SanitizeUploadTests {
         XCTAssertEqual(dump.status, 0, dump.stderr)
         let fields = Set(dump.stdout.split { $0 == "\t" || $0 == "\n" }.map(String.init))
         let originals = try harness.psql("""
-            SELECT v FROM users, LATERAL (VALUES (email), (full_name), (phone), (mobile_phone), (api_token), (public_id::text), (host(last_login_ip))) AS o(v)
+            SELECT v FROM users, LATERAL (VALUES (email), (username), (full_name), (phone), (mobile_phone), (api_token), (public_id::text), (host(last_login_ip))) AS o(v)
             WHERE v IS NOT NULL
             UNION SELECT v FROM payment_methods, LATERAL (VALUES (card_number::text), (card_fingerprint::text)) AS o(v)
             UNION SELECT v FROM employees, LATERAL (VALUES (first_name), (last_name), (work_email::text)) AS o(v)
