@@ -168,9 +168,12 @@ final class SanitizeUploadTests: XCTestCase {
             (#""NewsletterSubscriber""#, #""emailAddress""#, email), (#""NewsletterSubscriber""#, #""firstName""#, "^[A-Z][a-z]+$"),
             ("users", "phone", #"^[-+() 0-9]+$"#), ("users", "mobile_phone", #"^\+[0-9]{2} [0-9]{4} [0-9]{6}$"#),
         ]
-        for (table, column, pattern) in shapes {
-            let misfits = try harness.psql("SELECT count(*) FILTER (WHERE \(column)::text !~ '\(pattern)') || ' of ' || count(\(column)) FROM \(table)", in: copy)
-            XCTAssertTrue(misfits.hasPrefix("0 of ") && misfits != "0 of 0", "\(misfits) values of \(table).\(column) do not match \(pattern)")
+        let misfits = try harness.psql(shapes.map { table, column, pattern in
+            "SELECT '\(table).\(column) ' || count(*) FILTER (WHERE \(column)::text !~ '\(pattern)') || ' of ' || count(\(column)) FROM \(table)"
+        }.joined(separator: " UNION ALL "), in: copy).split(separator: "\n")
+        XCTAssertEqual(misfits.count, shapes.count)
+        for line in misfits {
+            XCTAssertNotNil(line.range(of: #" 0 of [1-9][0-9]*$"#, options: .regularExpression), "values without their rule's shape: \(line)")
         }
         for (table, column) in [("users", "email"), ("users", "username"), ("employees", "work_email"), ("users", "public_id"), ("payment_methods", "card_fingerprint"),
                                 (#""NewsletterSubscriber""#, #""emailAddress""#)] {
@@ -232,17 +235,21 @@ final class SanitizeUploadTests: XCTestCase {
     /// it stores restores: dpm must never store a snapshot that cannot be restored. Each case a
     /// user can write: `value:` text that is not a date on a date column, `null` on a NOT NULL
     /// column, `date-shift` on the key a table is partitioned by (rows would leave their
-    /// partition), `name` (not unique) on a column with a unique index.
+    /// partition), `name` (not unique) on a column with a unique index, another rule on a foreign
+    /// key than on the key it refers to, and truncating a table other tables refer to.
     func testRulesWhoseOutputsCannotBeRestoredAreRefused() throws {
         let cases: [(profile: String, column: String, rule: String)] = [
             ("value-on-date", "public.users.birth_date", "value:unknown"),
             ("null-on-not-null", "public.users.password_digest", "null"),
             ("shifted-partition-key", "public.events.occurred_on", "date-shift:30"),
             ("name-on-unique", "public.users.username", "name"),
+            ("other-rule-on-foreign-key", "public.orders.customer_email", "hash"),
         ]
         for (profile, column, rule) in cases {
             try assertRefusedOrRestores(profile, SanitizeFixture.rules(setting: column, to: rule), naming: column)
         }
+        try assertRefusedOrRestores("truncated-referenced", SanitizeFixture.columnRules, truncate: SanitizeFixture.truncated + ["public.companies"],
+                                    naming: "public.companies")
     }
 
     /// `dpm sanitize check` suggests, for a column with a unique index (users.username, like
@@ -455,15 +462,15 @@ extension SanitizeUploadTests {
     }
 
     private func writeProfile(_ name: String = "user-generated", columns: [(column: String, rule: String)] = SanitizeFixture.columnRules,
-                              sensitive: [String]? = nil) throws {
-        try harness.write(SanitizeFixture.profile(columns: columns, sensitive: sensitive), to: "profiles/\(name)/profile.yaml")
+                              truncate: [String] = SanitizeFixture.truncated, sensitive: [String]? = nil) throws {
+        try harness.write(SanitizeFixture.profile(columns: columns, truncate: truncate, sensitive: sensitive), to: "profiles/\(name)/profile.yaml")
     }
 
     /// Uploads `profile` with `rules`: either refused in one sentence naming `column` (exit 1,
     /// nothing changed), or the snapshot it stored restores into a new database.
-    private func assertRefusedOrRestores(_ profile: String, _ rules: [(column: String, rule: String)], naming column: String,
-                                         line: UInt = #line) throws {
-        try writeProfile(profile, columns: rules)
+    private func assertRefusedOrRestores(_ profile: String, _ rules: [(column: String, rule: String)], truncate: [String] = SanitizeFixture.truncated,
+                                         naming column: String, line: UInt = #line) throws {
+        try writeProfile(profile, columns: rules, truncate: truncate)
         let before = try harness.stateFingerprint()
         let upload = harness.dpm(try uploadArguments(profile), environment: keyEnvironment())
         guard upload.status == 0 else {
@@ -474,8 +481,8 @@ extension SanitizeUploadTests {
             return
         }
         let restore = harness.dpm(["restore", profile, "--into", "\(harness.prefix)_\(profile.replacingOccurrences(of: "-", with: "_"))"])
-        XCTAssertEqual(restore.status, 0, "\(column): \"\(rules.first { $0.column == column }?.rule ?? "")\" was uploaded into a snapshot that cannot be restored: \(restore.stderr)",
-                       line: line)
+        let rule = rules.first { $0.column == column }?.rule ?? "truncate"
+        XCTAssertEqual(restore.status, 0, "\(column): \"\(rule)\" was uploaded into a snapshot that cannot be restored: \(restore.stderr)", line: line)
     }
 
     private func sanitizeCheck(_ extra: String...) throws -> Harness.Run {
