@@ -3,7 +3,8 @@ import Foundation
 /// The production database of a web shop, with the personal data such a database holds: customers
 /// (email, name, phones, login address, API token, password digest, support notes naming other
 /// customers' emails, birth date), orders referring to customers by email, addresses, cards,
-/// companies and employees referring to each other, a partitioned event log, a newsletter table of
+/// companies and employees referring to each other, contacts imported from an older CRM
+/// (fixed-width char(n) columns, domains over text), a partitioned event log, a newsletter table of
 /// a Prisma service (quoted camel-case names, citext), sessions, password resets and a
 /// partitioned log of login attempts that a sanitized copy drops, and a product catalog no rule
 /// touches. Names and places come
@@ -14,6 +15,8 @@ enum SanitizeFixture {
     CREATE EXTENSION IF NOT EXISTS citext;
     CREATE DOMAIN email_address AS text CHECK (VALUE ~ '^[^@[:space:]]+@[^@[:space:]]+\.[a-z]+$');
     CREATE DOMAIN phone_number AS varchar(20);
+    CREATE DOMAIN person_name AS text CHECK (VALUE <> '');
+    CREATE DOMAIN free_text AS text;
 
     CREATE TABLE schema_migrations (version text PRIMARY KEY);
     INSERT INTO schema_migrations VALUES ('20250104093000'), ('20250611141500'), ('20260120080000');
@@ -97,6 +100,30 @@ enum SanitizeFixture {
     ) PARTITION BY RANGE (occurred_on);
     CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
     CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+
+    -- Contacts imported from the previous CRM, with the fixed-width columns it exported.
+    CREATE TABLE crm_contacts (
+        id integer PRIMARY KEY,
+        contact_email char(60) NOT NULL,
+        billing_email varchar(80),
+        assistant_email free_text,
+        contact_name char(50) NOT NULL,
+        display_name person_name NOT NULL,
+        alias text,
+        given_name char(30),
+        preferred_name person_name,
+        family_name char(30),
+        maiden_name person_name,
+        spouse_surname text,
+        address_line char(60),
+        remarks free_text,
+        account_token char(64),
+        secret_answer free_text,
+        external_ref varchar(64),
+        iban char(34),
+        passport_number free_text,
+        vat_number text
+    );
 
     CREATE TABLE login_attempts (
         id bigint NOT NULL,
@@ -244,6 +271,29 @@ enum SanitizeFixture {
            (ARRAY['login', 'view_product', 'add_to_cart', 'checkout', 'logout'])[1 + i % 5]
     FROM generate_series(1, 4000) i JOIN users u ON u.id = 1 + (i * 17) % 2000;
 
+    -- Half the contacts are customers too, under the same email.
+    INSERT INTO crm_contacts
+    SELECT i,
+           CASE WHEN i % 2 = 0 THEN u.email ELSE lower(f) || '.' || lower(a) || '@' || v.domains[1 + i % 6] END,
+           CASE WHEN i % 3 = 0 THEN NULL ELSE 'billing+' || i || '@' || lower(a) || '-consulting.example.net' END,
+           CASE WHEN i % 4 = 0 THEN NULL ELSE 'assistant.' || i || '@' || v.domains[1 + (i + 2) % 6] END,
+           f || ' ' || l, f || ' ' || l || ' (' || v.cities[1 + i % 8] || ')',
+           CASE WHEN i % 5 = 0 THEN NULL ELSE 'Ms ' || l END,
+           f, CASE WHEN i % 2 = 0 THEN NULL ELSE v.first[1 + (i * 7) % 26] END,
+           l, CASE WHEN i % 3 = 0 THEN NULL ELSE v.last[1 + (i * 11) % 25] END,
+           CASE WHEN i % 4 = 0 THEN NULL ELSE v.last[1 + (i * 13) % 25] END,
+           (i % 90 + 1) || ' ' || v.streets[1 + i % 8] || ', ' || v.cities[1 + (i / 8) % 8],
+           CASE WHEN i % 6 = 0 THEN NULL ELSE 'Met ' || f || E' at the fair in ' || v.cities[1 + i % 8] || E'.\nCall before noon.' END,
+           encode(sha256(('crm ' || i)::bytea), 'hex'),
+           CASE WHEN i % 7 = 0 THEN NULL ELSE 'First pet: ' || v.first[1 + (i * 5) % 26] END,
+           'CRM-' || md5('contact ' || i),
+           'DE' || lpad((i % 97)::text, 2, '0') || ' 3704 0044 ' || lpad(((i * 7919) % 10000)::text, 4, '0') || ' ' || lpad(((i * 104729) % 10000)::text, 4, '0') || ' 00',
+           CASE WHEN i % 8 = 0 THEN NULL ELSE 'C' || lpad(((i * 48271) % 100000000)::text, 8, '0') END,
+           'FR' || lpad(((i * 16807) % 100000000000)::text, 11, '0')
+    FROM generate_series(1, 300) i JOIN users u ON u.id = 1 + (i * 7) % 2000, vocabulary v,
+         LATERAL (SELECT v.first[1 + (i * 3) % 26] AS f, v.last[1 + (i * 17) % 25] AS l,
+                         regexp_replace(v.last[1 + (i * 17) % 25], '[^A-Za-z]', '', 'g') AS a) person;
+
     INSERT INTO login_attempts (id, attempted_at, email, ip, succeeded)
     SELECT i, TIMESTAMPTZ '2025-06-01 00:00:00+00' + i * interval '13 hours', u.email, u.last_login_ip, i % 7 <> 0
     FROM generate_series(1, 1000) i JOIN users u ON u.id = 1 + (i * 41) % 2000;
@@ -329,6 +379,26 @@ enum SanitizeFixture {
         ("public.events.client_ip", "ip"),
         ("public.NewsletterSubscriber.emailAddress", "email"),     // citext, unique; a quoted camel-case name
         ("public.NewsletterSubscriber.firstName", "first_name"),   // text
+        // The CRM import: each text rule on char(n), varchar(n), text and domains over text.
+        ("public.crm_contacts.contact_email", "email"),             // char(60)
+        ("public.crm_contacts.billing_email", "email"),             // varchar(80)
+        ("public.crm_contacts.assistant_email", "email"),           // domain free_text over text
+        ("public.crm_contacts.contact_name", "name"),               // char(50)
+        ("public.crm_contacts.display_name", "name"),               // domain person_name over text, with a CHECK
+        ("public.crm_contacts.alias", "name"),                      // text
+        ("public.crm_contacts.given_name", "first_name"),           // char(30)
+        ("public.crm_contacts.preferred_name", "first_name"),       // person_name
+        ("public.crm_contacts.family_name", "last_name"),           // char(30)
+        ("public.crm_contacts.maiden_name", "last_name"),           // person_name
+        ("public.crm_contacts.spouse_surname", "last_name"),        // text
+        ("public.crm_contacts.address_line", "text"),               // char(60)
+        ("public.crm_contacts.remarks", "text"),                    // free_text, two lines
+        ("public.crm_contacts.account_token", "hash"),              // char(64)
+        ("public.crm_contacts.secret_answer", "hash"),              // free_text
+        ("public.crm_contacts.external_ref", "hash"),               // varchar(64)
+        ("public.crm_contacts.iban", "mask:4"),                     // char(34)
+        ("public.crm_contacts.passport_number", "mask:3"),          // free_text
+        ("public.crm_contacts.vat_number", "mask:2"),               // text
     ]
 
     static let truncated = ["public.sessions", "public.password_resets", "public.login_attempts"]
@@ -337,7 +407,7 @@ enum SanitizeFixture {
     /// Tables whose data some rule changes (the partitions of events hold its rows).
     static let sanitizedTables = [
         "public.users", "public.orders", "public.addresses", "public.payment_methods", "public.companies", "public.employees",
-        "public.events_2025", "public.events_2026", "public.NewsletterSubscriber",
+        "public.events_2025", "public.events_2026", "public.NewsletterSubscriber", "public.crm_contacts",
     ]
     static let untouchedTables = ["public.products", "public.schema_migrations"]
 

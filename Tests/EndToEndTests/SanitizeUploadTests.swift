@@ -116,6 +116,7 @@ final class SanitizeUploadTests: XCTestCase {
             "SELECT count(*) FROM addresses a JOIN users u ON u.id = a.user_id WHERE a.recipient_name = u.full_name",
             "SELECT count(*) FROM events e JOIN users u ON u.email = e.user_email WHERE e.client_ip = u.last_login_ip",
             #"SELECT count(*) FROM "NewsletterSubscriber" s JOIN users u ON u.email = s."emailAddress"::text"#,
+            "SELECT count(*) FROM crm_contacts c JOIN users u ON u.email = c.contact_email::text",
         ] {
             XCTAssertEqual(try harness.psql(sameValue, in: copy), try harness.psql(sameValue, in: source), "one input, one output in every table: \(sameValue)")
         }
@@ -166,6 +167,15 @@ final class SanitizeUploadTests: XCTestCase {
             ("orders", "shipping_address", #"^[a-z \n]+$"#), ("addresses", "street", "^[a-z ]+$"), ("addresses", "city", "^[a-z ]+$"),
             ("users", "public_id", uuid), ("payment_methods", "user_public_id", uuid),
             (#""NewsletterSubscriber""#, #""emailAddress""#, email), (#""NewsletterSubscriber""#, #""firstName""#, "^[A-Z][a-z]+$"),
+            ("crm_contacts", "contact_email", email), ("crm_contacts", "billing_email", email), ("crm_contacts", "assistant_email", email),
+            ("crm_contacts", "contact_name", "^[A-Z][a-z]+ [A-Z][A-Za-z]+$"), ("crm_contacts", "display_name", "^[A-Z][a-z]+ [A-Z][A-Za-z]+$"),
+            ("crm_contacts", "alias", "^[A-Z][a-z]+ [A-Z][A-Za-z]+$"), ("crm_contacts", "given_name", "^[A-Z][a-z]+$"),
+            ("crm_contacts", "preferred_name", "^[A-Z][a-z]+$"), ("crm_contacts", "family_name", "^[A-Z][A-Za-z]+$"),
+            ("crm_contacts", "maiden_name", "^[A-Z][A-Za-z]+$"), ("crm_contacts", "spouse_surname", "^[A-Z][A-Za-z]+$"),
+            ("crm_contacts", "address_line", "^[a-z ]+$"), ("crm_contacts", "remarks", #"^[a-z \n]+$"#),
+            ("crm_contacts", "account_token", "^[0-9a-f]{64}$"), ("crm_contacts", "secret_answer", "^[0-9a-f]{64}$"),
+            ("crm_contacts", "external_ref", "^[0-9a-f]{64}$"), ("crm_contacts", "iban", #"^\*+.{4}$"#),
+            ("crm_contacts", "passport_number", #"^\*+[0-9]{3}$"#), ("crm_contacts", "vat_number", #"^\*+[0-9]{2}$"#),
             ("users", "phone", #"^[-+() 0-9]+$"#), ("users", "mobile_phone", #"^\+[0-9]{2} [0-9]{4} [0-9]{6}$"#),
         ]
         let misfits = try harness.psql(shapes.map { table, column, pattern in
@@ -194,6 +204,9 @@ final class SanitizeUploadTests: XCTestCase {
         XCTAssertEqual(try differing("public.addresses", "char_length(street) || ' ' || char_length(city)"), 0)
         XCTAssertEqual(try differing("public.payment_methods", "right(card_number, 4)"), 0, "mask:4 keeps the last four")
         XCTAssertEqual(try differing("public.addresses", "right(zip_code, 2)"), 0)
+        XCTAssertEqual(try differing("public.crm_contacts", "right(iban::text, 4) || ' ' || char_length(iban::text)"), 0,
+                       "mask:4 on char(34) keeps the last four characters of the value, not of its padding")
+        XCTAssertEqual(try differing("public.crm_contacts", "right(passport_number, 3) || ' ' || right(vat_number, 2)"), 0)
         XCTAssertEqual(try unchanged("public.users", "public_id"), 0)
         XCTAssertEqual(try unchanged("public.users", "api_token"), 0)
         try assertShifted("public.users", "birth_date - DATE '2000-01-01'", unit: 1, within: 30)
@@ -602,6 +615,8 @@ extension SanitizeUploadTests {
             UNION SELECT v FROM employees, LATERAL (VALUES (first_name), (last_name), (work_email::text)) AS o(v)
             UNION SELECT recipient_name FROM addresses
             UNION SELECT "emailAddress"::text FROM "NewsletterSubscriber"
+            UNION SELECT v FROM crm_contacts, LATERAL (VALUES (contact_email::text), (billing_email), (account_token::text), (external_ref), (iban::text),
+                                                         (passport_number), (vat_number), (secret_answer)) AS o(v) WHERE v IS NOT NULL
             """, in: source).split(separator: "\n").map(String.init)
         XCTAssertGreaterThan(originals.count, 10_000)
         let found = fields.intersection(originals)
@@ -610,7 +625,8 @@ extension SanitizeUploadTests {
         XCTAssertEqual(SanitizeFixture.originalWords.filter { text.range(of: $0).location != NSNotFound }, [],
                        "names, streets and cities of the originals in the sanitized copy")
         let emails = emailTokens(in: dump.stdout)
-        let sanitizedEmails = "SELECT (SELECT count(email) FROM users) + (SELECT count(*) FROM orders) + (SELECT count(user_email) FROM events) + (SELECT count(*) FROM employees) + (SELECT count(*) FROM \"NewsletterSubscriber\")"
+        let sanitizedEmails = "SELECT (SELECT count(email) FROM users) + (SELECT count(*) FROM orders) + (SELECT count(user_email) FROM events) + (SELECT count(*) FROM employees) + (SELECT count(*) FROM \"NewsletterSubscriber\") "
+            + "+ (SELECT count(contact_email) + count(billing_email) + count(assistant_email) FROM crm_contacts)"
         XCTAssertEqual(String(emails.count), try harness.psql(sanitizedEmails, in: source), "every sanitized email, and no other")
         XCTAssertEqual(emails.filter { !$0.hasSuffix("@example.com") }.prefix(3), [], "emails that are not sanitized ones")
     }
