@@ -22,8 +22,9 @@ final class SanitizeUploadTests: XCTestCase {
     // MARK: - Determinism
 
     /// One key gives byte-identical data objects in two uploads, whatever their --jobs (so dedup
-    /// keeps working on sanitized data and the second upload stores almost nothing); another key gives other
-    /// objects for every table a rule changes and the same ones for the tables no rule touches.
+    /// keeps working on sanitized data and the second upload stores almost nothing); another key
+    /// gives other objects for every table a rule changes and the same ones for the tables no rule
+    /// touches.
     /// The record (and --json, and the manifest) says which rules, algorithm and key made them,
     /// never holds the key, and no stored data object holds an original email.
     func testOneKeyGivesIdenticalObjectsAnotherKeyChangesOnlySanitizedTables() throws {
@@ -130,6 +131,9 @@ final class SanitizeUploadTests: XCTestCase {
             XCTAssertTrue(rows.contains { $0.before == "true" }, "\(table).\(column) has NULLs to keep")
             XCTAssertEqual(rows.filter { $0.before != $0.after }.count, 0, "NULLs of \(table).\(column) stay NULL, values stay values")
         }
+        let crmNulls = "concat_ws(',', billing_email IS NULL, assistant_email IS NULL, alias IS NULL, preferred_name IS NULL, maiden_name IS NULL, "
+            + "spouse_surname IS NULL, remarks IS NULL, secret_answer IS NULL, passport_number IS NULL)"
+        XCTAssertEqual(try differing("public.crm_contacts", crmNulls), 0, "NULLs of crm_contacts stay NULL, values stay values")
 
         for (table, column) in [("public.users", "country"), ("public.companies", "name")] {
             XCTAssertEqual(try beforeAndAfter(table, column).filter { $0.before != $0.after }.count, 0, "\(table).\(column) is kept")
