@@ -7,9 +7,9 @@ final class SanitizeLeakCheckTests: XCTestCase {
     let key = try! SanitizeKey(secret: "test-key-of-sixteen")
     let users = QualifiedTable(schema: "public", table: "users")
 
-    func check(_ data: String, table: QualifiedTable, columns: [String], ruled: Set<String> = [],
+    func check(_ data: String, table: QualifiedTable, columns: [String], ruled: Set<String> = [], skipped: Set<String> = [],
                originals: LeakDigests) throws -> LeakCheckingWriter {
-        let checker = LeakCheckingWriter(table: table, columns: columns, ruled: ruled, originals: originals)
+        let checker = LeakCheckingWriter(table: table, columns: columns, ruled: ruled, skipped: skipped, originals: originals)
         // Written in pieces of 3 bytes: lines cut across writes are checked whole.
         let bytes = Array(data.utf8)
         for start in stride(from: 0, to: bytes.count, by: 3) {
@@ -26,7 +26,7 @@ final class SanitizeLeakCheckTests: XCTestCase {
         let sanitizer = try TableSanitizer(table: users, columns: ["id", "email", "full_name", "born"],
                                            rules: SanitizeRules(yaml: "columns:\n  public.users.email: email\n  public.users.full_name: name\n  public.users.born: date-shift:5\n", displayName: "p"),
                                            key: key)
-        let values = OriginalValues(into: shared)
+        let values = OriginalValues(into: shared, origins: [0, 1, 2, 3])
         sanitizer.originals = values
         let output = DataWriter()
         try sanitizer.sanitize(from: DataReader(Data("1\tAlice.Smith@Corp.com\tAlice Smith\t1990-01-01\n2\t\\N\tBob\t1991-02-02\n\\.\n\n\n".utf8)),
@@ -38,12 +38,16 @@ final class SanitizeLeakCheckTests: XCTestCase {
         let sanitizedUsers = try check(String(decoding: output.data, as: UTF8.self), table: users, columns: sanitizer.columns,
                                        ruled: sanitizer.ruledColumns, originals: originals)
         XCTAssertEqual(sanitizedUsers.hits, [:])
+        let skipped = try check("1\tAlice Smith\tmail alice.smith@corp.com\n", table: users, columns: ["id", "title", "body"],
+                                skipped: ["title", "body"], originals: originals)
+        XCTAssertEqual(skipped.hitsByColumn, ["public.users.body": LeakHit(count: 1, origins: [1])],
+                       "leak_check_skip spares whole values, not email addresses")
         XCTAssertEqual(sanitizedUsers.fieldsChecked, 2, "only the id fields, which no rule wrote")
 
         let notes = QualifiedTable(schema: "public", table: "notes")
         let leaked = try check("1\tcall alice.smith@corp.com today\\nthanks\tx\n2\tAlice Smith\tAlice Smith\n3\tnothing here\t1990-01-01\n\\.\n",
                                table: notes, columns: ["id", "body", "title"], originals: originals)
-        XCTAssertEqual(leaked.hitsByColumn, ["public.notes.body": 2, "public.notes.title": 1],
+        XCTAssertEqual(leaked.hitsByColumn, ["public.notes.body": LeakHit(count: 2, origins: [1, 2]), "public.notes.title": LeakHit(count: 1, origins: [2])],
                        "an address inside text (any case), and whole values; shifted dates are not remembered")
     }
 
