@@ -269,6 +269,25 @@ final class SanitizeUploadTests: XCTestCase {
                                     naming: "public.companies")
     }
 
+    /// Email addresses are case-insensitive, and citext compares them so: a delivery to
+    /// "reader.2@mail.example.org" refers to the subscriber "Reader.2@Mail.Example.org" by a
+    /// citext foreign key. The email rule must give both one output (or dpm must refuse), else the
+    /// sanitized snapshot cannot be restored.
+    func testEmailsDifferingOnlyInCaseStayOneUnderCitext() throws {
+        let newsletter = harness.prefix + "_newsletter"
+        try harness.psql("CREATE DATABASE \"\(newsletter)\"", in: "postgres")
+        try harness.psql("""
+            CREATE EXTENSION citext;
+            CREATE TABLE subscribers (id serial PRIMARY KEY, email citext NOT NULL UNIQUE);
+            CREATE TABLE deliveries (id serial PRIMARY KEY, recipient_email citext NOT NULL REFERENCES subscribers (email), sent_at timestamptz NOT NULL);
+            INSERT INTO subscribers (email)
+            SELECT CASE WHEN i % 2 = 0 THEN 'Reader.' || i || '@Mail.Example.org' ELSE 'reader.' || i || '@mail.example.org' END FROM generate_series(1, 100) i;
+            INSERT INTO deliveries (recipient_email, sent_at) SELECT lower(email::text), TIMESTAMPTZ '2026-01-05 08:00+00' + id * interval '1 hour' FROM subscribers;
+            """, in: newsletter)
+        let rules = [(column: "public.subscribers.email", rule: "email"), (column: "public.deliveries.recipient_email", rule: "email")]
+        try assertRefusedOrRestores("newsletter", rules, truncate: [], from: newsletter, naming: "email")
+    }
+
     /// `dpm sanitize check` suggests, for a column with a unique index (users.username, like
     /// "name"), a rule whose outputs keep it unique: pasted as suggested, the upload stores a
     /// snapshot that restores (or refuses, naming the column).
@@ -474,8 +493,9 @@ extension SanitizeUploadTests {
 
     private func keyEnvironment(_ key: String = SanitizeFixture.key) -> [String: String] { ["DPM_SANITIZE_KEY": key] }
 
-    private func uploadArguments(_ profile: String = "user-generated") throws -> [String] {
-        ["upload", profile, "--no-media", "--from", "dbname=\(try sourceHarness().database)"]
+    /// `dpm upload PROFILE` from `database`, by default the fixture's.
+    private func uploadArguments(_ profile: String = "user-generated", from database: String? = nil) throws -> [String] {
+        ["upload", profile, "--no-media", "--from", "dbname=\(try database ?? sourceHarness().database)"]
     }
 
     private func writeProfile(_ name: String = "user-generated", columns: [(column: String, rule: String)] = SanitizeFixture.columnRules,
@@ -486,10 +506,10 @@ extension SanitizeUploadTests {
     /// Uploads `profile` with `rules`: either refused in one sentence naming `column` (exit 1,
     /// nothing changed), or the snapshot it stored restores into a new database.
     private func assertRefusedOrRestores(_ profile: String, _ rules: [(column: String, rule: String)], truncate: [String] = SanitizeFixture.truncated,
-                                         naming column: String, line: UInt = #line) throws {
+                                         from database: String? = nil, naming column: String, line: UInt = #line) throws {
         try writeProfile(profile, columns: rules, truncate: truncate)
         let before = try harness.stateFingerprint()
-        let upload = harness.dpm(try uploadArguments(profile), environment: keyEnvironment())
+        let upload = harness.dpm(try uploadArguments(profile, from: database), environment: keyEnvironment())
         guard upload.status == 0 else {
             XCTAssertEqual(upload.status, 1, upload.stderr, line: line)
             XCTAssertTrue(upload.stderr.hasPrefix("error: ") && upload.stderr.filter { $0 == "\n" }.count == 1, upload.stderr, line: line)
@@ -497,9 +517,8 @@ extension SanitizeUploadTests {
             XCTAssertEqual(try harness.stateFingerprint(), before, "state changed", line: line)
             return
         }
-        let restore = harness.dpm(["restore", profile, "--into", "\(harness.prefix)_\(profile.replacingOccurrences(of: "-", with: "_"))"])
-        let rule = rules.first { $0.column == column }?.rule ?? "truncate"
-        XCTAssertEqual(restore.status, 0, "\(column): \"\(rule)\" was uploaded into a snapshot that cannot be restored: \(restore.stderr)", line: line)
+        let restore = harness.dpm(["restore", profile, "--into", "\(harness.prefix)_restored_\(profile.replacingOccurrences(of: "-", with: "_"))"])
+        XCTAssertEqual(restore.status, 0, "profile \(profile) was uploaded into a snapshot that cannot be restored: \(restore.stderr)", line: line)
     }
 
     private func sanitizeCheck(_ extra: String...) throws -> Harness.Run {
