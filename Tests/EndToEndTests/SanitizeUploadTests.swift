@@ -422,10 +422,12 @@ final class SanitizeUploadTests: XCTestCase {
     // MARK: - What profile show, profile list and status say
 
     /// `profile show`, `profile list` and `status` say "sanitized" for a profile uploaded with
-    /// rules and "NOT sanitized" for one uploaded without.
+    /// rules (under a key of exactly 16 characters, the shortest allowed) and "NOT sanitized" for
+    /// one uploaded without.
     func testProfileShowListAndStatusSaySanitizedOrNot() throws {
         try writeProfile()
-        XCTAssertEqual(harness.dpm(try uploadArguments(), environment: keyEnvironment()).status, 0)
+        let sanitizedUpload = harness.dpm(try uploadArguments(), environment: keyEnvironment("sixteen-chars-ok"))
+        XCTAssertEqual(sanitizedUpload.status, 0, sanitizedUpload.stderr)
         try harness.write("kind: customer\ndescription: Acme's production data\n", to: "profiles/customer-acme/profile.yaml")
         let plain = harness.dpm(try uploadArguments("customer-acme"), environment: keyEnvironment(""))
         XCTAssertEqual(plain.status, 0, plain.stderr)
