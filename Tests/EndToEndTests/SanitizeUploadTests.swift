@@ -419,6 +419,26 @@ final class SanitizeUploadTests: XCTestCase {
         XCTAssertEqual(upload.status, 0, "the suggested rules fit: \(upload.stderr)")
     }
 
+    /// The default patterns zip, lat, lng and geo catch the usual spellings of the columns they
+    /// stand for: a geocoded delivery address's zipcode, latitude, longitude and geolocation (a
+    /// customer's home, to a few metres) are unclassified without rules.
+    func testUsualSpellingsOfLocationColumnsAreUnclassified() throws {
+        let deliveries = harness.prefix + "_deliveries"
+        try harness.psql("CREATE DATABASE \"\(deliveries)\"", in: "postgres")
+        try harness.psql("""
+            CREATE TABLE delivery_addresses (id serial PRIMARY KEY, street text, zipcode text, latitude numeric(9,6), longitude numeric(9,6), geolocation point);
+            INSERT INTO delivery_addresses (street, zipcode, latitude, longitude, geolocation)
+            VALUES ('12 rue de la Paix', '75002', 48.869282, 2.331570, point(48.869282, 2.331570)),
+                   ('Königstraße 7', '70173', 48.778090, 9.177760, point(48.778090, 9.177760));
+            """, in: deliveries)
+        try writeProfile("deliveries", columns: [(column: "public.delivery_addresses.street", rule: "text")], truncate: [])
+        let check = harness.dpm(["sanitize", "check", "deliveries", "--from", "dbname=\(deliveries)"], environment: keyEnvironment())
+        XCTAssertEqual(check.status, 1, check.stdout)
+        for column in ["zipcode", "latitude", "longitude", "geolocation"] {
+            XCTAssertTrue(check.stdout.contains("public.delivery_addresses.\(column)"), "\(column) looks personal: \(check.stdout)")
+        }
+    }
+
     // MARK: - What profile show, profile list and status say
 
     /// `profile show`, `profile list` and `status` say "sanitized" for a profile uploaded with
