@@ -288,6 +288,25 @@ final class SanitizeUploadTests: XCTestCase {
         try assertRefusedOrRestores("newsletter", rules, truncate: [], from: newsletter, naming: "email")
     }
 
+    /// Phone columns hold what people typed: "ext. 12 (ask for Ulrike)" after the number. `phone`
+    /// keeps a number's format, not the words next to it: no name typed into a phone field is
+    /// stored.
+    func testPhoneKeepsNoWordsTypedNextToTheNumber() throws {
+        let crm = harness.prefix + "_phones"
+        try harness.psql("CREATE DATABASE \"\(crm)\"", in: "postgres")
+        try harness.psql("""
+            CREATE TABLE contacts (id serial PRIMARY KEY, phone text);
+            INSERT INTO contacts (phone) VALUES ('+44 20 7946 0958 ext. 12 (ask for Ulrike)'), ('06 12 34 56 78 - Zuzana, evenings only'),
+                                                ('+49 30 901820 (Sekretariat Frau Bergström)');
+            """, in: crm)
+        try writeProfile("phones", columns: [(column: "public.contacts.phone", rule: "phone")], truncate: [])
+        let upload = harness.dpm(try uploadArguments("phones", from: crm) + ["--json"], environment: keyEnvironment())
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let snapshot = try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/phones/manifest.json")), what: "manifest")
+        let stored = try harness.dpmObject(try XCTUnwrap(snapshot.data.first { $0.table == "public.contacts" }).sha256)
+        XCTAssertEqual(["Ulrike", "Zuzana", "Bergström"].filter { stored.contains($0) }, [], "names typed into phone fields were stored: \(stored)")
+    }
+
     /// `dpm sanitize check` suggests, for a column with a unique index (users.username, like
     /// "name"), a rule whose outputs keep it unique: pasted as suggested, the upload stores a
     /// snapshot that restores (or refuses, naming the column).
