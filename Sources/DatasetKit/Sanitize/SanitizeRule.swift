@@ -31,7 +31,7 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
     /// (`alice` → `72774442-f809-421f-ab6e-f7d3f0672059`).
     case uuid
     /// `text`: lowercase words, as long as the value, line breaks kept
-    /// (`12 rue de la Paix\nParis` → `form press can re\ntrain`).
+    /// (`12 rue de la Paix\nParis` → `tree rain trade l\nschoo`).
     case text
     /// `date-shift:DAYS`: the date part moved by a keyed number of days in ±DAYS, never 0
     /// (`date-shift:30`: `2024-02-29 13:45:00+01` → `2024-02-11 13:45:00+01`).

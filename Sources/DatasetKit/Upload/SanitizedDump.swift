@@ -19,8 +19,11 @@ struct SanitizedDump {
                           transfer: ObjectTransfer, progress: ProgressMeter) throws -> Checked {
         let originals = Locked(LeakDigests(limit: leakCheckLimit))
         let ruled = Locked([QualifiedTable: Set<String>]())
+        let sizes = Self.sizes(of: names, in: directory)
+        // Largest first, so that the last file a worker takes is a small one.
+        let bySize = { (a: String, b: String) in (sizes[a] ?? 0, b) > (sizes[b] ?? 0, a) }
         let sanitizing = try tables.compactMap { name, table in try plan.sanitizer(for: table).map { (name, $0) } }
-            .sorted { $0.0 < $1.0 }
+            .sorted { bySize($0.0, $1.0) }
         // Each column of a sanitized table gets a number, so that a hit can name whose values leaked.
         var origins: [String] = []
         var firstOrigin: [String: Int] = [:]
@@ -50,7 +53,7 @@ struct SanitizedDump {
         let checked = Locked(Int64(0))
         let ruledColumns = ruled.current
         progress.begin("checking for leaks", totalItems: names.count)
-        try concurrentForEach(names, width: jobs) { name in
+        try concurrentForEach(names.sorted(by: bySize), width: jobs) { name in
             guard let table = tables[name] else {
                 let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)")
                 reports.withValue { $0[name] = digest }
@@ -68,6 +71,12 @@ struct SanitizedDump {
         }
         try Self.refuseLeaks(hits.current, origins: origins)
         return Checked(digests: reports.current, leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: checked.current))
+    }
+
+    private static func sizes(of names: [String], in directory: String) -> [String: Int64] {
+        Dictionary(uniqueKeysWithValues: names.map { name in
+            (name, (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")[.size] as? Int64) ?? 0)
+        })
     }
 
     /// Replaces a data file by its sanitized form; the original's bytes go with the rename.
