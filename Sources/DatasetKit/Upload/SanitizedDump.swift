@@ -18,7 +18,8 @@ struct SanitizedDump {
     func sanitizeAndCheck(_ directory: String, tables: [String: QualifiedTable], names: [String],
                           transfer: ObjectTransfer, progress: ProgressMeter) throws -> Checked {
         let originals = Locked(LeakDigests(limit: leakCheckLimit))
-        let ruled = Locked([QualifiedTable: Set<String>]())
+        // Per table: the columns rules wrote whole, and those only checked for email addresses.
+        let ruled = Locked([QualifiedTable: (whole: Set<String>, json: Set<String>)]())
         let sizes = Self.sizes(of: names, in: directory)
         // Largest first, so that the last file a worker takes is a small one.
         let bySize = { (a: String, b: String) in (sizes[a] ?? 0, b) > (sizes[b] ?? 0, a) }
@@ -29,7 +30,7 @@ struct SanitizedDump {
         var firstOrigin: [String: Int] = [:]
         for (name, sanitizer) in sanitizing {
             firstOrigin[name] = origins.count
-            origins += sanitizer.columns.map { "\(sanitizer.table).\($0)" }
+            origins += sanitizer.columns.map { "\(plan.ruleOwner(of: sanitizer.table)).\($0)" }
         }
         let originStarts = firstOrigin
         guard origins.count <= Int(UInt16.max) else {
@@ -43,7 +44,7 @@ struct SanitizedDump {
             sanitizer.originals = values
             try Self.rewrite("\(directory)/\(name)", with: sanitizer)
             try values.flush()
-            ruled.withValue { $0[sanitizer.table] = sanitizer.ruledColumns }
+            ruled.withValue { $0[sanitizer.table] = (sanitizer.ruledColumns, sanitizer.jsonColumns) }
             progress.advance(items: 1)
         }
 
@@ -59,8 +60,9 @@ struct SanitizedDump {
                 reports.withValue { $0[name] = digest }
                 return
             }
-            let checker = LeakCheckingWriter(table: table, columns: plan.catalog.columns[table]?.map(\.name) ?? [],
-                                             ruled: ruledColumns[table] ?? [], skipped: plan.leakCheckSkip(for: table), originals: digests)
+            let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: plan.catalog.columns[table]?.map(\.name) ?? [],
+                                             ruled: ruledColumns[table]?.whole ?? [],
+                                             skipped: plan.leakCheckSkip(for: table).union(ruledColumns[table]?.json ?? []), originals: digests)
             let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)", countingLines: true, inspecting: checker)
             reports.withValue { $0[name] = digest }
             hits.withValue { found in
