@@ -14,6 +14,10 @@ struct UploadCommand: ParsableCommand {
 
         A clean profile writes db/migration-base/<name>/schema.sql (pre-data, a "-- dpm:post-data" line, post-data) and \
         data.sql instead of using the store, once they have loaded into a scratch database.
+
+        --from-dump imports an existing pg_dump: a custom-format file, a directory-format folder or a plain SQL \
+        file, each file optionally .gz or .zst. It is loaded into a scratch database on the local server, which \
+        the upload reads and then drops. Profiles with sanitize.scripts run them on such a scratch copy too.
         """
     )
 
@@ -22,6 +26,9 @@ struct UploadCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Capture this database instead of the working one (a libpq connection string or URI).", valueName: "conninfo"))
     var from: String?
+
+    @Option(name: .customLong("from-dump"), help: ArgumentHelp("Import this pg_dump file or folder (custom, directory or plain SQL; .gz or .zst) instead of reading a database.", valueName: "path"))
+    var fromDump: String?
 
     @Option(name: .customLong("table"), help: ArgumentHelp("Only tables matching this pg_dump pattern (repeatable).", valueName: "pattern"))
     var tables: [String] = []
@@ -44,11 +51,16 @@ struct UploadCommand: ParsableCommand {
     func run() throws {
         let context = try AppContext()
         let name = try context.profileName(profile)
+        if from != nil, fromDump != nil {
+            throw DPMError.invalidInput("--from and --from-dump both name what to capture; give one of them.")
+        }
         let server = try context.server(conninfo: from)
-        let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server).run(UploadOptions(
+        let scratch = try context.scratchServer(besides: server, conninfo: from)
+        let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server, scratch: scratch).run(UploadOptions(
             profile: name,
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
-            includeMedia: !noMedia, message: message, jobs: jobs.count))
+            includeMedia: !noMedia, message: message, jobs: jobs.count,
+            fromDump: fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
         if output.json { return try Terminal.printJSON(result) }
         let time = "in \(String(format: "%.1f", result.seconds)) s"
         let tables = "\(result.tables) table\(result.tables == 1 ? "" : "s"), \(result.rows) row\(result.rows == 1 ? "" : "s")"

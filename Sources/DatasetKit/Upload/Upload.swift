@@ -7,14 +7,17 @@ public struct UploadOptions: Sendable {
     public var includeMedia: Bool
     public var message: String
     public var jobs: Int
+    /// A pg_dump file or folder to import instead of reading a database (an absolute path).
+    public var fromDump: String?
 
     public init(profile: ProfileName, filters: TableFilters = TableFilters(), includeMedia: Bool = true,
-                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount, fromDump: String? = nil) {
         self.profile = profile
         self.filters = filters
         self.includeMedia = includeMedia
         self.message = message
         self.jobs = max(1, jobs)
+        self.fromDump = fromDump
     }
 }
 
@@ -44,14 +47,26 @@ public struct Upload: Sendable {
     let workspace: Workspace
     let server: DatabaseServer
     let database: String
+    let scratch: ScratchServer?
 
-    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil) {
+    /// `scratch`: where a dump is loaded or the sanitize scripts run (the local working server).
+    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil, scratch: ScratchServer? = nil) {
         self.workspace = workspace
         self.server = server
         self.database = database ?? server.defaultDatabase
+        self.scratch = scratch
     }
 
     public func run(_ options: UploadOptions) throws -> UploadResult {
+        // Checks that need nothing of the source belong before this: loading a dump or copying
+        // the source for the sanitize scripts can take minutes.
+        try ScratchSource(workspace: workspace, server: server, database: database, scratch: scratch).withSource(options) { source in
+            try Upload(workspace: workspace, server: source.server, database: source.database, scratch: scratch).capture(options, from: source)
+        }
+    }
+
+    /// Captures `source` (this upload's server and database, or the scratch copy standing in for them).
+    private func capture(_ options: UploadOptions, from source: UploadSource) throws -> UploadResult {
         let started = workspace.now()
         let project = workspace.project
         let spec = try project.profile(options.profile)
@@ -62,7 +77,7 @@ public struct Upload: Sendable {
                 .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
                          message: options.message, workspace: workspace)
         }
-        let properties = try server.properties(of: database)
+        let properties = try source.properties ?? server.properties(of: database)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
@@ -89,8 +104,8 @@ public struct Upload: Sendable {
             message: options.message,
             tool: "dpm \(workspace.toolVersion)",
             compression: workspace.codec.name,
-            source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number,
-                                   properties: properties),
+            source: SnapshotSource(database: source.recordedName, serverVersion: version.text, serverVersionNumber: version.number,
+                                   properties: properties, dump: source.dump),
             filters: filters,
             migrations: migrations,
             schema: schema,
