@@ -1,13 +1,13 @@
 import DatasetKit
 
-/// gzip and zstd streams through libarchive's read filters.
+/// gzip streams through zlib (which checks their CRC-32), zstd through libarchive.
 public struct StreamDecompressor: StreamDecompression {
     public init() {}
 
     public func decompressing(_ source: ByteReader, from compression: StreamCompression) throws -> ByteReader {
         switch compression {
-        case .gzip: try DecompressingReader(source: source, filter: .gzip)
-        case .zstd: try DecompressingReader(source: source, filter: .zstd)
+        case .gzip: try GzipReader(source: source)
+        case .zstd: try DecompressingReader(source: source)
         }
     }
 }

@@ -17,7 +17,7 @@ public struct ZstdCodec: CompressionCodec {
     }
 
     public func decompressing(_ source: ByteReader) throws -> ByteReader {
-        try DecompressingReader(source: source, filter: .zstd)
+        try DecompressingReader(source: source)
     }
 }
 
@@ -94,34 +94,19 @@ final class CompressingReader: ByteReader {
     }
 }
 
-/// Reads a zstd (or gzip) stream from `source` through libarchive's read filter.
+/// Reads a zstd stream from `source` through libarchive's read filter.
 final class DecompressingReader: ByteReader {
-    /// The streams libarchive reads here, with the filter code it reports for each.
-    enum Filter: String {
-        case zstd, gzip
-    }
-
     private let source: ByteReader
-    private let filter: Filter
     private var archive: OpaquePointer?
     fileprivate let input = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
     fileprivate var sourceError: Error?
     private var atEnd = false
 
-    init(source: ByteReader, filter: Filter) throws {
+    init(source: ByteReader) throws {
         self.source = source
-        self.filter = filter
         archive = archive_read_new()
-        guard let archive else { throw DPMError.system("Cannot start \(filter) decompression: out of memory.") }
-        let expected: Int32
-        switch filter {
-        case .zstd:
-            archive_read_support_filter_zstd(archive)
-            expected = ARCHIVE_FILTER_ZSTD
-        case .gzip:
-            archive_read_support_filter_gzip(archive)
-            expected = ARCHIVE_FILTER_GZIP
-        }
+        guard let archive else { throw DPMError.system("Cannot start zstd decompression: out of memory.") }
+        archive_read_support_filter_zstd(archive)
         archive_read_support_format_raw(archive)
         // The raw format bids only on at least one byte; "empty" recognizes zstd frames of empty content.
         archive_read_support_format_empty(archive)
@@ -139,10 +124,10 @@ final class DecompressingReader: ByteReader {
         }, nil)
         if let sourceError { throw sourceError }
         guard opened == ARCHIVE_OK else {
-            throw DPMError.corrupt("it is not a \(filter) stream (\(archiveMessage(archive, "unreadable")))")
+            throw DPMError.corrupt("it is not a zstd stream (\(archiveMessage(archive, "unreadable")))")
         }
-        guard archive_filter_count(archive) > 1, archive_filter_code(archive, 0) == expected else {
-            throw DPMError.corrupt("it is not a \(filter) stream")
+        guard archive_filter_count(archive) > 1, archive_filter_code(archive, 0) == ARCHIVE_FILTER_ZSTD else {
+            throw DPMError.corrupt("it is not a zstd stream")
         }
         var entry: OpaquePointer?
         let status = archive_read_next_header(archive, &entry)
@@ -150,7 +135,7 @@ final class DecompressingReader: ByteReader {
         if status == ARCHIVE_EOF {
             atEnd = true
         } else if status != ARCHIVE_OK {
-            throw DPMError.corrupt("its \(filter) stream is damaged (\(archiveMessage(archive, "unreadable")))")
+            throw DPMError.corrupt("its zstd stream is damaged (\(archiveMessage(archive, "unreadable")))")
         }
     }
 
@@ -164,7 +149,7 @@ final class DecompressingReader: ByteReader {
         let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
         if let sourceError { throw sourceError }
         guard count >= 0 else {
-            throw DPMError.corrupt("its \(filter) stream is damaged (\(archiveMessage(archive, "read failed")))")
+            throw DPMError.corrupt("its zstd stream is damaged (\(archiveMessage(archive, "read failed")))")
         }
         if count == 0 { atEnd = true }
         return count
