@@ -136,6 +136,20 @@ final class DumpImportTests: XCTestCase {
         }
     }
 
+    func testAScratchDatabaseOfAKilledImportIsCleanedUp() throws {
+        let path = try pgDump(["--format=custom"], to: "nightly.dump")
+        let killed = harness.dpm(["upload", "imp", "--from-dump", path], environment: ["DPM_STOP_AT": "upload.scratch-ready"])
+        XCTAssertNotEqual(killed.status, 0)
+        let left = try harness.databases().filter { $0 != source }
+        XCTAssertEqual(left.count, 1, "the killed upload left its scratch database")
+        XCTAssertTrue(left.first?.hasPrefix(harness.database + "__dpm_import_") == true, "\(left)")
+        let cleanup = harness.dpm("cleanup")
+        XCTAssertEqual(cleanup.status, 0, cleanup.stderr)
+        XCTAssertEqual(try harness.databases(), [source])
+        XCTAssertEqual(try scratchFolders(), [], "cleanup removed the import's scratch folder too")
+        XCTAssertNil(harness.read("profiles/imp/manifest.json"))
+    }
+
     // MARK: - Bad input: one sentence, exit 1, nothing stored, no scratch database or folder left.
 
     private func assertRefused(_ path: String, says expected: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -53,6 +53,7 @@ struct ScratchSource {
             let load = DumpImport(server: scratch.server, decompression: scratch.decompression, workspace: workspace, jobs: options.jobs)
             return try load.withLoaded(dump) { copy in
                 try scripts.run(in: copy, on: scratch.server, progress: workspace.progress)
+                try workspace.checkpoint("upload.scratch-ready")
                 return try body(UploadSource(server: scratch.server, database: copy, recordedName: dump.archive?.database ?? dump.name,
                                              dump: dump.origin, properties: nil, scripts: scripts.records))
             }
@@ -61,6 +62,7 @@ struct ScratchSource {
         return try scratch.server.withScratchDatabase("sanitize", like: properties, note: workspace.note) { copy in
             try self.copy(into: copy, on: scratch.server, jobs: options.jobs)
             try scripts.run(in: copy, on: scratch.server, progress: workspace.progress)
+            try workspace.checkpoint("upload.scratch-ready")
             return try body(UploadSource(server: scratch.server, database: copy, recordedName: database, dump: nil,
                                          properties: properties, scripts: scripts.records))
         }
