@@ -56,11 +56,11 @@ struct UploadCommand: ParsableCommand {
         }
         let server = try context.server(conninfo: from)
         let scratch = try context.scratchServer(besides: server, conninfo: from)
-        let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server, scratch: scratch).run(UploadOptions(
+        let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server).run(UploadOptions(
             profile: name,
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
             includeMedia: !noMedia, message: message, jobs: jobs.count,
-            fromDump: fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
+            fromDump: fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }), scratch: scratch)
         if output.json { return try Terminal.printJSON(result) }
         let time = "in \(String(format: "%.1f", result.seconds)) s"
         let tables = "\(result.tables) table\(result.tables == 1 ? "" : "s"), \(result.rows) row\(result.rows == 1 ? "" : "s")"

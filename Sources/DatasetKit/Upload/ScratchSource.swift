@@ -27,12 +27,24 @@ public struct UploadSource: Sendable {
     public let scripts: [SanitizeScriptRecord]
 }
 
+extension Upload {
+    /// Uploads from the source, or from a scratch copy on `scratch`'s server where one is needed
+    /// (`--from-dump`, `sanitize.scripts`); the copy is dropped whatever happens.
+    public func run(_ options: UploadOptions, scratch: ScratchServer) throws -> UploadResult {
+        // Checks that need nothing of the source belong before this: loading a dump or copying
+        // the source for the sanitize scripts can take minutes.
+        try ScratchSource(workspace: workspace, server: server, database: database, scratch: scratch).withSource(options) { source in
+            try Upload(workspace: workspace, server: source.server, database: source.database, standIn: source).run(options)
+        }
+    }
+}
+
 /// Chooses the database an upload reads, making and dropping the scratch copy it needs.
 struct ScratchSource {
     let workspace: Workspace
     let server: DatabaseServer
     let database: String
-    let scratch: ScratchServer?
+    let scratch: ScratchServer
 
     /// Runs `body` with the database to read; a scratch copy is dropped afterwards whatever happens
     /// (one left by a killed dpm carries a scratch label that `dpm cleanup` recognises).
@@ -47,7 +59,6 @@ struct ScratchSource {
                 ? "\(options.profile) is a clean profile, whose files are written from a database: restore the dump into one and run dpm upload \(options.profile) --from it."
                 : "\(options.profile) is a clean profile, whose files hold schema and seed data only; sanitize scripts are for shared and customer profiles.")
         }
-        guard let scratch else { throw DPMError.internal("This upload needs a scratch database, but no local server was given for one.") }
         if let path = options.fromDump {
             let dump = try DumpFile.inspect(path, decompression: scratch.decompression)
             let load = DumpImport(server: scratch.server, decompression: scratch.decompression, workspace: workspace, jobs: options.jobs)

@@ -47,26 +47,18 @@ public struct Upload: Sendable {
     let workspace: Workspace
     let server: DatabaseServer
     let database: String
-    let scratch: ScratchServer?
+    /// Set when `database` is a scratch copy standing in for the source (`run(_:scratch:)`).
+    let standIn: UploadSource?
 
-    /// `scratch`: where a dump is loaded or the sanitize scripts run (the local working server).
-    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil, scratch: ScratchServer? = nil) {
+    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil, standIn: UploadSource? = nil) {
         self.workspace = workspace
         self.server = server
         self.database = database ?? server.defaultDatabase
-        self.scratch = scratch
+        self.standIn = standIn
     }
 
+    /// Captures the database as it is; `run(_:scratch:)` goes through a scratch copy where one is needed.
     public func run(_ options: UploadOptions) throws -> UploadResult {
-        // Checks that need nothing of the source belong before this: loading a dump or copying
-        // the source for the sanitize scripts can take minutes.
-        try ScratchSource(workspace: workspace, server: server, database: database, scratch: scratch).withSource(options) { source in
-            try Upload(workspace: workspace, server: source.server, database: source.database, scratch: scratch).capture(options, from: source)
-        }
-    }
-
-    /// Captures `source` (this upload's server and database, or the scratch copy standing in for them).
-    private func capture(_ options: UploadOptions, from source: UploadSource) throws -> UploadResult {
         let started = workspace.now()
         let project = workspace.project
         let spec = try project.profile(options.profile)
@@ -77,7 +69,7 @@ public struct Upload: Sendable {
                 .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
                          message: options.message, workspace: workspace)
         }
-        let properties = try source.properties ?? server.properties(of: database)
+        let properties = try standIn?.properties ?? server.properties(of: database)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
@@ -104,8 +96,8 @@ public struct Upload: Sendable {
             message: options.message,
             tool: "dpm \(workspace.toolVersion)",
             compression: workspace.codec.name,
-            source: SnapshotSource(database: source.recordedName, serverVersion: version.text, serverVersionNumber: version.number,
-                                   properties: properties, dump: source.dump),
+            source: SnapshotSource(database: standIn?.recordedName ?? database, serverVersion: version.text,
+                                   serverVersionNumber: version.number, properties: properties, dump: standIn?.dump),
             filters: filters,
             migrations: migrations,
             schema: schema,
