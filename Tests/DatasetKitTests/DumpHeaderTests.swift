@@ -116,10 +116,4 @@ final class DumpHeaderTests: XCTestCase {
         XCTAssertNil(StreamCompression.detect(Array("PGDMP".utf8)))
         XCTAssertNil(StreamCompression.detect([0x1F]))
     }
-
-    func testPsqlsWordsAreReducedToPostgreSQLsMessage() {
-        XCTAssertEqual(ScriptText.firstMessage(#"ERROR:  relation "nope" does not exist / LINE 1: DELETE FROM nope;"#),
-                       #"relation "nope" does not exist"#)
-        XCTAssertEqual(ScriptText.firstMessage("no message"), "no message")
-    }
 }

@@ -95,6 +95,18 @@ final class DumpImportTests: XCTestCase {
         try assertArchiveHeader(origin)
     }
 
+    func testACustomDumpPipedThroughGzip() throws {
+        // `pg_dump -Fc | gzip`, as nightly backups are often made: pg_dump cannot seek back to
+        // write the data offsets into a pipe, and the file is gzip-compressed as a whole.
+        let path = "\(dumps)/nightly.dump.gz"
+        let run = harness.command("sh", ["-c", "pg_dump --format=custom --dbname=\"$1\" | gzip > \"$2\"", "sh", source, path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let origin = try importAndCompare(path, restoreInto: harness.prefix + "_pipe")
+        XCTAssertEqual(origin.format, "custom")
+        XCTAssertEqual(origin.compression, "gzip")
+        try assertArchiveHeader(origin)
+    }
+
     func testDirectoryFormatDump() throws {
         let path = try pgDump(["--format=directory", "--jobs=2"], to: "nightly")
         let origin = try importAndCompare(path, restoreInto: harness.prefix + "_d")

@@ -79,7 +79,7 @@ public struct DumpFile: Sendable {
         throw DPMError.invalidInput("\(name)\(wrapped) is not a pg_dump dump: it is neither a custom-format file (PGDMP), a directory-format folder nor plain SQL starting \"-- PostgreSQL database dump\".")
     }
 
-    /// The plain bytes of the file from its start (the whole of it when `limit` is nil).
+    /// The plain bytes of the file, decompressed as they are read.
     func reader(decompression: StreamDecompression) throws -> ByteReader {
         try Self.reader(of: path, decompression: decompression, compression: compression)
     }
@@ -184,8 +184,7 @@ struct DumpImport {
                 try server.runDumpScript(from: try dump.reader(decompression: decompression), in: database)
             } catch let error as DPMError {
                 guard let problem = error.tool?.script else { throw error }
-                let line = problem.line.map { " at line \($0)" } ?? ""
-                throw error.rephrased("The plain SQL dump \(dump.name) failed to load\(line): \(sentence(ScriptText.firstMessage(problem.text)))")
+                throw error.rephrased("The plain SQL dump \(dump.name) failed to load \(sentence(problem.summary))")
             }
         }
     }
@@ -196,8 +195,8 @@ struct DumpImport {
             return try body()
         } catch let error as DPMError {
             guard let failure = error.tool else { throw error }
-            let maker = dump.archive?.pgDumpVersion.map { "made by pg_dump \($0), archive version \(dump.archive!.version)" }
-                ?? "archive version \(dump.archive?.version ?? "unknown")"
+            let maker = [dump.archive?.pgDumpVersion.map { "made by pg_dump \($0)" }, "archive version \(dump.archive?.version ?? "unknown")"]
+                .compactMap { $0 }.joined(separator: ", ")
             let words = failure.lastLines.map { $0.replacingOccurrences(of: "pg_restore: error: ", with: "") }
                 .filter { !$0.hasPrefix("pg_restore: warning") }.joined(separator: " / ")
             throw error.rephrased("pg_restore cannot load the dump \(dump.name) (\(maker)): \(sentence(words.isEmpty ? failure.statusText : words))")
@@ -211,15 +210,5 @@ struct DumpImport {
         } catch let error as DPMError where error.kind == .corrupt {
             throw error.rephrased("\(dump.name) cannot be read: \(sentence(error.message))")
         }
-    }
-}
-
-/// psql's words about a failed statement, reduced to PostgreSQL's message.
-enum ScriptText {
-    /// "ERROR:  relation "x" does not exist / LINE 1: …" → "relation "x" does not exist".
-    static func firstMessage(_ text: String) -> String {
-        let first = text.components(separatedBy: " / ").first ?? text
-        let trimmed = first.replacingOccurrences(of: #"^(ERROR|FATAL):\s+"#, with: "", options: .regularExpression)
-        return trimmed.trimmingCharacters(in: .whitespaces)
     }
 }

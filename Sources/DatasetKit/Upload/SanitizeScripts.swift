@@ -48,8 +48,7 @@ public struct SanitizeScripts: Sendable {
                 try runner.runSQLFile(script.absolutePath, in: database)
             } catch let error as DPMError {
                 guard let problem = error.tool?.script else { throw error }
-                let line = problem.line.map { " at line \($0)" } ?? ""
-                throw error.rephrased("The sanitize script \(script.path) failed\(line): \(ScriptText.firstMessage(problem.text)); nothing was uploaded.")
+                throw error.rephrased("The sanitize script \(script.path) failed \(problem.summary); nothing was uploaded.")
             }
         }
     }
