@@ -118,9 +118,16 @@ final class SanitizeAlgorithmTests: XCTestCase {
             let phone = try apply(.phone, input)
             XCTAssertEqual(phone.count, input.count)
             for (a, b) in zip(input, phone) {
-                if a.isASCII && a.isNumber { XCTAssertTrue(b.isASCII && b.isNumber) } else { XCTAssertEqual(a, b) }
+                if a.isASCII && a.isNumber {
+                    XCTAssertTrue(b.isASCII && b.isNumber)
+                } else if a.isLetter {
+                    XCTAssertTrue(b.isASCII && b.isLetter && (a.isUppercase == b.isUppercase), "letters are keyed too")
+                } else {
+                    XCTAssertEqual(a, b)
+                }
             }
         }
+        XCTAssertEqual(try apply(.phone, "+1 555 0100 (Jürgen)").count, "+1 555 0100 (Jürgen)".count, "a non-ASCII letter is one letter")
         XCTAssertNotEqual(try apply(.phone, "+44 20 7946 0958"), "+44 20 7946 0958")
     }
 

@@ -57,7 +57,8 @@ public final class LeakCheckingWriter: CopyLineWriter {
 
     private func check(_ raw: UnsafeRawBufferPointer, field: Int) {
         fieldsChecked += 1
-        if raw.count >= 4, field >= wholeValues.count || wholeValues[field], let origin = originals.origin(of: LeakDigests.field(raw)) {
+        if raw.count >= 4, field >= wholeValues.count || wholeValues[field], let digest = LeakDigests.field(raw),
+           let origin = originals.origin(of: digest) {
             return hit(field, origin)
         }
         guard raw.index(of: UInt8(ascii: "@"), from: 0) != nil else { return }

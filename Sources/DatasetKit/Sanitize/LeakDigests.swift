@@ -24,8 +24,14 @@ public struct LeakDigests: Sendable {
         filter = Array(repeating: 0, count: (1 << 10) / 16)
     }
 
-    /// The digest of a whole field as COPY writes it.
-    public static func field(_ bytes: UnsafeRawBufferPointer) -> UInt64 { digest(tag: 1, bytes) }
+    /// The digest of a whole field as COPY writes it, without trailing spaces (so that a
+    /// char(n) column's padded value and the same value in a text column meet); nil for a
+    /// value of fewer than four bytes, which is too common to tell anything.
+    public static func field(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        var count = bytes.count
+        while count > 0, bytes[count - 1] == 0x20 { count -= 1 }
+        return count < 4 ? nil : digest(tag: 1, UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+    }
 
     /// The digest of an email address, lower-cased.
     public static func email(_ bytes: UnsafeRawBufferPointer) -> UInt64 { digest(tag: 2, bytes) }

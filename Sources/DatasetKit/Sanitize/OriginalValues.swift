@@ -20,7 +20,7 @@ public final class OriginalValues {
     func record(_ field: UnsafeBufferPointer<UInt8>, at position: Int, wholeField: Bool) throws {
         if field.count == 2, field.elementsEqual(CopyText.null) { return }
         let origin = position < origins.count ? origins[position] : 0
-        if wholeField, field.count >= 4 { batch.append((LeakDigests.field(UnsafeRawBufferPointer(field)), origin)) }
+        if wholeField, let digest = LeakDigests.field(UnsafeRawBufferPointer(field)) { batch.append((digest, origin)) }
         if UnsafeRawBufferPointer(field).index(of: UInt8(ascii: "@"), from: 0) != nil {
             _ = CopyText.decode(field, into: &decoded)
             decoded.withUnsafeBytes { text in EmailTokens.forEach(in: text) { batch.append((LeakDigests.email($0), origin)) } }
@@ -46,6 +46,18 @@ extension SanitizeRule {
         switch self {
         case .keep, .dateShift, .intNoise: false
         default: true
+        }
+    }
+}
+
+extension SanitizeRule {
+    /// Whether this rule's output equals its input only when something is wrong: keyed
+    /// outputs of 64 bits and more, keyed digits, and masks. Not names or words from lists,
+    /// which can pick the original by chance.
+    var alwaysChangesValues: Bool {
+        switch self {
+        case .hash, .email, .uuid, .ip, .phone, .mask: true
+        default: false
         }
     }
 }

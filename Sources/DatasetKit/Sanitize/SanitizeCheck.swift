@@ -35,6 +35,7 @@ public struct SanitizeCheck: Sendable {
         let rules = spec.sanitize ?? SanitizeRules()
         let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
                                     database: database)
+        try plan.checkRestorable(database: database, server: server)
         let tables = plan.catalog.columns.keys.filter { spec.tables.storesRows(of: $0) }.sorted()
         let unclassified = plan.unclassified(in: tables)
         return Report(profile: profile.value, database: database, hasRules: spec.sanitize != nil, tables: tables.count,

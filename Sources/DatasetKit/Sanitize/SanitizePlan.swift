@@ -55,7 +55,7 @@ public struct SanitizePlan: Sendable {
     public func sanitizer(for table: QualifiedTable) throws -> TableSanitizer? {
         let tableRules = rules(for: table)
         guard !tableRules.isEmpty, let columns = catalog.columns[table] else { return nil }
-        let sanitizer = try TableSanitizer(table: table, columns: columns.map(\.name), rules: tableRules, key: key)
+        let sanitizer = try TableSanitizer(table: table, columns: columns.map(\.name), types: columns.map(\.type), rules: tableRules, key: key)
         return sanitizer.changesData ? sanitizer : nil
     }
 

@@ -8,6 +8,8 @@ public struct SensitiveNames: Sendable, Equatable {
         "email", "mail", "phone", "mobile", "name", "address", "street", "zip", "postcode", "city", "ip", "birth", "dob",
         "ssn", "iban", "account_number", "card", "token", "secret", "password", "passwd", "salt", "api_key", "lat", "lng",
         "geo", "note", "comment", "message", "body",
+        // Spellings the short patterns above miss (they match whole words only).
+        "zipcode", "postal", "latitude", "longitude", "geolocation", "social_security",
     ]
 
     public let patterns: [String]

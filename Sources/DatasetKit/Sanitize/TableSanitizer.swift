@@ -8,10 +8,16 @@ public final class TableSanitizer {
     public let truncates: Bool
     /// The rule of each field, by position; nil copies the field as it is.
     private let fieldRules: [KeyedRule?]
+    private let normalization: [ValueNormalization]
     /// Per field: whether the leak check must remember the values its rule replaces.
     private let remembersField: [Bool]
     /// Where replaced values are remembered for the leak check; nil: not remembered.
     public var originals: OriginalValues?
+    /// Per field: whether an output equal to its input is a leak (a rule that should change
+    /// every value left one as it was, e.g. `mask:16` on 16-digit card numbers).
+    private let checksUnchanged: [Bool]
+    /// Values stored unchanged by such a rule, by field position.
+    public private(set) var unchanged: [Int: Int] = [:]
     /// False when every field is copied: then lines are copied whole, unsplit.
     private let hasFieldRules: Bool
     private var value: [UInt8] = []
@@ -22,9 +28,14 @@ public final class TableSanitizer {
         try self.init(table: header.table, columns: header.columns, rules: rules, key: key)
     }
 
-    public init(table: QualifiedTable, columns: [String], rules: SanitizeRules, key: SanitizeKey) throws {
+    /// `types` (format_type of each column, when known): a char(n) value loses pg_dump's
+    /// padding and a citext value its case before its rule sees it, so that equal values in a
+    /// text column and a char(n) or citext column sanitize alike (and foreign keys still match).
+    public init(table: QualifiedTable, columns: [String], types: [String]? = nil, rules: SanitizeRules, key: SanitizeKey) throws {
         self.table = table
         self.columns = columns
+        let kinds = (types ?? []).map(ValueNormalization.init(type:))
+        normalization = columns.indices.map { $0 < kinds.count ? kinds[$0] : .none }
         truncates = rules.truncates(table)
         let tableRules = rules.rules(of: table)
         let missing = tableRules.keys.filter { !columns.contains($0) }.sorted()
@@ -40,6 +51,7 @@ public final class TableSanitizer {
         }
         hasFieldRules = fieldRules.contains { $0 != nil }
         remembersField = columns.map { tableRules[$0]?.remembersOriginals ?? false }
+        checksUnchanged = columns.map { tableRules[$0]?.alwaysChangesValues ?? false }
     }
 
     /// The columns whose stored values a rule writes whole. Not `json:` columns: their values
@@ -87,7 +99,10 @@ public final class TableSanitizer {
             if let rule = fieldRules[field] {
                 try originals?.record(raw, at: field, wholeField: remembersField[field])
                 let isValue = CopyText.decode(raw, into: &value)
-                CopyText.encode(try rule.apply(to: isValue ? value : nil), into: &output)
+                if isValue { normalization[field].apply(to: &value) }
+                let sanitized = try rule.apply(to: isValue ? value : nil)
+                if checksUnchanged[field], isValue, value.count >= 4, sanitized == value { unchanged[field, default: 0] += 1 }
+                CopyText.encode(sanitized, into: &output)
             } else {
                 output.append(contentsOf: raw)
             }
@@ -109,5 +124,38 @@ public final class TableSanitizer {
 
     private func fieldCountError(atLeast count: Int) -> DPMError {
         DPMError.corrupt("A COPY data line of \(table) has \(count) fields where its header names \(columns.count) columns.")
+    }
+}
+
+/// What a column's type does to a value before a rule sees it.
+enum ValueNormalization {
+    case none
+    /// char(n): PostgreSQL pads with spaces and ignores them in comparisons.
+    case trimPadding
+    /// citext: compared without case.
+    case lowerCase
+
+    init(type: String) {
+        if type == "character" || type == "bpchar" || type.hasPrefix("character(") {
+            self = .trimPadding
+        } else if type == "citext" {
+            self = .lowerCase
+        } else {
+            self = .none
+        }
+    }
+
+    func apply(to value: inout [UInt8]) {
+        switch self {
+        case .none: return
+        case .trimPadding:
+            while value.last == 0x20 { value.removeLast() }
+        case .lowerCase:
+            if let text = String(validating: value, as: UTF8.self) {
+                value = Array(text.lowercased().utf8)
+            } else {
+                value = value.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+            }
+        }
     }
 }

@@ -26,7 +26,8 @@ extension SanitizePlan {
                 let name = QualifiedColumn(table: owner, column: column.name)
                 found[name.description] = UnclassifiedColumn(
                     column: name.description, type: column.type, pattern: pattern,
-                    suggestion: Self.suggestion(for: name, type: column.type, pattern: pattern).description)
+                    suggestion: Self.suggestion(for: name, type: column.type, pattern: pattern,
+                                                unique: isUnique(column.name, in: table), notNull: column.notNull).description)
             }
         }
         return found.keys.sorted().map { found[$0]! }
@@ -42,8 +43,15 @@ extension SanitizePlan {
         )
     }
 
-    /// The rule a column's name and type suggest; `null` when nothing better fits the type.
-    static func suggestion(for column: QualifiedColumn, type: String, pattern: String) -> SanitizeRule {
+    /// Whether a unique index or constraint of `table` (or of the tables it is a partition of) covers `column`.
+    private func isUnique(_ column: String, in table: QualifiedTable) -> Bool {
+        ([table] + (catalog.ancestors[table] ?? [])).contains { catalog.unique[$0]?.contains { $0.contains(column) } ?? false }
+    }
+
+    /// The rule a column's name and type suggest, one that keeps a unique column's values
+    /// distinct and a NOT NULL column's values there; `null` when nothing better fits the type.
+    static func suggestion(for column: QualifiedColumn, type: String, pattern: String, unique: Bool = false,
+                           notNull: Bool = false) -> SanitizeRule {
         let words = SensitiveNames.words(of: column.column)
         let guess: SanitizeRule
         switch pattern {
@@ -59,7 +67,9 @@ extension SanitizePlan {
         case "lat", "lng", "geo": guess = .intNoise(percent: 1)
         default: guess = .text
         }
-        return (try? guess.checkFits(column, type: type)) == nil ? .null : guess
+        var candidates: [SanitizeRule] = [guess, .hash, .uuid] + (notNull ? [.text] : [.null])
+        if unique { candidates = candidates.filter { keepsDistinct($0) } }
+        return candidates.first { (try? $0.checkFits(column, type: type)) != nil } ?? .null
     }
 }
 

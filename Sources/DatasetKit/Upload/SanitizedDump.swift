@@ -20,6 +20,8 @@ struct SanitizedDump {
         let originals = Locked(LeakDigests(limit: leakCheckLimit))
         // Per table: the columns rules wrote whole, and those only checked for email addresses.
         let ruled = Locked([QualifiedTable: (whole: Set<String>, json: Set<String>)]())
+        // Values a rule that must change every value stored as they were.
+        let unchangedHits = Locked([String: LeakHit]())
         let sizes = Self.sizes(of: names, in: directory)
         // Largest first, so that the last file a worker takes is a small one.
         let bySize = { (a: String, b: String) in (sizes[a] ?? 0, b) > (sizes[b] ?? 0, a) }
@@ -45,12 +47,18 @@ struct SanitizedDump {
             try Self.rewrite("\(directory)/\(name)", with: sanitizer)
             try values.flush()
             ruled.withValue { $0[sanitizer.table] = (sanitizer.ruledColumns, sanitizer.jsonColumns) }
+            unchangedHits.withValue { found in
+                for (field, count) in sanitizer.unchanged {
+                    found["\(plan.ruleOwner(of: sanitizer.table)).\(sanitizer.columns[field])", default: LeakHit()]
+                        .add(LeakHit(count: count, origins: [UInt16(first + field)]))
+                }
+            }
             progress.advance(items: 1)
         }
 
         let digests = originals.current
         let reports = Locked([String: ObjectTransfer.FileDigest]())
-        let hits = Locked([String: LeakHit]())
+        let hits = Locked(unchangedHits.current)
         let checked = Locked(Int64(0))
         let ruledColumns = ruled.current
         progress.begin("checking for leaks", totalItems: names.count)

@@ -163,6 +163,7 @@ public struct Upload: Sendable {
         if let problem = sanitizeSettings.leakCheckLimitProblem { throw DPMError.invalidInput(problem) }
         let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
                                     database: database)
+        try plan.checkRestorable(database: database, server: server)
         try plan.requireClassified(plan.catalog.columns.keys.filter { filters.storesRows(of: $0) }.sorted(), profile: profile)
         return plan
     }
