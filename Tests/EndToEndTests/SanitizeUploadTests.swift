@@ -116,7 +116,8 @@ final class SanitizeUploadTests: XCTestCase {
         for sameValue in [
             "SELECT count(*) FROM addresses a JOIN users u ON u.id = a.user_id WHERE a.recipient_name = u.full_name",
             "SELECT count(*) FROM events e JOIN users u ON u.email = e.user_email WHERE e.client_ip = u.last_login_ip",
-            #"SELECT count(*) FROM "NewsletterSubscriber" s JOIN users u ON u.email = s."emailAddress"::text"#,
+            // citext compares without case: the copy must too (a citext value loses its case before its rule).
+            #"SELECT count(*) FROM "NewsletterSubscriber" s JOIN users u ON lower(u.email) = lower(s."emailAddress"::text)"#,
             "SELECT count(*) FROM crm_contacts c JOIN users u ON u.email = c.contact_email::text",
         ] {
             XCTAssertEqual(try harness.psql(sameValue, in: copy), try harness.psql(sameValue, in: source), "one input, one output in every table: \(sameValue)")
@@ -377,11 +378,16 @@ final class SanitizeUploadTests: XCTestCase {
 
     /// A column kept as it is whose values are original values of a sanitized column (a parcel's
     /// recipient is mostly the customer, whose name the `name` rule replaces) is caught: exit 1
-    /// naming public.addresses.recipient_name and the number of hits (1980 rows); nothing stored.
+    /// naming public.addresses.recipient_name and the number of hits (the rows holding a users.full_name or a
+    /// crm_contacts.contact_name); nothing stored.
     func testLeakCheckCatchesAKeptColumnHoldingOriginalsOfASanitizedOne() throws {
         try writeProfile(columns: SanitizeFixture.rules(setting: "public.addresses.recipient_name", to: "keep"))
-        let hits = try sourceHarness().psql("SELECT count(*) FROM addresses a WHERE EXISTS (SELECT FROM users u WHERE u.full_name = a.recipient_name)")
-        XCTAssertEqual(hits, "1980")
+        // A char(n) value counts without its padding, as PostgreSQL compares it.
+        let hits = try sourceHarness().psql("""
+            SELECT count(*) FROM addresses a WHERE EXISTS (SELECT FROM users u WHERE u.full_name = a.recipient_name)
+                OR EXISTS (SELECT FROM crm_contacts c WHERE rtrim(c.contact_name) = a.recipient_name)
+            """)
+        XCTAssertGreaterThanOrEqual(Int(hits) ?? 0, 1980)
         let run = try harness.assertRefused(try uploadArguments(), environment: keyEnvironment(), says: "public.addresses.recipient_name")
         XCTAssertEqual(run.status, 1)
         XCTAssertNotNil(run.stderr.range(of: "\\b\(hits)\\b", options: .regularExpression), "the number of hits: \(run.stderr)")
