@@ -751,7 +751,7 @@ class Bench:
         key = {"DPM_SANITIZE_KEY": SANITIZE_KEY}
         # Untimed: every column that looks personal has a rule, or the uploads would refuse.
         self.dpm_quiet("sanitize", "check", "sanitized", cwd=project, env=key)
-        labels = {"plain": "m. dpm upload, no rules", "rules": "m. dpm upload, 4 sanitize rules"}
+        labels = {"plain": "m. dpm upload, no rules", "rules": "m. dpm upload, 4 rules"}
         for n in range(1, self.s.rounds + 1):
             for what in ("plain", "rules") if n % 2 else ("rules", "plain"):
                 profile = "sanitized" if what == "rules" else "plain"
@@ -769,7 +769,7 @@ class Bench:
         rounds = range(1, self.s.rounds + 1)
         for what in ("plain", "rules"):
             self.r.add_median(f"san_{what}", f"{labels[what]}, median", [f"san_{what}_{n}" for n in rounds], row=True)
-        self.r.sanitized_rows = int(query(" + ".join(f"(select count(*) from {t})" for t in SANITIZED_TABLES), "bench"))
+        self.r.sanitized_rows = int(query("select " + " + ".join(f"(select count(*) from {t})" for t in SANITIZED_TABLES), "bench"))
 
     def from_dump(self) -> None:
         """n. dpm upload --from-dump of the pg_dump -Fc file of step a against pg_restore of that
@@ -787,14 +787,14 @@ class Bench:
         for n in range(1, self.s.rounds + 1):
             for what in ("dump", "restore") if n % 2 else ("restore", "dump"):
                 if what == "dump":
-                    direct = self.measure_dpm(f"fd_dpm_{n}", f"n. dpm upload --from-dump (-Fc) #{n}",
+                    direct = self.measure_dpm(f"fd_dpm_{n}", f"n. dpm upload --from-dump #{n}",
                                               ["upload", "plain", "--from-dump", dump, "-m", "from the dump", "--json",
                                                *self.s.jobs], cwd=project, env=self.empty_store("from-dump-store"))
                     continue
                 run(["createdb", "bench_fd"])
                 restore = self.measure(f"fd_restore_{n}", f"n. pg_restore -j2 (from -Fc) #{n}",
                                        ["pg_restore", "-j2", "-d", "bench_fd", dump])
-                upload = self.measure_dpm(f"fd_upload_{n}", f"n. dpm upload of the restored database #{n}",
+                upload = self.measure_dpm(f"fd_upload_{n}", f"n. dpm upload of that database #{n}",
                                           ["upload", "plain", "--from", "dbname=bench_fd", "-m", "restored", "--json",
                                            *self.s.jobs], cwd=project, env=self.empty_store("from-dump-store"))
                 run(["dropdb", "bench_fd"])
