@@ -204,14 +204,17 @@ step "18. Is every personal column classified? dpm sanitize check finds one nobo
 status=0
 show dpm sanitize check user-generated --from dbname=demo_prod || status=$?
 [[ $status == 1 ]] || die "dpm sanitize check should have found users.notes unclassified (exit $status)"
-# The suggested rule, added where the other rules of users are.
-python3 - profiles/user-generated/profile.yaml <<'PY'
-import sys
-path = sys.argv[1]
-text = open(path).read()
-anchor = "    public.users.phone: phone\n"
-open(path, "w").write(text.replace(anchor, anchor + "    public.users.notes: text\n", 1))
-PY
+printf '\nA hurried "public.users.notes: keep" would silence the check, but not the leak check: the notes quote emails.\n'
+# rule_for_notes RULE: the line of users.notes, where the other rules of users are.
+rule_for_notes() { sed -i "s/^    public.users.phone: phone\$/&\n    public.users.notes: $1/" profiles/user-generated/profile.yaml; }
+rule_for_notes keep
+status=0
+show dpm upload user-generated --from dbname=demo_prod --no-media -m "notes kept" || status=$?
+[[ $status == 1 ]] || die "the leak check should have refused users.notes kept with emails in it (exit $status)"
+git diff --quiet -- profiles/user-generated/manifest.json || die "the refused upload changed the manifest"
+git checkout -q profiles/user-generated/profile.yaml
+printf '\nNothing was stored. The rule the check suggests instead:\n'
+rule_for_notes text
 show git diff --no-color profiles/user-generated/profile.yaml
 git add -A && git commit -q -m "user-generated: a rule for users.notes"
 show dpm sanitize check user-generated --from dbname=demo_prod
