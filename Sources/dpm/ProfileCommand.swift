@@ -87,9 +87,9 @@ enum ProfileTable {
         let rows = summaries.map { summary -> [String] in
             [summary.name, summary.kind.rawValue, summary.snapshot ?? (summary.problem == nil ? "-" : "unreadable"),
              summary.ageSeconds.map { Age.format(seconds: $0) + " ago" } ?? "-",
-             summary.size.map(ByteCount.format) ?? "-", summary.problem ?? summary.description]
+             summary.size.map(ByteCount.format) ?? "-", summary.sanitizedLabel ?? "-", summary.problem ?? summary.description]
         }
-        TextTable.print(header: ["PROFILE", "KIND", "SNAPSHOT", "AGE", "SIZE", "DESCRIPTION"], rows: rows)
+        TextTable.print(header: ["PROFILE", "KIND", "SNAPSHOT", "AGE", "SIZE", "DATA", "DESCRIPTION"], rows: rows)
     }
 
     static func printDetails(_ summary: ProfileSummary) {
@@ -105,11 +105,22 @@ enum ProfileTable {
         Swift.print("Size:         \(summary.size.map(ByteCount.format) ?? "-") (\(summary.storedSize.map(ByteCount.format) ?? "-") stored)")
         Swift.print("Tables:       \(summary.tables ?? 0) (\(summary.rows ?? 0) rows)")
         Swift.print("Media files:  \(summary.mediaFiles ?? 0)")
+        if let label = summary.sanitizedLabel { Swift.print("Data:         \(sanitizeDetails(summary, label: label))") }
         if let database = summary.database {
             Swift.print("Database:     \(database.summary)" + (database.settings.isEmpty ? "" : "; settings: \(database.settings.joined(separator: ", "))"))
         }
         for state in summary.migrations ?? [] {
             Swift.print("Migrations:   \(state.table): \(state.versions.count) applied, latest \(state.versions.last ?? "-")")
         }
+    }
+
+    private static func sanitizeDetails(_ summary: ProfileSummary, label: String) -> String {
+        guard let record = summary.sanitize else {
+            return label + (summary.hasSanitizeRules ? " (profile.yaml has rules now; upload again to apply them)" : " (profile.yaml has no sanitize rules)")
+        }
+        let truncated = record.truncated.isEmpty ? "" : ", \(record.truncated.count) table\(record.truncated.count == 1 ? "" : "s") truncated"
+        let scripts = record.scripts.isEmpty ? "" : ", \(record.scripts.count) script\(record.scripts.count == 1 ? "" : "s")"
+        let changed = summary.sanitizeRulesChanged == true ? "; the rules in profile.yaml have changed since" : ""
+        return "\(label): \(record.columns) column\(record.columns == 1 ? "" : "s") by rule\(truncated)\(scripts), rules \(record.rules.prefix(12)), algorithm v\(record.algorithm), key \(record.keyFingerprint)\(changed)"
     }
 }

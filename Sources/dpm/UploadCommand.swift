@@ -14,6 +14,10 @@ struct UploadCommand: ParsableCommand {
 
         A clean profile writes db/migration-base/<name>/schema.sql (pre-data, a "-- dpm:post-data" line, post-data) and \
         data.sql instead of using the store, once they have loaded into a scratch database.
+
+        A profile with a sanitize: section has its rules applied to every row before anything is hashed or stored \
+        (DPM_SANITIZE_KEY keys them), refuses columns that look personal and have no rule, and stops before storing \
+        anything when an original value of a sanitized column shows up anywhere in the data.
         """
     )
 
@@ -45,7 +49,7 @@ struct UploadCommand: ParsableCommand {
         let context = try AppContext()
         let name = try context.profileName(profile)
         let server = try context.server(conninfo: from)
-        let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server).run(UploadOptions(
+        let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server, sanitize: context.settings.sanitize).run(UploadOptions(
             profile: name,
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
             includeMedia: !noMedia, message: message, jobs: jobs.count))
@@ -60,5 +64,9 @@ struct UploadCommand: ParsableCommand {
         print("Uploaded \(result.profile) snapshot \(result.snapshot): read \(ByteCount.format(result.bytesRead)), "
             + "stored \(ByteCount.format(result.bytesStored)) new (\(result.objectsStored) objects new, \(result.objectsReused) already in the store\(duplicates)), "
             + "\(tables), \(result.mediaFiles) media files, \(time).")
+        if let sanitize = result.sanitize {
+            print("Sanitized: \(sanitize.columns) column\(sanitize.columns == 1 ? "" : "s") by rule, \(sanitize.truncated.count) table\(sanitize.truncated.count == 1 ? "" : "s") truncated, "
+                + "key \(sanitize.keyFingerprint); the leak check found none of \(sanitize.leakCheck.originals) original values in \(sanitize.leakCheck.fieldsChecked) stored fields.")
+        }
     }
 }

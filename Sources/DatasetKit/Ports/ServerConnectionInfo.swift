@@ -7,6 +7,9 @@ public protocol ServerConnectionInfo: Sendable {
     func connectionURI(for database: String) -> String
     /// `-h host -p port -U user` for the client tools, so that a command dpm prints works as printed.
     var commandLineOptions: [String] { get }
+    /// True when the server is reached through a unix socket or a loopback address: a copy of
+    /// production is not expected there (see the unsanitized-upload warning).
+    var isOnThisMachine: Bool { get }
 }
 
 public struct ServerVersion: Sendable, Equatable {

@@ -18,6 +18,12 @@ public struct ProfileSummary: Codable, Sendable {
     /// Encoding, collation and settings of the database the snapshot came from.
     public var database: DatabaseProperties?
     public var filters: TableFilters
+    /// Whether profile.yaml has a sanitize: section.
+    public var hasSanitizeRules: Bool = false
+    /// How the pinned snapshot was sanitized; nil when it was not (or there is none).
+    public var sanitize: SanitizeRecord?
+    /// True when the pinned snapshot's rules differ from profile.yaml's now.
+    public var sanitizeRulesChanged: Bool?
     /// Set when the profile's files cannot be read; the other fields are then partial.
     public var problem: String?
 
@@ -35,6 +41,7 @@ public struct ProfileSummary: Codable, Sendable {
     public static func summary(of name: ProfileName, in project: Project, now: Date) throws -> ProfileSummary {
         let spec = try project.profile(name)
         var summary = ProfileSummary(name: name.value, kind: spec.kind, description: spec.description, filters: spec.tables)
+        summary.hasSanitizeRules = spec.sanitize != nil
         if let snapshot = try project.manifest(name) {
             summary.snapshot = snapshot.id
             summary.createdAt = snapshot.createdAt
@@ -47,8 +54,17 @@ public struct ProfileSummary: Codable, Sendable {
             summary.mediaFiles = snapshot.media?.files ?? 0
             summary.migrations = snapshot.migrations
             summary.database = snapshot.source.properties
+            summary.sanitize = snapshot.sanitize
+            if let record = snapshot.sanitize { summary.sanitizeRulesChanged = record.rules != spec.sanitize?.digest }
         }
         return summary
+    }
+
+    /// "sanitized" or "NOT sanitized" for a pinned snapshot of a shared or customer profile;
+    /// nil for clean profiles (written by the team) and profiles without a snapshot.
+    public var sanitizedLabel: String? {
+        guard kind != .clean, snapshot != nil else { return nil }
+        return sanitize == nil ? "NOT sanitized" : "sanitized"
     }
 }
 

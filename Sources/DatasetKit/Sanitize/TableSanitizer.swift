@@ -8,6 +8,10 @@ public final class TableSanitizer {
     public let truncates: Bool
     /// The rule of each field, by position; nil copies the field as it is.
     private let fieldRules: [KeyedRule?]
+    /// Per field: whether the leak check must remember the values its rule replaces.
+    private let remembersField: [Bool]
+    /// Where replaced values are remembered for the leak check; nil: not remembered.
+    public var originals: OriginalValues?
     /// False when every field is copied: then lines are copied whole, unsplit.
     private let hasFieldRules: Bool
     private var value: [UInt8] = []
@@ -35,6 +39,12 @@ public final class TableSanitizer {
             return KeyedRule(rule: rule, column: QualifiedColumn(table: table, column: name), key: key)
         }
         hasFieldRules = fieldRules.contains { $0 != nil }
+        remembersField = columns.map { tableRules[$0]?.remembersOriginals ?? false }
+    }
+
+    /// The columns whose stored values a rule writes.
+    public var ruledColumns: Set<String> {
+        Set(zip(columns, fieldRules).compactMap { $0.1 == nil ? nil : $0.0 })
     }
 
     /// Whether any of the table's bytes change (if not, its data may be copied as it is).
@@ -62,6 +72,7 @@ public final class TableSanitizer {
             guard field < fieldRules.count else { throw fieldCountError(atLeast: field + 1) }
             let raw = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
             if let rule = fieldRules[field] {
+                try originals?.record(raw, wholeField: remembersField[field])
                 let isValue = CopyText.decode(raw, into: &value)
                 CopyText.encode(try rule.apply(to: isValue ? value : nil), into: &output)
             } else {

@@ -97,13 +97,27 @@ public struct CacheSettings: Sendable, Equatable {
 
 /// DPM_SANITIZE_KEY: the secret that keys the sanitize rules (empty: unset). Only in the
 /// environment, never in a project file, so that it is never committed.
+/// DPM_SANITIZE_LEAK_CHECK_LIMIT: how many distinct original values the leak check keeps.
 public struct SanitizeSettings: Sendable, Equatable {
     public var key: String?
+    public var leakCheckLimit: Int
+    /// Why DPM_SANITIZE_LEAK_CHECK_LIMIT was not used, for the upload to refuse with.
+    public var leakCheckLimitProblem: String?
 
-    public init(key: String? = nil) { self.key = key }
+    public init(key: String? = nil, leakCheckLimit: Int = LeakDigests.defaultLimit) {
+        self.key = key
+        self.leakCheckLimit = leakCheckLimit
+    }
 
     public init(environment: [String: String]) {
         self.init(key: nonEmpty(environment["DPM_SANITIZE_KEY"]))
+        if let text = nonEmpty(environment[LeakDigests.limitVariable]) {
+            if let limit = Int(text), limit >= 1 {
+                leakCheckLimit = limit
+            } else {
+                leakCheckLimitProblem = "\(LeakDigests.limitVariable) must be a whole number of values, at least 1, not \"\(text)\"."
+            }
+        }
     }
 }
 

@@ -36,6 +36,8 @@ public struct UploadResult: Codable, Sendable {
     /// Clean profiles: the files written into the repository (relative to it).
     public var files: [String]?
     public var seconds: Double
+    /// How the data was sanitized; nil when the profile has no rules.
+    public var sanitize: SanitizeRecord?
 }
 
 /// Captures a database (and media folder) as a new snapshot of a profile.
@@ -44,11 +46,13 @@ public struct Upload: Sendable {
     let workspace: Workspace
     let server: DatabaseServer
     let database: String
+    let sanitizeSettings: SanitizeSettings
 
-    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil) {
+    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil, sanitize: SanitizeSettings = SanitizeSettings()) {
         self.workspace = workspace
         self.server = server
         self.database = database ?? server.defaultDatabase
+        sanitizeSettings = sanitize
     }
 
     public func run(_ options: UploadOptions) throws -> UploadResult {
@@ -56,11 +60,17 @@ public struct Upload: Sendable {
         let project = workspace.project
         let spec = try project.profile(options.profile)
         let filters = spec.tables.merged(with: options.filters)
+        // Before anything is read: without the key, nothing of the source is needed.
+        let key = try spec.sanitize.map { _ in try SanitizeKey(settings: sanitizeSettings) }
         let version = try server.serverVersion()
         if spec.kind == .clean {
             return try CleanProfileFiles(project: project, server: server)
                 .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
                          message: options.message, workspace: workspace)
+        }
+        let plan = try key.map { try sanitizePlan(spec.sanitize!, key: $0, profile: options.profile, filters: filters) }
+        if plan == nil, !server.isOnThisMachine {
+            workspace.note("Warning: \(options.profile.value) is a \(spec.kind.rawValue) profile without sanitize rules, read from \(server.displayName): its data is stored as it is (add a sanitize: section to profiles/\(options.profile.value)/profile.yaml).")
         }
         let properties = try server.properties(of: database)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
@@ -69,16 +79,12 @@ public struct Upload: Sendable {
         let counters = Locked(Counters())
         let record = recorder(counting: counters)
 
-        // Media goes up while pg_dump runs: one waits on the database server, the other on the
-        // store, so together they take about as long as the longer of the two.
-        let media = try startMedia(options, recorded: recorded, record: record)
-        // An error of the database part is reported once the media part has stopped too.
-        defer { _ = try? media.work?.wait() }
-        let schema = try storeSchema(filters: filters, recorded: recorded, record: record)
-        let (data, tableCount) = try storeDump(filters: filters, jobs: options.jobs, recorded: recorded, record: record)
+        let captured = try workspace.withScratchDirectory("upload") { scratch in
+            try capture(options, filters: filters, plan: plan, scratch: scratch, recorded: recorded, record: record)
+        }
         let migrations = try MigrationDetector.detect(in: database, on: server)
-        let mediaSummary = try media.work?.wait()
         workspace.progress.end()
+        let (schema, data, tableCount, mediaSummary) = (captured.schema, captured.data, captured.tables, captured.media)
 
         let snapshot = Snapshot(
             format: Snapshot.currentFormat,
@@ -97,16 +103,56 @@ public struct Upload: Sendable {
             data: data,
             media: mediaSummary,
             tables: tableCount,
-            sizes: Self.sizes(schema: schema, data: data, media: mediaSummary)
+            sizes: Self.sizes(schema: schema, data: data, media: mediaSummary),
+            sanitize: captured.sanitize
         )
         try publish(snapshot, pin: pin)
         let totals = counters.current
         return UploadResult(
             snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
             objectsStored: totals.new, objectsReused: totals.reused, duplicates: totals.duplicates, tables: snapshot.tableCount,
-            rows: snapshot.rowCount, mediaFiles: mediaSummary?.files ?? 0, skippedMedia: media.skipped, files: nil,
-            seconds: workspace.now().timeIntervalSince(started)
+            rows: snapshot.rowCount, mediaFiles: mediaSummary?.files ?? 0, skippedMedia: captured.skippedMedia, files: nil,
+            seconds: workspace.now().timeIntervalSince(started), sanitize: captured.sanitize
         )
+    }
+
+    /// What `capture` stored.
+    struct Captured {
+        var schema: Artifact
+        var data: [Artifact]
+        var tables: Int
+        var media: MediaSummary?
+        var skippedMedia: [String]
+        var sanitize: SanitizeRecord?
+    }
+
+    /// Dumps, sanitizes and stores schema, data and media. Without rules, media goes up while
+    /// pg_dump runs: one waits on the database server, the other on the store, so together
+    /// they take about as long as the longer of the two. With rules, nothing is stored until
+    /// the leak check has passed.
+    private func capture(_ options: UploadOptions, filters: TableFilters, plan: SanitizePlan?, scratch: String,
+                         recorded: [String: Int64], record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> Captured {
+        var media = plan == nil ? try startMedia(options, recorded: recorded, record: record) : (work: nil, skipped: [])
+        // An error of the database part is reported once the media part has stopped too.
+        defer { _ = try? media.work?.wait() }
+        let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, into: "\(scratch)/dump")
+        if plan != nil { media = try startMedia(options, recorded: recorded, record: record) }
+        let schema = try storeSchema(filters: filters, recorded: recorded, record: record)
+        let data = try storeDirectory(dump.directory, tables: dump.tableNames, digests: dump.checked?.digests ?? [:], jobs: options.jobs,
+                                      recorded: recorded, record: record)
+        let mediaSummary = try media.work?.wait()
+        let sanitize = plan.map { $0.record(scripts: [], leakCheck: dump.checked!.leakCheck) }
+        return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
+                        sanitize: sanitize)
+    }
+
+    /// The profile's rules checked against the database, before anything of its data is read.
+    private func sanitizePlan(_ rules: SanitizeRules, key: SanitizeKey, profile: ProfileName, filters: TableFilters) throws -> SanitizePlan {
+        if let problem = sanitizeSettings.leakCheckLimitProblem { throw DPMError.invalidInput(problem) }
+        let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
+                                    database: database)
+        try plan.requireClassified(plan.catalog.columns.keys.filter { filters.storesRows(of: $0) }.sorted(), profile: profile)
+        return plan
     }
 
     /// Counts each stored object, and says when the store's copy of one had to be replaced.
@@ -141,19 +187,32 @@ public struct Upload: Sendable {
         return Artifact(path: "schema.sql", sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize)
     }
 
-    /// pg_dump's directory format into scratch space, each of its files stored as an object;
-    /// also the number of tables its table of contents lists.
-    private func storeDump(filters: TableFilters, jobs: Int, recorded: [String: Int64],
-                           record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> ([Artifact], Int) {
-        try workspace.withScratchDirectory("upload") { scratch in
-            let dumpDirectory = "\(scratch)/dump"
-            workspace.progress.begin("dumping \(database) with pg_dump -j \(jobs)")
-            try server.dumpDirectory(of: database, to: dumpDirectory, jobs: jobs, filters: filters)
-            let listing = try server.listDirectory(dumpDirectory)
-            let tables = DumpTOC.tableFiles(fromListing: listing)
-            return (try storeDirectory(dumpDirectory, tables: tables, jobs: jobs, recorded: recorded, record: record),
-                    DumpTOC.tableCount(fromListing: listing))
+    /// pg_dump's directory format of the data, each table file sanitized and checked when
+    /// there are rules.
+    struct DataDump {
+        var directory: String
+        /// Data file name → "schema.table".
+        var tableNames: [String: String]
+        /// Tables the dump defines, those whose rows were left out included.
+        var tableCount: Int
+        var checked: SanitizedDump.Checked?
+    }
+
+    private func dumpData(filters: TableFilters, plan: SanitizePlan?, jobs: Int, into directory: String) throws -> DataDump {
+        workspace.progress.begin("dumping \(database) with pg_dump -j \(jobs)")
+        let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
+        try server.dumpDirectory(of: database, to: directory, jobs: jobs, filters: dumpFilters)
+        let listing = try server.listDirectory(directory)
+        let tableNames = DumpTOC.tableFiles(fromListing: listing)
+        var dump = DataDump(directory: directory, tableNames: tableNames, tableCount: DumpTOC.tableCount(fromListing: listing))
+        if let plan {
+            let known = Dictionary(plan.catalog.columns.keys.map { ($0.description, $0) }, uniquingKeysWith: { first, _ in first })
+            let tables = tableNames.compactMapValues { known[$0] }
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+            dump.checked = try SanitizedDump(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, jobs: jobs)
+                .sanitizeAndCheck(directory, tables: tables, names: names, transfer: workspace.transfer, progress: workspace.progress)
         }
+        return dump
     }
 
     private static func sizes(schema: Artifact, data: [Artifact], media: MediaSummary?) -> SnapshotSizes {
@@ -199,7 +258,9 @@ public struct Upload: Sendable {
     }
 
     /// Stores every file of a pg_dump directory as an object.
-    private func storeDirectory(_ directory: String, tables: [String: String], jobs: Int, recorded: [String: Int64],
+    /// `digests`: content addresses already taken (by the leak check); the others are taken here.
+    private func storeDirectory(_ directory: String, tables: [String: String], digests: [String: ObjectTransfer.FileDigest],
+                                jobs: Int, recorded: [String: Int64],
                                 record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         let sizes = names.map { (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\($0)")[.size] as? Int64) ?? 0 }
@@ -208,7 +269,9 @@ public struct Upload: Sendable {
         let transfer = workspace.transfer
         try concurrentForEach(names, width: jobs) { name in
             let table = tables[name]
-            let stored = try transfer.storeFile(at: "\(directory)/\(name)", countingLines: table != nil, recordedSizes: recorded)
+            let path = "\(directory)/\(name)"
+            let digest = try digests[name] ?? transfer.digest(ofFileAt: path, countingLines: table != nil)
+            let stored = try transfer.store(digest, fileAt: path, recordedSizes: recorded)
             record(stored)
             // A COPY data file ends with a "\." line and two blank lines.
             let rows = table.map { _ in max(0, stored.newlines - 3) }

@@ -28,4 +28,5 @@ extension InMemoryCatalog: ServerConnectionInfo {
     func serverVersion() throws -> ServerVersion { ServerVersion(number: 170000, text: "17.0 (in memory)") }
     func connectionURI(for database: String) -> String { "postgresql://memory/\(database)" }
     var commandLineOptions: [String] { ["-h", "memory"] }
+    var isOnThisMachine: Bool { true }
 }

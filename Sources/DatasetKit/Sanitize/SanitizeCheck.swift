@@ -1,0 +1,44 @@
+/// `dpm sanitize check`: what an upload of a profile would refuse in its rules, without
+/// reading any table data: rules naming missing tables or columns, rules that do not fit
+/// their column, and personal-looking columns without a rule, with suggested rules.
+public struct SanitizeCheck: Sendable {
+    public struct Report: Codable, Sendable {
+        public var profile: String
+        public var database: String
+        /// Whether profile.yaml has a sanitize: section at all.
+        public var hasRules: Bool
+        public var tables: Int
+        public var unclassified: [UnclassifiedColumn]
+        /// The suggestions as a block to paste into profile.yaml; empty when there are none.
+        public var suggestions: String
+    }
+
+    let project: Project
+    let server: DatabaseQuery
+    let database: String
+    let settings: SanitizeSettings
+
+    public init(project: Project, server: DatabaseQuery, database: String, settings: SanitizeSettings) {
+        self.project = project
+        self.server = server
+        self.database = database
+        self.settings = settings
+    }
+
+    public func run(_ profile: ProfileName) throws -> Report {
+        let spec = try project.profile(profile)
+        guard spec.kind != .clean else {
+            throw DPMError.invalidInput("\(profile.value) is a clean profile: its schema and seed data are written by the team, in git, and have no sanitize rules.")
+        }
+        // Checking builds no outputs, so the key only matters when it is set (and then must be valid).
+        let key = try settings.key.map { try SanitizeKey(secret: $0) } ?? SanitizeKey(secret: "dpm sanitize check: no outputs")
+        let rules = spec.sanitize ?? SanitizeRules()
+        let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
+                                    database: database)
+        let tables = plan.catalog.columns.keys.filter { spec.tables.storesRows(of: $0) }.sorted()
+        let unclassified = plan.unclassified(in: tables)
+        return Report(profile: profile.value, database: database, hasRules: spec.sanitize != nil, tables: tables.count,
+                      unclassified: unclassified,
+                      suggestions: unclassified.isEmpty ? "" : UnclassifiedColumn.yamlSuggestions(unclassified))
+    }
+}

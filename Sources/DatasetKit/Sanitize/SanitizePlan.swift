@@ -1,0 +1,63 @@
+/// A profile's rules checked against the database they will read: every table and column
+/// they name exists, every rule fits its column's type, and each table's rules are known,
+/// those of partitioned tables applying to all their partitions.
+public struct SanitizePlan: Sendable {
+    public let rules: SanitizeRules
+    public let key: SanitizeKey
+    public let catalog: TableColumns
+
+    public init(rules: SanitizeRules, key: SanitizeKey, catalog: TableColumns, database: String) throws {
+        self.rules = rules
+        self.key = key
+        self.catalog = catalog
+        for table in rules.tables.sorted() {
+            guard let columns = catalog.columns[table] else {
+                let named = rules.truncates(table) ? "\(table) in sanitize.truncate" : rules.columns.keys.filter { $0.table == table }.sorted()[0].description
+                throw DPMError.invalidInput("The sanitize rules name \(named), but database \(database) has no table \(table).")
+            }
+            _ = try TableSanitizer(table: table, columns: columns.map(\.name), rules: rules, key: key)
+            for column in columns {
+                try rules.columns[QualifiedColumn(table: table, column: column.name)]?
+                    .checkFits(QualifiedColumn(table: table, column: column.name), type: column.type)
+            }
+        }
+    }
+
+    /// The rules that apply to `table`: its own, then those of the partitioned tables it is a
+    /// partition of, written as rules of `table`.
+    public func rules(for table: QualifiedTable) -> SanitizeRules {
+        var columns: [QualifiedColumn: SanitizeRule] = [:]
+        var truncates = false
+        for owner in [table] + (catalog.ancestors[table] ?? []) {
+            for (name, rule) in rules.rules(of: owner) where columns[QualifiedColumn(table: table, column: name)] == nil {
+                columns[QualifiedColumn(table: table, column: name)] = rule
+            }
+            truncates = truncates || rules.truncates(owner)
+        }
+        return SanitizeRules(columns: columns, truncate: truncates ? [table] : [])
+    }
+
+    /// The sanitizer of one table's data; nil when no rule changes it.
+    public func sanitizer(for table: QualifiedTable) throws -> TableSanitizer? {
+        let tableRules = rules(for: table)
+        guard !tableRules.isEmpty, let columns = catalog.columns[table] else { return nil }
+        let sanitizer = try TableSanitizer(table: table, columns: columns.map(\.name), rules: tableRules, key: key)
+        return sanitizer.changesData ? sanitizer : nil
+    }
+
+    /// `--exclude-table-data` patterns for the truncated tables and their partitions, quoted
+    /// so that pg_dump takes each name literally.
+    public var excludedData: [String] {
+        let tables = Set(rules.truncate.flatMap { catalog.family(of: $0) })
+        return tables.sorted().map { "\(Self.quoted($0.schema)).\(Self.quoted($0.table))" }
+    }
+
+    private static func quoted(_ name: String) -> String { "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"" }
+
+    /// What the snapshot records of these rules.
+    public func record(scripts: [SanitizeScriptRecord], leakCheck: LeakCheckRecord) -> SanitizeRecord {
+        SanitizeRecord(rules: rules.digest, algorithm: SanitizeRules.algorithmVersion, keyFingerprint: key.fingerprint,
+                       columns: rules.columns.values.filter { $0 != .keep }.count,
+                       truncated: Set(rules.truncate).sorted().map(\.description), scripts: scripts, leakCheck: leakCheck)
+    }
+}
