@@ -53,6 +53,8 @@ sanitize:
     public.orders.note: keep
     public.documents.body: keep
 """
+SANITIZED_RULES = sum(line.startswith("    public.") and not line.endswith(": keep")
+                      for line in SANITIZED_PROFILE.splitlines())  # the columns the rules change
 
 
 # --- targets ---------------------------------------------------------------------------------
@@ -761,8 +763,9 @@ class Bench:
                 record = step.output.get("sanitize") if isinstance(step.output, dict) else None
                 # A benchmark of rules that were not applied (or of a plain upload that applied
                 # some) is worthless.
-                if what == "rules" and not isinstance(record, dict):
-                    die(f'{step.label}: dpm upload --json has no "sanitize" record, so the rules were not applied')
+                changed = record.get("columns") if isinstance(record, dict) else None
+                if what == "rules" and changed != SANITIZED_RULES:
+                    die(f'{step.label}: dpm upload --json says its rules changed {changed} columns, not {SANITIZED_RULES}')
                 if what == "plain" and record:
                     die(f'{step.label}: an upload without rules has a "sanitize" record: {record}')
         shutil.rmtree(self.work / "sanitize-store")
@@ -1146,6 +1149,7 @@ def self_test() -> int:
                 ("dpm peak RSS, upload with rules", "<", 150, " MB"),
             ])
             self.assertEqual(len({t.key for t in TARGETS}), len(TARGETS))
+            self.assertEqual(SANITIZED_RULES, 4)
             self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch", "sanitize") and t.measures
                                 and t.applies_at for t in TARGETS))
 
