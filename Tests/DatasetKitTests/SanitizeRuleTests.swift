@@ -98,13 +98,13 @@ final class SanitizeRuleTests: XCTestCase {
 
     func testBadRuleSetsAreRefusedWithTheirLine() {
         let cases = [
-            ("colums:\n  public.users.email: email\n", "p.yaml line 1: unknown setting \"sanitize.colums\" (known: columns, scripts, truncate)."),
+            ("colums:\n  public.users.email: email\n", "p.yaml line 1: unknown setting \"sanitize.colums\" (known: columns, leak_check_skip, scripts, sensitive, truncate)."),
             ("columns:\n  users.email: email\n", "p.yaml line 2: \"users.email\" in sanitize.columns is not schema.table.column (three plain names joined by dots, e.g. public.users.email; names that need quotes are not supported yet)."),
             ("columns: [a]\n", "p.yaml line 1: sanitize.columns must be a mapping of schema.table.column: rule."),
             ("columns:\n  public.users.email: [email]\n", "p.yaml line 2: the rule for public.users.email must be a text such as email or \"date-shift:30\"."),
             ("truncate: [sessions]\n", "p.yaml line 1: \"sessions\" in sanitize.truncate is not schema.table (two plain names joined by a dot, e.g. public.sessions)."),
             ("scripts: {a: b}\n", "p.yaml line 1: sanitize.scripts must be a list of SQL file paths."),
-            ("- a\n", "p.yaml line 1: \"sanitize\" must be a mapping with columns, truncate and scripts."),
+            ("- a\n", "p.yaml line 1: \"sanitize\" must be a mapping of columns, truncate, scripts, sensitive and leak_check_skip."),
             ("columns:\n  public.users.birth_date: date-shift:x\n", "The sanitize rule \"date-shift:x\" for public.users.birth_date needs a whole number of days (date-shift:30)."),
         ]
         for (yaml, message) in cases {

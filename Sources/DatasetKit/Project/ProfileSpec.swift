@@ -95,6 +95,17 @@ public struct ProfileSpec: Sendable, Equatable {
                 text += "  \(key): [\(list.map(yamlQuoted).joined(separator: ", "))]\n"
             }
         }
+        if kind != .clean, sanitize == nil {
+            // A shared or customer profile is usually production data: show where its rules go.
+            text += """
+                # sanitize:               # rules applied to every row before it is stored (README: "Sanitizing")
+                #   columns:
+                #     public.users.email: email
+                #     public.users.notes: "null"
+                #   truncate: [public.sessions]
+
+                """
+        }
         return text
     }
 }

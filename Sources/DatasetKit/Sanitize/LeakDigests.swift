@@ -1,6 +1,7 @@
 /// The leak check's memory of original values: 64-bit keyed digests (SipHash under this
-/// process's random seed), never the values. An open-addressing table at most half full: 16
-/// to 32 bytes a value. `limit` bounds it; past it, inserting throws a sentence saying how to
+/// process's random seed), never the values, each with the column it came from (so that a
+/// hit can say whose values leaked). An open-addressing table at most half full: 20 to 40
+/// bytes a value. `limit` bounds it; past it, inserting throws a sentence saying how to
 /// raise it.
 public struct LeakDigests: Sendable {
     public static let defaultLimit = 4_000_000
@@ -8,11 +9,14 @@ public struct LeakDigests: Sendable {
 
     public let limit: Int
     private var slots: [UInt64]
+    /// The origin of each slot's digest (a column number the caller assigns).
+    private var origins: [UInt16]
     public private(set) var count = 0
 
     public init(limit: Int = LeakDigests.defaultLimit) {
         self.limit = limit
         slots = Array(repeating: 0, count: 1 << 10)
+        origins = Array(repeating: 0, count: 1 << 10)
     }
 
     /// The digest of a whole field as COPY writes it.
@@ -29,38 +33,45 @@ public struct LeakDigests: Sendable {
         return max(1, UInt64(bitPattern: Int64(hasher.finalize())))
     }
 
-    public mutating func insert(_ digest: UInt64) throws {
-        if (count + 1) * 2 > slots.count { try grow() }
-        let mask = slots.count - 1
-        var index = Int(truncatingIfNeeded: digest) & mask
-        while slots[index] != 0 {
-            if slots[index] == digest { return }
-            index = (index + 1) & mask
-        }
-        slots[index] = digest
-        count += 1
-    }
-
-    public func contains(_ digest: UInt64) -> Bool {
-        let mask = slots.count - 1
-        var index = Int(truncatingIfNeeded: digest) & mask
-        while slots[index] != 0 {
-            if slots[index] == digest { return true }
-            index = (index + 1) & mask
-        }
-        return false
-    }
-
-    private mutating func grow() throws {
+    /// Adds `digest`; a digest already there keeps its first origin.
+    public mutating func insert(_ digest: UInt64, origin: UInt16 = 0) throws {
+        guard !contains(digest) else { return }
         guard count < limit else {
             throw DPMError.invalidInput(
                 "The leak check keeps at most \(limit) distinct original values of the sanitized columns (16 to 32 bytes each) and these tables hold more; set \(Self.limitVariable) higher (e.g. \(limit * 2)) if the machine has the memory."
             )
         }
-        let old = slots
-        slots = Array(repeating: 0, count: old.count * 2)
-        count = 0
-        for digest in old where digest != 0 { try insert(digest) }
+        if (count + 1) * 2 > slots.count { grow() }
+        place(digest, origin)
+        count += 1
+    }
+
+    private mutating func place(_ digest: UInt64, _ origin: UInt16) {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while slots[index] != 0 { index = (index + 1) & mask }
+        slots[index] = digest
+        origins[index] = origin
+    }
+
+    public func contains(_ digest: UInt64) -> Bool { origin(of: digest) != nil }
+
+    /// The origin `digest` was inserted with; nil when it is not in the set.
+    public func origin(of digest: UInt64) -> UInt16? {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while slots[index] != 0 {
+            if slots[index] == digest { return origins[index] }
+            index = (index + 1) & mask
+        }
+        return nil
+    }
+
+    private mutating func grow() {
+        let (oldSlots, oldOrigins) = (slots, origins)
+        slots = Array(repeating: 0, count: oldSlots.count * 2)
+        origins = Array(repeating: 0, count: oldSlots.count * 2)
+        for (digest, origin) in zip(oldSlots, oldOrigins) where digest != 0 { place(digest, origin) }
     }
 }
 

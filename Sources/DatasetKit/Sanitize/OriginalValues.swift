@@ -3,23 +3,27 @@
 /// digest set, so that a worker holds a bounded batch whatever its table's size.
 public final class OriginalValues {
     private let shared: Locked<LeakDigests>
-    private var batch: [UInt64] = []
+    /// The origin number of each field of the table's lines.
+    private let origins: [UInt16]
+    private var batch: [(digest: UInt64, origin: UInt16)] = []
     private var decoded: [UInt8] = []
     static let batchSize = 1 << 16
 
-    public init(into shared: Locked<LeakDigests>) {
+    public init(into shared: Locked<LeakDigests>, origins: [UInt16]) {
         self.shared = shared
+        self.origins = origins
         batch.reserveCapacity(Self.batchSize)
     }
 
     /// `field` as COPY writes it; `wholeField` false for rules whose outputs may equal other
     /// rows' inputs by design (shifted dates, noisy numbers): only their emails are remembered.
-    func record(_ field: UnsafeBufferPointer<UInt8>, wholeField: Bool) throws {
+    func record(_ field: UnsafeBufferPointer<UInt8>, at position: Int, wholeField: Bool) throws {
         if field.count == 2, field.elementsEqual(CopyText.null) { return }
-        if wholeField, field.count >= 4 { batch.append(LeakDigests.field(UnsafeRawBufferPointer(field))) }
+        let origin = position < origins.count ? origins[position] : 0
+        if wholeField, field.count >= 4 { batch.append((LeakDigests.field(UnsafeRawBufferPointer(field)), origin)) }
         if UnsafeRawBufferPointer(field).index(of: UInt8(ascii: "@"), from: 0) != nil {
             _ = CopyText.decode(field, into: &decoded)
-            decoded.withUnsafeBytes { text in EmailTokens.forEach(in: text) { batch.append(LeakDigests.email($0)) } }
+            decoded.withUnsafeBytes { text in EmailTokens.forEach(in: text) { batch.append((LeakDigests.email($0), origin)) } }
         }
         if batch.count >= Self.batchSize { try flush() }
     }
@@ -28,7 +32,7 @@ public final class OriginalValues {
     public func flush() throws {
         guard !batch.isEmpty else { return }
         try shared.withValue { digests in
-            for digest in batch { try digests.insert(digest) }
+            for (digest, origin) in batch { try digests.insert(digest, origin: origin) }
         }
         batch.removeAll(keepingCapacity: true)
     }

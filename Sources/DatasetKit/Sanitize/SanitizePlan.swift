@@ -12,10 +12,14 @@ public struct SanitizePlan: Sendable {
         self.catalog = catalog
         for table in rules.tables.sorted() {
             guard let columns = catalog.columns[table] else {
-                let named = rules.truncates(table) ? "\(table) in sanitize.truncate" : rules.columns.keys.filter { $0.table == table }.sorted()[0].description
+                let named = rules.truncates(table) ? "\(table) in sanitize.truncate"
+                    : (rules.columns.keys.filter { $0.table == table } + rules.leakCheckSkip.filter { $0.table == table }).sorted()[0].description
                 throw DPMError.invalidInput("The sanitize rules name \(named), but database \(database) has no table \(table).")
             }
             _ = try TableSanitizer(table: table, columns: columns.map(\.name), rules: rules, key: key)
+            for column in rules.leakCheckSkip where column.table == table && !columns.contains(where: { $0.name == column.column }) {
+                throw DPMError.invalidInput("sanitize.leak_check_skip names \(column), which is not a column of \(table).")
+            }
             for column in columns {
                 try rules.columns[QualifiedColumn(table: table, column: column.name)]?
                     .checkFits(QualifiedColumn(table: table, column: column.name), type: column.type)
@@ -35,6 +39,12 @@ public struct SanitizePlan: Sendable {
             truncates = truncates || rules.truncates(owner)
         }
         return SanitizeRules(columns: columns, truncate: truncates ? [table] : [])
+    }
+
+    /// Columns of `table` (or of the partitioned tables it belongs to) in `leak_check_skip`.
+    public func leakCheckSkip(for table: QualifiedTable) -> Set<String> {
+        let owners = Set([table] + (catalog.ancestors[table] ?? []))
+        return Set(rules.leakCheckSkip.filter { owners.contains($0.table) }.map(\.column))
     }
 
     /// The sanitizer of one table's data; nil when no rule changes it.

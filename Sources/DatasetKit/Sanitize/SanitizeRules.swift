@@ -13,6 +13,10 @@ public struct SanitizeRules: Sendable, Equatable {
     public var scripts: [String]
     /// The column names that must have a rule (`sanitize.sensitive:`, or the default list).
     public var sensitive: SensitiveNames
+    /// Columns whose whole values the leak check does not compare with the originals (their
+    /// email addresses still are): product names and the like that share common words with a
+    /// sanitized column.
+    public var leakCheckSkip: Set<QualifiedColumn> = []
 
     public init(columns: [QualifiedColumn: SanitizeRule] = [:], truncate: [QualifiedTable] = [], scripts: [String] = [],
                 sensitive: SensitiveNames = SensitiveNames()) {
@@ -25,7 +29,7 @@ public struct SanitizeRules: Sendable, Equatable {
     public var isEmpty: Bool { columns.isEmpty && truncate.isEmpty && scripts.isEmpty }
 
     /// Every table the rules name: each must exist in what is uploaded.
-    public var tables: Set<QualifiedTable> { Set(columns.keys.map(\.table)).union(truncate) }
+    public var tables: Set<QualifiedTable> { Set(columns.keys.map(\.table)).union(truncate).union(leakCheckSkip.map(\.table)) }
 
     /// The rules of one table, by column name.
     public func rules(of table: QualifiedTable) -> [String: SanitizeRule] {
@@ -42,6 +46,7 @@ public struct SanitizeRules: Sendable, Equatable {
         for column in columns.keys.sorted() { text += "column\t\(column)\t\(columns[column]!)\n" }
         for table in Set(truncate).sorted() { text += "truncate\t\(table)\n" }
         for script in scripts { text += "script\t\(script)\n" }
+        for column in leakCheckSkip.sorted() { text += "leak-check-skip\t\(column)\n" }
         return text
     }
 
@@ -51,7 +56,7 @@ public struct SanitizeRules: Sendable, Equatable {
 }
 
 extension SanitizeRules {
-    static let knownKeys = ["columns", "scripts", "sensitive", "truncate"]
+    static let knownKeys = ["columns", "leak_check_skip", "scripts", "sensitive", "truncate"]
 
     /// The rules of a `sanitize:` node of `displayName` (e.g. "profiles/x/profile.yaml").
     public init(node: Node, displayName: String) throws {
@@ -59,7 +64,7 @@ extension SanitizeRules {
             DPMError.invalidInput("\(displayName) line \(node.mark?.line ?? 1): \(problem).")
         }
         guard let mapping = node.mapping else {
-            throw error(node, "\"sanitize\" must be a mapping with columns, truncate, scripts and sensitive")
+            throw error(node, "\"sanitize\" must be a mapping of columns, truncate, scripts, sensitive and leak_check_skip")
         }
         self.init()
         for (key, value) in mapping {
@@ -90,6 +95,14 @@ extension SanitizeRules {
             case "scripts":
                 guard let list = value.stringList else { throw error(value, "sanitize.scripts must be a list of SQL file paths") }
                 scripts = list
+            case "leak_check_skip":
+                guard let list = value.stringList else { throw error(value, "sanitize.leak_check_skip must be a list of schema.table.column names") }
+                for text in list {
+                    guard let column = QualifiedColumn(parsing: text) else {
+                        throw error(value, "\"\(text)\" in sanitize.leak_check_skip is not schema.table.column (e.g. public.products.title)")
+                    }
+                    leakCheckSkip.insert(column)
+                }
             case "sensitive":
                 guard let list = value.stringList, list.allSatisfy({ !SensitiveNames.words(of: $0).isEmpty }) else {
                     throw error(value, "sanitize.sensitive must be a list of column-name patterns such as email or api_key")

@@ -72,7 +72,7 @@ public final class TableSanitizer {
             guard field < fieldRules.count else { throw fieldCountError(atLeast: field + 1) }
             let raw = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
             if let rule = fieldRules[field] {
-                try originals?.record(raw, wholeField: remembersField[field])
+                try originals?.record(raw, at: field, wholeField: remembersField[field])
                 let isValue = CopyText.decode(raw, into: &value)
                 CopyText.encode(try rule.apply(to: isValue ? value : nil), into: &output)
             } else {

@@ -21,10 +21,22 @@ struct SanitizedDump {
         let ruled = Locked([QualifiedTable: Set<String>]())
         let sanitizing = try tables.compactMap { name, table in try plan.sanitizer(for: table).map { (name, $0) } }
             .sorted { $0.0 < $1.0 }
+        // Each column of a sanitized table gets a number, so that a hit can name whose values leaked.
+        var origins: [String] = []
+        var firstOrigin: [String: Int] = [:]
+        for (name, sanitizer) in sanitizing {
+            firstOrigin[name] = origins.count
+            origins += sanitizer.columns.map { "\(sanitizer.table).\($0)" }
+        }
+        let originStarts = firstOrigin
+        guard origins.count <= Int(UInt16.max) else {
+            throw DPMError.invalidInput("The sanitize rules apply to tables with \(origins.count) columns in all; the leak check tells at most \(UInt16.max) apart.")
+        }
         progress.begin("sanitizing \(sanitizing.count) table\(sanitizing.count == 1 ? "" : "s")", totalItems: sanitizing.count)
         try concurrentForEach(sanitizing.map(\.0), width: jobs) { name in
             let sanitizer = try plan.sanitizer(for: tables[name]!)!
-            let values = OriginalValues(into: originals)
+            let first = originStarts[name]!
+            let values = OriginalValues(into: originals, origins: (0..<sanitizer.columns.count).map { UInt16(first + $0) })
             sanitizer.originals = values
             try Self.rewrite("\(directory)/\(name)", with: sanitizer)
             try values.flush()
@@ -34,7 +46,7 @@ struct SanitizedDump {
 
         let digests = originals.current
         let reports = Locked([String: ObjectTransfer.FileDigest]())
-        let hits = Locked([String: Int]())
+        let hits = Locked([String: LeakHit]())
         let checked = Locked(Int64(0))
         let ruledColumns = ruled.current
         progress.begin("checking for leaks", totalItems: names.count)
@@ -45,14 +57,16 @@ struct SanitizedDump {
                 return
             }
             let checker = LeakCheckingWriter(table: table, columns: plan.catalog.columns[table]?.map(\.name) ?? [],
-                                             ruled: ruledColumns[table] ?? [], originals: digests)
+                                             ruled: ruledColumns[table] ?? [], skipped: plan.leakCheckSkip(for: table), originals: digests)
             let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)", countingLines: true, inspecting: checker)
             reports.withValue { $0[name] = digest }
-            hits.withValue { found in for (column, count) in checker.hitsByColumn { found[column, default: 0] += count } }
+            hits.withValue { found in
+                for (column, hit) in checker.hitsByColumn { found[column, default: LeakHit()].add(hit) }
+            }
             checked.withValue { $0 += checker.fieldsChecked }
             progress.advance(items: 1)
         }
-        try Self.refuseLeaks(hits.current)
+        try Self.refuseLeaks(hits.current, origins: origins)
         return Checked(digests: reports.current, leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: checked.current))
     }
 
@@ -68,11 +82,15 @@ struct SanitizedDump {
         }
     }
 
-    private static func refuseLeaks(_ hits: [String: Int]) throws {
+    private static func refuseLeaks(_ hits: [String: LeakHit], origins: [String]) throws {
         guard !hits.isEmpty else { return }
-        let list = hits.keys.sorted().map { "\($0) (\(hits[$0]!) field\(hits[$0]! == 1 ? "" : "s"))" }.joined(separator: ", ")
+        let list = hits.keys.sorted().map { column in
+            let hit = hits[column]!
+            let sources = hit.origins.sorted().map { Int($0) < origins.count ? origins[Int($0)] : "?" }.joined(separator: ", ")
+            return "\(column) (\(hit.count) field\(hit.count == 1 ? "" : "s") holding values of \(sources))"
+        }.joined(separator: "; ")
         throw DPMError.conflict(
-            "The leak check found original values of sanitized columns, or their email addresses, in \(list); nothing was stored: give \(hits.count == 1 ? "that column" : "those columns") a rule (text or null for free text) or purge them with a sanitize script."
+            "The leak check found original values of sanitized columns, or their email addresses, in \(list); nothing was stored: give \(hits.count == 1 ? "that column" : "those columns") a rule (text or null for free text), purge them with a sanitize script, or, for values that are not personal (common words in a product name), list the column in sanitize.leak_check_skip."
         )
     }
 }

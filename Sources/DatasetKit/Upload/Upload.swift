@@ -148,6 +148,9 @@ public struct Upload: Sendable {
 
     /// The profile's rules checked against the database, before anything of its data is read.
     private func sanitizePlan(_ rules: SanitizeRules, key: SanitizeKey, profile: ProfileName, filters: TableFilters) throws -> SanitizePlan {
+        guard rules.scripts.isEmpty else {
+            throw DPMError.invalidInput("profiles/\(profile.value)/profile.yaml has sanitize.scripts, which this dpm cannot run yet; nothing was read.")
+        }
         if let problem = sanitizeSettings.leakCheckLimitProblem { throw DPMError.invalidInput(problem) }
         let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
                                     database: database)
