@@ -85,6 +85,14 @@ public struct ConnectionSettings: Sendable {
 
     public var port: String { parameters["port"] ?? libpq.port ?? "5432" }
 
+    /// A unix socket or a loopback address, for every host libpq may try.
+    public var isOnThisMachine: Bool {
+        host.split(separator: ",").allSatisfy { part in
+            let host = part.trimmingCharacters(in: .whitespaces)
+            return host.isEmpty || host.hasPrefix("/") || host.hasPrefix("@") || host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        }
+    }
+
     /// "host:port" as libpq would pick it, for messages.
     public var location: String {
         host.hasPrefix("/") ? "socket \(host) port \(port)" : "\(host):\(port)"

@@ -20,10 +20,7 @@ public final class PostgresServer: DatabaseServer, @unchecked Sendable {
 
     public var displayName: String { "\(settings.location) as \(settings.user)" }
 
-    public var isOnThisMachine: Bool {
-        let host = settings.host
-        return host.hasPrefix("/") || host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
+    public var isOnThisMachine: Bool { settings.isOnThisMachine }
     public var defaultDatabase: String { settings.database }
 
     /// A connection to `database`; the maintenance database when nil.

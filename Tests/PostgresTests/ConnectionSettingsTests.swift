@@ -104,4 +104,14 @@ final class PostgresServerTests: XCTestCase {
             XCTAssertEqual(($0 as? DPMError)?.kind, .database)
         }
     }
+
+    /// The unsanitized-upload warning names servers that are not on this machine.
+    func testLoopbackAndSocketsAreOnThisMachine() throws {
+        for local in ["host=/tmp/sock", "host=localhost", "host=127.0.0.1", "host=::1", "postgresql:///shop", "host=localhost,127.0.0.2"] {
+            XCTAssertTrue(try ConnectionSettings(conninfo: local).isOnThisMachine, local)
+        }
+        for remote in ["host=db.example", "host=10.0.0.5", "host=localhost,db.example", "postgresql://prod.example/shop"] {
+            XCTAssertFalse(try ConnectionSettings(conninfo: remote).isOnThisMachine, remote)
+        }
+    }
 }

@@ -4,12 +4,20 @@ struct KeyedRule {
     let column: QualifiedColumn
     private let digester: KeyedDigester
     private let fixedValue: [UInt8]?
+    /// For `json:`: each path's rule, keyed as the same rule on a column (so that an email
+    /// inside JSON and in a column sanitize alike).
+    private let json: JSONRewriter?
 
     init(rule: SanitizeRule, column: QualifiedColumn, key: SanitizeKey) {
         self.rule = rule
         self.column = column
         digester = key.digester(for: rule.keyPurpose)
         if case .value(let text) = rule { fixedValue = Array(text.utf8) } else { fixedValue = nil }
+        if case .json(let paths) = rule {
+            json = JSONRewriter(rules: paths.map { ($0, KeyedRule(rule: $0.rule, column: column, key: key)) })
+        } else {
+            json = nil
+        }
     }
 
     /// Whether the rule leaves the field's bytes as they are (so it need not be decoded).
@@ -36,6 +44,12 @@ struct KeyedRule {
         case .ip: return KeyedAddresses.address(value, digester)
         case .text: return KeyedText.words(like: value, digester)
         case .mask(let keepLast): return CharacterMask.mask(value, keepingLast: keepLast)
+        case .json:
+            do {
+                return try json!.rewrite(value)
+            } catch is JSONRewriter.NotJSON {
+                throw notOfType("is not valid JSON (the json rule works on json and jsonb columns)")
+            }
         case .dateShift(let days):
             guard let shifted = DateShift.shift(value, withinDays: days, digester) else {
                 throw notOfType("is not a date or timestamp in ISO form (date-shift works on date and timestamp columns)")

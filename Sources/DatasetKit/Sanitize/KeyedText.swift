@@ -4,15 +4,16 @@
 /// keeps its line breaks.
 enum KeyedText {
     static func words(like value: [UInt8], _ digester: KeyedDigester) -> [UInt8] {
-        var stream = digester.stream(of: value)
-        let isUTF8 = String(validating: value, as: UTF8.self) != nil
+        var stream = digester.seededStream(of: value)
+        let isUTF8 = value.allSatisfy { $0 < 0x80 } || String(validating: value, as: UTF8.self) != nil
         var output: [UInt8] = []
         output.reserveCapacity(value.count)
         for (index, line) in value.split(separator: CopyText.newline, omittingEmptySubsequences: false).enumerated() {
             if index > 0 { output.append(CopyText.newline) }
             let endsWithReturn = line.last == 0x0D
             let content = endsWithReturn ? line.dropLast() : line
-            let length = isUTF8 ? String(decoding: content, as: UTF8.self).unicodeScalars.count : content.count
+            // In valid UTF-8 each code point has exactly one byte that is not a continuation byte.
+            let length = isUTF8 ? content.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } : content.count
             appendWords(length: length, to: &output, &stream)
             if endsWithReturn { output.append(0x0D) }
         }
@@ -31,7 +32,7 @@ enum KeyedText {
                 output.append(UInt8(ascii: " "))
                 remaining -= 1
             }
-            let word = WordList.words[stream.number(below: WordList.words.count)].utf8
+            let word = WordList.bytes[stream.number(below: WordList.bytes.count)]
             output.append(contentsOf: word.prefix(remaining))
             remaining -= min(word.count, remaining)
             first = false

@@ -15,8 +15,9 @@ public final class LeakCheckingWriter: CopyLineWriter {
     public private(set) var hits: [Int: LeakHit] = [:]
     public private(set) var fieldsChecked: Int64 = 0
 
-    /// `ruled` names the columns whose stored values a rule wrote; `skipped` those whose whole
-    /// values are not compared.
+    /// `table` is the name hits are reported under (a partition's partitioned table); `ruled`
+    /// names the columns whose stored values a rule wrote; `skipped` those whose whole values
+    /// are not compared.
     public init(table: QualifiedTable, columns: [String], ruled: Set<String>, skipped: Set<String> = [], originals: LeakDigests) {
         self.table = table
         self.columns = columns

@@ -18,7 +18,7 @@ extension SanitizeRule {
         case .firstName: return first
         case .lastName: return last
         case .ip: return "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128".count
-        case .keep, .phone, .text, .mask, .dateShift, .intNoise: return nil
+        case .keep, .phone, .text, .mask, .dateShift, .intNoise, .json: return nil
         }
     }
 
@@ -40,6 +40,8 @@ extension SanitizeRule {
             guard kind == .address || kind == .text else { throw refuse("writes an address, for inet, cidr and text columns") }
         case .hash, .email, .name, .firstName, .lastName, .phone, .text, .mask:
             guard kind == .text else { throw refuse("writes text, for text, varchar and char columns") }
+        case .json:
+            guard kind == .json || kind == .text else { throw refuse("rewrites values inside JSON, for json, jsonb and text columns") }
         }
         if kind == .text, let limit = ColumnTypeKind.lengthLimit(type), let longest = longestOutput, longest > limit {
             throw DPMError.invalidInput(
@@ -51,7 +53,7 @@ extension SanitizeRule {
 
 /// The families of column types the rules tell apart.
 enum ColumnTypeKind: Equatable {
-    case text, number, date, uuid, address, other
+    case text, number, date, uuid, address, json, other
 
     init(_ type: String) {
         let name = type.hasSuffix("]") ? "" : String(type.prefix { $0 != "(" })
@@ -60,6 +62,7 @@ enum ColumnTypeKind: Equatable {
         case "smallint", "integer", "bigint", "numeric", "decimal", "real", "double precision": self = .number
         case "uuid": self = .uuid
         case "inet", "cidr": self = .address
+        case "json", "jsonb": self = .json
         default:
             self = name == "date" || name.hasPrefix("timestamp") ? .date : .other
         }

@@ -70,6 +70,13 @@ struct KeyedDigester {
         KeyedByteStream(digester: self, value: value)
     }
 
+    /// SHA-256(HMAC(key, value) ‖ block) for block 0, 1, …: the same kind of stream for rules
+    /// that draw many bytes from a long value (`text`), which would otherwise hash the whole
+    /// value again for every 32 bytes.
+    func seededStream(of value: [UInt8]) -> KeyedByteStream {
+        KeyedByteStream(digester: self, value: value, seed: digest(value))
+    }
+
     fileprivate func block(_ value: [UInt8], _ counter: UInt32) -> [UInt8] {
         var hmac = keyed
         hmac.update(data: value)
@@ -82,23 +89,33 @@ struct KeyedDigester {
 struct KeyedByteStream {
     private let digester: KeyedDigester
     private let value: [UInt8]
+    /// Set for a seeded stream: its blocks hash the seed, not the value.
+    private let seed: [UInt8]?
     private var counter: UInt32 = 0
     private var buffer: [UInt8] = []
     private var position = 0
 
-    init(digester: KeyedDigester, value: [UInt8]) {
+    init(digester: KeyedDigester, value: [UInt8], seed: [UInt8]? = nil) {
         self.digester = digester
         self.value = value
+        self.seed = seed
     }
 
     mutating func next() -> UInt8 {
         if position == buffer.count {
-            buffer = digester.block(value, counter)
+            buffer = seed.map { Self.block(seed: $0, counter) } ?? digester.block(value, counter)
             counter &+= 1
             position = 0
         }
         defer { position += 1 }
         return buffer[position]
+    }
+
+    private static func block(seed: [UInt8], _ counter: UInt32) -> [UInt8] {
+        var hash = SHA256()
+        hash.update(data: seed)
+        hash.update(data: withUnsafeBytes(of: counter.bigEndian) { Array($0) })
+        return hash.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// A number in 0..<bound, without the bias of a plain modulo.

@@ -41,6 +41,10 @@ public struct SanitizePlan: Sendable {
         return SanitizeRules(columns: columns, truncate: truncates ? [table] : [])
     }
 
+    /// The table whose rules a table's data follows, as messages name it: a partition's
+    /// partitioned root, or the table itself.
+    public func ruleOwner(of table: QualifiedTable) -> QualifiedTable { catalog.ancestors[table]?.last ?? table }
+
     /// Columns of `table` (or of the partitioned tables it belongs to) in `leak_check_skip`.
     public func leakCheckSkip(for table: QualifiedTable) -> Set<String> {
         let owners = Set([table] + (catalog.ancestors[table] ?? []))

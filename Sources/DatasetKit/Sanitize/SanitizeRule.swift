@@ -31,7 +31,7 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
     /// (`alice` → `72774442-f809-421f-ab6e-f7d3f0672059`).
     case uuid
     /// `text`: lowercase words, as long as the value, line breaks kept
-    /// (`12 rue de la Paix\nParis` → `form press can re\ntrain`).
+    /// (`12 rue de la Paix\nParis` → `tree rain trade l\nschoo`).
     case text
     /// `date-shift:DAYS`: the date part moved by a keyed number of days in ±DAYS, never 0
     /// (`date-shift:30`: `2024-02-29 13:45:00+01` → `2024-02-11 13:45:00+01`).
@@ -41,6 +41,9 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
     case intNoise(percent: Int)
     /// `mask:N`: all but the last N characters become `*` (`mask:4`: `4111111111111111` → `************1111`).
     case mask(keepLast: Int)
+    /// `json:` with a mapping of paths to rules: values inside a json or jsonb value
+    /// (`customer.email: email` on `{"customer": {"email": "a@b.c", "id": 7}}` rewrites only the email).
+    case json([JSONPathRule])
 
     static let maximumShiftDays = 36_500
 
@@ -88,7 +91,7 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
 
     static let ruleSummaries = [
         "null", "value:TEXT", "keep", "hash", "email", "name", "first_name", "last_name", "phone", "ip", "uuid", "text",
-        "date-shift:DAYS", "int-noise:PCT", "mask:KEEP_LAST_N",
+        "date-shift:DAYS", "int-noise:PCT", "mask:KEEP_LAST_N", "json: {path: rule}",
     ]
 
     /// The rule as it is written in profile.yaml, and as it enters the rules' digest.
@@ -109,6 +112,7 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
         case .dateShift(let days): "date-shift:\(days)"
         case .intNoise(let percent): "int-noise:\(percent)"
         case .mask(let keepLast): "mask:\(keepLast)"
+        case .json(let paths): "json{\(paths.sorted().map(\.description).joined(separator: ","))}"
         }
     }
 
@@ -119,6 +123,7 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
         case .dateShift: "date-shift"
         case .intNoise: "int-noise"
         case .mask: "mask"
+        case .json: "json"
         case .value: "value"
         default: description
         }

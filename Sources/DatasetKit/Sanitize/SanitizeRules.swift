@@ -79,6 +79,10 @@ extension SanitizeRules {
                         throw error(name, "\"\(text)\" in sanitize.columns is not schema.table.column (three plain names joined by dots, e.g. public.users.email; names that need quotes are not supported yet)")
                     }
                     guard columns[column] == nil else { throw error(name, "sanitize.columns names \(column) twice") }
+                    if let mapping = ruleNode.mapping {
+                        columns[column] = try Self.jsonRule(mapping, for: column, error: error)
+                        continue
+                    }
                     guard let ruleText = ruleNode.scalar?.string else {
                         throw error(ruleNode, "the rule for \(column) must be a text such as email or \"date-shift:30\"")
                     }
@@ -112,6 +116,31 @@ extension SanitizeRules {
                 throw error(key, "unknown setting \"sanitize.\(key.string ?? "?")\" (known: \(Self.knownKeys.joined(separator: ", ")))")
             }
         }
+    }
+
+    /// `json:` and its mapping of paths to rules.
+    private static func jsonRule(_ mapping: Node.Mapping, for column: QualifiedColumn,
+                                 error: (Node, String) -> DPMError) throws -> SanitizeRule {
+        guard mapping.count == 1, let (key, value) = mapping.first, key.string == "json", let paths = value.mapping, !paths.isEmpty else {
+            throw error(mapping.first?.key ?? Node(""), "the rule for \(column) must be a text such as email, or json: with a mapping of paths to rules")
+        }
+        var rules: [JSONPathRule] = []
+        for (pathNode, ruleNode) in paths {
+            let path = pathNode.string ?? ""
+            guard let ruleText = ruleNode.scalar?.string else {
+                throw error(ruleNode, "the json rule for \(column) at \(path) must be a text such as email")
+            }
+            let rule = try SanitizeRule(parsing: ruleText, for: column)
+            guard JSONPathRule.allowed(rule) else {
+                throw error(ruleNode, "the json rule for \(column) at \(path) cannot be \(rule) (paths without a rule are kept as they are)")
+            }
+            guard let pathRule = JSONPathRule(path: path, rule: rule) else {
+                throw error(pathNode, "\"\(path)\" in the json rule for \(column) is not a path of keys joined by dots (* for any key or array element)")
+            }
+            guard !rules.contains(where: { $0.path == pathRule.path }) else { throw error(pathNode, "the json rule for \(column) names \(path) twice") }
+            rules.append(pathRule)
+        }
+        return .json(rules.sorted())
     }
 
     /// The rules of a YAML text holding the `sanitize:` section's mapping.

@@ -42,9 +42,22 @@ public final class TableSanitizer {
         remembersField = columns.map { tableRules[$0]?.remembersOriginals ?? false }
     }
 
-    /// The columns whose stored values a rule writes.
+    /// The columns whose stored values a rule writes whole. Not `json:` columns: their values
+    /// keep what no path rule names, so the leak check still looks for emails in them.
     public var ruledColumns: Set<String> {
-        Set(zip(columns, fieldRules).compactMap { $0.1 == nil ? nil : $0.0 })
+        Set(zip(columns, fieldRules).compactMap { column, rule in
+            guard let rule else { return nil }
+            if case .json = rule.rule { return nil }
+            return column
+        })
+    }
+
+    /// The columns with a `json:` rule.
+    public var jsonColumns: Set<String> {
+        Set(zip(columns, fieldRules).compactMap { column, rule in
+            if case .json = rule?.rule { return column }
+            return nil
+        })
     }
 
     /// Whether any of the table's bytes change (if not, its data may be copied as it is).

@@ -16,7 +16,7 @@ extension SanitizePlan {
     public func unclassified(in tables: [QualifiedTable]) -> [UnclassifiedColumn] {
         var found: [String: UnclassifiedColumn] = [:]
         for table in tables {
-            let owner = catalog.ancestors[table]?.last ?? table
+            let owner = ruleOwner(of: table)
             let tableRules = rules(for: table)
             if !tableRules.truncate.isEmpty { continue }
             let classified = tableRules.columns

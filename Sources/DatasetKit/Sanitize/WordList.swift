@@ -1,6 +1,9 @@
 /// The plain English words `text` writes, ASCII only. Changing the list changes outputs:
 /// bump `SanitizeRules.algorithmVersion` with it.
 enum WordList {
+    /// The words as bytes, as `text` appends them.
+    static let bytes: [[UInt8]] = words.map { Array($0.utf8) }
+
     static let words = [
         "able", "about", "above", "across", "act", "add", "after", "again", "air", "all", "along", "also", "always",
         "among", "and", "answer", "any", "apple", "area", "arm", "around", "art", "ask", "away", "back", "ball",

@@ -18,15 +18,19 @@ struct SanitizedDump {
     func sanitizeAndCheck(_ directory: String, tables: [String: QualifiedTable], names: [String],
                           transfer: ObjectTransfer, progress: ProgressMeter) throws -> Checked {
         let originals = Locked(LeakDigests(limit: leakCheckLimit))
-        let ruled = Locked([QualifiedTable: Set<String>]())
+        // Per table: the columns rules wrote whole, and those only checked for email addresses.
+        let ruled = Locked([QualifiedTable: (whole: Set<String>, json: Set<String>)]())
+        let sizes = Self.sizes(of: names, in: directory)
+        // Largest first, so that the last file a worker takes is a small one.
+        let bySize = { (a: String, b: String) in (sizes[a] ?? 0, b) > (sizes[b] ?? 0, a) }
         let sanitizing = try tables.compactMap { name, table in try plan.sanitizer(for: table).map { (name, $0) } }
-            .sorted { $0.0 < $1.0 }
+            .sorted { bySize($0.0, $1.0) }
         // Each column of a sanitized table gets a number, so that a hit can name whose values leaked.
         var origins: [String] = []
         var firstOrigin: [String: Int] = [:]
         for (name, sanitizer) in sanitizing {
             firstOrigin[name] = origins.count
-            origins += sanitizer.columns.map { "\(sanitizer.table).\($0)" }
+            origins += sanitizer.columns.map { "\(plan.ruleOwner(of: sanitizer.table)).\($0)" }
         }
         let originStarts = firstOrigin
         guard origins.count <= Int(UInt16.max) else {
@@ -40,7 +44,7 @@ struct SanitizedDump {
             sanitizer.originals = values
             try Self.rewrite("\(directory)/\(name)", with: sanitizer)
             try values.flush()
-            ruled.withValue { $0[sanitizer.table] = sanitizer.ruledColumns }
+            ruled.withValue { $0[sanitizer.table] = (sanitizer.ruledColumns, sanitizer.jsonColumns) }
             progress.advance(items: 1)
         }
 
@@ -50,14 +54,15 @@ struct SanitizedDump {
         let checked = Locked(Int64(0))
         let ruledColumns = ruled.current
         progress.begin("checking for leaks", totalItems: names.count)
-        try concurrentForEach(names, width: jobs) { name in
+        try concurrentForEach(names.sorted(by: bySize), width: jobs) { name in
             guard let table = tables[name] else {
                 let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)")
                 reports.withValue { $0[name] = digest }
                 return
             }
-            let checker = LeakCheckingWriter(table: table, columns: plan.catalog.columns[table]?.map(\.name) ?? [],
-                                             ruled: ruledColumns[table] ?? [], skipped: plan.leakCheckSkip(for: table), originals: digests)
+            let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: plan.catalog.columns[table]?.map(\.name) ?? [],
+                                             ruled: ruledColumns[table]?.whole ?? [],
+                                             skipped: plan.leakCheckSkip(for: table).union(ruledColumns[table]?.json ?? []), originals: digests)
             let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)", countingLines: true, inspecting: checker)
             reports.withValue { $0[name] = digest }
             hits.withValue { found in
@@ -68,6 +73,12 @@ struct SanitizedDump {
         }
         try Self.refuseLeaks(hits.current, origins: origins)
         return Checked(digests: reports.current, leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: checked.current))
+    }
+
+    private static func sizes(of names: [String], in directory: String) -> [String: Int64] {
+        Dictionary(uniqueKeysWithValues: names.map { name in
+            (name, (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")[.size] as? Int64) ?? 0)
+        })
     }
 
     /// Replaces a data file by its sanitized form; the original's bytes go with the rename.
