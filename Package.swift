@@ -32,7 +32,7 @@ let package = Package(
             name: "ObjectStore",
             dependencies: ["CCurl", "CZlib", "DatasetKit", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "Archive", dependencies: ["CLibArchive", "DatasetKit"]),
+        .target(name: "Archive", dependencies: ["CLibArchive", "CZlib", "DatasetKit"]),
         .executableTarget(
             name: "dpm",
             dependencies: [

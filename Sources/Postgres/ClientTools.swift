@@ -46,13 +46,16 @@ struct ClientTools: Sendable {
 
     /// Runs `tool` by name (after `locate`) and fails with its last lines of stderr.
     @discardableResult
-    func runTool(_ tool: String, _ arguments: [String], environment childEnvironment: [String: String], capture: Bool = false) throws -> Output {
-        try run(try locate(tool), arguments, capture: capture, environment: childEnvironment)
+    func runTool(_ tool: String, _ arguments: [String], environment childEnvironment: [String: String], capture: Bool = false,
+                 input: ByteReader? = nil) throws -> Output {
+        try run(try locate(tool), arguments, capture: capture, environment: childEnvironment, input: input)
     }
 
     /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it;
-    /// without `childEnvironment`, it inherits this process's.
-    func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil) throws -> Output {
+    /// without `childEnvironment`, it inherits this process's. `input` goes to its stdin; when
+    /// reading it fails, that error is the one thrown (the program saw only part of its input).
+    func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil,
+             input: ByteReader? = nil) throws -> Output {
         // The output can be table rows (pg_dump --data-only): owner-only, whatever the umask.
         let scratch = try PrivateFiles.makeScratchFolder(in: FileManager.default.temporaryDirectory.path, prefix: ScratchNames.prefix("tool"))
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -64,15 +67,20 @@ struct ClientTools: Sendable {
         process.executableURL = URL(fileURLWithPath: command.executable)
         process.arguments = command.arguments
         process.environment = childEnvironment
-        process.standardInput = FileHandle.nullDevice
+        let stdin = try input.map { _ in try InputPipe() }
+        process.standardInput = stdin?.childEnd ?? FileHandle.nullDevice
         process.standardOutput = capture ? try FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         do {
             try process.run()
         } catch {
+            stdin?.close()
             throw DPMError.system("Cannot run \(path): \(SystemErrorText.reason(error)).")
         }
+        // Fed from this thread: the child dies with the thread that started it (DyingWithParent).
+        let inputError = stdin.flatMap { pipe in input.flatMap { pipe.feed(from: $0) } }
         process.waitUntilExit()
+        if let inputError { throw inputError }
         let name = FilePath.lastComponent(path)
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let errors = String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self)
@@ -88,4 +96,61 @@ extension ToolFailure.Status {
     init(of process: Process) {
         self = process.terminationReason == .exit ? .exit(process.terminationStatus) : .signal(process.terminationStatus)
     }
+}
+
+
+/// A pipe to a child's stdin, fed from a `ByteReader`.
+private final class InputPipe {
+    let childEnd: FileHandle
+    private var readEnd: Int32
+    private var writeEnd: Int32
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw DPMError.systemCall("Cannot make a pipe for a client tool's input") }
+        // Close-on-exec: no other child may hold the write end open, or this one never sees the end.
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+        childEnd = FileHandle(fileDescriptor: readEnd, closeOnDealloc: false)
+        // A child that stops reading (psql at its first error) must not kill dpm with SIGPIPE:
+        // the write fails with EPIPE instead, and the child's own failure is reported.
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Writes all of `source` and closes the pipe; returns the error of reading `source`, if any.
+    func feed(from source: ByteReader) -> Error? {
+        closeEnd(&readEnd)
+        defer { closeEnd(&writeEnd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        do {
+            while true {
+                let count = try source.read(into: buffer)
+                if count == 0 { return nil }
+                var offset = 0
+                while offset < count {
+                    let written = write(writeEnd, buffer.baseAddress! + offset, count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    // EPIPE: the child has stopped reading; how it ended says why.
+                    guard written > 0 else { return nil }
+                    offset += written
+                }
+            }
+        } catch {
+            return error
+        }
+    }
+
+    func close() {
+        closeEnd(&readEnd)
+        closeEnd(&writeEnd)
+    }
+
+    private func closeEnd(_ descriptor: inout Int32) {
+        if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
 }

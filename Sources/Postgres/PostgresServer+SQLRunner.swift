@@ -81,6 +81,18 @@ extension PostgresServer {
         }
     }
 
+    public func runDumpScript(from source: ByteReader, in database: String) throws {
+        do {
+            try withClient(database) { dbArgument, environment in
+                try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-", dbArgument],
+                                    environment: environment, input: source)
+            }
+        } catch let error as DPMError {
+            guard let failure = error.tool else { throw error }
+            throw DPMError.toolFailed(failure.with(script: PsqlOutput.problem(in: failure, script: "<stdin>")), failure.sentence)
+        }
+    }
+
     /// Committed SQL files are data, not scripts: psql runs them in restricted mode (`\restrict`
     /// with a key the file cannot know), so a meta-command such as `\!` in them stops the load
     /// instead of running.
@@ -99,7 +111,10 @@ extension PostgresServer {
                                   environment: environment)
             }
         } catch let error as DPMError {
-            guard let refusal = error.tool.flatMap(PsqlOutput.refusedMetaCommand) else { throw error }
+            guard let refusal = error.tool.flatMap(PsqlOutput.refusedMetaCommand) else {
+                guard let failure = error.tool else { throw error }
+                throw DPMError.toolFailed(failure.with(script: PsqlOutput.problem(in: failure, script: path)), error.message)
+            }
             let line = refusal.line.map { " line \($0)" } ?? ""
             throw DPMError.invalidInput("\(Self.fileName(path))\(line) holds a psql meta-command (a backslash command such as \\! or \\o); dpm loads SQL files with psql's meta-commands turned off, so write the SQL itself instead.")
         }

@@ -19,7 +19,22 @@ enum PsqlOutput {
         var causes: Set<ScriptProblem.Cause> = []
         if output.contains("cannot run inside a transaction block") { causes.insert(.needsNoTransaction) }
         if text.contains("already exists") { causes.insert(.alreadyExists) }
-        return ScriptProblem(line: line, text: text, causes: causes)
+        let failed = failure.lastLines.lazy.compactMap { Self.error(in: $0, script: path) }.first
+        return ScriptProblem(line: line, text: text, causes: causes, error: failed)
+    }
+
+    /// psql's "psql:/x.sql:7: ERROR:  relation "t" does not exist" as line 7 and PostgreSQL's message.
+    private static func error(in line: String, script path: String) -> ScriptProblem.Failed? {
+        let prefix = "psql:\(path):"
+        guard line.hasPrefix(prefix) else { return nil }
+        let rest = line.dropFirst(prefix.count)
+        let digits = rest.prefix { $0.isNumber }
+        guard let number = Int(digits) else { return nil }
+        let after = rest.dropFirst(digits.count)
+        for severity in [": ERROR:", ": FATAL:", ": error:"] where after.hasPrefix(severity) {
+            return ScriptProblem.Failed(line: number, message: after.dropFirst(severity.count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     /// A meta-command that psql's restricted mode (`\restrict`) refused to run.

@@ -39,6 +39,12 @@ struct AppContext {
 
     private static let repairChecked = Locked(false)
 
+    /// Where dumps load and sanitize scripts run: scratch databases on the local working server
+    /// (`server` itself unless it was opened for `conninfo`).
+    func scratchServer(besides server: PostgresServer, conninfo: String?) throws -> ScratchServer {
+        ScratchServer(server: conninfo == nil ? server : try self.server(), decompression: StreamDecompressor())
+    }
+
     func workspace() throws -> Workspace {
         project.secureStateDirectory()
         let store = try store()

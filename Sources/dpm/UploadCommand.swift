@@ -18,6 +18,10 @@ struct UploadCommand: ParsableCommand {
         A profile with a sanitize: section has its rules applied to every row before anything is hashed or stored \
         (DPM_SANITIZE_KEY keys them), refuses columns that look personal and have no rule, and stops before storing \
         anything when an original value of a sanitized column shows up anywhere in the data.
+
+        --from-dump imports an existing pg_dump: a custom-format file, a directory-format folder or a plain SQL \
+        file, each file optionally .gz or .zst. It is loaded into a scratch database on the local server, which \
+        the upload reads and then drops. Profiles with sanitize.scripts run them on such a scratch copy too.
         """
     )
 
@@ -26,6 +30,9 @@ struct UploadCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Capture this database instead of the working one (a libpq connection string or URI).", valueName: "conninfo"))
     var from: String?
+
+    @Option(name: .customLong("from-dump"), help: ArgumentHelp("Import this pg_dump file or folder (custom, directory or plain SQL; .gz or .zst) instead of reading a database.", valueName: "path"))
+    var fromDump: String?
 
     @Option(name: .customLong("table"), help: ArgumentHelp("Only tables matching this pg_dump pattern (repeatable).", valueName: "pattern"))
     var tables: [String] = []
@@ -48,11 +55,16 @@ struct UploadCommand: ParsableCommand {
     func run() throws {
         let context = try AppContext()
         let name = try context.profileName(profile)
+        if from != nil, fromDump != nil {
+            throw DPMError.invalidInput("--from and --from-dump both name what to capture; give one of them.")
+        }
         let server = try context.server(conninfo: from)
+        let scratch = try context.scratchServer(besides: server, conninfo: from)
         let result = try DatasetKit.Upload(workspace: try context.workspace(), server: server, sanitize: context.settings.sanitize).run(UploadOptions(
             profile: name,
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
-            includeMedia: !noMedia, message: message, jobs: jobs.count))
+            includeMedia: !noMedia, message: message, jobs: jobs.count,
+            fromDump: fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }), scratch: scratch)
         if output.json { return try Terminal.printJSON(result) }
         let time = "in \(String(format: "%.1f", result.seconds)) s"
         let tables = "\(result.tables) table\(result.tables == 1 ? "" : "s"), \(result.rows) row\(result.rows == 1 ? "" : "s")"

@@ -26,8 +26,8 @@ final class SanitizeRuleTests: XCTestCase {
             ("mask:-1", "The sanitize rule \"mask:-1\" for public.users.birth_date needs the number of last characters to keep (mask:4)."),
             ("value", "The sanitize rule \"value\" for public.users.birth_date needs its text after a colon (value:TEXT)."),
             ("email:x", "The sanitize rule \"email:x\" for public.users.birth_date takes no parameter (write \"email\")."),
-            ("scramble", "The sanitize rule \"scramble\" for public.users.birth_date is not a rule dpm knows (known: null, value:TEXT, keep, hash, email, name, first_name, last_name, phone, ip, uuid, text, date-shift:DAYS, int-noise:PCT, mask:KEEP_LAST_N)."),
-            ("", "The sanitize rule \"\" for public.users.birth_date is not a rule dpm knows (known: null, value:TEXT, keep, hash, email, name, first_name, last_name, phone, ip, uuid, text, date-shift:DAYS, int-noise:PCT, mask:KEEP_LAST_N)."),
+            ("scramble", "The sanitize rule \"scramble\" for public.users.birth_date is not a rule dpm knows (known: null, value:TEXT, keep, hash, email, name, first_name, last_name, phone, ip, uuid, text, date-shift:DAYS, int-noise:PCT, mask:KEEP_LAST_N, json: {path: rule})."),
+            ("", "The sanitize rule \"\" for public.users.birth_date is not a rule dpm knows (known: null, value:TEXT, keep, hash, email, name, first_name, last_name, phone, ip, uuid, text, date-shift:DAYS, int-noise:PCT, mask:KEEP_LAST_N, json: {path: rule})."),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try SanitizeRule(parsing: text, for: birthDate)) { error in

@@ -21,7 +21,20 @@ final class PsqlOutputTests: XCTestCase {
     func testAScriptErrorNamesItsLineAndCause() {
         let failure = psqlFailure([#"psql:/app/db/migrations/2_t.sql:2: ERROR:  relation "t" already exists"#])
         XCTAssertEqual(PsqlOutput.problem(in: failure, script: "/app/db/migrations/2_t.sql"),
-                       ScriptProblem(line: 2, text: #"ERROR:  relation "t" already exists"#, causes: [.alreadyExists]))
+                       ScriptProblem(line: 2, text: #"ERROR:  relation "t" already exists"#, causes: [.alreadyExists],
+                                     error: ScriptProblem.Failed(line: 2, message: #"relation "t" already exists"#)))
+    }
+
+    func testTheFailedStatementIsTheErrorNotAnEarlierNotice() {
+        let path = "/app/db/sanitize/purge.sql"
+        let failure = psqlFailure(["psql:\(path):2: NOTICE:  table \"old\" does not exist, skipping",
+                                   #"psql:\#(path):5: ERROR:  relation "nope" does not exist"#, "LINE 1: DELETE FROM nope;", "                    ^"])
+        let problem = PsqlOutput.problem(in: failure, script: path)
+        XCTAssertEqual(problem.line, 2)
+        XCTAssertEqual(problem.error, ScriptProblem.Failed(line: 5, message: #"relation "nope" does not exist"#))
+        XCTAssertEqual(problem.summary, #"at line 5: relation "nope" does not exist"#)
+        XCTAssertEqual(PsqlOutput.problem(in: psqlFailure(["psql:<stdin>:9: error: invalid command \\restrict"]), script: "<stdin>").summary,
+                       #"at line 9: invalid command \restrict"#)
     }
 
     func testAStatementThatNeedsNoTransactionIsRecognised() {

@@ -48,10 +48,12 @@ public protocol DatabaseCatalog: Sendable {
 
 extension DatabaseCatalog {
     /// Runs `body` with a new empty database beside the working one
-    /// (`<db>__dpm_<purpose>_<8 hex>`), dropped afterwards whatever happens.
-    func withScratchDatabase<T>(_ purpose: String, _ body: (String) throws -> T) throws -> T {
+    /// (`<db>__dpm_<purpose>_<8 hex>`), dropped afterwards whatever happens; made `like`
+    /// the given properties when there are some (`note` hears when the server could not).
+    func withScratchDatabase<T>(_ purpose: String, like properties: DatabaseProperties? = nil, note: (String) -> Void = { _ in },
+                                _ body: (String) throws -> T) throws -> T {
         let name = DatabaseNames.temporary(beside: defaultDatabase, purpose: purpose)
-        try createDatabase(name)
+        if let fallback = try createDatabase(name, like: properties) { note(fallback.note(for: name)) }
         defer { try? dropDatabase(name) }
         // The owner lets dpm cleanup tell a scratch database of a killed command from one in use.
         let label = DatabaseLabel(role: .scratch, working: defaultDatabase, since: Timestamp.precise(Date()),

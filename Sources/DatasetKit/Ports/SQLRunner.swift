@@ -2,6 +2,10 @@
 public protocol SQLRunner: Sendable {
     /// Runs a plain SQL file with psql, stopping at the first error.
     func runSQLFile(_ path: String, in database: String) throws
+    /// Runs a plain-format dump (pg_dump -Fp) read from `source` with psql, stopping at the
+    /// first error; the dump's own `\restrict` line is what keeps its data from running
+    /// meta-commands. A failure carries psql's `ScriptProblem` (the line in the dump).
+    func runDumpScript(from source: ByteReader, in database: String) throws
     /// Runs one migration file and `record` (the row that records it) in a single
     /// transaction, stopping at the first error with PostgreSQL's message and position.
     func applyMigration(_ path: String, record: String, in database: String) throws

@@ -49,12 +49,17 @@ public struct SnapshotSource: Codable, Sendable, Equatable {
     /// Encoding, collation and settings of the source database; nil in snapshots made before
     /// dpm recorded them (those restore with the server's defaults).
     public var properties: DatabaseProperties?
+    /// The dump file the snapshot was imported from (`dpm upload --from-dump`); nil when it
+    /// was read from a database.
+    public var dump: DumpOrigin?
 
-    public init(database: String, serverVersion: String, serverVersionNumber: Int, properties: DatabaseProperties? = nil) {
+    public init(database: String, serverVersion: String, serverVersionNumber: Int, properties: DatabaseProperties? = nil,
+                dump: DumpOrigin? = nil) {
         self.database = database
         self.serverVersion = serverVersion
         self.serverVersionNumber = serverVersionNumber
         self.properties = properties
+        self.dump = dump
     }
 }
 

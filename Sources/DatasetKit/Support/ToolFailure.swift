@@ -59,10 +59,30 @@ public struct ScriptProblem: Sendable, Equatable {
     /// whole output when it names no location.
     public let text: String
     public let causes: Set<Cause>
+    /// The statement that failed: the line psql names for its ERROR and PostgreSQL's message
+    /// without the severity ("relation \"t\" does not exist"), when psql's last lines hold it.
+    public let error: Failed?
 
-    public init(line: Int?, text: String, causes: Set<Cause>) {
+    public struct Failed: Sendable, Equatable {
+        public let line: Int
+        public let message: String
+
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
+    }
+
+    public init(line: Int?, text: String, causes: Set<Cause>, error: Failed? = nil) {
         self.line = line
         self.text = text
         self.causes = causes
+        self.error = error
+    }
+
+    /// "at line 3: relation "t" does not exist", or psql's words where it named no error line.
+    public var summary: String {
+        if let error { return "at line \(error.line): \(error.message)" }
+        return (line.map { "at line \($0): " } ?? "") + text
     }
 }

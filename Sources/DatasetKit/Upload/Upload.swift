@@ -7,14 +7,17 @@ public struct UploadOptions: Sendable {
     public var includeMedia: Bool
     public var message: String
     public var jobs: Int
+    /// A pg_dump file or folder to import instead of reading a database (an absolute path).
+    public var fromDump: String?
 
     public init(profile: ProfileName, filters: TableFilters = TableFilters(), includeMedia: Bool = true,
-                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount, fromDump: String? = nil) {
         self.profile = profile
         self.filters = filters
         self.includeMedia = includeMedia
         self.message = message
         self.jobs = max(1, jobs)
+        self.fromDump = fromDump
     }
 }
 
@@ -47,22 +50,26 @@ public struct Upload: Sendable {
     let server: DatabaseServer
     let database: String
     let sanitizeSettings: SanitizeSettings
+    /// Set when `database` is a scratch copy standing in for the source (`run(_:scratch:)`).
+    let standIn: UploadSource?
 
-    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil, sanitize: SanitizeSettings = SanitizeSettings()) {
+    public init(workspace: Workspace, server: DatabaseServer, database: String? = nil, sanitize: SanitizeSettings = SanitizeSettings(),
+                standIn: UploadSource? = nil) {
         self.workspace = workspace
         self.server = server
         self.database = database ?? server.defaultDatabase
         sanitizeSettings = sanitize
+        self.standIn = standIn
     }
 
+    /// Captures the database as it is; `run(_:scratch:)` goes through a scratch copy where one is needed.
     public func run(_ options: UploadOptions) throws -> UploadResult {
         let started = workspace.now()
         let project = workspace.project
         let spec = try project.profile(options.profile)
         let filters = spec.tables.merged(with: options.filters)
-        // Before anything is read: without the key, nothing of the source is needed.
-        let key = try spec.sanitize.map { _ in try SanitizeKey(settings: sanitizeSettings) }
-        let version = try server.serverVersion()
+        let key = try sanitizeKey(for: spec)
+        let version = try standIn?.sourceVersion ?? server.serverVersion()
         if spec.kind == .clean {
             return try CleanProfileFiles(project: project, server: server)
                 .capture(profile: options.profile, database: database, filters: filters, version: version, started: started,
@@ -72,7 +79,7 @@ public struct Upload: Sendable {
         if plan == nil, !server.isOnThisMachine {
             workspace.note("Warning: \(options.profile.value) is a \(spec.kind.rawValue) profile without sanitize rules, read from \(server.displayName): its data is stored as it is (add a sanitize: section to profiles/\(options.profile.value)/profile.yaml).")
         }
-        let properties = try server.properties(of: database)
+        let properties = try standIn?.properties ?? server.properties(of: database)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
@@ -95,8 +102,8 @@ public struct Upload: Sendable {
             message: options.message,
             tool: "dpm \(workspace.toolVersion)",
             compression: workspace.codec.name,
-            source: SnapshotSource(database: database, serverVersion: version.text, serverVersionNumber: version.number,
-                                   properties: properties),
+            source: SnapshotSource(database: standIn?.recordedName ?? database, serverVersion: version.text,
+                                   serverVersionNumber: version.number, properties: properties, dump: standIn?.dump),
             filters: filters,
             migrations: migrations,
             schema: schema,
@@ -141,16 +148,18 @@ public struct Upload: Sendable {
         let data = try storeDirectory(dump.directory, tables: dump.tableNames, digests: dump.checked?.digests ?? [:], jobs: options.jobs,
                                       recorded: recorded, record: record)
         let mediaSummary = try media.work?.wait()
-        let sanitize = plan.map { $0.record(scripts: [], leakCheck: dump.checked!.leakCheck) }
+        let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: dump.checked!.leakCheck) }
         return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
                         sanitize: sanitize)
     }
 
+    /// The key of a profile with rules, read before anything of the source is: without it, nothing is needed.
+    func sanitizeKey(for spec: ProfileSpec) throws -> SanitizeKey? {
+        try spec.sanitize.map { _ in try SanitizeKey(settings: sanitizeSettings) }
+    }
+
     /// The profile's rules checked against the database, before anything of its data is read.
     private func sanitizePlan(_ rules: SanitizeRules, key: SanitizeKey, profile: ProfileName, filters: TableFilters) throws -> SanitizePlan {
-        guard rules.scripts.isEmpty else {
-            throw DPMError.invalidInput("profiles/\(profile.value)/profile.yaml has sanitize.scripts, which this dpm cannot run yet; nothing was read.")
-        }
         if let problem = sanitizeSettings.leakCheckLimitProblem { throw DPMError.invalidInput(problem) }
         let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
                                     database: database)

@@ -1,0 +1,65 @@
+import CZlib
+import DatasetKit
+
+/// Reads a gzip stream (one member or several, as `cat a.gz b.gz` makes) through zlib, which
+/// checks each member's CRC-32 and length: libarchive's gzip filter does not, and a damaged
+/// dump must fail as damaged rather than load as garbage.
+final class GzipReader: ByteReader {
+    private let source: ByteReader
+    private var stream = z_stream()
+    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
+    private var sourceEnded = false
+    /// Whether a member is open (its header read, its end not yet reached).
+    private var inMember = false
+    private var finished = false
+
+    init(source: ByteReader) throws {
+        self.source = source
+        // 15 + 16: a gzip wrapper (not zlib's), with the largest window.
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw DPMError.system("Cannot start gzip decompression: zlib refused to start.")
+        }
+    }
+
+    deinit {
+        inflateEnd(&stream)
+        input.deallocate()
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard !finished, buffer.count > 0 else { return 0 }
+        while true {
+            if stream.avail_in == 0, !sourceEnded {
+                let count = try source.read(into: input)
+                if count == 0 {
+                    sourceEnded = true
+                } else {
+                    stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_in = uInt(count)
+                }
+            }
+            if stream.avail_in == 0, sourceEnded {
+                guard !inMember else { throw DPMError.corrupt("its gzip stream is damaged (it ends before its last member does)") }
+                finished = true
+                return 0
+            }
+            stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(buffer.count)
+            inMember = true
+            let status = inflate(&stream, Z_NO_FLUSH)
+            let produced = buffer.count - Int(stream.avail_out)
+            switch status {
+            case Z_STREAM_END:
+                // The member's CRC-32 and length matched; another member may follow.
+                inMember = false
+                guard inflateReset(&stream) == Z_OK else { throw DPMError.system("gzip decompression failed: zlib could not reset.") }
+            case Z_OK, Z_BUF_ERROR:
+                break
+            default:
+                let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                throw DPMError.corrupt("its gzip stream is damaged (\(reason))")
+            }
+            if produced > 0 { return produced }
+        }
+    }
+}
