@@ -200,31 +200,6 @@ show cat db/sanitize/purge.sql
 printf '$ export DPM_SANITIZE_KEY=…   (from the team'\''s secret store; here a fixed demo key)\n'
 export DPM_SANITIZE_KEY="demo-sanitize-key-of-the-tracker-team"
 
-# upload_from_prod ARGS...: dpm upload user-generated from demo_prod, without media (production's
-# files stay in production). A dpm that cannot run sanitize scripts yet refuses a profile with
-# them; the demo then says so loudly and uploads with the scripts: line taken out for that
-# upload only: the profile keeps it, for the dpm that runs it.
-scripts_refused=0
-upload_from_prod() {
-  local profile=profiles/user-generated/profile.yaml status=0
-  if [[ $scripts_refused == 1 ]]; then
-    cp "$profile" "$workspace/profile.yaml"
-    sed -i '/^  scripts:/d' "$profile"
-    show dpm upload user-generated --from dbname=demo_prod --no-media "$@" || status=$?
-    cp "$workspace/profile.yaml" "$profile"
-    return $status
-  fi
-  show dpm upload user-generated --from dbname=demo_prod --no-media "$@" 2>"$workspace/upload.err" || status=$?
-  cat "$workspace/upload.err" >&2
-  if [[ $status != 0 ]] && grep -q "sanitize.scripts, which this dpm cannot run yet" "$workspace/upload.err"; then
-    scripts_refused=1
-    printf '!!! this dpm cannot run sanitize scripts yet: db/sanitize/purge.sql will not run, and the demo uploads without the scripts: line (the profile keeps it)\n'
-    upload_from_prod "$@"
-    return
-  fi
-  return $status
-}
-
 step "18. Is every personal column classified? dpm sanitize check finds one nobody thought of: the support notes, with emails in them."
 status=0
 show dpm sanitize check user-generated --from dbname=demo_prod || status=$?
@@ -234,7 +209,7 @@ printf '\nA hurried "public.users.notes: keep" would silence the check, but not 
 rule_for_notes() { sed -i "s/^    public.users.phone: phone\$/&\n    public.users.notes: $1/" profiles/user-generated/profile.yaml; }
 rule_for_notes keep
 status=0
-upload_from_prod -m "notes kept" || status=$?
+show dpm upload user-generated --from dbname=demo_prod --no-media -m "notes kept" || status=$?
 [[ $status == 1 ]] || die "the leak check should have refused users.notes kept with emails in it (exit $status)"
 git diff --quiet -- profiles/user-generated/manifest.json || die "the refused upload changed the manifest"
 git checkout -q profiles/user-generated/profile.yaml
@@ -245,13 +220,7 @@ git add -A && git commit -q -m "user-generated: a rule for users.notes"
 show dpm sanitize check user-generated --from dbname=demo_prod
 
 step "19. Upload from production: the purge script runs on a scratch copy, the rules rewrite the rows before anything is hashed or stored, and the leak check proves that no original value made it into the store."
-upload_from_prod -m "production, sanitized"
-# Whether the purge script ran: the snapshot lists the scripts it ran.
-scripts_run="$(python3 -c 'import json, sys; print(len((json.load(open(sys.argv[1])).get("sanitize") or {}).get("scripts") or []))' \
-  profiles/user-generated/manifest.json)"
-if [[ $scripts_run == 0 && $scripts_refused == 0 ]]; then
-  printf '!!! this dpm did not run db/sanitize/purge.sql (the snapshot lists no scripts): QA accounts and old orders are still in\n'
-fi
+show dpm upload user-generated --from dbname=demo_prod --no-media -m "production, sanitized"
 show dpm profile show user-generated
 show dpm profile list
 
@@ -269,11 +238,9 @@ show psql -X -q -d demo_app -c "select (select count(*) from orders o join users
   die "the restored user-generated still holds an original email"
 [[ "$(sql -At -c "select count(*) from orders o left join users u on u.email = o.customer_email where u.id is null")" == 0 ]] ||
   die "an order of the restored user-generated does not match its user's sanitized email"
-if [[ $scripts_run != 0 ]]; then
-  [[ "$(sql -At -c "select count(*) from accounts where name = 'QA test accounts'")" == 0 ]] ||
-    die "the restored user-generated still holds QA's test accounts, which the purge script deletes"
-  [[ "$(sql -At -c "select count(*) from orders where ordered_at < '2025-01-01'")" == 0 ]] ||
-    die "the restored user-generated still holds orders before 2025, which the purge script deletes"
-fi
+[[ "$(sql -At -c "select count(*) from accounts where name = 'QA test accounts'")" == 0 ]] ||
+  die "the restored user-generated still holds QA's test accounts, which the purge script deletes"
+[[ "$(sql -At -c "select count(*) from orders where ordered_at < '2025-01-01'")" == 0 ]] ||
+  die "the restored user-generated still holds orders before 2025, which the purge script deletes"
 
 printf '\ndemo finished: every step succeeded\n'
