@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """dpm's benchmark: dpm upload/restore/use against pg_dump/pg_restore, aws s3 cp and
-CREATE DATABASE, on a generated dataset of realistic, random content.
+CREATE DATABASE, on a generated dataset of realistic, random content; dpm upload with
+sanitize rules against without, and dpm upload --from-dump against pg_restore + dpm upload.
 
 Run it through shell/bench.sh, which starts the throw-away PostgreSQL cluster (PGHOST, PGPORT,
 PGUSER exported) and locates or builds dpm (DPM_BIN); see that script for the usage and the
@@ -33,11 +34,34 @@ USAGE = "usage: shell/bench.sh [SIZE_MB] [--json FILE]  (a whole number, at leas
 MIN_SIZE_MB = 20
 SMALL_SWITCH_MB = 100  # the switching steps also run on a dataset of this size, when SIZE_MB is larger
 
+# The sanitize step (m): the profile with rules, and the key they are keyed with (any 16
+# characters or more; this one keys nothing but the benchmark's throw-away store). The four
+# timed rules cover text columns of personal data of gen-dataset.sql; the other columns whose
+# names look personal hold generated words and are kept, so that no column is unclassified.
+SANITIZE_KEY = "dpm-bench-sanitize-key-not-a-secret"
+SANITIZED_TABLES = ("public.customers", "public.orders")
+SANITIZED_PROFILE = """kind: shared
+description: "benchmark dataset, sanitized"
+sanitize:
+  columns:
+    public.customers.email: email
+    public.customers.name: name
+    public.customers.phone: phone
+    public.orders.shipping_address: text
+    public.customers.city: keep
+    public.customers.notes: keep
+    public.orders.note: keep
+    public.documents.body: keep
+"""
+SANITIZED_RULES = sum(line.startswith("    public.") and not line.endswith(": keep")
+                      for line in SANITIZED_PROFILE.splitlines())  # the columns the rules change
+
 
 # --- targets ---------------------------------------------------------------------------------
 # A target's value is computed from the results r (and, for switching, the dataset size mb);
 # its name is the report's wording ({mb} and {s3_mb} filled in). Groups: "dataset" is checked
-# on every run with dpm, "s3" when the S3 steps ran, "switch" once per switching size.
+# on every run with dpm, "s3" when the S3 steps ran, "switch" once per switching size,
+# "sanitize" when the sanitize step (m) ran.
 
 @dataclass(frozen=True)
 class Target:
@@ -60,6 +84,7 @@ def nz(seconds: float) -> float:
 DATASET = "the dataset: SIZE_MB, 1024 MB by default"
 S3_FILE = "the S3 file: DPM_BENCH_S3_MB, 500 MB by default"
 SWITCH_SIZES = f"{SMALL_SWITCH_MB} MB (when SIZE_MB is larger) and the dataset"
+SANITIZED = "the dataset, with rules on customers.email, .name, .phone and orders.shipping_address"
 
 TARGETS = (
     Target("upload_time", "dataset", "pg_dump -Fc time / dpm upload time",
@@ -103,6 +128,13 @@ TARGETS = (
            " STRATEGY FILE_COPY of the same template (l)",
            "<=", 1.2, "", SWITCH_SIZES,
            lambda r, mb: r.secs(f"sw_{mb}_clone") / nz(r.secs(f"sw_{mb}_create"))),
+    Target("sanitize_time", "sanitize", "dpm upload with rules / without (medians)",
+           "median wall time of dpm upload of a profile with sanitize rules (email, name, phone, text) over that of"
+           " the same data without rules (m), each into an empty store, in DPM_BENCH_ROUNDS alternating rounds",
+           "<=", 1.5, "", SANITIZED, lambda r, mb: r.secs("san_rules") / nz(r.secs("san_plain"))),
+    Target("sanitize_rss", "sanitize", "dpm peak RSS, upload with rules",
+           "the largest peak resident set size of dpm and its children in the uploads with rules (m)",
+           "<", 150, " MB", SANITIZED, lambda r, mb: r.rss("san_rules")),
 )
 
 OPS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
@@ -143,6 +175,7 @@ class Step:
     rss_mb: float | None = None      # the client's peak RSS (with its children), or the rounds' peak
     bytes: int | None = None
     wall_seconds: float | None = None  # the finer clock, for steps of a few ms
+    cpu_seconds: float | None = None   # user + system time of the client and its children
     rounds: list[str] = field(default_factory=list)  # the steps a median is taken over
     output: object = None            # dpm's --json output
 
@@ -151,6 +184,8 @@ class Results:
     def __init__(self) -> None:
         self.steps: dict[str, Step] = {}
         self.rows: list[str] = []  # the steps with a row in the report, in order
+        self.sanitized_rows = 0    # rows of the tables the sanitize step's rules cover
+        self.notes: list[str] = []  # steps skipped, and why
 
     def add(self, step: Step, row: bool = True) -> Step:
         self.steps[step.key] = step
@@ -160,10 +195,12 @@ class Results:
 
     def add_median(self, key: str, label: str, rounds: list[str], by_wall: bool = False, row: bool = False) -> Step:
         """A step whose time is the median over rounds (wall clock to the ms, or /usr/bin/time's),
-        and whose peak RSS is theirs."""
+        whose peak RSS is theirs, and whose CPU time the median of theirs."""
         values = [round(self.steps[k].wall_seconds, 3) if by_wall else self.steps[k].seconds for k in rounds]
+        cpus = [self.steps[k].cpu_seconds for k in rounds]
         return self.add(Step(key, label, median(values), digits=3 if by_wall else 2,
-                             rss_mb=max(self.steps[k].rss_mb for k in rounds), rounds=list(rounds)), row)
+                             rss_mb=max(self.steps[k].rss_mb for k in rounds), rounds=list(rounds),
+                             cpu_seconds=None if None in cpus else median(cpus)), row)
 
     def secs(self, key: str) -> float:
         return self.steps[key].seconds
@@ -212,6 +249,7 @@ class Settings:
     s3_rounds: int
     switch: bool
     switch_rounds: int
+    sanitize: bool
     fsync: str
 
     @property
@@ -254,14 +292,16 @@ class Settings:
             s3_rounds=whole(environ, "DPM_BENCH_S3_ROUNDS", 5) if not baseline_only and s3_mb else 5,
             switch=environ.get("DPM_BENCH_SWITCH", "1") != "0",
             switch_rounds=whole(environ, "DPM_BENCH_SWITCH_ROUNDS", 5),
+            sanitize=environ.get("DPM_BENCH_SANITIZE", "1") != "0",
             fsync=environ.get("DPM_PG_FSYNC", "off"))
 
 
 # --- running things --------------------------------------------------------------------------
 
-def parse_time_report(text: str) -> tuple[float, float]:
-    """Wall seconds (hundredths) and peak RSS (MB, one decimal) from `/usr/bin/time -v`."""
-    wall = rss = 0.0
+def parse_time_report(text: str) -> tuple[float, float, float]:
+    """Wall seconds (hundredths), peak RSS (MB, one decimal) and CPU seconds (user + system,
+    hundredths) from `/usr/bin/time -v`."""
+    wall = rss = cpu = 0.0
     for line in text.splitlines():
         name, _, value = line.strip().partition(": ")
         if name.startswith("Elapsed (wall clock) time"):
@@ -270,7 +310,9 @@ def parse_time_report(text: str) -> tuple[float, float]:
                 wall = wall * 60 + float(part)
         elif name == "Maximum resident set size (kbytes)":
             rss = int(value) / 1024
-    return round(wall, 2), round(rss, 1)
+        elif name in ("User time (seconds)", "System time (seconds)"):
+            cpu += float(value)
+    return round(wall, 2), round(rss, 1), round(cpu, 2)
 
 
 def with_env(env: dict | None) -> dict | None:
@@ -368,8 +410,8 @@ class Bench:
         if status:
             sys.stderr.write(tail(err))
             die(f"{label} failed")
-        seconds, rss = parse_time_report(report.read_text())
-        step = self.r.add(Step(key, label, seconds, rss_mb=rss, wall_seconds=wall), self.rows_on)
+        seconds, rss, cpu = parse_time_report(report.read_text())
+        step = self.r.add(Step(key, label, seconds, rss_mb=rss, wall_seconds=wall, cpu_seconds=cpu), self.rows_on)
         log(f"    {seconds:.2f} s, peak RSS {rss:.1f} MB")
         return step
 
@@ -688,6 +730,89 @@ class Bench:
             run(["dropdb", db])
         self.switching(self.s.size_mb, "bench")
 
+    def empty_store(self, name: str) -> dict:
+        """The environment of an upload into an empty file store of its own, work/NAME."""
+        store = self.work / name
+        shutil.rmtree(store, ignore_errors=True)
+        return {"DPM_STORE": f"file:{store}"}
+
+    def sanitize(self) -> None:
+        """m. dpm upload of the dataset by a profile with sanitize rules against the same upload by
+        a profile without, in alternating rounds, each into an empty store (so both hash, compress
+        and store every object, and dedup favours neither)."""
+        log("==> sanitize: dpm upload with rules against without")
+        project = self.work / "sanitize-project"
+        project.mkdir()
+        run(["git", "init", "-q"], cwd=project)
+        self.dpm_quiet("init", "--database", "dbname=bench", "--store", f"file:{self.work / 'sanitize-store'}",
+                       cwd=project)
+        self.dpm_quiet("profile", "create", "plain", "--kind", "shared", "--description", "benchmark dataset, no rules",
+                       cwd=project)
+        self.dpm_quiet("profile", "create", "sanitized", "--kind", "shared", cwd=project)
+        (project / "profiles" / "sanitized" / "profile.yaml").write_text(SANITIZED_PROFILE)
+        key = {"DPM_SANITIZE_KEY": SANITIZE_KEY}
+        # Untimed: every column that looks personal has a rule, or the uploads would refuse.
+        self.dpm_quiet("sanitize", "check", "sanitized", cwd=project, env=key)
+        labels = {"plain": "m. dpm upload, no rules", "rules": "m. dpm upload, 4 rules"}
+        for n in range(1, self.s.rounds + 1):
+            for what in ("plain", "rules") if n % 2 else ("rules", "plain"):
+                profile = "sanitized" if what == "rules" else "plain"
+                step = self.measure_dpm(f"san_{what}_{n}", f"{labels[what]} #{n}",
+                                        ["upload", profile, "-m", "benchmark", "--json", *self.s.jobs], cwd=project,
+                                        env={**key, **self.empty_store("sanitize-store")})
+                record = step.output.get("sanitize") if isinstance(step.output, dict) else None
+                # A benchmark of rules that were not applied (or of a plain upload that applied
+                # some) is worthless.
+                changed = record.get("columns") if isinstance(record, dict) else None
+                if what == "rules" and changed != SANITIZED_RULES:
+                    die(f'{step.label}: dpm upload --json says its rules changed {changed} columns, not {SANITIZED_RULES}')
+                if what == "plain" and record:
+                    die(f'{step.label}: an upload without rules has a "sanitize" record: {record}')
+        shutil.rmtree(self.work / "sanitize-store")
+        rounds = range(1, self.s.rounds + 1)
+        for what in ("plain", "rules"):
+            self.r.add_median(f"san_{what}", f"{labels[what]}, median", [f"san_{what}_{n}" for n in rounds], row=True)
+        self.r.sanitized_rows = int(query("select " + " + ".join(f"(select count(*) from {t})" for t in SANITIZED_TABLES), "bench"))
+
+    def from_dump(self) -> None:
+        """n. dpm upload --from-dump of the pg_dump -Fc file of step a against pg_restore of that
+        file into a fresh database followed by a dpm upload of it, in alternating rounds, each
+        upload into an empty store. Skipped when this dpm's upload has no --from-dump."""
+        help_text = subprocess.run([self.dpm, "upload", "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True).stdout
+        if "--from-dump" not in help_text:
+            self.r.notes.append("n. dpm upload --from-dump: not timed, `dpm upload --help` lists no --from-dump")
+            log(f"==> {self.r.notes[-1]}")
+            return
+        log("==> from a dump: dpm upload --from-dump against pg_restore + dpm upload")
+        dump, project = self.work / "bench.dump", self.work / "sanitize-project"
+        self.databases.append("bench_fd")
+        for n in range(1, self.s.rounds + 1):
+            for what in ("dump", "restore") if n % 2 else ("restore", "dump"):
+                if what == "dump":
+                    direct = self.measure_dpm(f"fd_dpm_{n}", f"n. dpm upload --from-dump #{n}",
+                                              ["upload", "plain", "--from-dump", dump, "-m", "from the dump", "--json",
+                                               *self.s.jobs], cwd=project, env=self.empty_store("from-dump-store"))
+                    continue
+                run(["createdb", "bench_fd"])
+                restore = self.measure(f"fd_restore_{n}", f"n. pg_restore -j2 (from -Fc) #{n}",
+                                       ["pg_restore", "-j2", "-d", "bench_fd", dump])
+                upload = self.measure_dpm(f"fd_upload_{n}", f"n. dpm upload of that database #{n}",
+                                          ["upload", "plain", "--from", "dbname=bench_fd", "-m", "restored", "--json",
+                                           *self.s.jobs], cwd=project, env=self.empty_store("from-dump-store"))
+                run(["dropdb", "bench_fd"])
+                self.r.add(Step(f"fd_pair_{n}", f"n. pg_restore + dpm upload #{n}",
+                                round(restore.seconds + upload.seconds, 2), rss_mb=max(restore.rss_mb, upload.rss_mb),
+                                wall_seconds=restore.wall_seconds + upload.wall_seconds), row=False)
+            # Both paths must capture the same rows, or the ratio compares different work.
+            rows = [step.output.get("rows") if isinstance(step.output, dict) else None for step in (direct, upload)]
+            if rows[0] != rows[1]:
+                die(f"dpm upload --from-dump captured {rows[0]} rows, pg_restore + dpm upload {rows[1]}")
+        shutil.rmtree(self.work / "from-dump-store")
+        rounds = range(1, self.s.rounds + 1)
+        self.r.add_median("fd_dpm", "n. dpm upload --from-dump, median", [f"fd_dpm_{n}" for n in rounds], row=True)
+        self.r.add_median("fd_pair", "n. pg_restore + dpm upload, median", [f"fd_pair_{n}" for n in rounds], row=True)
+
     def run_all(self) -> None:
         if self.dpm:
             done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -704,6 +829,9 @@ class Bench:
             self.versions["aws"] = run(["aws", "--version"]).strip()
         if not self.s.baseline_only and self.s.switch:
             self.switch_all()
+        if not self.s.baseline_only and self.s.sanitize:
+            self.sanitize()
+            self.from_dump()
 
     def drop_databases(self) -> None:
         """Drops every database the benchmark may have made, and those dpm made beside a working
@@ -750,6 +878,8 @@ def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
             out.append(Verdict(t, t.name.format(s3_mb=s.s3_mb), t.value(r, s.s3_mb), s.s3_mb))
     for mb in switch_sizes:
         out += [Verdict(t, t.name.format(mb=mb), t.value(r, mb), mb) for t in TARGETS if t.group == "switch"]
+    if r.has("san_rules"):  # last, as the steps ran
+        out += [Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb) for t in TARGETS if t.group == "sanitize"]
     return out
 
 
@@ -786,6 +916,7 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
                                   f" {r.secs('s3_aws64_up'):.2f} s (8 / 64 MiB parts)",
         "s3_download": lambda mb: "(each at its default part size, dpm 64 MiB / awscli 8 MiB:"
                                   f" {default_parts_ratio(r):.2f}x; moto completes big parts more slowly)",
+        "sanitize_time": lambda mb: sanitize_lines(r, s),
         "switch_spare": lambda mb: f"switch medians over {s.switch_rounds} rounds, {mb} MB: dpm use (spare)"
                                    f" {r.secs(f'sw_{mb}_spare'):.3f} s, dpm undo {r.secs(f'sw_{mb}_undo'):.3f} s,"
                                    f" dpm use (clone) {r.secs(f'sw_{mb}_clone'):.3f} s, CREATE DATABASE (FILE_COPY)"
@@ -794,8 +925,14 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
     results = verdicts(r, s, switch_sizes)
     for v in results:
         if v.target.key in before:
-            lines.append(before[v.target.key](v.size_mb))
+            figures_before = before[v.target.key](v.size_mb)
+            lines += figures_before if isinstance(figures_before, list) else [figures_before]
         lines.append(v.line())
+    # Figures without a target.
+    if r.has("fd_dpm"):
+        lines.append(f"dpm upload --from-dump / (pg_restore + dpm upload), medians over {s.rounds} rounds:"
+                     f" {from_dump_ratio(r):.3f} ({r.secs('fd_dpm'):.2f} s / {r.secs('fd_pair'):.2f} s; no target)")
+    lines += r.notes
     missed = sum(not v.met for v in results)
     return lines + ["", f"{missed} of {len(results)} targets missed" if missed else f"all {len(results)} targets met"]
 
@@ -804,11 +941,44 @@ def default_parts_ratio(r: Results) -> float:
     return r.secs("s3_dpm64_up") / nz(r.secs("s3_aws8_up"))
 
 
+def rules_cpu_seconds(r: Results) -> float:
+    """The CPU seconds the rules cost an upload: median user + system time (dpm and its
+    children) of the uploads with rules minus that of the uploads without."""
+    return r.steps["san_rules"].cpu_seconds - r.steps["san_plain"].cpu_seconds
+
+
+def rule_engine_rate(r: Results) -> float | None:
+    """Rows per second per core of the rule engine: the rows of the tables with rules
+    (customers, orders) over the CPU seconds the rules cost (rules_cpu_seconds). CPU seconds,
+    not wall seconds, make it per core whatever dpm runs in parallel; pg_dump, hashing,
+    compression and storing cost both uploads the same and cancel out, so what is left is the
+    rule engine with what comes with it (parsing and rewriting the COPY lines of the tables
+    with rules, the key, the leak check over every stored field). None when the rules cost
+    less than a measurable 0.05 s."""
+    extra = rules_cpu_seconds(r)
+    return None if extra < 0.05 else r.sanitized_rows / extra
+
+
+def from_dump_ratio(r: Results) -> float:
+    return r.secs("fd_dpm") / nz(r.secs("fd_pair"))
+
+
+def sanitize_lines(r: Results, s: Settings) -> list[str]:
+    rate = rule_engine_rate(r)
+    engine = ("not measurable (the rules cost under 0.05 CPU s)" if rate is None else
+              f"{rate:,.0f} rows/s per core ({r.sanitized_rows} rows of {', '.join(SANITIZED_TABLES)}"
+              f" / {rules_cpu_seconds(r):.2f} CPU s more than without rules)")
+    return [f"sanitize medians over {s.rounds} rounds: dpm upload without rules {r.secs('san_plain'):.2f} s,"
+            f" with rules {r.secs('san_rules'):.2f} s; CPU {r.steps['san_plain'].cpu_seconds:.2f} s /"
+            f" {r.steps['san_rules'].cpu_seconds:.2f} s",
+            f"rule engine: {engine}"]
+
+
 def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cores: int) -> dict:
     """Every figure of a run, for --json."""
     def step(st: Step) -> dict:
         out = {"label": st.label, "seconds": st.seconds, "wall_seconds": st.wall_seconds, "peak_rss_mb": st.rss_mb,
-               "bytes": st.bytes, "in_report": st.key in r.rows}
+               "cpu_seconds": st.cpu_seconds, "bytes": st.bytes, "in_report": st.key in r.rows}
         if st.rounds:
             out["median_of"] = st.rounds
             out["round_seconds"] = [round(r.steps[k].wall_seconds, 3) if st.digits == 3 else r.steps[k].seconds
@@ -821,10 +991,18 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
               "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
     if r.has("s3_dpm_down"):
         ratios["S3 upload, each at its default part size: dpm 64 MiB / awscli 8 MiB"] = default_parts_ratio(r)
+    if r.has("fd_dpm"):
+        ratios["dpm upload --from-dump / (pg_restore + dpm upload), medians"] = from_dump_ratio(r)
+    sanitize = None
+    if r.has("san_rules"):
+        sanitize = {"tables": list(SANITIZED_TABLES), "rows": r.sanitized_rows,
+                    "extra_cpu_seconds": round(rules_cpu_seconds(r), 2),
+                    "rule_engine_rows_per_second_per_core": rule_engine_rate(r)}
     return {
         "parameters": {
             "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
             "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
+            "sanitize": s.sanitize,
             "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
             "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
             "versions": {**versions, "python": platform.python_version()},
@@ -835,6 +1013,8 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
                      "applies_at": v.target.applies_at, "value": v.value, "op": v.target.op, "limit": v.target.limit,
                      "unit": v.target.unit.strip(), "met": v.met} for v in results],
         "targets_missed": sum(not v.met for v in results),
+        "sanitize": sanitize,
+        "notes": r.notes,
     }
 
 
@@ -914,6 +1094,18 @@ def self_test() -> int:
                 label = "j. dpm use (spare) 100 MB, median" if (mb, what) == (100, "spare") else f"{what} median"
                 r.add_median(f"sw_{mb}_{what}", label, [f"sw_{mb}_{what}_{n}" for n in (1, 2)], by_wall=True, row=True)
             r.steps[f"sw_{mb}_spare"].bytes = 40 << 20
+        # Sanitize rounds: medians 2.0 s / 2.6 s wall, 3.0 / 4.0 CPU s; 50 000 rows with rules.
+        for n, (plain, rules) in enumerate([((2.0, 3.0), (2.6, 4.0)), ((2.2, 3.2), (3.0, 4.4)), ((1.9, 2.9), (2.5, 3.9))], 1):
+            r.add(Step(f"san_plain_{n}", f"m. plain #{n}", plain[0], rss_mb=60.0, cpu_seconds=plain[1]))
+            r.add(Step(f"san_rules_{n}", f"m. rules #{n}", rules[0], rss_mb=70.0 + n, cpu_seconds=rules[1]))
+        r.add_median("san_plain", "m. plain, median", [f"san_plain_{n}" for n in (1, 2, 3)], row=True)
+        r.add_median("san_rules", "m. rules, median", [f"san_rules_{n}" for n in (1, 2, 3)], row=True)
+        r.sanitized_rows = 50_000
+        for n, (direct, pair) in enumerate([(1.0, 4.0), (1.2, 4.4), (0.8, 3.6)], 1):
+            r.add(Step(f"fd_dpm_{n}", f"n. from dump #{n}", direct, rss_mb=50.0))
+            r.add(Step(f"fd_pair_{n}", f"n. pair #{n}", pair, rss_mb=50.0), row=False)
+        r.add_median("fd_dpm", "n. from dump, median", [f"fd_dpm_{n}" for n in (1, 2, 3)], row=True)
+        r.add_median("fd_pair", "n. pair, median", [f"fd_pair_{n}" for n in (1, 2, 3)], row=True)
         return r, s
 
     class HarnessTests(unittest.TestCase):
@@ -953,10 +1145,50 @@ def self_test() -> int:
                 ("dpm use, spare rename, {mb} MB (median)", "<", 0.3, " s"),
                 ("dpm undo, {mb} MB (median)", "<", 0.3, " s"),
                 ("dpm use clone / CREATE DATABASE, {mb} MB (medians)", "<=", 1.2, ""),
+                ("dpm upload with rules / without (medians)", "<=", 1.5, ""),
+                ("dpm peak RSS, upload with rules", "<", 150, " MB"),
             ])
             self.assertEqual(len({t.key for t in TARGETS}), len(TARGETS))
-            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch") and t.measures and t.applies_at
-                                for t in TARGETS))
+            self.assertEqual(SANITIZED_RULES, 4)
+            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch", "sanitize") and t.measures
+                                and t.applies_at for t in TARGETS))
+
+        def test_sanitize_targets_and_the_rule_engine_rate(self):
+            r, s = sample()
+            by_name = {v.target.key: v for v in verdicts(r, s, [100, 20])}
+            self.assertAlmostEqual(by_name["sanitize_time"].value, 2.6 / 2.0)
+            self.assertTrue(by_name["sanitize_time"].met)
+            self.assertFalse(Verdict(by_name["sanitize_time"].target, "", 1.5001, 20).met)
+            self.assertEqual((by_name["sanitize_rss"].value, by_name["sanitize_rss"].met), (73.0, True))
+            # 50 000 rows over 4.0 - 3.0 extra CPU seconds (medians).
+            self.assertAlmostEqual(rule_engine_rate(r), 50_000.0)
+            r.steps["san_rules"].cpu_seconds = 3.04
+            self.assertIsNone(rule_engine_rate(r))
+            self.assertIn("rule engine: not measurable (the rules cost under 0.05 CPU s)", sanitize_lines(r, s))
+
+        def test_report_shows_sanitize_and_from_dump(self):
+            r, s = sample()
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertIn("sanitize medians over 3 rounds: dpm upload without rules 2.00 s, with rules 2.60 s;"
+                          " CPU 3.00 s / 4.00 s", lines)
+            self.assertIn("rule engine: 50,000 rows/s per core (50000 rows of public.customers,"
+                          " public.orders / 1.00 CPU s more than without rules)", lines)
+            self.assertEqual(lines[-5:-1], [
+                "dpm upload with rules / without (medians)             1.300   (target <= 1.5)  ok",
+                "dpm peak RSS, upload with rules                      73.000 MB (target < 150 MB)  ok",
+                "dpm upload --from-dump / (pg_restore + dpm upload), medians over 3 rounds:"
+                " 0.250 (1.00 s / 4.00 s; no target)", ""])
+            # Without the sanitize steps (DPM_BENCH_SANITIZE=0, or a dpm without --from-dump): no
+            # sanitize verdicts, and the reason a step was skipped.
+            for key in [k for k in r.steps if k.startswith(("san_", "fd_"))]:
+                del r.steps[key]
+            r.rows = [k for k in r.rows if k in r.steps]
+            r.notes.append("n. dpm upload --from-dump: not timed, `dpm upload --help` lists no --from-dump")
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertFalse(any("rules" in line or "--from-dump /" in line for line in lines))
+            self.assertEqual(lines[-3:], ["n. dpm upload --from-dump: not timed, `dpm upload --help` lists no --from-dump",
+                                          "", "1 of 15 targets missed"])
+            self.assertIsNone(figures(r, s, [100, 20], {"postgresql": "16"}, 2)["sanitize"])
 
         def test_report_counts_and_verdicts(self):
             r, s = sample()
@@ -974,7 +1206,7 @@ def self_test() -> int:
             results = verdicts(r, s, [100, 20])
             self.assertEqual([v.name for v in results if not v.met],
                              ["S3 upload, 64 MiB parts: dpm time / aws s3 cp time (medians)"])
-            self.assertEqual(lines[-2:], ["", "1 of 15 targets missed"])
+            self.assertEqual(lines[-2:], ["", "1 of 17 targets missed"])
 
         def test_baseline_only_has_no_ratios(self):
             r, _ = sample()
@@ -987,7 +1219,7 @@ def self_test() -> int:
         def test_json_holds_every_figure(self):
             r, s = sample()
             doc = json.loads(json.dumps(figures(r, s, [100, 20], {"dpm": "0.1.0", "postgresql": "16"}, 2)))
-            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed"})
+            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "notes"})
             p = doc["parameters"]
             self.assertEqual((p["size_mb"], p["rounds"], p["switch_rounds"], p["s3_mb"], p["dpm_bin"], p["versions"]["dpm"]),
                              (20, 3, 2, 2, "/bin/dpm", "0.1.0"))
@@ -997,15 +1229,22 @@ def self_test() -> int:
             self.assertEqual(doc["steps"]["sw_100_undo"]["round_seconds"], [0.02, 0.5])
             self.assertEqual(doc["steps"]["dpm_upload"]["bytes"], 9 << 20)
             self.assertEqual(doc["steps"]["dpm_upload"]["dpm_output"], {"snapshot": "x"})
-            self.assertEqual(len(doc["targets"]), 15)
+            self.assertEqual(len(doc["targets"]), 17)
+            self.assertEqual(doc["sanitize"], {"tables": ["public.customers", "public.orders"], "rows": 50_000,
+                                               "extra_cpu_seconds": 1.0, "rule_engine_rows_per_second_per_core": 50_000.0})
+            self.assertEqual(doc["ratios"]["dpm upload --from-dump / (pg_restore + dpm upload), medians"], 0.25)
+            self.assertEqual((doc["steps"]["san_rules"]["cpu_seconds"], doc["steps"]["san_rules"]["round_seconds"]),
+                             (4.0, [2.6, 3.0, 2.5]))
+            self.assertTrue(p["sanitize"])
             self.assertEqual(set(doc["targets"][0]),
                              {"key", "name", "measures", "size_mb", "applies_at", "value", "op", "limit", "unit", "met"})
             self.assertEqual(doc["targets_missed"], sum(not t["met"] for t in doc["targets"]))
 
         def test_time_report(self):
-            text = ("\tCommand being timed: \"pg_dump\"\n\tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02.504\n"
+            text = ("\tCommand being timed: \"pg_dump\"\n\tUser time (seconds): 10.52\n\tSystem time (seconds): 1.31\n"
+                    "\tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02.504\n"
                     "\tMaximum resident set size (kbytes): 153600\n")
-            self.assertEqual(parse_time_report(text), (62.5, 150.0))
+            self.assertEqual(parse_time_report(text), (62.5, 150.0, 11.83))
             self.assertEqual(parse_time_report("Elapsed (wall clock) time (h:mm:ss or m:ss): 1:00:01\n")[0], 3601.0)
 
         def test_arguments_and_environment(self):
@@ -1018,6 +1257,8 @@ def self_test() -> int:
                                       (["20"], {"DPM_BENCH_S3_ROUNDS": "0"})):
                 with self.assertRaises(Abort):
                     Settings.parse(bad_args, bad_env)
+            self.assertEqual((Settings.parse(["20"], {}).sanitize, Settings.parse(["20"], {"DPM_BENCH_SANITIZE": "0"}).sanitize),
+                             (True, False))
             # The S3 rounds are not read when the S3 steps are off.
             self.assertEqual(Settings.parse(["20"], {"DPM_BENCH_S3_MB": "0", "DPM_BENCH_S3_ROUNDS": "0"}).s3, False)
 

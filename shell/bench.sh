@@ -15,8 +15,9 @@
 #                        run only the pg_dump/pg_restore steps (says so loudly)
 #   DPM_PG_FSYNC=on|off  server fsync (default off; the same for every step)
 #   DPM_BENCH_STRICT=1   exit 1 when a target is missed (default: report only)
-#   DPM_BENCH_ROUNDS=N   restore rounds, alternating baseline and dpm (default 3);
-#                        the restore ratio compares the medians
+#   DPM_BENCH_ROUNDS=N   rounds of the restores (alternating baseline and dpm), of the
+#                        sanitize step and of the --from-dump step (default 3); their
+#                        ratios compare medians
 #   DPM_BENCH_S3_MB=N    size of the file moved through S3 (moto) by dpm and by
 #                        aws s3 cp (default 500; 0 skips the S3 steps)
 #   DPM_BENCH_S3_ROUNDS=N
@@ -26,6 +27,12 @@
 #   DPM_BENCH_SWITCH_ROUNDS=N
 #                        timed rounds of each switching step (default 5); the
 #                        switching targets compare medians
+#   DPM_BENCH_SANITIZE=0 skip the sanitize step (m: dpm upload of a profile with rules
+#                        on four columns against the same upload without rules, each
+#                        into an empty store) and the --from-dump step (n: dpm upload
+#                        --from-dump of the pg_dump -Fc file against pg_restore of it
+#                        into a fresh database and a dpm upload; skipped by itself
+#                        when `dpm upload --help` lists no --from-dump)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -45,7 +52,7 @@ dpm_install_deps
 # Arguments and settings are checked before a build or a cluster is started.
 python3 shell/bench.py --check-args "$@" || exit
 if [[ "${DPM_BENCH_BASELINE_ONLY:-0}" == 1 ]]; then
-  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d, e, f) will NOT run"
+  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to n) will NOT run"
 else
   dpm_locate_bin release
 fi

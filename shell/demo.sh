@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The dpm walkthrough on the bundled demo application (a small project
-# tracker): capture a dataset, break the local database, get it back.
+# tracker): capture a dataset, break the local database, get it back, switch,
+# migrate, squash; then make the user-generated profile from a production-like
+# database with personal data, through sanitize rules and a purge script.
 #
 #   shell/demo.sh
 #
@@ -163,5 +165,82 @@ step "15. A new profile for another customer, and the overall status."
 show dpm profile create customer-acme-2 --kind customer --description "ACME's second tenant, for a support ticket"
 dpm cache refill >/dev/null # wait for the background copies, so that status shows them ready
 show dpm status
+
+step "16. Production to developers. Database demo_prod stands in for production: the June release added phone numbers, support notes, orders (by the customer's email) and login sessions, and real people filled them."
+show cp demo/production/20260601090000_add_phones_orders_sessions.sql db/migrations/
+git add -A && git commit -q -m "the June release: phones, notes, orders, sessions"
+show dpm restore user-generated --into demo_prod
+show dpm migrate --db demo_prod
+show psql -X -q -v ON_ERROR_STOP=1 -d demo_prod -f demo/production/data.sql
+prod_users="select id, email, full_name, phone, left(notes, 58) as notes from users where id in (1, 3, 9) order by id"
+show psql -X -q -d demo_prod -c "$prod_users"
+
+step "17. Sanitize rules: what happens to each personal column on the way to the store, and a purge script that runs on a scratch copy first. The key stays out of git."
+cat >profiles/user-generated/profile.yaml <<'YAML'
+kind: shared
+description: "sanitized copy of production"
+tables:            # pg_dump pattern semantics
+  exclude_data: ["audit_log"]
+sanitize:
+  columns:
+    public.users.email: email
+    public.users.full_name: name
+    public.users.phone: phone
+    public.orders.customer_email: email    # the same key gives the same output: still users.email
+    public.orders.billing_address: text
+    public.accounts.name: keep             # company names, not people's
+    public.projects.name: keep
+    public.labels.name: keep
+  truncate: [public.sessions]
+  scripts: [db/sanitize/purge.sql]
+YAML
+git add -A && git commit -q -m "user-generated: sanitize rules"
+show cat profiles/user-generated/profile.yaml
+show cat db/sanitize/purge.sql
+printf '$ export DPM_SANITIZE_KEY=…   (from the team'\''s secret store; here a fixed demo key)\n'
+export DPM_SANITIZE_KEY="demo-sanitize-key-of-the-tracker-team"
+
+step "18. Is every personal column classified? dpm sanitize check finds one nobody thought of: the support notes, with emails in them."
+status=0
+show dpm sanitize check user-generated --from dbname=demo_prod || status=$?
+[[ $status == 1 ]] || die "dpm sanitize check should have found users.notes unclassified (exit $status)"
+printf '\nA hurried "public.users.notes: keep" would silence the check, but not the leak check: the notes quote emails.\n'
+# rule_for_notes RULE: the line of users.notes, where the other rules of users are.
+rule_for_notes() { sed -i "s/^    public.users.phone: phone\$/&\n    public.users.notes: $1/" profiles/user-generated/profile.yaml; }
+rule_for_notes keep
+status=0
+show dpm upload user-generated --from dbname=demo_prod --no-media -m "notes kept" || status=$?
+[[ $status == 1 ]] || die "the leak check should have refused users.notes kept with emails in it (exit $status)"
+git diff --quiet -- profiles/user-generated/manifest.json || die "the refused upload changed the manifest"
+git checkout -q profiles/user-generated/profile.yaml
+printf '\nNothing was stored. The rule the check suggests instead:\n'
+rule_for_notes text
+show git diff --no-color profiles/user-generated/profile.yaml
+git add -A && git commit -q -m "user-generated: a rule for users.notes"
+show dpm sanitize check user-generated --from dbname=demo_prod
+
+step "19. Upload from production: the purge script runs on a scratch copy, the rules rewrite the rows before anything is hashed or stored, and the leak check proves that no original value made it into the store."
+show dpm upload user-generated --from dbname=demo_prod --no-media -m "production, sanitized"
+show dpm profile show user-generated
+show dpm profile list
+
+step "20. What a developer gets: restore it, and compare with production."
+show dpm restore user-generated --force
+printf '\nproduction (demo_prod):\n'
+show psql -X -q -d demo_prod -c "$prod_users"
+printf 'user-generated, restored (demo_app):\n'
+show psql -X -q -d demo_app -c "$prod_users"
+show psql -X -q -d demo_app -c "select (select count(*) from orders o join users u on u.email = o.customer_email) as orders_matching_a_user,
+         (select count(*) from orders) as orders, (select count(*) from orders where ordered_at < '2025-01-01') as orders_before_2025,
+         (select count(*) from sessions) as sessions,
+         (select count(*) from users u join accounts a on a.id = u.account_id where a.name = 'QA test accounts') as qa_users"
+[[ "$(sql -At -c "select count(*) from users where email in ('admin@example.com', 'globex.user1@example.org')")" == 0 ]] ||
+  die "the restored user-generated still holds an original email"
+[[ "$(sql -At -c "select count(*) from orders o left join users u on u.email = o.customer_email where u.id is null")" == 0 ]] ||
+  die "an order of the restored user-generated does not match its user's sanitized email"
+[[ "$(sql -At -c "select count(*) from accounts where name = 'QA test accounts'")" == 0 ]] ||
+  die "the restored user-generated still holds QA's test accounts, which the purge script deletes"
+[[ "$(sql -At -c "select count(*) from orders where ordered_at < '2025-01-01'")" == 0 ]] ||
+  die "the restored user-generated still holds orders before 2025, which the purge script deletes"
 
 printf '\ndemo finished: every step succeeded\n'
