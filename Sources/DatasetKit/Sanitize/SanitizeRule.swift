@@ -21,7 +21,7 @@ public enum SanitizeRule: Sendable, Hashable, CustomStringConvertible {
     case firstName
     /// `last_name`: one family name (`Martin` → `King`).
     case lastName
-    /// `phone`: every digit replaced by a keyed digit; `+`, spaces and separators kept
+    /// `phone`: every digit replaced by a keyed digit, every letter by a keyed letter; `+`, spaces and separators kept
     /// (`+33 6 12 34 56 78` → `+12 9 30 25 37 31`).
     case phone
     /// `ip`: IPv4 becomes a keyed address in 10.0.0.0/8, IPv6 one in fd00::/8; a /mask is kept
