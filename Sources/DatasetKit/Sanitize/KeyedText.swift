@@ -5,7 +5,7 @@
 enum KeyedText {
     static func words(like value: [UInt8], _ digester: KeyedDigester) -> [UInt8] {
         var stream = digester.seededStream(of: value)
-        let isUTF8 = value.allSatisfy { $0 < 0x80 } || String(validating: value, as: UTF8.self) != nil
+        let isUTF8 = value.isValidUTF8
         var output: [UInt8] = []
         output.reserveCapacity(value.count)
         for (index, line) in value.split(separator: CopyText.newline, omittingEmptySubsequences: false).enumerated() {

@@ -5,7 +5,7 @@
 enum PhoneDigits {
     static func replace(_ value: [UInt8], _ digester: KeyedDigester) -> [UInt8] {
         var stream = digester.stream(of: value)
-        let isUTF8 = String(validating: value, as: UTF8.self) != nil
+        let isUTF8 = value.isValidUTF8
         var output: [UInt8] = []
         output.reserveCapacity(value.count)
         for byte in value {

@@ -33,10 +33,8 @@ public struct SanitizeCheck: Sendable {
         // Checking builds no outputs, so the key only matters when it is set (and then must be valid).
         let key = try settings.key.map { try SanitizeKey(secret: $0) } ?? SanitizeKey(secret: "dpm sanitize check: no outputs")
         let rules = spec.sanitize ?? SanitizeRules()
-        let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
-                                    database: database)
-        try plan.checkRestorable(database: database, server: server)
-        let tables = plan.catalog.columns.keys.filter { spec.tables.storesRows(of: $0) }.sorted()
+        let plan = try SanitizePlan.checked(rules, key: key, server: server, database: database)
+        let tables = plan.storedTables(spec.tables)
         let unclassified = plan.unclassified(in: tables)
         return Report(profile: profile.value, database: database, hasRules: spec.sanitize != nil, tables: tables.count,
                       unclassified: unclassified,

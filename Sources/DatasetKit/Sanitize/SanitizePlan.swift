@@ -27,6 +27,19 @@ public struct SanitizePlan: Sendable {
         }
     }
 
+    /// The rules read against `database`'s catalog and checked as every upload checks them
+    /// before reading any data (existence, types, restorability; classification is the caller's).
+    public static func checked(_ rules: SanitizeRules, key: SanitizeKey, server: DatabaseQuery, database: String) throws -> SanitizePlan {
+        let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database), database: database)
+        try plan.checkRestorable(database: database, server: server)
+        return plan
+    }
+
+    /// The tables whose rows an upload with `filters` stores, in order.
+    public func storedTables(_ filters: TableFilters) -> [QualifiedTable] {
+        catalog.columns.keys.filter { filters.storesRows(of: $0) }.sorted()
+    }
+
     /// The rules that apply to `table`: its own, then those of the partitioned tables it is a
     /// partition of, written as rules of `table`.
     public func rules(for table: QualifiedTable) -> SanitizeRules {

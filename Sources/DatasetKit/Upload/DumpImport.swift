@@ -50,7 +50,7 @@ public struct DumpFile: Sendable {
             }
             return DumpFile(path: path, format: .directory, compression: nil, archive: header, plain: nil, size: try folderSize(path))
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        let size = FileSize.of(path)
         let compression = StreamCompression.detect(try start(of: path, decompression: decompression, compression: nil, limit: 4))
         let bytes = try start(of: path, decompression: decompression, compression: compression)
         let wrapped = compression.map { " (\($0.rawValue)-compressed)" } ?? ""
@@ -109,7 +109,7 @@ public struct DumpFile: Sendable {
 
     private static func folderSize(_ path: String) throws -> Int64 {
         try FileManager.default.contentsOfDirectory(atPath: path).reduce(0) { total, name in
-            total + ((try? FileManager.default.attributesOfItem(atPath: FilePath.join(path, name))[.size] as? Int64) ?? 0)
+            total + FileSize.of(FilePath.join(path, name))
         }
     }
 }

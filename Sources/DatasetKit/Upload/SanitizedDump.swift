@@ -85,7 +85,7 @@ struct SanitizedDump {
 
     private static func sizes(of names: [String], in directory: String) -> [String: Int64] {
         Dictionary(uniqueKeysWithValues: names.map { name in
-            (name, (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")[.size] as? Int64) ?? 0)
+            (name, FileSize.of("\(directory)/\(name)"))
         })
     }
 

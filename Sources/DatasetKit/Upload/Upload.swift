@@ -161,10 +161,8 @@ public struct Upload: Sendable {
     /// The profile's rules checked against the database, before anything of its data is read.
     private func sanitizePlan(_ rules: SanitizeRules, key: SanitizeKey, profile: ProfileName, filters: TableFilters) throws -> SanitizePlan {
         if let problem = sanitizeSettings.leakCheckLimitProblem { throw DPMError.invalidInput(problem) }
-        let plan = try SanitizePlan(rules: rules, key: key, catalog: try TableColumns.read(from: server, database: database),
-                                    database: database)
-        try plan.checkRestorable(database: database, server: server)
-        try plan.requireClassified(plan.catalog.columns.keys.filter { filters.storesRows(of: $0) }.sorted(), profile: profile)
+        let plan = try SanitizePlan.checked(rules, key: key, server: server, database: database)
+        try plan.requireClassified(plan.storedTables(filters), profile: profile)
         return plan
     }
 
@@ -276,7 +274,7 @@ public struct Upload: Sendable {
                                 jobs: Int, recorded: [String: Int64],
                                 record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        let sizes = names.map { (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\($0)")[.size] as? Int64) ?? 0 }
+        let sizes = names.map { FileSize.of("\(directory)/\($0)") }
         workspace.progress.begin("storing data", totalBytes: sizes.reduce(0, +), totalItems: names.count)
         let artifacts = Locked([Artifact]())
         let transfer = workspace.transfer
