@@ -14,9 +14,10 @@ struct SanitizeCommand: ParsableCommand {
             commandName: "check",
             abstract: "Report the columns that look personal and have no sanitize rule, with rules to paste.",
             discussion: """
-            Reads the catalog of the database (no table data): every rule must name an existing table and column \
-            and fit its type, and every column whose name matches a sensitive pattern needs a rule (keep if it is not \
-            personal). Exits 1 when an upload of the profile would refuse; prints a YAML block of suggested rules.
+            Reads the catalog of the database (no table data): every rule must name an existing table and column, \
+            fit its type and give outputs a restore accepts (NOT NULL, unique indexes, foreign keys, partition keys), \
+            and every column whose name matches a sensitive pattern needs a rule (keep if it is not personal). Exits 1 \
+            when an upload of the profile would refuse; prints a YAML block of suggested rules.
             """
         )
 
