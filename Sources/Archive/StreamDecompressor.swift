@@ -7,6 +7,7 @@ public struct StreamDecompressor: StreamDecompression {
     public func decompressing(_ source: ByteReader, from compression: StreamCompression) throws -> ByteReader {
         switch compression {
         case .gzip: try GzipReader(source: source)
+        case .zlib: try GzipReader(source: source, wrapper: .zlib)
         case .zstd: try DecompressingReader(source: source)
         }
     }

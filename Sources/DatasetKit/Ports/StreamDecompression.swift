@@ -1,14 +1,17 @@
-/// How a file dpm reads but did not write is compressed as a whole (a `.gz` or `.zst` dump).
+/// How a file dpm reads but did not write is compressed as a whole (a `.gz` or `.zst` dump),
+/// or a stream inside one is (`zlib`: the table data in a pg_dump custom-format file).
 public enum StreamCompression: String, Codable, Sendable, CaseIterable {
-    case gzip, zstd
+    case gzip, zstd, zlib
 
-    /// Whether `bytes` (a file's first bytes) begin a stream of this kind.
+    /// Whether `bytes` (a file's first bytes) begin a stream of this kind; never for zlib,
+    /// whose two-byte header is no file signature.
     public func starts(_ bytes: [UInt8]) -> Bool {
         let magic: [UInt8] = switch self {
         case .gzip: [0x1F, 0x8B]
         case .zstd: [0x28, 0xB5, 0x2F, 0xFD]
+        case .zlib: []
         }
-        return bytes.starts(with: magic)
+        return !magic.isEmpty && bytes.starts(with: magic)
     }
 
     /// The kind whose magic number `bytes` begin with, if any.

@@ -7,10 +7,14 @@ public enum MigrationDetector {
     public static let knownTables = ["schema_migrations", "alembic_version", "django_migrations", "flyway_schema_history",
                                      "knex_migrations", "propel_migration", dpmTable]
 
+    /// How one tool's table lists its versions: the columns read (as text), and the versions
+    /// in the order applied, from those columns' values. One reading for a database's rows and
+    /// for a dump's COPY lines.
     struct Layout {
         let tool: String
-        let query: String
+        let columns: [String]
         var latestOnly = false
+        let versions: ([[String?]]) -> [String]
     }
 
     /// How to read `table`, given its columns.
@@ -18,24 +22,42 @@ public enum MigrationDetector {
         switch table {
         case "schema_migrations" where columns.contains("dirty"):
             // golang-migrate keeps one row: the current version, and whether it failed half-way.
-            return Layout(tool: "golang-migrate", query: "SELECT version::text FROM schema_migrations WHERE NOT dirty", latestOnly: true)
+            return Layout(tool: "golang-migrate", columns: ["version", "dirty"], latestOnly: true) { rows in
+                rows.filter { !isTrue($0[1]) }.compactMap { $0[0] }
+            }
         case "schema_migrations":
-            return Layout(tool: "rails/dbmate", query: "SELECT version::text FROM schema_migrations ORDER BY length(version::text), version::text")
+            return Layout(tool: "rails/dbmate", columns: ["version"]) { rows in byLengthThenText(rows.compactMap { $0[0] }) }
         case "alembic_version":
-            return Layout(tool: "alembic", query: "SELECT version_num::text FROM alembic_version ORDER BY 1", latestOnly: true)
+            return Layout(tool: "alembic", columns: ["version_num"], latestOnly: true) { rows in rows.compactMap { $0[0] }.sorted() }
         case "django_migrations":
-            return Layout(tool: "django", query: "SELECT app || '.' || name FROM django_migrations ORDER BY id")
+            return Layout(tool: "django", columns: ["id", "app", "name"]) { rows in
+                byNumber(rows, column: 0).compactMap { row in row[1].flatMap { app in row[2].map { "\(app).\($0)" } } }
+            }
         case "flyway_schema_history":
-            return Layout(tool: "flyway", query: "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL ORDER BY installed_rank")
+            return Layout(tool: "flyway", columns: ["installed_rank", "version", "success"]) { rows in
+                byNumber(rows.filter { isTrue($0[2]) }, column: 0).compactMap { $0[1] }
+            }
         case "knex_migrations":
-            return Layout(tool: "knex", query: "SELECT name FROM knex_migrations ORDER BY id")
+            return Layout(tool: "knex", columns: ["id", "name"]) { rows in byNumber(rows, column: 0).compactMap { $0[1] } }
         case "propel_migration":
-            return Layout(tool: "propel", query: "SELECT version::text FROM propel_migration ORDER BY version")
+            return Layout(tool: "propel", columns: ["version"]) { rows in byLengthThenText(rows.compactMap { $0[0] }) }
         case dpmTable:
-            return Layout(tool: "dpm", query: "SELECT version FROM \(dpmTable) ORDER BY length(version), version")
+            return Layout(tool: "dpm", columns: ["version"]) { rows in byLengthThenText(rows.compactMap { $0[0] }) }
         default:
             return nil
         }
+    }
+
+    /// A boolean as `::text` ("true") or COPY ("t") writes it.
+    private static func isTrue(_ value: String?) -> Bool { value == "t" || value == "true" }
+
+    /// Version numbers of any width in numeric order ("9" before "10").
+    private static func byLengthThenText(_ versions: [String]) -> [String] {
+        versions.sorted { ($0.count, $0) < ($1.count, $1) }
+    }
+
+    private static func byNumber(_ rows: [[String?]], column: Int) -> [[String?]] {
+        rows.sorted { (Int($0[column] ?? "") ?? 0) < (Int($1[column] ?? "") ?? 0) }
     }
 
     /// How many versions the tracking tables of `database` record in all.
@@ -58,7 +80,8 @@ public enum MigrationDetector {
         }
         return try knownTables.compactMap { table in
             guard let present = columns[table], let layout = layout(table: table, columns: present) else { return nil }
-            let versions = try server.query(layout.query, parameters: [], in: database).compactMap { $0.first ?? nil }
+            let query = "SELECT \(layout.columns.map { "\($0)::text" }.joined(separator: ", ")) FROM \(table)"
+            let versions = layout.versions(try server.query(query, parameters: [], in: database))
             return MigrationState(table: table, versions: versions, tool: layout.tool, latestOnly: layout.latestOnly ? true : nil)
         }
     }

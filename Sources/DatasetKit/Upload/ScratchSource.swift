@@ -27,6 +27,8 @@ public struct UploadSource: Sendable {
     public let scripts: [SanitizeScriptRecord]
     /// The server version of the database copied; nil: that of `server`.
     public var sourceVersion: ServerVersion? = nil
+    /// A dump read directly, without a database: `database` is then only where rules' values are checked.
+    var archive: DirectArchive? = nil
 }
 
 extension Upload {
@@ -65,6 +67,17 @@ struct ScratchSource {
         }
         if let path = options.fromDump {
             let dump = try DumpFile.inspect(path, decompression: scratch.decompression)
+            let direct = try DirectArchive.direct(dump, filters: spec.tables.merged(with: options.filters), scripts: !scripts.isEmpty,
+                                                  decompression: scratch.decompression)
+            if let archive = direct.archive, spec.sanitize == nil {
+                return try body(UploadSource(server: scratch.server, database: scratch.server.defaultDatabase,
+                                             recordedName: dump.archive?.database ?? dump.name, dump: dump.origin,
+                                             properties: archive.properties, scripts: [], sourceVersion: archive.serverVersion,
+                                             archive: archive))
+            }
+            if let reason = direct.reason {
+                workspace.note("Loading \(dump.name) into a scratch database first: \(reason).")
+            }
             let load = DumpImport(server: scratch.server, decompression: scratch.decompression, workspace: workspace, jobs: options.jobs)
             return try load.withLoaded(dump) { copy in
                 try scripts.run(in: copy, on: scratch.server, progress: workspace.progress)

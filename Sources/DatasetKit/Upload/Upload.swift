@@ -79,7 +79,8 @@ public struct Upload: Sendable {
         if plan == nil, !server.isOnThisMachine {
             workspace.note("Warning: \(options.profile.value) is a \(spec.kind.rawValue) profile without sanitize rules, read from \(server.displayName): its data is stored as it is (add a sanitize: section to profiles/\(options.profile.value)/profile.yaml).")
         }
-        let properties = try standIn?.properties ?? server.properties(of: database)
+        // A dump read directly says what it says of its database; a database is asked.
+        let properties = try standIn?.archive != nil ? standIn?.properties : standIn?.properties ?? server.properties(of: database)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
@@ -89,7 +90,7 @@ public struct Upload: Sendable {
         let captured = try workspace.withScratchDirectory("upload") { scratch in
             try capture(options, filters: filters, plan: plan, scratch: scratch, recorded: recorded, record: record)
         }
-        let migrations = try MigrationDetector.detect(in: database, on: server)
+        let migrations = try captured.migrations ?? MigrationDetector.detect(in: database, on: server)
         workspace.progress.end()
         let (schema, data, tableCount, mediaSummary) = (captured.schema, captured.data, captured.tables, captured.media)
 
@@ -131,6 +132,8 @@ public struct Upload: Sendable {
         var media: MediaSummary?
         var skippedMedia: [String]
         var sanitize: SanitizeRecord?
+        /// Read from the dump itself when there is no database to ask.
+        var migrations: [MigrationState]?
     }
 
     /// Dumps, sanitizes and stores schema, data and media. Without rules, media goes up while
@@ -144,13 +147,13 @@ public struct Upload: Sendable {
         defer { _ = try? media.work?.wait() }
         let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, into: "\(scratch)/dump")
         if plan != nil { media = try startMedia(options, recorded: recorded, record: record) }
-        let schema = try storeSchema(filters: filters, recorded: recorded, record: record)
+        let schema = try storeSchema(filters: filters, dump: dump, recorded: recorded, record: record)
         let data = try storeDirectory(dump.directory, tables: dump.tableNames, digests: dump.checked?.digests ?? [:], jobs: options.jobs,
                                       recorded: recorded, record: record)
         let mediaSummary = try media.work?.wait()
         let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: dump.checked!.leakCheck) }
         return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
-                        sanitize: sanitize)
+                        sanitize: sanitize, migrations: dump.migrations)
     }
 
     /// The key of a profile with rules, read before anything of the source is: without it, nothing is needed.
@@ -190,9 +193,10 @@ public struct Upload: Sendable {
         return (BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, recorded: recorded, record: record) }, scan.skipped)
     }
 
-    private func storeSchema(filters: TableFilters, recorded: [String: Int64],
+    private func storeSchema(filters: TableFilters, dump: DataDump, recorded: [String: Int64],
                              record: @Sendable (ObjectTransfer.Stored) -> Void) throws -> Artifact {
-        let schemaText = SchemaNormalizer.normalize(try server.dumpSchema(of: database, filters: filters))
+        let sql = try standIn?.archive != nil ? ArchiveSchema.sql(of: dump.directory, tools: server) : server.dumpSchema(of: database, filters: filters)
+        let schemaText = SchemaNormalizer.normalize(sql)
         let stored = try workspace.transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
         record(stored)
         return Artifact(path: "schema.sql", sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize)
@@ -207,15 +211,24 @@ public struct Upload: Sendable {
         /// Tables the dump defines, those whose rows were left out included.
         var tableCount: Int
         var checked: SanitizedDump.Checked?
+        /// The migration state, when read from a dump's files rather than from the database.
+        var migrations: [MigrationState]?
     }
 
     private func dumpData(filters: TableFilters, plan: SanitizePlan?, jobs: Int, into directory: String) throws -> DataDump {
-        workspace.progress.begin("dumping \(database) with pg_dump -j \(jobs)")
         let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
-        try server.dumpDirectory(of: database, to: directory, jobs: jobs, filters: dumpFilters)
+        var migrations: [MigrationState]?
+        if let archive = standIn?.archive {
+            workspace.progress.begin("reading \(archive.dump.name)")
+            migrations = try archive.unpack(into: directory, filters: dumpFilters)
+        } else {
+            workspace.progress.begin("dumping \(database) with pg_dump -j \(jobs)")
+            try server.dumpDirectory(of: database, to: directory, jobs: jobs, filters: dumpFilters)
+        }
         let listing = try server.listDirectory(directory)
         let tableNames = DumpTOC.tableFiles(fromListing: listing)
-        var dump = DataDump(directory: directory, tableNames: tableNames, tableCount: DumpTOC.tableCount(fromListing: listing))
+        var dump = DataDump(directory: directory, tableNames: tableNames, tableCount: DumpTOC.tableCount(fromListing: listing),
+                            migrations: migrations)
         if let plan {
             let known = Dictionary(plan.catalog.columns.keys.map { ($0.description, $0) }, uniquingKeysWith: { first, _ in first })
             let tables = tableNames.compactMapValues { known[$0] }
