@@ -9,7 +9,8 @@ extension SanitizePlan {
         }
     }
 
-    func checkRestorable(database: String, server: DatabaseQuery) throws {
+    /// `typesMayBeMissing`: `database` is not the one the catalog describes, so a type it lacks is no fault of the rule.
+    func checkRestorable(database: String, server: DatabaseQuery, typesMayBeMissing: Bool = false) throws {
         for (column, rule) in rules.columns.sorted(by: { $0.key < $1.key }) {
             guard let definition = catalog.columns[column.table]?.first(where: { $0.name == column.column }) else { continue }
             if rule == .null, definition.notNull {
@@ -18,6 +19,8 @@ extension SanitizePlan {
             if case .value(let text) = rule, ColumnTypeKind(definition.type) != .text {
                 do {
                     _ = try server.query("SELECT CAST($1 AS \(definition.type))", parameters: [text], in: database)
+                } catch let error as DPMError where typesMayBeMissing && error.sqlState == "42704" {
+                    // undefined_object: the dump's own type.
                 } catch {
                     throw DPMError.invalidInput("The sanitize rule \"\(rule)\" for \(column) writes a value its type \(definition.type) does not accept.")
                 }

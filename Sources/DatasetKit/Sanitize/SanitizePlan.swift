@@ -35,6 +35,16 @@ public struct SanitizePlan: Sendable {
         return plan
     }
 
+    /// The rules read against the catalog of a dump (`dumpName` in messages); `value:` texts
+    /// are cast on `server`'s `database`, where the dump's own types (an enum, a domain) do not
+    /// exist: those are taken unchecked, and a restore would report them.
+    static func checked(_ rules: SanitizeRules, key: SanitizeKey, catalog: TableColumns, dumpName: String,
+                        server: DatabaseQuery, database: String) throws -> SanitizePlan {
+        let plan = try SanitizePlan(rules: rules, key: key, catalog: catalog, database: dumpName)
+        try plan.checkRestorable(database: database, server: server, typesMayBeMissing: true)
+        return plan
+    }
+
     /// The tables whose rows an upload with `filters` stores, in order.
     public func storedTables(_ filters: TableFilters) -> [QualifiedTable] {
         catalog.columns.keys.filter { filters.storesRows(of: $0) }.sorted()
