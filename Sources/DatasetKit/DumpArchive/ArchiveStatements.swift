@@ -13,10 +13,7 @@ struct DomainDefinition: Equatable {
         try cursor.expect("CREATE", "DOMAIN")
         name = try cursor.qualifiedName()
         try cursor.expect("AS")
-        let start = cursor.position
-        while !cursor.atEnd, !cursor.atKeyword(["COLLATE", "DEFAULT", "NOT", "NULL", "CONSTRAINT", "CHECK"]) { try cursor.skipElement() }
-        guard cursor.position > start else { throw cursor.failure("the domain's type") }
-        baseType = sql.text(start..<cursor.position)
+        baseType = try cursor.typeName()
         notNull = false
         // NOT NULL among the clauses (pg_dump 17 and later write it as a named constraint);
         // the CHECK expressions are read over as groups.
@@ -51,10 +48,9 @@ struct CompositeTypeDefinition: Equatable {
         for element in try cursor.split(try cursor.group()) {
             var attribute = DDLCursor(sql, element)
             let name = try attribute.name()
-            let start = attribute.position
-            while !attribute.atEnd, !attribute.atKeyword(["COLLATE"]) { try attribute.skipElement() }
-            guard attribute.position > start else { throw attribute.failure("the type of attribute \(KeyColumns.quoted(name))") }
-            attributes.append((name, sql.text(start..<attribute.position)))
+            attributes.append((name, try attribute.typeName()))
+            if attribute.take("COLLATE") { _ = try attribute.qualifiedName() }
+            guard attribute.atEnd else { throw attribute.failure("COLLATE or the end of attribute \(KeyColumns.quoted(name))") }
         }
         try cursor.expectEndOfStatement()
     }

@@ -74,6 +74,29 @@ struct DDLCursor {
         return parts
     }
 
+    /// The words a type name written by `format_type` goes on with after its first name:
+    /// `character varying`, `double precision`, `timestamp(3) with time zone`, `interval day to second`.
+    static let typeNameWords: Set<String> = [
+        "varying", "precision", "with", "without", "time", "zone", "year", "month", "day", "hour", "minute", "second", "to",
+    ]
+
+    /// A type as `format_type` writes it: a name (schema-qualified outside pg_catalog), the
+    /// words of a built-in type's name, a modifier in parentheses, `[]`. Returns it as written.
+    mutating func typeName() throws(DDLFailure) -> String {
+        let start = position
+        _ = try qualifiedName()
+        while let token = peek() {
+            if token.isSymbol("(") || token.isSymbol("[") {
+                try skipElement()
+            } else if token.kind == .word, Self.typeNameWords.contains(token.text.lowercased()) {
+                position += 1
+            } else {
+                break
+            }
+        }
+        return sql.text(start..<position)
+    }
+
     /// `schema.table`: pg_dump qualifies every table it names.
     mutating func table() throws(DDLFailure) -> QualifiedTable {
         let start = position

@@ -85,11 +85,6 @@ enum KeyColumns {
         return merged([found])
     }
 
-    /// The words a type name written by `format_type` may go on with after its first name.
-    private static let typeNameWords: Set<String> = [
-        "varying", "precision", "with", "without", "time", "zone", "year", "month", "day", "hour", "minute", "second", "to",
-    ]
-
     /// The index after the type name that starts at `start` (after `::`).
     private static func skipType(from start: Int, in range: Range<Int>, of sql: SQLTokens) -> Int {
         var index = start
@@ -101,7 +96,7 @@ enum KeyColumns {
         }
         let cursor = DDLCursor(sql, range)
         while let next = token(index) {
-            if next.kind == .word, typeNameWords.contains(next.text) {
+            if next.kind == .word, DDLCursor.typeNameWords.contains(next.text) {
                 index += 1
             } else if next.isSymbol("(") || next.isSymbol("["), let close = try? cursor.closing(from: index) {
                 index = close + 1

@@ -82,10 +82,8 @@ struct TableDefinition: Equatable {
         if typed {
             _ = cursor.take("WITH", "OPTIONS")
         } else {
-            let start = cursor.position
-            while !cursor.atEnd, !isClauseStart(cursor) { try cursor.skipElement() }
-            guard cursor.position > start else { throw cursor.failure("the type of column \(KeyColumns.quoted(column.name))") }
-            column.type = sql.text(start..<cursor.position)
+            guard !cursor.atEnd, !isClauseStart(cursor) else { throw cursor.failure("the type of column \(KeyColumns.quoted(column.name))") }
+            column.type = try cursor.typeName()
         }
         while !cursor.atEnd {
             if cursor.take("NOT", "NULL") {
