@@ -1,7 +1,8 @@
 /// Which column types each rule's output fits, by the type's name as PostgreSQL's
-/// `format_type` writes it (`character varying(255)`, `numeric(10,2)`, `timestamp(3) with
-/// time zone`). Domains should be given as their base type; arrays fit only `null`, `keep`
-/// and `value:` (PostgreSQL checks a fixed value itself).
+/// `format_type` writes it with an empty search_path, as pg_dump does (`character
+/// varying(255)`, `numeric(10,2)`, `timestamp(3) with time zone`; `public.citext`, a type
+/// outside pg_catalog being schema-qualified). Domains should be given as their base type;
+/// arrays fit only `null`, `keep` and `value:` (PostgreSQL checks a fixed value itself).
 extension SanitizeRule {
     /// The longest output whatever the input, in characters; nil when it follows the input's
     /// length (`text`, `mask`, `phone` keep it; `date-shift` and `int-noise` keep the type).
@@ -56,7 +57,7 @@ enum ColumnTypeKind: Equatable {
     case text, number, date, uuid, address, json, other
 
     init(_ type: String) {
-        let name = type.hasSuffix("]") ? "" : String(type.prefix { $0 != "(" })
+        let name = type.hasSuffix("]") ? "" : Self.isCitext(type) ? "citext" : String(type.prefix { $0 != "(" })
         switch name {
         case "text", "character varying", "character", "varchar", "char", "bpchar", "citext", "name": self = .text
         case "smallint", "integer", "bigint", "numeric", "decimal", "real", "double precision": self = .number
@@ -66,6 +67,13 @@ enum ColumnTypeKind: Equatable {
         default:
             self = name == "date" || name.hasPrefix("timestamp") ? .date : .other
         }
+    }
+
+    /// Whether the type is the citext extension's, in whichever schema the extension was
+    /// installed (`public.citext`; plain `citext` too). Built-in types are never qualified.
+    static func isCitext(_ type: String) -> Bool {
+        type == "citext" || (type.hasSuffix(".citext") && !type.dropLast(".citext".count).isEmpty
+            && !type.dropLast(".citext".count).contains { "()[]".contains($0) })
     }
 
     /// n of `character varying(n)` or `character(n)`.

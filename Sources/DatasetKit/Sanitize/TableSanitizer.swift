@@ -138,7 +138,7 @@ enum ValueNormalization {
     init(type: String) {
         if type == "character" || type == "bpchar" || type.hasPrefix("character(") {
             self = .trimPadding
-        } else if type == "citext" {
+        } else if ColumnTypeKind.isCitext(type) {
             self = .lowerCase
         } else {
             self = .none
