@@ -21,6 +21,34 @@ final class SanitizeUploadTests: XCTestCase {
 
     // MARK: - Determinism
 
+    /// A custom dump of the source, read without a database, sanitizes to the very objects the
+    /// source itself does: the catalog the rules need (domains, char(n), citext, partitions,
+    /// unique keys, foreign keys) comes from the dump's own entries. A column nobody classified
+    /// is refused from a dump as from a database.
+    func testADumpReadDirectlySanitizesToTheObjectsOfItsDatabase() throws {
+        try writeProfile()
+        let live = try uploadSnapshot(key: SanitizeFixture.key)
+        let dump = "\(harness.root)/nightly.dump"
+        let made = harness.command("pg_dump", ["--format=custom", "--file=\(dump)", "--dbname=\(try sourceHarness().database)"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let upload = harness.dpm(["upload", "user-generated", "--no-media", "--from-dump", dump], environment: keyEnvironment())
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        XCTAssertFalse(upload.stderr.contains("scratch database"), upload.stderr)
+        let imported = try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/user-generated/manifest.json")), what: "manifest")
+        XCTAssertEqual(imported.source.dump?.format, "custom")
+        XCTAssertEqual(tableObjects(imported), tableObjects(live.record), "the same sanitized objects from the dump as from its database")
+        XCTAssertEqual(imported.schema.sha256, live.record.schema.sha256)
+        XCTAssertEqual(imported.sanitize?.rules, live.record.sanitize?.rules)
+        XCTAssertEqual(imported.sanitize?.leakCheck, live.record.sanitize?.leakCheck)
+
+        try harness.write(SanitizeFixture.profile(columns: SanitizeFixture.rules(setting: "public.users.notes", to: nil)),
+                          to: "profiles/user-generated/profile.yaml")
+        let before = try harness.stateFingerprint()
+        try harness.assertRefused(["upload", "user-generated", "--no-media", "--from-dump", dump], environment: keyEnvironment(),
+                                  says: "public.users.notes")
+        XCTAssertEqual(try harness.stateFingerprint(), before)
+    }
+
     /// One key gives byte-identical data objects in two uploads, whatever their --jobs (so dedup
     /// keeps working on sanitized data and the second upload stores almost nothing); another key
     /// gives other objects for every table a rule changes and the same ones for the tables no rule

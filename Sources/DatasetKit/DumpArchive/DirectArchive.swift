@@ -28,6 +28,12 @@ struct DirectArchive: Sendable {
 
     var properties: DatabaseProperties? { DatabaseProperties.fromArchive(toc.entries) }
 
+    /// The dumped database's name, for messages about what it holds.
+    var databaseName: String { toc.header.database ?? dump.name }
+
+    /// The catalog the sanitize rules are checked against.
+    func catalog() throws -> TableColumns { try TableColumns.read(fromArchive: toc.entries) }
+
     var serverVersion: ServerVersion { ServerVersion(dumpedText: toc.header.serverVersion ?? "") }
 
     /// Writes the data files the filters keep, and the toc.dat naming them, into `directory`;

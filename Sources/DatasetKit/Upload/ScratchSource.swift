@@ -69,7 +69,7 @@ struct ScratchSource {
             let dump = try DumpFile.inspect(path, decompression: scratch.decompression)
             let direct = try DirectArchive.direct(dump, filters: spec.tables.merged(with: options.filters), scripts: !scripts.isEmpty,
                                                   decompression: scratch.decompression)
-            if let archive = direct.archive, spec.sanitize == nil {
+            if let archive = direct.archive {
                 return try body(UploadSource(server: scratch.server, database: scratch.server.defaultDatabase,
                                              recordedName: dump.archive?.database ?? dump.name, dump: dump.origin,
                                              properties: archive.properties, scripts: [], sourceVersion: archive.serverVersion,

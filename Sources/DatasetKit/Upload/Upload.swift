@@ -164,7 +164,9 @@ public struct Upload: Sendable {
     /// The profile's rules checked against the database, before anything of its data is read.
     private func sanitizePlan(_ rules: SanitizeRules, key: SanitizeKey, profile: ProfileName, filters: TableFilters) throws -> SanitizePlan {
         if let problem = sanitizeSettings.leakCheckLimitProblem { throw DPMError.invalidInput(problem) }
-        let plan = try SanitizePlan.checked(rules, key: key, server: server, database: database)
+        let plan = try standIn?.archive.map { archive in
+            try SanitizePlan.checked(rules, key: key, catalog: try archive.catalog(), dumpName: archive.databaseName, server: server, database: database)
+        } ?? SanitizePlan.checked(rules, key: key, server: server, database: database)
         try plan.requireClassified(plan.storedTables(filters), profile: profile)
         return plan
     }
