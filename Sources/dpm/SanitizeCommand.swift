@@ -1,3 +1,4 @@
+import Archive
 import ArgumentParser
 import DatasetKit
 import Foundation
@@ -14,7 +15,7 @@ struct SanitizeCommand: ParsableCommand {
             commandName: "check",
             abstract: "Report the columns that look personal and have no sanitize rule, with rules to paste.",
             discussion: """
-            Reads the catalog of the database (no table data): every rule must name an existing table and column, \
+            Reads the catalog of the database, or of a custom or directory dump with --from-dump (no table data): every rule must name an existing table and column, \
             fit its type and give outputs a restore accepts (NOT NULL, unique indexes, foreign keys, partition keys), \
             and every column whose name matches a sensitive pattern needs a rule (keep if it is not personal). Exits 1 \
             when an upload of the profile would refuse; prints a YAML block of suggested rules.
@@ -27,14 +28,21 @@ struct SanitizeCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Check against this database instead of the working one (a libpq connection string or URI).", valueName: "conninfo"))
         var from: String?
 
+        @Option(name: .customLong("from-dump"), help: ArgumentHelp("Check against the tables of this pg_dump custom-format file or directory dump (.gz or .zst too), read without a database.", valueName: "path"))
+        var fromDump: String?
+
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let context = try AppContext()
             let name = try context.profileName(profile)
+            if from != nil, fromDump != nil {
+                throw DPMError.invalidInput("--from and --from-dump both name what to check; give one of them.")
+            }
             let server = try context.server(conninfo: from)
+            let dump = fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let report = try SanitizeCheck(project: context.project, server: server, database: server.defaultDatabase,
-                                           settings: context.settings.sanitize).run(name)
+                                           settings: context.settings.sanitize).run(name, dump: dump, decompression: StreamDecompressor())
             if output.json {
                 try Terminal.printJSON(report)
             } else {

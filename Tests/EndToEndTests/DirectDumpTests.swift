@@ -149,4 +149,15 @@ final class DirectDumpTests: XCTestCase {
         try harness.assertRefused(["upload", "imp", "--from-dump", path], says: "The dump nightly.dir cannot be read: it lacks \(file), the data of public.")
         XCTAssertNil(harness.read("profiles/imp/manifest.json"))
     }
+
+    func testSanitizeCheckRefusesWhatItCannotReadWithoutADatabase() throws {
+        let plain = try pgDump(["--format=plain"], to: "nightly.sql")
+        try harness.assertRefused(["sanitize", "check", "imp", "--from-dump", plain],
+                                  says: "nightly.sql is a plain SQL dump, whose tables only a database can tell: load it into one and check with --from")
+        try harness.assertRefused(["sanitize", "check", "imp", "--from", "dbname=\(source)", "--from-dump", plain],
+                                  says: "--from and --from-dump both name what to check; give one of them.")
+        try harness.psql("SELECT lo_from_bytea(0, 'a large object')", in: source)
+        try harness.assertRefused(["sanitize", "check", "imp", "--from-dump", try pgDump(["--format=custom"], to: "lo.dump")],
+                                  says: "dpm cannot read lo.dump itself (it holds large objects): restore it into a database and check with --from.")
+    }
 }

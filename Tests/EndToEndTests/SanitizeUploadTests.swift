@@ -462,6 +462,18 @@ final class SanitizeUploadTests: XCTestCase {
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)), json.stdout)
         for column in ["mobile_phone", "zip_code"] { XCTAssertTrue(json.stdout.contains(column), json.stdout) }
 
+        // The same report from a directory dump of the database, read without one.
+        let dump = "\(harness.root)/nightly.dir"
+        let made = harness.command("pg_dump", ["--format=directory", "--file=\(dump)", "--dbname=\(try sourceHarness().database)"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let fromDump = harness.dpm(["sanitize", "check", "user-generated", "--from-dump", dump, "--json"], environment: keyEnvironment())
+        XCTAssertEqual(fromDump.status, 1, fromDump.stderr)
+        var live = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        var dumped = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(fromDump.stdout.utf8)) as? [String: Any], fromDump.stdout)
+        XCTAssertEqual(dumped.removeValue(forKey: "database") as? String, "the dump nightly.dir")
+        live.removeValue(forKey: "database")
+        XCTAssertEqual(NSDictionary(dictionary: dumped), NSDictionary(dictionary: live))
+
         let suggested = try suggestedRules(in: check.stdout)
         XCTAssertEqual(Set(suggested.columns.keys.map(\.description)), Set(unclassified), check.stdout)
         rules += suggested.columns.map { (column: $0.key.description, rule: $0.value.description) }
