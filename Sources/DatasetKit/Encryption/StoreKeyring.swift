@@ -82,27 +82,31 @@ public struct StoreKeyring: Sendable {
         let recipient = identity.recipient
         let name = StoreKeyLayout.keyFile(recipient)
         let repair = "ask someone who can read the store to run \"dpm key add \(recipient)\" to write it again"
-        var stale: StoreKey?
+        var staleGeneration: Int?
         if try store.storedSize(name) != nil {
             let key = try unwrap(try store.open(name).readAll(limit: 1 << 20), identity: identity, name: name,
                                  generation: record.generation, repair: repair)
             if key.id == record.keyID { return key }
-            stale = key
+            // An older generation's key is a rotation that did not rewrite this file; any other
+            // key was put there by someone else.
+            staleGeneration = try generations.dropLast().first { try KeyGeneration.read($0, from: store).keyID == key.id }
+            guard staleGeneration != nil else {
+                throw DPMError.corrupt("\(name) holds a key that is none of the store's: it was replaced or tampered with; \(repair).")
+            }
         }
-        if let copy = record.keyFiles[recipient.fingerprint], let file = Data(base64Encoded: copy.ageFile) {
+        if let copy = record.keyFiles[recipient.fingerprint] {
             let recordName = StoreKeyLayout.generationRecord(record.generation)
-            let key = try unwrap(file, identity: identity, name: "the key file for \(recipient) in \(recordName)",
-                                 generation: record.generation, repair: repair)
+            let key = try unwrap(Data(base64Encoded: copy.ageFile) ?? Data(), identity: identity,
+                                 name: "the key file for \(recipient) in \(recordName)", generation: record.generation, repair: repair)
             guard key.id == record.keyID else {
                 throw DPMError.corrupt("The key file for \(recipient) in \(recordName) does not hold that generation's key: it was tampered with; \(repair).")
             }
             return key
         }
-        guard let stale else { return nil }
-        for generation in generations.dropLast() where try KeyGeneration.read(generation, from: store).keyID == stale.id {
-            throw DPMError.conflict("\(name) holds the store key of generation \(generation), but the store's key is at generation \(record.generation) (it was rotated without this key file being rewritten); \(repair).")
+        if let staleGeneration {
+            throw DPMError.conflict("\(name) holds the store key of generation \(staleGeneration), but the store's key is at generation \(record.generation) (it was rotated without this key file being rewritten); \(repair).")
         }
-        throw DPMError.corrupt("\(name) holds a key that is none of the store's: it was replaced or tampered with; \(repair).")
+        return nil
     }
 
     private static func unwrap(_ file: Data, identity: AgeIdentity, name: String, generation: Int, repair: String) throws -> StoreKey {
