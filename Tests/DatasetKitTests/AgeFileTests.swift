@@ -61,6 +61,35 @@ final class AgeFileTests: XCTestCase {
         XCTAssertEqual(collected, plaintext)
     }
 
+    /// Bytes made on the fly: a source of any size that is never in memory as a whole.
+    private final class GeneratedReader: ByteReader {
+        private var remaining: Int
+        private var counter: UInt8 = 0
+        let hasher = HashingWriter()
+
+        init(size: Int) { remaining = size }
+
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            let count = min(remaining, buffer.count, 50_000)
+            for index in 0..<count {
+                counter = counter &* 73 &+ 41
+                buffer[index] = counter
+            }
+            remaining -= count
+            try hasher.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            return count
+        }
+    }
+
+    func testAnySizeStreamsThroughEncryptionAndDecryption() throws {
+        let source = GeneratedReader(size: 24 << 20)
+        let encrypted = try AgeFile.encrypting(source, to: [bob.recipient])
+        let decrypted = try AgeFile.decrypting(encrypted, with: [bob], name: "f")
+        let sink = HashingWriter()
+        XCTAssertEqual(try decrypted.pump(into: sink), 24 << 20)
+        XCTAssertEqual(sink.hexDigest(), source.hasher.hexDigest())
+    }
+
     func testEveryRecipientAndNoOneElseDecrypts() throws {
         let plaintext = Data("the store key".utf8)
         let file = try AgeFile.encrypt(plaintext, to: [alice.recipient, bob.recipient])
