@@ -67,7 +67,7 @@ trap '_dpm_run_cleanup; exit 143' TERM
 # ---------------------------------------------------------------------------
 DPM_DEBIAN_PACKAGES=(
   postgresql postgresql-client libpq-dev libcurl4-openssl-dev
-  libarchive-dev libzstd-dev zlib1g-dev zstd time curl
+  libarchive-dev libzstd-dev zlib1g-dev zstd time curl age
 )
 
 _dpm_apt_updated=0

@@ -27,6 +27,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.postgres.libpq, LibpqVariables())
         XCTAssertEqual(settings.cache.root, "/home/u/.cache/dpm")
         XCTAssertNil(settings.sanitize.key)
+        XCTAssertEqual(settings.encryption, EncryptionSettings(identityFile: "/home/u/.config/dpm/identity.txt"))
         XCTAssertFalse(settings.diagnostics.verbose)
         XCTAssertEqual(settings.diagnostics.stopAt, "")
         XCTAssertNil(settings.diagnostics.pauseAt)
@@ -42,7 +43,7 @@ final class SettingsTests: XCTestCase {
             "DPM_S3_PATH_STYLE": "0", "DPM_PG_BIN": "/opt/pg/bin", "PATH": "/a:/b", "PGSERVICE": "svc", "PGDATABASE": "db",
             "PGUSER": "me", "PGHOST": "/run/pg", "PGPORT": "6543", "XDG_CACHE_HOME": "/xdg", "DPM_VERBOSE": "1",
             "DPM_STOP_AT": "use.before-media", "DPM_PAUSE_AT": "upload.before-manifest:2.5",
-            "DPM_SANITIZE_KEY": "a-secret-of-enough-length",
+            "DPM_SANITIZE_KEY": "a-secret-of-enough-length", "DPM_IDENTITY_FILE": "/keys/me.txt",
         ])
         XCTAssertEqual(settings.project, ProjectOverrides(database: "postgresql:///other", store: "s3://b/p"))
         XCTAssertEqual(settings.switching.spares, 5)
@@ -65,6 +66,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.postgres.libpq, LibpqVariables(service: "svc", database: "db", user: "me", host: "/run/pg", port: "6543"))
         XCTAssertEqual(settings.cache.root, "/xdg/dpm")
         XCTAssertEqual(settings.sanitize.key, "a-secret-of-enough-length")
+        XCTAssertEqual(settings.encryption, EncryptionSettings(identityFile: "/keys/me.txt", identityFileFromEnvironment: true))
         XCTAssertTrue(settings.diagnostics.verbose)
         XCTAssertEqual(settings.diagnostics.stopAt, "use.before-media")
         XCTAssertEqual(settings.diagnostics.pauseAt, Diagnostics.Pause(step: "upload.before-manifest", seconds: 2.5))

@@ -14,6 +14,8 @@ public struct ProjectConfig: Sendable, Equatable {
     /// Apply pending migrations after every restore, use and attach.
     public var migrateAfterRestore = false
     public var endpoint: String?
+    /// `encryption:`: the recipients an encrypted store is readable by; nil for a plaintext store.
+    public var encryption: EncryptionConfig?
 
     public static let fileName = "dpm.yaml"
     public static let defaultStore = "file:.dpm/store"
@@ -32,7 +34,7 @@ public struct ProjectConfig: Sendable, Equatable {
     /// finds a password in the committed database setting.
     public static func load(path: String, overrides: ProjectOverrides, connectionStrings: ConnectionStringReader) throws -> ProjectConfig {
         let file = try YAMLFile(path: path, displayName: path)
-        try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint"])
+        try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint", EncryptionConfig.key])
         var config = ProjectConfig()
         config.database = try file.string("database")
         if let store = try file.string("store") { config.store = store }
@@ -64,6 +66,9 @@ public struct ProjectConfig: Sendable, Equatable {
                     throw file.error("migrations", "unknown setting \"migrations.\(key.string ?? "?")\" (known: dir, table, command, migrate_after_restore)")
                 }
             }
+        }
+        if let node = file.root[EncryptionConfig.key] {
+            config.encryption = try EncryptionConfig.parse(node, in: file)
         }
         if let database = config.database, ConnectionString.containsSecret(database, reader: connectionStrings) {
             throw file.error("database", "the connection string contains a password; dpm.yaml is committed, so put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD (an sslpassword in a service file named by PGSERVICEFILE) instead")

@@ -9,14 +9,19 @@ struct YAMLFile {
     private let lines: [String: Int]
 
     init(path: String, displayName: String) throws {
-        self.path = path
-        self.displayName = displayName
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw DPMError.system("Cannot read \(displayName): \(SystemErrorText.reason(error)).")
         }
+        try self.init(text: text, path: path, displayName: displayName)
+    }
+
+    /// The mapping in `text`, as if read from `path`.
+    init(text: String, path: String, displayName: String) throws {
+        self.path = path
+        self.displayName = displayName
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

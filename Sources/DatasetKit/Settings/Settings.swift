@@ -13,6 +13,7 @@ public struct Settings: Sendable, Equatable {
     public var postgres: PostgresClientSettings
     public var cache: CacheSettings
     public var sanitize: SanitizeSettings
+    public var encryption: EncryptionSettings
     public var diagnostics: Diagnostics
 
     public init(environment: [String: String]) {
@@ -24,6 +25,7 @@ public struct Settings: Sendable, Equatable {
         postgres = PostgresClientSettings(environment: environment)
         cache = CacheSettings(environment: environment)
         sanitize = SanitizeSettings(environment: environment)
+        encryption = EncryptionSettings(environment: environment)
         diagnostics = Diagnostics(environment: environment)
     }
 }
