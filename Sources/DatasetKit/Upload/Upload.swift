@@ -66,6 +66,10 @@ public struct Upload: Sendable {
     public func run(_ options: UploadOptions) throws -> UploadResult {
         let started = workspace.now()
         let project = workspace.project
+        // Fail closed: objects are not encrypted yet, so a project that asks for it uploads nothing.
+        if project.config.encryption != nil {
+            throw DPMError.invalidInput("dpm.yaml configures encryption, but this dpm does not encrypt uploads yet; nothing was read or stored (remove encryption: to upload unencrypted).")
+        }
         let spec = try project.profile(options.profile)
         let filters = spec.tables.merged(with: options.filters)
         let key = try sanitizeKey(for: spec)
