@@ -71,8 +71,8 @@ private struct ArchiveCatalog {
         for table in definitions.keys.sorted() { _ = try columns(of: table, visiting: []) }
 
         var dataColumns: [QualifiedTable: [TableColumns.Column]] = [:]
-        for (table, resolved) in resolved {
-            dataColumns[table] = try resolved.filter { !$0.generated }.map { try column($0, of: table) }
+        for (table, columns) in resolved {
+            dataColumns[table] = try columns.filter { !$0.generated }.map { try column($0, of: table) }
         }
         for entry in entries where entry.desc == "TABLE DATA" {
             guard let copy = entry.copyStmt, !copy.allSatisfy(\.isWhitespace) else { continue }

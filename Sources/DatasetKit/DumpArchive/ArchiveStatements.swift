@@ -29,13 +29,9 @@ struct DomainDefinition: Equatable {
 
 /// `CREATE TYPE public.address AS (street text, city text COLLATE pg_catalog."C");`, the
 /// attributes a typed table's columns are.
-struct CompositeTypeDefinition: Equatable {
+struct CompositeTypeDefinition {
     var name: [String]
     var attributes: [(name: String, type: String)]
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.name == rhs.name && lhs.attributes.map(\.name) == rhs.attributes.map(\.name) && lhs.attributes.map(\.type) == rhs.attributes.map(\.type)
-    }
 
     /// nil for the TYPE entries that are not composite types (enums, ranges, base types).
     init?(parsing defn: String) throws(DDLFailure) {
@@ -75,16 +71,12 @@ struct PartitionAttachment: Equatable {
 
 /// A table's primary key, unique constraint or unique index: its name (the index's) and the
 /// columns of its key (not those of INCLUDE).
-struct UniqueKey: Equatable {
+struct UniqueKey {
     var name: String
     var table: QualifiedTable
     /// The key's elements as written: plain columns, or expressions of a unique index.
     var elements: [Range<Int>]
     var sql: SQLTokens
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.name == rhs.name && lhs.table == rhs.table && lhs.elements.map { lhs.sql.text($0) } == rhs.elements.map { rhs.sql.text($0) }
-    }
 
     /// The columns of the key, given all of the table's columns.
     func columns(of all: Set<String>) throws(DDLFailure) -> [String] {

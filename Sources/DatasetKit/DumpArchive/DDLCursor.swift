@@ -53,10 +53,6 @@ struct DDLCursor {
         }
     }
 
-    mutating func expectSymbol(_ symbol: String) throws(DDLFailure) {
-        guard takeSymbol(symbol) else { throw failure("\"\(symbol)\"") }
-    }
-
     /// A name, quoted or not.
     mutating func name() throws(DDLFailure) -> String {
         guard let token = peek(), let name = token.name else { throw failure("a name") }

@@ -22,16 +22,6 @@ struct TableDefinition: Equatable {
     /// Columns that a later statement makes NOT NULL.
     var setNotNull: [String]
 
-    init(table: QualifiedTable, columns: [Column], typedOf: [String]? = nil, inherits: [QualifiedTable] = [],
-         partitionKey: String? = nil, setNotNull: [String] = []) {
-        self.table = table
-        self.columns = columns
-        self.typedOf = typedOf
-        self.inherits = inherits
-        self.partitionKey = partitionKey
-        self.setNotNull = setNotNull
-    }
-
     init(parsing defn: String) throws(DDLFailure) {
         let sql = try SQLTokens(parsingDDL: defn)
         let statements = try sql.statements()
