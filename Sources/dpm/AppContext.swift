@@ -56,7 +56,8 @@ struct AppContext {
                          cache: cache,
                          // The one place a command's objects get their sealing: dpm.yaml's encryption:
                          // and the store's own settings, opened with the user's identity when needed.
-                         encryption: StoreEncryption(store: store, config: project.config.encryption, identity: settings.encryption))
+                         encryption: StoreEncryption(store: store, config: project.config.encryption, identity: settings.encryption,
+                                                      cache: cache))
     }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.

@@ -36,7 +36,7 @@ public struct Workspace: Sendable {
         self.note = note
         self.checkpoint = checkpoint
         self.cache = cache
-        self.encryption = encryption ?? StoreEncryption(store: store, config: project.config.encryption, identity: nil)
+        self.encryption = encryption ?? StoreEncryption(store: store, config: project.config.encryption, identity: nil, cache: cache)
     }
 
     /// The transfer of the store's objects, sealed as the store is. The first call decides that

@@ -15,13 +15,16 @@ public final class StoreEncryption: Sendable {
     public let config: EncryptionConfig?
     /// Where the user's identity is; nil when there is none (a store that needs one is refused).
     public let identity: EncryptionSettings?
+    /// The download cache of a remote store, which keeps a copy of its settings.
+    let cache: ObjectCache?
     /// Once decided, every transfer of the command seals (or not) the same way.
     private let decided = Locked<ObjectSealing??>(nil)
 
-    public init(store: ObjectStore, config: EncryptionConfig?, identity: EncryptionSettings?) {
+    public init(store: ObjectStore, config: EncryptionConfig?, identity: EncryptionSettings?, cache: ObjectCache? = nil) {
         self.store = store
         self.config = config
         self.identity = identity
+        self.cache = cache
     }
 
     /// The sealing of the objects a command reads: nil for a plaintext store.
@@ -50,16 +53,44 @@ public final class StoreEncryption: Sendable {
     /// encrypted store without `encryption:` in dpm.yaml, and a plaintext one with it. Needs no
     /// identity (`dpm status` asks it too).
     public func checkedState() throws -> StoreEncryptionState {
-        let state = try StoreEncryptionState.of(store)
+        let (state, hasSettings) = try recordedState()
         switch (state, config) {
         case (.encrypted, nil):
             throw DPMError.invalidInput("The store \(store.displayName) is encrypted, but dpm.yaml has no encryption: section, and dpm never reads an encrypted store as plaintext nor stores plaintext in it; put back the encryption: section your team committed (its recipients), or point store: in dpm.yaml (or DPM_STORE) at another store.")
         case (.plaintext, .some):
-            let why = try StoreSettings.read(from: store) == nil ? "holds plaintext snapshots" : "is a plaintext store (its dpm-store.json says so)"
+            let why = hasSettings ? "is a plaintext store (its dpm-store.json says so)" : "holds plaintext snapshots"
             throw DPMError.invalidInput("The store \(store.displayName) \(why), but dpm.yaml configures encryption:, and dpm never encrypts a store in place nor mixes plaintext and encrypted objects; to start an encrypted store, point store: in dpm.yaml (or DPM_STORE) at a new, empty location and upload each profile again, or remove encryption: from dpm.yaml to keep this store unencrypted.")
         default:
             return state
         }
+    }
+
+    /// What the store says of itself (`StoreEncryptionState.of`), and whether it has settings.
+    /// A remote store's settings are kept beside the download cache once read: they are
+    /// create-only, so the copy stays true, and a snapshot in the cache restores without the
+    /// store as it did before stores had settings. A store of snapshots without settings is
+    /// plaintext for good (nothing makes it encrypted), and is kept as such.
+    private func recordedState() throws -> (StoreEncryptionState, hasSettings: Bool) {
+        let key = StoreKeyLayout.settingsKey
+        if let cache, let copy = FileManager.default.contents(atPath: cache.documentPath(key, of: store)),
+           let settings = try? CanonicalJSON.decode(CachedSettings.self, from: copy, what: key) {
+            return (settings.settings.encrypted ? .encrypted : .plaintext, !settings.inferred)
+        }
+        let settings = try StoreSettings.read(from: store)
+        let state: StoreEncryptionState = try settings.map { $0.encrypted ? .encrypted : .plaintext }
+            ?? (store.list(prefix: "snapshots/").isEmpty ? .undecided : .plaintext)
+        if let cache, state != .undecided, let copy = try? CanonicalJSON.encode(
+            CachedSettings(settings: settings ?? .plaintext(created: Date()), inferred: settings == nil)) {
+            cache.keepDocument(copy, as: key, of: store)
+        }
+        return (state, settings != nil)
+    }
+
+    /// The copy of a store's settings in the cache; `inferred` when the store has snapshots but
+    /// no dpm-store.json.
+    private struct CachedSettings: Codable {
+        var settings: StoreSettings
+        var inferred: Bool
     }
 
     /// What an upload stores with, and what it must write to the store just before its first
