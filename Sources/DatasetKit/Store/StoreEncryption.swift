@@ -98,10 +98,23 @@ public final class StoreEncryption: Sendable {
     public struct UploadStart: Sendable {
         public let sealing: ObjectSealing?
         fileprivate let write: (@Sendable () throws -> Void)?
+        private let written = Locked(false)
 
-        /// Writes the store's settings (and, for a new encrypted store, its key), once; a store
-        /// that another dpm settled the other way meanwhile is refused.
-        public func publish() throws { try write?() }
+        fileprivate init(sealing: ObjectSealing?, write: (@Sendable () throws -> Void)?) {
+            self.sealing = sealing
+            self.write = write
+        }
+
+        /// Writes the store's settings (and, for a new encrypted store, its key) the first time
+        /// it is called, from whichever thread stores an object first; a store that another dpm
+        /// settled the other way meanwhile is refused.
+        public func publish() throws {
+            try written.withValue { written in
+                guard !written else { return }
+                try write?()
+                written = true
+            }
+        }
     }
 
     /// Decides for an upload: a new store becomes what dpm.yaml says (its key made now, in

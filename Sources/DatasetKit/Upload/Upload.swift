@@ -147,20 +147,18 @@ public struct Upload: Sendable {
     /// they take about as long as the longer of the two. With rules, nothing is stored until
     /// the leak check has passed.
     /// `start` is written to the store just before the first object (its settings, or a new
-    /// encrypted store's key), so that an upload refused earlier (a leak, a failed dump) leaves
-    /// the store as it was.
+    /// encrypted store's key), by whichever of the media and the database part stores first,
+    /// so that an upload refused before then (a leak, a failed dump) leaves the store as it was.
     private func capture(_ options: UploadOptions, filters: TableFilters, plan: SanitizePlan?, scratch: String,
                          transfer: ObjectTransfer, start: StoreEncryption.UploadStart,
                          recorded: [String: Int64], record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> Captured {
-        if plan == nil { try start.publish() }
-        var media = plan == nil ? try startMedia(options, transfer: transfer, recorded: recorded, record: record) : (work: nil, skipped: [])
+        var media = plan == nil ? try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record)
+            : (work: nil, skipped: [])
         // An error of the database part is reported once the media part has stopped too.
         defer { _ = try? media.work?.wait() }
         let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, transfer: transfer, into: "\(scratch)/dump")
-        if plan != nil {
-            try start.publish()
-            media = try startMedia(options, transfer: transfer, recorded: recorded, record: record)
-        }
+        if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
+        try start.publish()
         let schema = try storeSchema(filters: filters, dump: dump, transfer: transfer, recorded: recorded, record: record)
         let data = try storeDirectory(dump.directory, tables: dump.tableNames, digests: dump.checked?.digests ?? [:], jobs: options.jobs,
                                       transfer: transfer, recorded: recorded, record: record)
@@ -197,7 +195,7 @@ public struct Upload: Sendable {
     }
 
     /// The media folder's upload, started on its own thread (nil work when there is no media to take).
-    private func startMedia(_ options: UploadOptions, transfer: ObjectTransfer, recorded: [String: Int64],
+    private func startMedia(_ options: UploadOptions, transfer: ObjectTransfer, start: StoreEncryption.UploadStart, recorded: [String: Int64],
                             record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws
         -> (work: BackgroundWork<MediaSummary>?, skipped: [String]) {
         guard options.includeMedia, let folder = workspace.project.mediaDirectory, FileManager.default.fileExists(atPath: folder) else {
@@ -206,7 +204,10 @@ public struct Upload: Sendable {
         let scan = try MediaScan.scan(folder)
         for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
         let jobs = options.jobs
-        return (BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, transfer: transfer, recorded: recorded, record: record) }, scan.skipped)
+        return (BackgroundWork { [self] in
+            try start.publish()
+            return try storeMedia(scan, jobs: jobs, transfer: transfer, recorded: recorded, record: record)
+        }, scan.skipped)
     }
 
     private func storeSchema(filters: TableFilters, dump: DataDump, transfer: ObjectTransfer, recorded: [String: Int64],
