@@ -853,7 +853,7 @@ class Bench:
             self.dpm_quiet("profile", "create", "bench", "--kind", "shared", "--description", "benchmark dataset",
                            cwd=project)
         self.dpm_quiet("key", "add", recipient, "--comment", "benchmark", cwd=projects["sealed"], env=identity)
-        labels = {"plain": "o. dpm upload, plaintext store", "sealed": "o. dpm upload, encrypted store"}
+        labels = {"plain": "o. dpm upload, plaintext", "sealed": "o. dpm upload, encrypted"}
         rounds = range(1, self.s.rounds + 1)
         for n in rounds:
             for what in ("plain", "sealed") if n % 2 else ("sealed", "plain"):
@@ -874,11 +874,11 @@ class Bench:
                 die(f"the plaintext and encrypted uploads read different {key}: {got}")
         sealed_store = self.work / stores["sealed"]
         before = dir_bytes(sealed_store)
-        again = self.measure_dpm("enc_reupload", "o. dpm upload, encrypted (unchanged)",
+        again = self.measure_dpm("enc_reupload", "o. dpm upload, encrypted, unchanged",
                                  ["upload", "bench", "-m", "unchanged", "--json", *self.s.jobs],
                                  cwd=projects["sealed"], env={**identity, "DPM_STORE": f"file:{sealed_store}"})
         again.bytes = dir_bytes(sealed_store) - before
-        restore_labels = {"plain": "o. dpm restore, plaintext store", "sealed": "o. dpm restore, encrypted store"}
+        restore_labels = {"plain": "o. dpm restore, plaintext", "sealed": "o. dpm restore, encrypted"}
         for n in rounds:
             for what in ("plain", "sealed") if n % 2 else ("sealed", "plain"):
                 self.measure_dpm(f"enc_re_{what}_{n}", f"{restore_labels[what]} #{n}",
