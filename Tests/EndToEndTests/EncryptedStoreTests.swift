@@ -124,6 +124,11 @@ final class EncryptedStoreTests: XCTestCase {
         }
         run = try harness.assertRefused(["upload", "ug"], environment: eve.environment, says: "cannot open the store")
         XCTAssertEqual(run.status, 1)
+        // Commands that touch no object need no identity.
+        for command in [["status"], ["stash", "list"], ["profile", "show", "ug"], ["cache", "list"]] {
+            let quiet = harness.dpm(command, environment: ["DPM_IDENTITY_FILE": nobody])
+            XCTAssertEqual(quiet.status, 0, "\(command): \(quiet.stderr)")
+        }
 
         // A key file whose bytes changed.
         let original = try Data(contentsOf: URL(fileURLWithPath: keyFile(alice)))
