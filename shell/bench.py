@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """dpm's benchmark: dpm upload/restore/use against pg_dump/pg_restore, aws s3 cp and
 CREATE DATABASE, on a generated dataset of realistic, random content; dpm upload with
-sanitize rules against without, and dpm upload --from-dump against pg_restore + dpm upload.
+sanitize rules against without, dpm upload --from-dump against pg_restore + dpm upload, and
+dpm upload/restore of an encrypted store against a plaintext one.
 
 Run it through shell/bench.sh, which starts the throw-away PostgreSQL cluster (PGHOST, PGPORT,
 PGUSER exported) and locates or builds dpm (DPM_BIN); see that script for the usage and the
@@ -61,7 +62,7 @@ SANITIZED_RULES = sum(line.startswith("    public.") and not line.endswith(": ke
 # A target's value is computed from the results r (and, for switching, the dataset size mb);
 # its name is the report's wording ({mb} and {s3_mb} filled in). Groups: "dataset" is checked
 # on every run with dpm, "s3" when the S3 steps ran, "switch" once per switching size,
-# "sanitize" when the sanitize step (m) ran.
+# "sanitize" when the sanitize step (m) ran, "encrypt" when the encryption step (o) ran.
 
 @dataclass(frozen=True)
 class Target:
@@ -85,6 +86,7 @@ DATASET = "the dataset: SIZE_MB, 1024 MB by default"
 S3_FILE = "the S3 file: DPM_BENCH_S3_MB, 500 MB by default"
 SWITCH_SIZES = f"{SMALL_SWITCH_MB} MB (when SIZE_MB is larger) and the dataset"
 SANITIZED = "the dataset, with rules on customers.email, .name, .phone and orders.shipping_address"
+ENCRYPTED = "the dataset, in an encrypted file: store (one recipient) and in a plaintext one"
 
 TARGETS = (
     Target("upload_time", "dataset", "pg_dump -Fc time / dpm upload time",
@@ -135,6 +137,22 @@ TARGETS = (
     Target("sanitize_rss", "sanitize", "dpm peak RSS, upload with rules",
            "the largest peak resident set size of dpm and its children in the uploads with rules (m)",
            "<", 150, " MB", SANITIZED, lambda r, mb: r.rss("san_rules")),
+    Target("encrypt_upload", "encrypt", "dpm upload encrypted / plaintext (medians)",
+           "median wall time of dpm upload into an empty encrypted store over that into an empty plaintext store (o),"
+           " in DPM_BENCH_ROUNDS alternating rounds",
+           "<=", 1.10, "", ENCRYPTED, lambda r, mb: r.secs("enc_up_sealed") / nz(r.secs("enc_up_plain"))),
+    Target("encrypt_restore", "encrypt", "dpm restore encrypted / plaintext (medians)",
+           "median wall time of dpm restore from the encrypted store over that from the plaintext store (o),"
+           " in DPM_BENCH_ROUNDS alternating rounds",
+           "<=", 1.10, "", ENCRYPTED, lambda r, mb: r.secs("enc_re_sealed") / nz(r.secs("enc_re_plain"))),
+    Target("encrypt_reupload", "encrypt", "encrypted re-upload new bytes, % of first upload",
+           "bytes newly stored by an unchanged second dpm upload into the encrypted store (o), in % of what the"
+           " upload before it stored",
+           "<", 1, "%", ENCRYPTED, lambda r, mb: 100 * r.bytes("enc_reupload") / r.bytes("enc_up_sealed")),
+    Target("encrypt_rss", "encrypt", "dpm peak RSS, encrypted upload and restore",
+           "the largest peak resident set size of dpm and its children in the encrypted uploads and restores (o)",
+           "<", 150, " MB", ENCRYPTED,
+           lambda r, mb: max(r.rss("enc_up_sealed"), r.rss("enc_reupload"), r.rss("enc_re_sealed"))),
 )
 
 OPS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
@@ -250,6 +268,7 @@ class Settings:
     switch: bool
     switch_rounds: int
     sanitize: bool
+    encrypt: bool
     fsync: str
 
     @property
@@ -293,6 +312,7 @@ class Settings:
             switch=environ.get("DPM_BENCH_SWITCH", "1") != "0",
             switch_rounds=whole(environ, "DPM_BENCH_SWITCH_ROUNDS", 5),
             sanitize=environ.get("DPM_BENCH_SANITIZE", "1") != "0",
+            encrypt=environ.get("DPM_BENCH_ENCRYPT", "1") != "0",
             fsync=environ.get("DPM_PG_FSYNC", "off"))
 
 
@@ -813,6 +833,67 @@ class Bench:
         self.r.add_median("fd_dpm", "n. dpm upload --from-dump, median", [f"fd_dpm_{n}" for n in rounds], row=True)
         self.r.add_median("fd_pair", "n. pg_restore + dpm upload, median", [f"fd_pair_{n}" for n in rounds], row=True)
 
+    def encryption(self) -> None:
+        """o. dpm upload of the dataset into an empty encrypted store against the same upload into
+        an empty plaintext store, in alternating rounds; an unchanged re-upload into the encrypted
+        store; then dpm restore from each, in alternating rounds. Two projects that differ only in
+        dpm.yaml's encryption: (one recipient, an identity made by dpm key generate)."""
+        log("==> encryption: dpm upload and restore of an encrypted store against a plaintext one")
+        identity = {"DPM_IDENTITY_FILE": str(self.work / "identity.txt")}
+        projects = {"plain": self.work / "plain-project", "sealed": self.work / "sealed-project"}
+        stores = {"plain": "encrypt-plain-store", "sealed": "encrypt-sealed-store"}
+        recipient = subprocess.run([self.dpm, "key", "generate"], stdout=subprocess.PIPE, text=True,
+                                   env=with_env(identity)).stdout.strip()
+        if not recipient.startswith("age1"):
+            die("dpm key generate printed no age1 public key")
+        for what, project in projects.items():
+            project.mkdir()
+            run(["git", "init", "-q"], cwd=project)
+            self.dpm_quiet("init", "--database", "dbname=bench", "--store", f"file:{self.work / stores[what]}", cwd=project)
+            self.dpm_quiet("profile", "create", "bench", "--kind", "shared", "--description", "benchmark dataset",
+                           cwd=project)
+        self.dpm_quiet("key", "add", recipient, "--comment", "benchmark", cwd=projects["sealed"], env=identity)
+        labels = {"plain": "o. dpm upload, plaintext", "sealed": "o. dpm upload, encrypted"}
+        rounds = range(1, self.s.rounds + 1)
+        for n in rounds:
+            for what in ("plain", "sealed") if n % 2 else ("sealed", "plain"):
+                store = self.empty_store(stores[what])
+                step = self.measure_dpm(f"enc_up_{what}_{n}", f"{labels[what]} #{n}",
+                                        ["upload", "bench", "-m", "benchmark", "--json", *self.s.jobs],
+                                        cwd=projects[what], env={**identity, **store})
+                step.bytes = dir_bytes(self.work / stores[what])
+        # Both must store the same content (else the ratio compares different work), and only
+        # the encrypted one may say its ids are keyed.
+        for what, keyed in (("plain", False), ("sealed", True)):
+            manifest = json.loads((projects[what] / "profiles" / "bench" / "manifest.json").read_text())
+            if (manifest.get("objectIDs") == "hmac-sha256") != keyed:
+                die(f"the {what} store's manifest says objectIDs {manifest.get('objectIDs')!r}")
+        for key in ("rows", "bytesRead"):
+            got = [self.r.steps[f"enc_up_{what}_{self.s.rounds}"].output.get(key) for what in ("plain", "sealed")]
+            if got[0] != got[1]:
+                die(f"the plaintext and encrypted uploads read different {key}: {got}")
+        sealed_store = self.work / stores["sealed"]
+        before = dir_bytes(sealed_store)
+        again = self.measure_dpm("enc_reupload", "o. dpm upload, encrypted, unchanged",
+                                 ["upload", "bench", "-m", "unchanged", "--json", *self.s.jobs],
+                                 cwd=projects["sealed"], env={**identity, "DPM_STORE": f"file:{sealed_store}"})
+        again.bytes = dir_bytes(sealed_store) - before
+        restore_labels = {"plain": "o. dpm restore, plaintext", "sealed": "o. dpm restore, encrypted"}
+        for n in rounds:
+            for what in ("plain", "sealed") if n % 2 else ("sealed", "plain"):
+                self.measure_dpm(f"enc_re_{what}_{n}", f"{restore_labels[what]} #{n}",
+                                 ["restore", "bench", "--into", "bench_r3", "--json", *self.s.jobs],
+                                 cwd=projects[what], env={**identity, "DPM_STORE": f"file:{self.work / stores[what]}"})
+                self.verify_restore("bench_r3")
+                run(["dropdb", "bench_r3"])
+        for what in ("plain", "sealed"):
+            shutil.rmtree(self.work / stores[what])
+            self.r.add_median(f"enc_up_{what}", f"{labels[what]}, median", [f"enc_up_{what}_{n}" for n in rounds], row=True)
+            self.r.steps[f"enc_up_{what}"].bytes = self.r.steps[f"enc_up_{what}_{self.s.rounds}"].bytes
+        for what in ("plain", "sealed"):
+            self.r.add_median(f"enc_re_{what}", f"{restore_labels[what]}, median", [f"enc_re_{what}_{n}" for n in rounds],
+                              row=True)
+
     def run_all(self) -> None:
         if self.dpm:
             done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -832,6 +913,8 @@ class Bench:
         if not self.s.baseline_only and self.s.sanitize:
             self.sanitize()
             self.from_dump()
+        if not self.s.baseline_only and self.s.encrypt:
+            self.encryption()
 
     def drop_databases(self) -> None:
         """Drops every database the benchmark may have made, and those dpm made beside a working
@@ -878,8 +961,10 @@ def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
             out.append(Verdict(t, t.name.format(s3_mb=s.s3_mb), t.value(r, s.s3_mb), s.s3_mb))
     for mb in switch_sizes:
         out += [Verdict(t, t.name.format(mb=mb), t.value(r, mb), mb) for t in TARGETS if t.group == "switch"]
-    if r.has("san_rules"):  # last, as the steps ran
+    if r.has("san_rules"):  # as the steps ran
         out += [Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb) for t in TARGETS if t.group == "sanitize"]
+    if r.has("enc_re_sealed"):
+        out += [Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb) for t in TARGETS if t.group == "encrypt"]
     return out
 
 
@@ -896,6 +981,8 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
         lines.append(row.format(st.label, f"{st.seconds:.{st.digits}f}", rss, "-" if st.bytes is None else st.bytes))
     lines += ["", "bytes: database size for the dataset, file/folder size for dumps, store size (d)"
                   " and newly stored bytes (e) for dpm"]
+    if r.has("enc_re_sealed"):
+        lines += ["encryption (o): bytes of the store after each upload, newly stored bytes of the unchanged one"]
     if switch_sizes:
         lines += ["switching (i-l): i is the first use of a profile (a restore); j, k, l are medians"
                   " (with the peak RSS) over",
@@ -917,6 +1004,11 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
         "s3_download": lambda mb: "(each at its default part size, dpm 64 MiB / awscli 8 MiB:"
                                   f" {default_parts_ratio(r):.2f}x; moto completes big parts more slowly)",
         "sanitize_time": lambda mb: sanitize_lines(r, s),
+        "encrypt_upload": lambda mb: f"encryption medians over {s.rounds} rounds: dpm upload plaintext"
+                                     f" {r.secs('enc_up_plain'):.2f} s, encrypted {r.secs('enc_up_sealed'):.2f} s;"
+                                     f" dpm restore plaintext {r.secs('enc_re_plain'):.2f} s, encrypted"
+                                     f" {r.secs('enc_re_sealed'):.2f} s; stored {r.bytes('enc_up_plain')} /"
+                                     f" {r.bytes('enc_up_sealed')} bytes",
         "switch_spare": lambda mb: f"switch medians over {s.switch_rounds} rounds, {mb} MB: dpm use (spare)"
                                    f" {r.secs(f'sw_{mb}_spare'):.3f} s, dpm undo {r.secs(f'sw_{mb}_undo'):.3f} s,"
                                    f" dpm use (clone) {r.secs(f'sw_{mb}_clone'):.3f} s, CREATE DATABASE (FILE_COPY)"
@@ -1002,7 +1094,7 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
         "parameters": {
             "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
             "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
-            "sanitize": s.sanitize,
+            "sanitize": s.sanitize, "encrypt": s.encrypt,
             "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
             "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
             "versions": {**versions, "python": platform.python_version()},
@@ -1106,7 +1198,25 @@ def self_test() -> int:
             r.add(Step(f"fd_pair_{n}", f"n. pair #{n}", pair, rss_mb=50.0), row=False)
         r.add_median("fd_dpm", "n. from dump, median", [f"fd_dpm_{n}" for n in (1, 2, 3)], row=True)
         r.add_median("fd_pair", "n. pair, median", [f"fd_pair_{n}" for n in (1, 2, 3)], row=True)
+        # Encryption rounds: upload medians 2.0 s / 2.1 s, restore medians 1.0 s / 1.05 s.
+        for n, (plain, sealed) in enumerate([(2.0, 2.1), (2.2, 2.3), (1.9, 2.0)], 1):
+            r.add(Step(f"enc_up_plain_{n}", f"o. up plain #{n}", plain, rss_mb=60.0, bytes=9 << 20))
+            r.add(Step(f"enc_up_sealed_{n}", f"o. up sealed #{n}", sealed, rss_mb=62.0 + n, bytes=(9 << 20) + 4096))
+        r.add(Step("enc_reupload", "o. reupload", 1.0, rss_mb=45.0, bytes=2000))
+        for n, (plain, sealed) in enumerate([(1.0, 1.05), (1.2, 1.3), (0.9, 1.0)], 1):
+            r.add(Step(f"enc_re_plain_{n}", f"o. re plain #{n}", plain, rss_mb=50.0))
+            r.add(Step(f"enc_re_sealed_{n}", f"o. re sealed #{n}", sealed, rss_mb=52.0))
+        for what in ("plain", "sealed"):
+            r.add_median(f"enc_up_{what}", f"o. up {what}, median", [f"enc_up_{what}_{n}" for n in (1, 2, 3)], row=True)
+            r.steps[f"enc_up_{what}"].bytes = r.steps[f"enc_up_{what}_3"].bytes
+            r.add_median(f"enc_re_{what}", f"o. re {what}, median", [f"enc_re_{what}_{n}" for n in (1, 2, 3)], row=True)
         return r, s
+
+    def without(r: Results, *prefixes: str) -> None:
+        """Drops the steps of skipped sections, as a run without them would lack them."""
+        for key in [k for k in r.steps if k.startswith(prefixes)]:
+            del r.steps[key]
+        r.rows = [k for k in r.rows if k in r.steps]
 
     class HarnessTests(unittest.TestCase):
         def test_median_takes_the_lower_middle(self):
@@ -1147,11 +1257,37 @@ def self_test() -> int:
                 ("dpm use clone / CREATE DATABASE, {mb} MB (medians)", "<=", 1.2, ""),
                 ("dpm upload with rules / without (medians)", "<=", 1.5, ""),
                 ("dpm peak RSS, upload with rules", "<", 150, " MB"),
+                ("dpm upload encrypted / plaintext (medians)", "<=", 1.10, ""),
+                ("dpm restore encrypted / plaintext (medians)", "<=", 1.10, ""),
+                ("encrypted re-upload new bytes, % of first upload", "<", 1, "%"),
+                ("dpm peak RSS, encrypted upload and restore", "<", 150, " MB"),
             ])
             self.assertEqual(len({t.key for t in TARGETS}), len(TARGETS))
             self.assertEqual(SANITIZED_RULES, 4)
-            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch", "sanitize") and t.measures
+            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch", "sanitize", "encrypt") and t.measures
                                 and t.applies_at for t in TARGETS))
+
+        def test_encryption_targets_and_report(self):
+            r, s = sample()
+            by_key = {v.target.key: v for v in verdicts(r, s, [100, 20])}
+            self.assertAlmostEqual(by_key["encrypt_upload"].value, 2.1 / 2.0)
+            self.assertAlmostEqual(by_key["encrypt_restore"].value, 1.05 / 1.0)
+            self.assertAlmostEqual(by_key["encrypt_reupload"].value, 100 * 2000 / ((9 << 20) + 4096))
+            self.assertEqual(by_key["encrypt_rss"].value, 65.0)
+            self.assertTrue(all(by_key[k].met for k in ("encrypt_upload", "encrypt_restore", "encrypt_reupload", "encrypt_rss")))
+            self.assertFalse(Verdict(by_key["encrypt_upload"].target, "", 1.1001, 20).met)
+            self.assertTrue(Verdict(by_key["encrypt_restore"].target, "", 1.10, 20).met)
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertIn("encryption medians over 3 rounds: dpm upload plaintext 2.00 s, encrypted 2.10 s;"
+                          " dpm restore plaintext 1.00 s, encrypted 1.05 s; stored 9437184 / 9441280 bytes", lines)
+            self.assertIn("dpm upload encrypted / plaintext (medians)            1.050   (target <= 1.1)  ok", lines)
+            self.assertIn("encryption (o): bytes of the store after each upload, newly stored bytes of the unchanged one", lines)
+            # DPM_BENCH_ENCRYPT=0: no step, no verdict.
+            self.assertEqual((Settings.parse(["20"], {}).encrypt, Settings.parse(["20"], {"DPM_BENCH_ENCRYPT": "0"}).encrypt),
+                             (True, False))
+            without(r, "enc_")
+            self.assertFalse(any(v.target.group == "encrypt" for v in verdicts(r, s, [100, 20])))
+            self.assertFalse(any("encrypt" in line for line in report(r, s, [100, 20], {"postgresql": "16.4"}, 2)))
 
         def test_sanitize_targets_and_the_rule_engine_rate(self):
             r, s = sample()
@@ -1168,6 +1304,7 @@ def self_test() -> int:
 
         def test_report_shows_sanitize_and_from_dump(self):
             r, s = sample()
+            without(r, "enc_")
             lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
             self.assertIn("sanitize medians over 3 rounds: dpm upload without rules 2.00 s, with rules 2.60 s;"
                           " CPU 3.00 s / 4.00 s", lines)
@@ -1180,9 +1317,7 @@ def self_test() -> int:
                 " 0.250 (1.00 s / 4.00 s; no target)", ""])
             # Without the sanitize steps (DPM_BENCH_SANITIZE=0, or a dpm without --from-dump): no
             # sanitize verdicts, and the reason a step was skipped.
-            for key in [k for k in r.steps if k.startswith(("san_", "fd_"))]:
-                del r.steps[key]
-            r.rows = [k for k in r.rows if k in r.steps]
+            without(r, "san_", "fd_")
             r.notes.append("n. dpm upload --from-dump: not timed, `dpm upload --help` lists no --from-dump")
             lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
             self.assertFalse(any("rules" in line or "--from-dump /" in line for line in lines))
@@ -1201,12 +1336,12 @@ def self_test() -> int:
                           lines)
             self.assertIn("j. dpm use (spare) 100 MB, median        0.040          30.0        41943040", lines)
             self.assertIn("generate dataset (psql, wall time)       12.50             -        41943040", lines)
-            # 5 dataset + 4 S3 + 3 per switching size; missed: the store size (0.9 ok), the S3 64 MiB
-            # upload (2.2) and nothing else.
+            # 5 dataset + 4 S3 + 3 per switching size + 2 sanitize + 4 encryption; missed: the store
+            # size (0.9 ok), the S3 64 MiB upload (2.2) and nothing else.
             results = verdicts(r, s, [100, 20])
             self.assertEqual([v.name for v in results if not v.met],
                              ["S3 upload, 64 MiB parts: dpm time / aws s3 cp time (medians)"])
-            self.assertEqual(lines[-2:], ["", "1 of 17 targets missed"])
+            self.assertEqual(lines[-2:], ["", "1 of 21 targets missed"])
 
         def test_baseline_only_has_no_ratios(self):
             r, _ = sample()
@@ -1229,13 +1364,13 @@ def self_test() -> int:
             self.assertEqual(doc["steps"]["sw_100_undo"]["round_seconds"], [0.02, 0.5])
             self.assertEqual(doc["steps"]["dpm_upload"]["bytes"], 9 << 20)
             self.assertEqual(doc["steps"]["dpm_upload"]["dpm_output"], {"snapshot": "x"})
-            self.assertEqual(len(doc["targets"]), 17)
+            self.assertEqual(len(doc["targets"]), 21)
             self.assertEqual(doc["sanitize"], {"tables": ["public.customers", "public.orders"], "rows": 50_000,
                                                "extra_cpu_seconds": 1.0, "rule_engine_rows_per_second_per_core": 50_000.0})
             self.assertEqual(doc["ratios"]["dpm upload --from-dump / (pg_restore + dpm upload), medians"], 0.25)
             self.assertEqual((doc["steps"]["san_rules"]["cpu_seconds"], doc["steps"]["san_rules"]["round_seconds"]),
                              (4.0, [2.6, 3.0, 2.5]))
-            self.assertTrue(p["sanitize"])
+            self.assertTrue(p["sanitize"] and p["encrypt"])
             self.assertEqual(set(doc["targets"][0]),
                              {"key", "name", "measures", "size_mb", "applies_at", "value", "op", "limit", "unit", "met"})
             self.assertEqual(doc["targets_missed"], sum(not t["met"] for t in doc["targets"]))

@@ -33,6 +33,10 @@
 #                        --from-dump of the pg_dump -Fc file against pg_restore of it
 #                        into a fresh database and a dpm upload; skipped by itself
 #                        when `dpm upload --help` lists no --from-dump)
+#   DPM_BENCH_ENCRYPT=0  skip the encryption step (o: dpm upload into an empty
+#                        encrypted store against one into an empty plaintext store,
+#                        an unchanged re-upload into the encrypted one, and dpm
+#                        restore from each, in DPM_BENCH_ROUNDS alternating rounds)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -52,7 +56,7 @@ dpm_install_deps
 # Arguments and settings are checked before a build or a cluster is started.
 python3 shell/bench.py --check-args "$@" || exit
 if [[ "${DPM_BENCH_BASELINE_ONLY:-0}" == 1 ]]; then
-  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to n) will NOT run"
+  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to o) will NOT run"
 else
   dpm_locate_bin release
 fi

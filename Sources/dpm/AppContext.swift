@@ -53,7 +53,11 @@ struct AppContext {
         return Workspace(project: project, store: store, codec: ZstdCodec(level: settings.compression.zstdLevel),
                          progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note,
                          checkpoint: Self.checkpoint(settings.diagnostics),
-                         cache: cache)
+                         cache: cache,
+                         // The one place a command's objects get their sealing: dpm.yaml's encryption:
+                         // and the store's own settings, opened with the user's identity when needed.
+                         encryption: StoreEncryption(store: store, config: project.config.encryption, identity: settings.encryption,
+                                                      cache: cache))
     }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.

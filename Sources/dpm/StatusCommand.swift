@@ -16,7 +16,8 @@ struct StatusCommand: ParsableCommand {
                                           extraPartials: context.cachePartials)
         if output.json { return try Terminal.printJSON(status) }
         print("Project:   \(status.project)")
-        print("Store:     \(status.store.url) " + (status.store.problem.map { "(unusable: \($0))" } ?? "(\(status.store.snapshots ?? 0) snapshots)"))
+        let encrypted = status.store.encryption == StoreEncryptionState.encrypted.rawValue ? ", encrypted" : ""
+        print("Store:     \(status.store.url) " + (status.store.problem.map { "(unusable: \($0))" } ?? "(\(status.store.snapshots ?? 0) snapshots\(encrypted))"))
         let database = status.database
         var line = "Database:  \(database.name) on \(database.server)"
         if let problem = database.problem {

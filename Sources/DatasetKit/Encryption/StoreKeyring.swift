@@ -168,34 +168,62 @@ public struct StoreKeyring: Sendable {
     /// a store whose `dpm.yaml` has `encryption:`; a store that is plaintext or already has a key
     /// is refused.
     public static func create(_ store: ObjectStore, recipients: [AgeRecipient], now: Date = Date()) throws -> StoreKeyring {
-        guard !recipients.isEmpty else { throw DPMError.invalidInput("An encrypted store needs at least one recipient (encryption.recipients in dpm.yaml).") }
-        switch try StoreEncryptionState.of(store) {
-        case .plaintext:
-            throw DPMError.conflict("The store \(store.displayName) holds plaintext snapshots, and dpm never encrypts a store in place; point store: in dpm.yaml (or DPM_STORE) at a new, empty location to start an encrypted one.")
-        case .undecided:
-            do {
-                try StoreSettings.encrypted(created: now).create(in: store)
-            } catch let error as DPMError where error.kind == .conflict {
-                // Another dpm wrote settings first; only an encrypted store may go on.
-                guard try StoreSettings.read(from: store)?.encrypted == true else {
-                    throw DPMError.conflict("The store \(store.displayName) was just made a plaintext store by another dpm; point store: at a new, empty location to start an encrypted one.")
+        let start = try starting(store, recipients: recipients, now: now)
+        try start.publish(to: store)
+        return start.ring
+    }
+
+    /// A store's first key, made in memory and not written yet: an upload hashes and seals
+    /// with it from the start, and writes it (`publish`) only just before its first object, so
+    /// that an upload refused before then leaves the store as it was.
+    public struct Start: Sendable {
+        public let ring: StoreKeyring
+        fileprivate let record: KeyGeneration
+        fileprivate let created: Date
+
+        /// Writes what `create` writes, in its order; a store that became plaintext, or got a
+        /// key from another dpm, since `starting` is refused and gets nothing of this one.
+        public func publish(to store: ObjectStore) throws {
+            switch try StoreEncryptionState.of(store) {
+            case .plaintext:
+                throw DPMError.conflict("The store \(store.displayName) was just made a plaintext store by another dpm; point store: at a new, empty location to start an encrypted one.")
+            case .undecided:
+                do {
+                    try StoreSettings.encrypted(created: created).create(in: store)
+                } catch let error as DPMError where error.kind == .conflict {
+                    // Another dpm wrote settings first; only an encrypted store may go on.
+                    guard try StoreSettings.read(from: store)?.encrypted == true else {
+                        throw DPMError.conflict("The store \(store.displayName) was just made a plaintext store by another dpm; point store: at a new, empty location to start an encrypted one.")
+                    }
                 }
+            case .encrypted:
+                break // settings written, key not yet (an interrupted start): go on
             }
-        case .encrypted:
-            break // settings written, key not yet (an interrupted start): go on
+            guard try recordedGenerations(in: store).isEmpty else {
+                throw DPMError.conflict("Another dpm made the key of the store \(store.displayName) meanwhile; run the command again.")
+            }
+            do {
+                try record.create(in: store)
+            } catch let error as DPMError where error.kind == .conflict {
+                throw DPMError.conflict("Another dpm made the key of the store \(store.displayName) at the same moment; run the command again.")
+            }
+            try writeKeyFiles(of: record, to: store)
+        }
+    }
+
+    /// The first key of `store` for `recipients`, in memory (see `Start`), after every check
+    /// `create` makes: at least one recipient, a store that is not plaintext and has no key yet.
+    public static func starting(_ store: ObjectStore, recipients: [AgeRecipient], now: Date = Date()) throws -> Start {
+        guard !recipients.isEmpty else { throw DPMError.invalidInput("An encrypted store needs at least one recipient (encryption.recipients in dpm.yaml).") }
+        if try StoreEncryptionState.of(store) == .plaintext {
+            throw DPMError.conflict("The store \(store.displayName) holds plaintext snapshots, and dpm never encrypts a store in place; point store: in dpm.yaml (or DPM_STORE) at a new, empty location to start an encrypted one.")
         }
         guard try recordedGenerations(in: store).isEmpty else {
             throw DPMError.conflict("The store \(store.displayName) is already encrypted; it is opened with a recipient's identity, not made again.")
         }
         let key = StoreKey.generate(generation: 1)
         let record = try KeyGeneration.make(key: key, previous: nil, recipients: recipients, created: now)
-        do {
-            try record.create(in: store)
-        } catch let error as DPMError where error.kind == .conflict {
-            throw DPMError.conflict("Another dpm made the key of the store \(store.displayName) at the same moment; run the command again.")
-        }
-        try writeKeyFiles(of: record, to: store)
-        return StoreKeyring(current: key, keys: [1: key], openedBy: nil)
+        return Start(ring: StoreKeyring(current: key, keys: [1: key], openedBy: nil), record: record, created: now)
     }
 
     /// Writes `keys/<fingerprint>.age` for `recipient`: the current key, so that they can read
@@ -251,7 +279,7 @@ public struct StoreKeyring: Sendable {
         try recordedGenerations(in: store).last
     }
 
-    private static func writeKeyFiles(of record: KeyGeneration, to store: ObjectStore) throws {
+    fileprivate static func writeKeyFiles(of record: KeyGeneration, to store: ObjectStore) throws {
         for (fingerprint, wrapped) in record.keyFiles.sorted(by: { $0.key < $1.key }) {
             guard let file = Data(base64Encoded: wrapped.ageFile) else { throw DPMError.internal("A key file dpm just made is not base64.") }
             try store.put(StoreKeyLayout.keyFile(fingerprint: fingerprint), from: DataReader(file), expectedSHA256: nil, overwrite: true)

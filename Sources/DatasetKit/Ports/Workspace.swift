@@ -18,11 +18,14 @@ public struct Workspace: Sendable {
     public let checkpoint: @Sendable (String) throws -> Void
     /// Verified objects downloaded from a remote store, reused by later restores.
     public let cache: ObjectCache?
+    /// Whether the store's objects are sealed, decided on the first transfer (see `transfer()`).
+    public let encryption: StoreEncryption
 
     public init(project: Project, store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent,
                 temporaryDirectory: String = NSTemporaryDirectory(), toolVersion: String,
                 now: @escaping @Sendable () -> Date = { Date() }, note: @escaping @Sendable (String) -> Void = { _ in },
-                checkpoint: @escaping @Sendable (String) throws -> Void = { _ in }, cache: ObjectCache? = nil) {
+                checkpoint: @escaping @Sendable (String) throws -> Void = { _ in }, cache: ObjectCache? = nil,
+                encryption: StoreEncryption? = nil) {
         self.project = project
         self.store = store
         self.codec = codec
@@ -33,9 +36,18 @@ public struct Workspace: Sendable {
         self.note = note
         self.checkpoint = checkpoint
         self.cache = cache
+        self.encryption = encryption ?? StoreEncryption(store: store, config: project.config.encryption, identity: nil, cache: cache)
     }
 
-    public var transfer: ObjectTransfer { ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache) }
+    /// The transfer of the store's objects, sealed as the store is. The first call decides that
+    /// (`StoreEncryption.sealing`), and refuses an encrypted store dpm.yaml does not configure, a
+    /// plaintext one it does, or an identity that cannot open the store's key.
+    public func transfer() throws -> ObjectTransfer { transfer(sealing: try encryption.sealing()) }
+
+    /// The transfer with `sealing` (an upload's, from `StoreEncryption.startUpload`).
+    public func transfer(sealing: ObjectSealing?) -> ObjectTransfer {
+        ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache, sealing: sealing)
+    }
 
     /// Makes a private scratch folder, runs `body`, and removes the folder whatever happens.
     public func withScratchDirectory<T>(_ label: String, _ body: (String) throws -> T) throws -> T {

@@ -22,6 +22,9 @@ public struct ProjectStatus: Codable, Sendable {
         public var url: String
         public var usable: Bool
         public var snapshots: Int?
+        /// undecided, plaintext or encrypted (`StoreEncryptionState`), once the store is checked
+        /// against dpm.yaml's encryption: (a mismatch is the store's problem).
+        public var encryption: String?
         public var problem: String?
     }
 
@@ -47,6 +50,8 @@ public struct ProjectStatus: Codable, Sendable {
             let opened = try store()
             if let folder = opened.partialsFolder { partials.append(folder) }
             storeState.snapshots = try opened.list(prefix: "snapshots/").count
+            storeState.encryption = try StoreEncryption(store: opened, config: project.config.encryption, identity: nil)
+                .checkedState().rawValue
             storeState.usable = true
         } catch {
             storeState.problem = error.userMessage

@@ -1,9 +1,12 @@
 import Foundation
 
-/// One stored artifact: its bytes live in the store under the SHA-256 of the uncompressed content.
+/// One stored artifact: its bytes live in the store under the id of the uncompressed content,
+/// its SHA-256 (or, in an encrypted store, its keyed HMAC-SHA256: see `Snapshot.objectIDs`).
 public struct Artifact: Codable, Sendable, Equatable {
     /// Where the artifact goes on restore: a file of the dump directory, or a media path.
     public var path: String
+    /// The object's id. The name stays for the records of plaintext stores; what it holds is
+    /// what the snapshot's `objectIDs` says.
     public var sha256: String
     public var size: Int64
     public var storedSize: Int64
@@ -121,11 +124,15 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var inGit: Bool?
     /// How the data was sanitized; nil when the profile had no rules (or in older snapshots).
     public var sanitize: SanitizeRecord?
+    /// What the `sha256` of each artifact (and of each entry of the media index) holds: nil for
+    /// the SHA-256 of the content (a plaintext store), `hmac-sha256` for the keyed id of an
+    /// encrypted store, whose objects are sealed too (`ObjectSealing.idKind`).
+    public var objectIDs: String?
 
     public init(format: Int, id: String, profile: String, kind: ProfileKind, createdAt: String, message: String,
                 tool: String, compression: String, source: SnapshotSource, filters: TableFilters,
                 migrations: [MigrationState], schema: Artifact, data: [Artifact], media: MediaSummary?, tables: Int? = nil,
-                sizes: SnapshotSizes, inGit: Bool? = nil, sanitize: SanitizeRecord? = nil) {
+                sizes: SnapshotSizes, inGit: Bool? = nil, sanitize: SanitizeRecord? = nil, objectIDs: String? = nil) {
         self.format = format
         self.id = id
         self.profile = profile
@@ -144,6 +151,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
         self.sizes = sizes
         self.inGit = inGit
         self.sanitize = sanitize
+        self.objectIDs = objectIDs
     }
 
     /// Tables in the schema; for snapshots older than that count, tables with captured rows.

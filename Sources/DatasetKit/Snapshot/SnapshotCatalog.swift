@@ -43,7 +43,7 @@ public struct SnapshotCatalog {
     /// The store's record of snapshot `id`, checked to be one dpm wrote for this profile; nil when absent.
     public func record(of profile: ProfileName, id: String) throws -> Snapshot? {
         let key = StoreLayout.snapshotKey(profile: profile.value, id: id)
-        let cached = cache.map { "\($0.root)/records/\(SHA256Hex.of(Data(store.displayName.utf8)).prefix(16))/\(key)" }
+        let cached = cache.map { $0.documentPath(key, of: store) }
         let data: Data
         if let cached, let copy = FileManager.default.contents(atPath: cached) {
             data = copy
@@ -60,12 +60,8 @@ public struct SnapshotCatalog {
         try snapshot.validate(what: what, profile: profile,
                               remedy: "restore another snapshot (--snapshot ID) or run \"dpm upload \(profile)\" to make a new one")
         guard snapshot.id == id else { throw DPMError.corrupt("\(what) is not a snapshot dpm wrote: it names the snapshot \(snapshot.id).") }
-        if let cached, !FileManager.default.fileExists(atPath: cached) {
-            // Only a convenience: a copy that cannot be kept is read from the store next time.
-            let folder = cached.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-            try? createFolder(folder, purpose: "the download cache", permissions: 0o700)
-            try? AtomicFile.write(data, to: cached, mode: 0o600, durable: false)
-        }
+        // Only a convenience: a copy that cannot be kept is read from the store next time.
+        cache?.keepDocument(data, as: key, of: store)
         return snapshot
     }
 

@@ -41,6 +41,8 @@ struct SnapshotLoader: SnapshotLoading {
         guard snapshot.compression == workspace.codec.name else {
             throw DPMError.invalidInput("Snapshot \(snapshot.id) of \(profile) is compressed with \(snapshot.compression), which this dpm cannot read (it uses \(workspace.codec.name)).")
         }
+        // Before anything is built: whether the store is encrypted (and opens), and that the record names objects as it does.
+        try workspace.transfer().requireObjectIDs(of: snapshot)
         return SnapshotChoice(profile: profile, kind: spec.kind, key: snapshot.id, snapshot: snapshot, properties: snapshot.source.properties)
     }
 
@@ -48,7 +50,7 @@ struct SnapshotLoader: SnapshotLoading {
     /// files of `media`, when they will be restored) is in the store intact; reads the schema.
     func checkObjects(_ choice: SnapshotChoice, media: [MediaEntry]?) throws {
         guard let snapshot = choice.snapshot else { return }
-        try SnapshotObjectCheck(transfer: workspace.transfer).check(snapshot, media: media)
+        try SnapshotObjectCheck(transfer: try workspace.transfer()).check(snapshot, media: media)
     }
 
     /// Loads the snapshot into `database`, which exists and is empty.
@@ -57,21 +59,21 @@ struct SnapshotLoader: SnapshotLoading {
             return try CleanProfileFiles(project: workspace.project, server: server).load(profile: choice.profile, into: database)
         }
         try workspace.withScratchDirectory("restore") { scratch in
-            try DumpLoader(server: server, transfer: workspace.transfer, jobs: jobs).load(snapshot, into: database, scratch: scratch, label: label)
+            try DumpLoader(server: server, transfer: try workspace.transfer(), jobs: jobs).load(snapshot, into: database, scratch: scratch, label: label)
         }
     }
 
     /// The snapshot's media files, checked for paths that would leave the folder; nil when it has no media.
     func mediaEntries(_ choice: SnapshotChoice) throws -> [MediaEntry]? {
         guard let snapshot = choice.snapshot, let media = snapshot.media else { return nil }
-        let data = try workspace.transfer.fetchData(sha256: media.index.sha256, what: "media index")
+        let data = try workspace.transfer().fetchData(sha256: media.index.sha256, what: "media index")
         let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
         for entry in entries {
             guard MediaPath.isSafe(entry.path) else {
                 throw DPMError.corrupt("The media index of snapshot \(snapshot.id) names the unsafe path \"\(entry.path)\" (absolute, \"..\" or outside the folder); nothing was restored.")
             }
             guard SHA256Hex.isValid(entry.sha256) else {
-                throw DPMError.corrupt("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not a SHA-256 hash.")
+                throw DPMError.corrupt("The media index of snapshot \(snapshot.id) is malformed: \"\(entry.sha256)\" is not \(snapshot.objectIDs == nil ? "a SHA-256 hash" : "an object id").")
             }
         }
         return entries
@@ -79,6 +81,6 @@ struct SnapshotLoader: SnapshotLoading {
 
     /// Builds the media folder in a staging folder beside `target`; returns the staging folder.
     func stageMedia(_ entries: [MediaEntry], beside target: String) throws -> String {
-        try MediaFolder(transfer: workspace.transfer, jobs: jobs).stage(entries, beside: target)
+        try MediaFolder(transfer: try workspace.transfer(), jobs: jobs).stage(entries, beside: target)
     }
 }

@@ -34,9 +34,13 @@ extension Snapshot {
         }
         let compressions = inGit ? [Snapshot.gitCompression] : Snapshot.storedCompressions
         guard compressions.contains(compression) else { throw refuse("its compression \"\(compression)\" is unknown") }
+        if let objectIDs {
+            guard objectIDs == ObjectSealing.idKind else { throw refuse("its object ids are \"\(objectIDs)\", which this dpm does not know") }
+            guard !inGit else { throw refuse("a clean profile's files live in git, but it names keyed object ids") }
+        }
         for artifact in [schema] + data + (media.map { [$0.index] } ?? []) {
             guard SHA256Hex.isValid(artifact.sha256) else {
-                throw DPMError.corrupt("\(what) is malformed: \"\(artifact.sha256)\" is not a SHA-256 hash.")
+                throw DPMError.corrupt("\(what) is malformed: \"\(artifact.sha256)\" is not \(objectIDs == nil ? "a SHA-256 hash" : "an object id").")
             }
             guard artifact.size >= 0, artifact.storedSize >= 0, (artifact.rows ?? 0) >= 0 else {
                 throw refuse("\(artifact.path) has a negative size or row count")

@@ -90,7 +90,9 @@ public struct Squash {
                                      squashed: [MigrationFile]) throws -> String? {
         let appliedInSource = Set(files.map(\.version)).subtracting(sourcePending)
         guard appliedInSource == Set(squashed.map(\.version)) else { return nil }
-        return String(decoding: try workspace.transfer.fetchData(sha256: snapshot.schema.sha256, what: "the schema of snapshot \(snapshot.id)"),
+        let transfer = try workspace.transfer()
+        try transfer.requireObjectIDs(of: snapshot)
+        return String(decoding: try transfer.fetchData(sha256: snapshot.schema.sha256, what: "the schema of snapshot \(snapshot.id)"),
                       as: UTF8.self)
     }
 

@@ -31,6 +31,20 @@ public struct ObjectCache: Sendable {
 
     func evict(_ sha256: String) { unlink(path(sha256)) }
 
+    /// Where a copy of the create-only document `key` of `store` (a snapshot record, the
+    /// store's settings) is kept: a copy stays true, so it serves when the store cannot be reached.
+    func documentPath(_ key: String, of store: ObjectStore) -> String {
+        "\(root)/records/\(SHA256Hex.of(Data(store.displayName.utf8)).prefix(16))/\(key)"
+    }
+
+    /// Keeps `data` as the copy of `key`; only a convenience, so a copy that cannot be written is not.
+    func keepDocument(_ data: Data, as key: String, of store: ObjectStore) {
+        let path = documentPath(key, of: store)
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        try? createFolder(FilePath.parent(path), purpose: "the download cache", permissions: PrivateFiles.folderMode)
+        try? AtomicFile.write(data, to: path, mode: PrivateFiles.fileMode, durable: false)
+    }
+
     func discard(_ temporary: String) { unlink(temporary) }
 }
 

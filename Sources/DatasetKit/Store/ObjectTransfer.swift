@@ -2,17 +2,26 @@ import Foundation
 
 /// Moves artifacts between local files and content-addressed store objects, compressing,
 /// hashing and verifying on the way. Safe to use from several threads at once.
+///
+/// In an encrypted store (`sealing` set) an object's id is the keyed HMAC-SHA256 of its
+/// content instead of its SHA-256, and its compressed bytes are sealed before they leave;
+/// reading opens them (every chunk authenticated) before decompressing and checks the id.
+/// The download cache keeps the stored, sealed bytes.
 public struct ObjectTransfer: Sendable {
     public let store: ObjectStore
     public let codec: CompressionCodec
     public let progress: ProgressMeter
     public let cache: ObjectCache?
+    /// nil for a plaintext store.
+    public let sealing: ObjectSealing?
 
-    public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent, cache: ObjectCache? = nil) {
+    public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent, cache: ObjectCache? = nil,
+                sealing: ObjectSealing? = nil) {
         self.store = store
         self.codec = codec
         self.progress = progress
         self.cache = cache
+        self.sealing = sealing
     }
 
     public struct Stored: Sendable {
@@ -40,7 +49,7 @@ public struct ObjectTransfer: Sendable {
     }
 
     public func digest(ofFileAt path: String, countingLines: Bool = false, inspecting inspector: ByteWriter? = nil) throws -> FileDigest {
-        let hasher = HashingWriter(forwardingTo: inspector, countingLines: countingLines)
+        let hasher = HashingWriter(forwardingTo: inspector, countingLines: countingLines, key: sealing?.idKey)
         try FileReader(path: path).pump(into: hasher)
         try hasher.finish()
         return FileDigest(sha256: hasher.hexDigest(), size: hasher.byteCount, newlines: hasher.newlineCount)
@@ -56,7 +65,7 @@ public struct ObjectTransfer: Sendable {
 
     /// Stores in-memory content (a schema dump, a media index) as an object.
     public func storeData(_ data: Data, recordedSizes: [String: Int64] = [:]) throws -> Stored {
-        let sha256 = SHA256Hex.of(data)
+        let sha256 = sealing?.id(of: data) ?? SHA256Hex.of(data)
         let stored = try storeIfAbsent(sha256: sha256, recordedSize: recordedSizes[sha256]) { DataReader(data) }
         return Stored(sha256: sha256, size: Int64(data.count), storedSize: stored.size, newlines: 0, isNew: stored.isNew,
                       replacedSize: stored.replacedSize)
@@ -78,7 +87,8 @@ public struct ObjectTransfer: Sendable {
         }
         // The store hands back exactly the bytes it is about to publish: they must decompress
         // to content with the object's name, or nothing becomes visible.
-        let written = try store.put(key, from: try codec.compressing(try open()), expectedSHA256: nil, overwrite: true) { stored in
+        let compressed = try codec.compressing(try open())
+        let written = try store.put(key, from: sealing?.seal(compressed) ?? compressed, expectedSHA256: nil, overwrite: true) { stored in
             _ = try readVerified(stored, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
         }
         return (written.size, true, existing)
@@ -127,19 +137,41 @@ public struct ObjectTransfer: Sendable {
         }
     }
 
-    /// Decompresses `source` into `writer` and checks the content hash; returns the content size.
+    /// Opens (in an encrypted store) and decompresses `source` into `writer`, and checks the
+    /// content's id; returns the content size.
     private func readVerified(_ source: ByteReader, sha256: String, into writer: ByteWriter, source name: String, label: String) throws -> Int64 {
-        let hasher = HashingWriter(forwardingTo: writer)
+        let hasher = HashingWriter(forwardingTo: writer, key: sealing?.idKey)
         do {
-            try codec.decompressing(source).pump(into: hasher)
+            if let sealing {
+                let opened = try sealing.open(source)
+                try codec.decompressing(opened).pump(into: hasher)
+                // To its last chunk, whatever the decompressor left: a cut or appended chunk fails there.
+                try opened.pump(into: NullWriter())
+            } else {
+                try codec.decompressing(source).pump(into: hasher)
+            }
         } catch let error as DPMError {
             throw DPMError.corrupt(sentence("Object \(label) in \(name) is corrupt: \(error.message)"))
         }
         let actual = hasher.hexDigest()
         guard actual == sha256 else {
+            if sealing != nil { throw DPMError.corrupt("Object \(label) in \(name) is corrupt: its content does not match its keyed id.") }
             throw DPMError.corrupt("Object \(label) in \(name) is corrupt: its content hashes to \(actual).")
         }
         return hasher.byteCount
+    }
+
+    /// What a snapshot's record names its objects by (`Snapshot.objectIDs`) must be what this
+    /// transfer computes: a record of plain SHA-256 ids is never read from an encrypted store
+    /// (that would be reading plaintext objects from it), nor one of keyed ids from a plaintext one.
+    public func requireObjectIDs(of snapshot: Snapshot) throws {
+        let keyed = snapshot.objectIDs == ObjectSealing.idKind
+        if sealing != nil, !keyed {
+            throw DPMError.corrupt("Snapshot \(snapshot.id) of \(snapshot.profile) names its objects by plain SHA-256, but the store \(store.displayName) is encrypted and dpm never reads plaintext objects from an encrypted store: its record was not written by dpm for this store; restore another snapshot (--snapshot ID) or upload a new one.")
+        }
+        if sealing == nil, keyed {
+            throw DPMError.corrupt("Snapshot \(snapshot.id) of \(snapshot.profile) names its objects by keyed ids, as only an encrypted store does, but the store \(store.displayName) is not encrypted: its record was not written by dpm for this store; restore another snapshot (--snapshot ID) or upload a new one.")
+        }
     }
 
     /// Writes an object's verified content to `path`; nothing is left at `path` on failure.

@@ -71,7 +71,7 @@ struct SnapshotObjectCheck {
         do {
             try transfer.read(sha256: item.sha256, into: NullWriter(), what: item.label)
         } catch is DPMError {
-            return "does not verify against its SHA-256 name"
+            return "does not verify against its \(transfer.sealing == nil ? "SHA-256 name" : "keyed id")"
         }
         return nil
     }

@@ -1,22 +1,26 @@
 import Crypto
 import Foundation
 
-/// Computes SHA-256 (and counts bytes and newlines) of whatever passes through it,
-/// forwarding to an optional downstream writer.
+/// Computes SHA-256, or with a key HMAC-SHA256 (an encrypted store's object ids), of whatever
+/// passes through it, counts its bytes and newlines, and forwards it to an optional
+/// downstream writer.
 public final class HashingWriter: ByteWriter {
-    private var hasher = SHA256()
+    private var hasher: SHA256?
+    private var keyed: HMAC<SHA256>?
     private let downstream: ByteWriter?
     private let countsLines: Bool
     public private(set) var byteCount: Int64 = 0
     public private(set) var newlineCount: Int64 = 0
 
-    public init(forwardingTo downstream: ByteWriter? = nil, countingLines: Bool = false) {
+    public init(forwardingTo downstream: ByteWriter? = nil, countingLines: Bool = false, key: SymmetricKey? = nil) {
         self.downstream = downstream
         self.countsLines = countingLines
+        if let key { keyed = HMAC<SHA256>(key: key) } else { hasher = SHA256() }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        hasher.update(bufferPointer: bytes)
+        hasher?.update(bufferPointer: bytes)
+        keyed?.update(data: bytes)
         byteCount += Int64(bytes.count)
         if countsLines { newlineCount += countNewlines(bytes) }
         try downstream?.write(bytes)
@@ -25,7 +29,10 @@ public final class HashingWriter: ByteWriter {
     public func finish() throws { try downstream?.finish() }
 
     /// The lowercase hex digest; call once, after the last write.
-    public func hexDigest() -> String { SHA256Hex.string(hasher.finalize()) }
+    public func hexDigest() -> String {
+        if let keyed { return SHA256Hex.string(keyed.finalize()) }
+        return SHA256Hex.string(hasher!.finalize())
+    }
 }
 
 /// Hashes whatever is read through it.

@@ -66,10 +66,6 @@ public struct Upload: Sendable {
     public func run(_ options: UploadOptions) throws -> UploadResult {
         let started = workspace.now()
         let project = workspace.project
-        // Fail closed: objects are not encrypted yet, so a project that asks for it uploads nothing.
-        if project.config.encryption != nil {
-            throw DPMError.invalidInput("dpm.yaml configures encryption, but this dpm does not encrypt uploads yet; nothing was read or stored (remove encryption: to upload unencrypted).")
-        }
         let spec = try project.profile(options.profile)
         let filters = spec.tables.merged(with: options.filters)
         let key = try sanitizeKey(for: spec)
@@ -85,14 +81,19 @@ public struct Upload: Sendable {
         }
         // A dump read directly says what it says of its database; a database is asked.
         let properties = try standIn?.archive != nil ? standIn?.properties : standIn?.properties ?? server.properties(of: database)
+        // Encrypted or not, as dpm.yaml and the store agree (or refused); written to a new store
+        // only just before its first object.
+        let start = try workspace.encryption.startUpload(now: started)
+        let transfer = workspace.transfer(sealing: start.sealing)
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
-        let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace)
+        let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: transfer)
         let counters = Locked(Counters())
         let record = recorder(counting: counters)
 
         let captured = try workspace.withScratchDirectory("upload") { scratch in
-            try capture(options, filters: filters, plan: plan, scratch: scratch, recorded: recorded, record: record)
+            try capture(options, filters: filters, plan: plan, scratch: scratch, transfer: transfer, start: start,
+                        recorded: recorded, record: record)
         }
         let migrations = try captured.migrations ?? MigrationDetector.detect(in: database, on: server)
         workspace.progress.end()
@@ -116,7 +117,8 @@ public struct Upload: Sendable {
             media: mediaSummary,
             tables: tableCount,
             sizes: Self.sizes(schema: schema, data: data, media: mediaSummary),
-            sanitize: captured.sanitize
+            sanitize: captured.sanitize,
+            objectIDs: transfer.sealing == nil ? nil : ObjectSealing.idKind
         )
         try publish(snapshot, pin: pin)
         let totals = counters.current
@@ -144,16 +146,22 @@ public struct Upload: Sendable {
     /// pg_dump runs: one waits on the database server, the other on the store, so together
     /// they take about as long as the longer of the two. With rules, nothing is stored until
     /// the leak check has passed.
+    /// `start` is written to the store just before the first object (its settings, or a new
+    /// encrypted store's key), by whichever of the media and the database part stores first,
+    /// so that an upload refused before then (a leak, a failed dump) leaves the store as it was.
     private func capture(_ options: UploadOptions, filters: TableFilters, plan: SanitizePlan?, scratch: String,
+                         transfer: ObjectTransfer, start: StoreEncryption.UploadStart,
                          recorded: [String: Int64], record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> Captured {
-        var media = plan == nil ? try startMedia(options, recorded: recorded, record: record) : (work: nil, skipped: [])
+        var media = plan == nil ? try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record)
+            : (work: nil, skipped: [])
         // An error of the database part is reported once the media part has stopped too.
         defer { _ = try? media.work?.wait() }
-        let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, into: "\(scratch)/dump")
-        if plan != nil { media = try startMedia(options, recorded: recorded, record: record) }
-        let schema = try storeSchema(filters: filters, dump: dump, recorded: recorded, record: record)
+        let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, transfer: transfer, into: "\(scratch)/dump")
+        if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
+        try start.publish()
+        let schema = try storeSchema(filters: filters, dump: dump, transfer: transfer, recorded: recorded, record: record)
         let data = try storeDirectory(dump.directory, tables: dump.tableNames, digests: dump.checked?.digests ?? [:], jobs: options.jobs,
-                                      recorded: recorded, record: record)
+                                      transfer: transfer, recorded: recorded, record: record)
         let mediaSummary = try media.work?.wait()
         let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: dump.checked!.leakCheck) }
         return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
@@ -187,7 +195,7 @@ public struct Upload: Sendable {
     }
 
     /// The media folder's upload, started on its own thread (nil work when there is no media to take).
-    private func startMedia(_ options: UploadOptions, recorded: [String: Int64],
+    private func startMedia(_ options: UploadOptions, transfer: ObjectTransfer, start: StoreEncryption.UploadStart, recorded: [String: Int64],
                             record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws
         -> (work: BackgroundWork<MediaSummary>?, skipped: [String]) {
         guard options.includeMedia, let folder = workspace.project.mediaDirectory, FileManager.default.fileExists(atPath: folder) else {
@@ -196,14 +204,17 @@ public struct Upload: Sendable {
         let scan = try MediaScan.scan(folder)
         for path in scan.skipped { workspace.note("Skipped \(path) in the media folder: only regular files are stored.") }
         let jobs = options.jobs
-        return (BackgroundWork { [self] in try storeMedia(scan, jobs: jobs, recorded: recorded, record: record) }, scan.skipped)
+        return (BackgroundWork { [self] in
+            try start.publish()
+            return try storeMedia(scan, jobs: jobs, transfer: transfer, recorded: recorded, record: record)
+        }, scan.skipped)
     }
 
-    private func storeSchema(filters: TableFilters, dump: DataDump, recorded: [String: Int64],
+    private func storeSchema(filters: TableFilters, dump: DataDump, transfer: ObjectTransfer, recorded: [String: Int64],
                              record: @Sendable (ObjectTransfer.Stored) -> Void) throws -> Artifact {
         let sql = try standIn?.archive != nil ? ArchiveSchema.sql(of: dump.directory, tools: server) : server.dumpSchema(of: database, filters: filters)
         let schemaText = SchemaNormalizer.normalize(sql)
-        let stored = try workspace.transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
+        let stored = try transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
         record(stored)
         return Artifact(path: "schema.sql", sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize)
     }
@@ -221,7 +232,7 @@ public struct Upload: Sendable {
         var migrations: [MigrationState]?
     }
 
-    private func dumpData(filters: TableFilters, plan: SanitizePlan?, jobs: Int, into directory: String) throws -> DataDump {
+    private func dumpData(filters: TableFilters, plan: SanitizePlan?, jobs: Int, transfer: ObjectTransfer, into directory: String) throws -> DataDump {
         let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
         var migrations: [MigrationState]?
         if let archive = standIn?.archive {
@@ -240,7 +251,7 @@ public struct Upload: Sendable {
             let tables = tableNames.compactMapValues { known[$0] }
             let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
             dump.checked = try SanitizedDump(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, jobs: jobs)
-                .sanitizeAndCheck(directory, tables: tables, names: names, transfer: workspace.transfer, progress: workspace.progress)
+                .sanitizeAndCheck(directory, tables: tables, names: names, transfer: transfer, progress: workspace.progress)
         }
         return dump
     }
@@ -290,13 +301,12 @@ public struct Upload: Sendable {
     /// Stores every file of a pg_dump directory as an object.
     /// `digests`: content addresses already taken (by the leak check); the others are taken here.
     private func storeDirectory(_ directory: String, tables: [String: String], digests: [String: ObjectTransfer.FileDigest],
-                                jobs: Int, recorded: [String: Int64],
+                                jobs: Int, transfer: ObjectTransfer, recorded: [String: Int64],
                                 record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         let sizes = names.map { FileSize.of("\(directory)/\($0)") }
         workspace.progress.begin("storing data", totalBytes: sizes.reduce(0, +), totalItems: names.count)
         let artifacts = Locked([Artifact]())
-        let transfer = workspace.transfer
         try concurrentForEach(names, width: jobs) { name in
             let table = tables[name]
             let path = "\(directory)/\(name)"
@@ -314,12 +324,11 @@ public struct Upload: Sendable {
     }
 
     /// Stores each media file and the media index.
-    private func storeMedia(_ scan: MediaScan, jobs: Int, recorded: [String: Int64],
+    private func storeMedia(_ scan: MediaScan, jobs: Int, transfer: ObjectTransfer, recorded: [String: Int64],
                             record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> MediaSummary {
         workspace.progress.begin("storing media", totalItems: scan.files.count)
         let entries = Locked([MediaEntry]())
         let storedBytes = Locked(Int64(0))
-        let transfer = workspace.transfer
         try concurrentForEach(scan.files, width: jobs) { file in
             let stored = try transfer.storeFile(at: file.absolutePath, recordedSizes: recorded)
             record(stored)
