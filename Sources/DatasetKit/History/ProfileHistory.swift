@@ -8,6 +8,12 @@ public struct HistorySource: Codable, Sendable, Equatable {
     public var name: String
     /// The dumped database's name, where the dump's header gives it.
     public var database: String?
+
+    public init(kind: String, name: String, database: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.database = database
+    }
 }
 
 /// One snapshot as `dpm log` shows it.
