@@ -128,6 +128,17 @@ final class HistoryUnitTests: XCTestCase {
         XCTAssertEqual(commits.pins(of: try ProfileName("other"), note: { notes.append($0) }), [:])
     }
 
+    func testRecordKeysOfEveryProfileAreListedAndOthersSkipped() throws {
+        let store = MemoryStore()
+        for key in ["snapshots/ug/20260101T000000Z-aaaaaa.json", "snapshots/acme/20260102T000000Z-bbbbbb.json",
+                    "snapshots/ug/latest.json", "snapshots/Bad/20260101T000000Z-aaaaaa.json", "snapshots/ug/20260101T000000Z-aaaaaa.json.tmp",
+                    "snapshots/ug/deeper/20260101T000000Z-aaaaaa.json", "tags/ug/v1.json", "objects/ab/abcd"] {
+            store.objects.withValue { $0[key] = Data() }
+        }
+        XCTAssertEqual(try StoreRecords.list(in: store).map { "\($0.profile)/\($0.id)" },
+                       ["acme/20260102T000000Z-bbbbbb", "ug/20260101T000000Z-aaaaaa"])
+    }
+
     func testTagsAreCreateOnlyUnlessReplaced() throws {
         let store = MemoryStore()
         let profile = try ProfileName("ug")

@@ -37,29 +37,28 @@ public struct SnapshotLog {
         // Only older records change what counts as new for this profile's snapshots.
         let needed = records.filter { $0.profile == profile || $0.id <= newest }
         let catalog = SnapshotCatalog(store: store, project: project, cache: workspace.cache)
-        let read = Locked([(StoreRecords.Key, Snapshot)]())
+        let read = Locked([Snapshot]())
         let unreadable = Locked([String]())
         try concurrentForEach(needed, width: width) { key in
             do {
-                if let snapshot = try catalog.record(of: key.profile, id: key.id) { read.withValue { $0.append((key, snapshot)) } }
+                if let snapshot = try catalog.record(of: key.profile, id: key.id) { read.withValue { $0.append(snapshot) } }
             } catch let error as DPMError where error.kind == .corrupt {
                 // Another profile's unreadable record only leaves its objects uncounted.
                 if key.profile == profile { unreadable.withValue { $0.append(error.message) } }
             }
         }
         let snapshots = read.current
-        let media = try mediaIndexes(of: snapshots.map(\.1), profile: profile, unreadable: unreadable)
-        let named = snapshots.map { NewlyStored.named(by: $0.1, media: $0.1.media.flatMap { media[$0.index.sha256] }) }
-        let newlyStored = NewlyStored.compute(named)
+        let media = try mediaIndexes(of: snapshots, profile: profile, unreadable: unreadable)
+        let newlyStored = NewlyStored.compute(snapshots.map { NewlyStored.named(by: $0, media: $0.media.flatMap { media[$0.index.sha256] }) })
 
         var tagged: [String: [String]] = [:]
         for tag in try SnapshotTags(store: store, profile: profile).all(unreadable: { message in unreadable.withValue { $0.append(message) } }) {
             tagged[tag.snapshot, default: []].append(tag.name)
         }
         let pins = try commits.wait()
-        history.snapshots = zip(snapshots, newlyStored).filter { $0.0.0.profile == profile }.map { pair in
-            Self.entry(pair.0.1, newlyStored: pair.1, tags: tagged[pair.0.1.id] ?? [], pinned: pair.0.1.id == history.pinned,
-                       commits: pins[pair.0.1.id] ?? [])
+        let pinned = history.pinned
+        history.snapshots = zip(snapshots, newlyStored).filter { snapshot, _ in snapshot.profile == profile.value }.map { snapshot, new in
+            Self.entry(snapshot, newlyStored: new, tags: tagged[snapshot.id] ?? [], pinned: snapshot.id == pinned, commits: pins[snapshot.id] ?? [])
         }.sorted { $0.id > $1.id }
         history.unreadable = unreadable.current.sorted()
         return history
@@ -100,26 +99,5 @@ public struct SnapshotLog {
             latestMigration: migration?.versions.last, migrationTable: migration?.table, source: source,
             sanitized: snapshot.sanitize != nil, tables: snapshot.tableCount, rows: snapshot.rowCount,
             mediaFiles: snapshot.media?.files ?? 0, commits: commits)
-    }
-}
-
-/// The snapshot records a store holds, by their keys: `snapshots/<profile>/<id>.json`.
-enum StoreRecords {
-    struct Key: Sendable, Equatable {
-        let profile: ProfileName
-        let id: String
-    }
-
-    /// One listing of `snapshots/` for every profile; keys dpm would not have written are skipped.
-    static func list(in store: ObjectStore) throws -> [Key] {
-        try store.list(prefix: "snapshots/").compactMap(parse)
-    }
-
-    static func parse(_ key: String) -> Key? {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "snapshots", parts[2].hasSuffix(".json"),
-              let profile = try? ProfileName(String(parts[1])) else { return nil }
-        let id = String(parts[2].dropLast(5))
-        return SnapshotID.isValid(id) ? Key(profile: profile, id: id) : nil
     }
 }
