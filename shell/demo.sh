@@ -2,7 +2,8 @@
 # The dpm walkthrough on the bundled demo application (a small project
 # tracker): capture a dataset, break the local database, get it back, switch,
 # migrate, squash; then make the user-generated profile from a production-like
-# database with personal data, through sanitize rules and a purge script.
+# database with personal data, through sanitize rules and a purge script; and
+# look back: the profile's history, a tag, a pin back to May and forward again.
 #
 #   shell/demo.sh
 #
@@ -220,7 +221,7 @@ git add -A && git commit -q -m "user-generated: a rule for users.notes"
 show dpm sanitize check user-generated --from dbname=demo_prod
 
 step "19. Upload from production: the purge script runs on a scratch copy, the rules rewrite the rows before anything is hashed or stored, and the leak check proves that no original value made it into the store."
-show dpm upload user-generated --from dbname=demo_prod --no-media -m "production, sanitized"
+show dpm upload user-generated --from dbname=demo_prod --no-media -m "production, sanitized" --tag june-production
 show dpm profile show user-generated
 show dpm profile list
 
@@ -242,5 +243,26 @@ show psql -X -q -d demo_app -c "select (select count(*) from orders o join users
   die "the restored user-generated still holds QA's test accounts, which the purge script deletes"
 [[ "$(sql -At -c "select count(*) from orders where ordered_at < '2025-01-01'")" == 0 ]] ||
   die "the restored user-generated still holds orders before 2025, which the purge script deletes"
+
+step "21. The store over months: every snapshot of user-generated, newest first, with its sizes (what each stored anew), tags, and the commits that pinned it."
+git add -A && git commit -q -m "user-generated: production, sanitized"
+show dpm log user-generated
+
+step "22. Roll back: the May snapshot is what ACME's contract was signed against. Tag it, pin it, restore it; then forward again to June's."
+may="$(dpm log user-generated --json |
+  python3 -c 'import json, sys; print(next(s["id"] for s in json.load(sys.stdin)["snapshots"] if s["message"] == "after the May release"))')"
+show dpm tag user-generated "$may" acme-contract
+show dpm pin user-generated acme-contract
+show dpm restore user-generated --force
+# users.phone came with the June release (step 16): the May data has none.
+phone_column="select count(*) from information_schema.columns where table_name = 'users' and column_name = 'phone'"
+[[ "$(sql -At -c "$phone_column")" == 0 ]] || die "dpm restore after the pin did not load the May snapshot"
+printf 'the working database holds the May snapshot again: no users.phone column\n'
+git commit -q -a -m "user-generated: back to May, for the ACME contract"
+show dpm pin user-generated june-production
+show dpm use user-generated
+[[ "$(sql -At -c "$phone_column")" == 1 ]] || die "dpm use after the pin forward did not load the June snapshot"
+git commit -q -a -m "user-generated: forward to June's production data"
+show git log --oneline -- profiles/user-generated/manifest.json
 
 printf '\ndemo finished: every step succeeded\n'

@@ -25,7 +25,7 @@ struct JobOptions: ParsableArguments {
 /// `--snapshot <id>`: a snapshot instead of the pinned one; the help names what the command
 /// does with it ("Restore this snapshot …").
 struct SnapshotOption<Action: SnapshotAction>: ParsableArguments {
-    @Option(help: ArgumentHelp("\(Action.verb) this snapshot instead of the pinned one.", valueName: "id"))
+    @Option(help: ArgumentHelp("\(Action.verb) this snapshot (an id, its unique beginning, or a tag) instead of the pinned one.", valueName: "id|tag"))
     var snapshot: String?
 }
 

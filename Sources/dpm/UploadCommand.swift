@@ -49,12 +49,16 @@ struct UploadCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("A message recorded with the snapshot.", valueName: "text"))
     var message: String = ""
 
+    @Option(help: ArgumentHelp("Name the new snapshot with this tag (refused before anything is read if the tag exists; see dpm tag).", valueName: "name"))
+    var tag: String?
+
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let context = try AppContext()
         let name = try context.profileName(profile)
+        let tagName = try tag.map(TagName.init)
         if from != nil, fromDump != nil {
             throw DPMError.invalidInput("--from and --from-dump both name what to capture; give one of them.")
         }
@@ -64,7 +68,7 @@ struct UploadCommand: ParsableCommand {
             profile: name,
             filters: TableFilters(include: tables, exclude: excludeTables, excludeData: excludeTableData),
             includeMedia: !noMedia, message: message, jobs: jobs.count,
-            fromDump: fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }), scratch: scratch)
+            fromDump: fromDump.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, tag: tagName), scratch: scratch)
         if output.json { return try Terminal.printJSON(result) }
         let time = "in \(String(format: "%.1f", result.seconds)) s"
         let tables = "\(result.tables) table\(result.tables == 1 ? "" : "s"), \(result.rows) row\(result.rows == 1 ? "" : "s")"
@@ -73,7 +77,7 @@ struct UploadCommand: ParsableCommand {
                 + "loaded them into a scratch database to prove they restore, and pinned snapshot \(result.snapshot), \(time).")
         }
         let duplicates = result.duplicates == 0 ? "" : ", \(result.duplicates) with content already in this upload"
-        print("Uploaded \(result.profile) snapshot \(result.snapshot): read \(ByteCount.format(result.bytesRead)), "
+        print("Uploaded \(result.profile) snapshot \(result.snapshot)\(result.tag.map { " (tag \($0))" } ?? ""): read \(ByteCount.format(result.bytesRead)), "
             + "stored \(ByteCount.format(result.bytesStored)) new (\(result.objectsStored) objects new, \(result.objectsReused) already in the store\(duplicates)), "
             + "\(tables), \(result.mediaFiles) media files, \(time).")
         if let sanitize = result.sanitize {

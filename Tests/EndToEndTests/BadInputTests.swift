@@ -178,7 +178,8 @@ final class BadInputTests: XCTestCase {
     func testTargetExistsAndBadSnapshotIDs() throws {
         _ = try uploadedProject()
         try assertRefused(["restore", "ug"], says: "The database \(harness.database) already exists; add --force")
-        try assertRefused(["restore", "ug", "--snapshot", "latest", "--into", harness.prefix + "_x"], says: "\"latest\" is not a snapshot id")
+        try assertRefused(["restore", "ug", "--snapshot", "latest", "--into", harness.prefix + "_x"], says: "has no tag latest of profile ug")
+        try assertRefused(["restore", "ug", "--snapshot", "2026/01", "--into", harness.prefix + "_x"], says: "\"2026/01\" is neither a snapshot id")
         try assertRefused(["restore", "ug", "--snapshot", "20200101T000000Z-abcdef", "--into", harness.prefix + "_x"],
                           says: "has no snapshot 20200101T000000Z-abcdef of profile ug (latest: ")
     }

@@ -3,8 +3,8 @@ import Foundation
 import XCTest
 
 /// Two uploads of one profile at once: the second to finish leaves the manifest to the
-/// first and says how to pin its own snapshot; a manifest that cannot be written is told
-/// the same way.
+/// first and says how to pin its own snapshot (with dpm pin); a manifest that cannot be
+/// written is told the same way.
 final class ConcurrentUploadTests: XCTestCase {
     private var harness: Harness!
 
@@ -26,14 +26,14 @@ final class ConcurrentUploadTests: XCTestCase {
         Set(try FileManager.default.contentsOfDirectory(atPath: "\(harness.store)/snapshots/ug").map { String($0.dropLast(5)) })
     }
 
-    /// The command after "run in <root>: " in an error, run by sh in the project folder.
+    /// The dpm command in `run "dpm …"` of an error, run as printed.
     private func runPinCommand(from message: String) throws {
-        let marker = "run in \(harness.root): "
-        let start = try XCTUnwrap(message.range(of: marker), message).upperBound
-        var command = String(message[start...]).trimmingCharacters(in: .whitespacesAndNewlines)
-        if command.hasSuffix(".") { command.removeLast() }
-        let ran = harness.command("sh", ["-c", command])
-        XCTAssertEqual(ran.status, 0, "\(command): \(ran.stderr)")
+        let start = try XCTUnwrap(message.range(of: "run \"dpm "), message).upperBound
+        let end = try XCTUnwrap(message[start...].firstIndex(of: "\""), message)
+        let arguments = message[start..<end].split(separator: " ").map(String.init)
+        XCTAssertEqual(arguments.first, "pin", message)
+        let ran = harness.dpm(arguments)
+        XCTAssertEqual(ran.status, 0, "dpm \(arguments.joined(separator: " ")): \(ran.stderr)")
     }
 
     func testTheUploadThatFinishesSecondLeavesTheManifestAndSaysHowToPin() throws {
@@ -55,6 +55,7 @@ final class ConcurrentUploadTests: XCTestCase {
         XCTAssertEqual(try pinnedID(), fastID, "the manifest still pins the upload that finished first")
         let message = finished.stderr
         XCTAssertTrue(message.contains("Snapshot \(slowID) of ug is stored, but profiles/ug/manifest.json now pins \(fastID) while this upload ran"), message)
+        XCTAssertTrue(message.contains("to pin \(slowID) instead, run \"dpm pin ug \(slowID)\"."), message)
         XCTAssertEqual(message.split(separator: "\n").filter { !$0.hasPrefix("Pausing") }.count, 1, message)
 
         // The printed command pins the slow upload's snapshot, and it restores.
@@ -92,7 +93,7 @@ final class ConcurrentUploadTests: XCTestCase {
 }
 
 /// A dpm run in the background, its output in files the test can watch.
-private final class BackgroundDPM {
+final class BackgroundDPM {
     private let process = Process()
     private let stdoutPath = NSTemporaryDirectory() + "dpm-bg-\(UUID().uuidString).1"
     private let stderrPath = NSTemporaryDirectory() + "dpm-bg-\(UUID().uuidString).2"

@@ -6,7 +6,7 @@ final class HelpTests: XCTestCase {
     func testEveryCommandHasHelp() throws {
         let harness = try Harness()
         defer { harness.tearDown() }
-        for command in ["init", "profile", "upload", "restore", "use", "undo", "stash", "attach", "detach", "cache", "cleanup",
+        for command in ["init", "profile", "upload", "log", "pin", "tag", "restore", "use", "undo", "stash", "attach", "detach", "cache", "cleanup",
                         "migrate", "migrations", "squash", "status", "key"] {
             for arguments in [["help", command], [command, "--help"]] {
                 let run = harness.dpm(arguments)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Finds snapshots: the pinned one in a profile's manifest, or any record in the store.
-public struct SnapshotCatalog {
+public struct SnapshotCatalog: Sendable {
     let store: ObjectStore
     let project: Project
     /// Records once read from a remote store are kept beside the download cache: they are
@@ -14,7 +14,8 @@ public struct SnapshotCatalog {
         self.cache = cache
     }
 
-    /// The snapshot `id` from the store, or the profile's pinned snapshot when `id` is nil.
+    /// The snapshot `id` (or tag, or id prefix: see `SnapshotReference`) from the store, or
+    /// the profile's pinned snapshot when `id` is nil.
     /// Either way the result is the store's record: a pinned manifest must match it exactly,
     /// so that a manifest changed by hand (or by a merge) never restores something else.
     public func snapshot(of profile: ProfileName, id: String?) throws -> Snapshot {
@@ -31,9 +32,8 @@ public struct SnapshotCatalog {
             }
             return stored
         }
-        guard SnapshotID.isValid(id) else {
-            throw DPMError.invalidInput("\"\(id)\" is not a snapshot id (they look like 20261122T031826Z-1a2b3c).")
-        }
+        // A tag, or the unique beginning of an id, names a snapshot as well as its id does.
+        guard SnapshotID.isValid(id) else { return try SnapshotResolver(catalog: self, profile: profile).resolve(id).snapshot }
         guard let stored = try record(of: profile, id: id) else {
             throw DPMError.notFound("The store \(store.displayName) has no snapshot \(id) of profile \(profile) (\(try latestHint(profile))).")
         }

@@ -65,8 +65,14 @@ struct SnapshotLoader: SnapshotLoading {
 
     /// The snapshot's media files, checked for paths that would leave the folder; nil when it has no media.
     func mediaEntries(_ choice: SnapshotChoice) throws -> [MediaEntry]? {
-        guard let snapshot = choice.snapshot, let media = snapshot.media else { return nil }
-        let data = try workspace.transfer().fetchData(sha256: media.index.sha256, what: "media index")
+        guard let snapshot = choice.snapshot else { return nil }
+        return try Self.mediaEntries(of: snapshot, transfer: try workspace.transfer())
+    }
+
+    /// The media index of `snapshot`, read and checked as restore reads it (`pin` checks it the same way).
+    static func mediaEntries(of snapshot: Snapshot, transfer: ObjectTransfer) throws -> [MediaEntry]? {
+        guard let media = snapshot.media else { return nil }
+        let data = try transfer.fetchData(sha256: media.index.sha256, what: "media index")
         let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
         for entry in entries {
             guard MediaPath.isSafe(entry.path) else {

@@ -7,6 +7,8 @@ import Foundation
 /// dump's table of contents), is read and verified here in full.
 struct SnapshotObjectCheck {
     let transfer: ObjectTransfer
+    /// What the snapshot is checked for, in the refusal: "cannot be restored".
+    var action = "restored"
     /// Lookups in flight at once: they wait on the store (stat, HEAD), not on the CPU.
     var width = 16
 
@@ -47,7 +49,7 @@ struct SnapshotObjectCheck {
         let found = problems.current.sorted()
         guard let first = found.first else { return }
         let more = found.count > 1 ? ", and \(found.count - 1) more object\(found.count == 2 ? " is" : "s are") missing or damaged" : ""
-        throw DPMError.corrupt("Snapshot \(snapshot.id) cannot be restored from \(transfer.store.displayName): object \(first.sha256) (\(first.label)) \(first.reason)\(more); nothing was changed.")
+        throw DPMError.corrupt("Snapshot \(snapshot.id) cannot be \(action) from \(transfer.store.displayName): object \(first.sha256) (\(first.label)) \(first.reason)\(more); nothing was changed.")
     }
 
     /// As the restore's reads name it: "3418.dat, data of public.orders".

@@ -3,21 +3,30 @@ import Foundation
 import Glibc
 #endif
 
-/// The last step of an upload: pin its snapshot in the profile's manifest, but only if the
-/// manifest is still what it was when the upload started. Two uploads of one profile that
-/// run at once both store their snapshots; the one that finishes second finds the manifest
-/// changed, leaves it alone and says how to pin its snapshot instead.
+/// The last step of an upload (and the one step of `dpm pin`): pin a snapshot in the
+/// profile's manifest, but only if the manifest is still what it was when the work started.
+/// Two uploads of one profile that run at once both store their snapshots; the one that
+/// finishes second finds the manifest changed, leaves it alone and says how to pin its
+/// snapshot instead.
 struct ManifestPin {
+    /// Whose pin it is, for the sentence that says the manifest changed meanwhile.
+    enum Work {
+        case upload
+        case pin
+    }
+
     let project: Project
     let profile: ProfileName
     let store: ObjectStore
-    /// The manifest's bytes when the upload started; nil when there was none.
+    let work: Work
+    /// The manifest's bytes when the work started; nil when there was none.
     let atStart: Data?
 
-    init(project: Project, profile: ProfileName, store: ObjectStore) {
+    init(project: Project, profile: ProfileName, store: ObjectStore, work: Work = .upload) {
         self.project = project
         self.profile = profile
         self.store = store
+        self.work = work
         atStart = Self.read(project.manifestPath(profile))
     }
 
@@ -32,7 +41,12 @@ struct ManifestPin {
         guard now == atStart else {
             let pinned = now.flatMap { try? CanonicalJSON.decode(Snapshot.self, from: $0, what: manifestName) }
             let change = now == nil ? "was removed" : pinned.map { "now pins \($0.id)" } ?? "was changed"
-            throw DPMError.conflict("Snapshot \(snapshot.id) of \(profile) is stored, but \(manifestName) \(change) while this upload ran (another upload?), so dpm left it alone; to pin \(snapshot.id) instead, \(pinCommand(snapshot.id)).")
+            switch work {
+            case .upload:
+                throw DPMError.conflict("Snapshot \(snapshot.id) of \(profile) is stored, but \(manifestName) \(change) while this upload ran (another upload?), so dpm left it alone; to pin \(snapshot.id) instead, \(pinCommand(snapshot.id)).")
+            case .pin:
+                throw DPMError.conflict("\(manifestName) \(change) while dpm checked snapshot \(snapshot.id) (another upload or pin?), so dpm left it alone; to pin \(snapshot.id) instead, \(pinCommand(snapshot.id)) again.")
+            }
         }
         do {
             try project.writeManifest(snapshot, for: profile)
@@ -40,18 +54,18 @@ struct ManifestPin {
             var reason = error.userMessage
             if reason.hasSuffix(".") { reason.removeLast() }
             if let first = reason.first { reason = first.lowercased() + reason.dropFirst() }
-            throw DPMError.system("Snapshot \(snapshot.id) of \(profile) is stored in \(store.displayName), but \(manifestName) could not be written (\(reason)); to pin it, \(pinCommand(snapshot.id)).")
+            switch work {
+            case .upload:
+                throw DPMError.system("Snapshot \(snapshot.id) of \(profile) is stored in \(store.displayName), but \(manifestName) could not be written (\(reason)); to pin it, \(pinCommand(snapshot.id)).")
+            case .pin:
+                throw DPMError.system("\(manifestName) could not be written (\(reason)), so it still pins what it pinned.")
+            }
         }
     }
 
-    /// How to pin a stored snapshot by hand today: its record is byte for byte the manifest.
+    /// How to pin a stored snapshot: `dpm pin` checks it again and writes the manifest as this would have.
     func pinCommand(_ id: String) -> String {
-        let key = StoreLayout.snapshotKey(profile: profile.value, id: id)
-        let name = store.displayName
-        if name.hasPrefix("file://") {
-            return "run in \(project.root): cp \(ShellCommand.quoted("\(name.dropFirst("file://".count))/\(key)")) \(manifestName)"
-        }
-        return "copy \(name.hasSuffix("/") ? name : name + "/")\(key) to \(manifestName) (e.g. with aws s3 cp)"
+        "run \"dpm pin \(profile) \(id)\""
     }
 
     private static func read(_ path: String) -> Data? {

@@ -9,15 +9,19 @@ public struct UploadOptions: Sendable {
     public var jobs: Int
     /// A pg_dump file or folder to import instead of reading a database (an absolute path).
     public var fromDump: String?
+    /// A tag to name the new snapshot by; it must not exist yet.
+    public var tag: TagName?
 
     public init(profile: ProfileName, filters: TableFilters = TableFilters(), includeMedia: Bool = true,
-                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount, fromDump: String? = nil) {
+                message: String = "", jobs: Int = ProcessInfo.processInfo.activeProcessorCount, fromDump: String? = nil,
+                tag: TagName? = nil) {
         self.profile = profile
         self.filters = filters
         self.includeMedia = includeMedia
         self.message = message
         self.jobs = max(1, jobs)
         self.fromDump = fromDump
+        self.tag = tag
     }
 }
 
@@ -41,6 +45,8 @@ public struct UploadResult: Codable, Sendable {
     public var seconds: Double
     /// How the data was sanitized; nil when the profile has no rules.
     public var sanitize: SanitizeRecord?
+    /// The tag the snapshot was given (`--tag`).
+    public var tag: String?
 }
 
 /// Captures a database (and media folder) as a new snapshot of a profile.
@@ -67,6 +73,9 @@ public struct Upload: Sendable {
         let started = workspace.now()
         let project = workspace.project
         let spec = try project.profile(options.profile)
+        if let tag = options.tag {
+            try SnapshotTagging.requireAbsent(tag, of: options.profile, kind: spec.kind, store: workspace.store)
+        }
         let filters = spec.tables.merged(with: options.filters)
         let key = try sanitizeKey(for: spec)
         let version = try standIn?.sourceVersion ?? server.serverVersion()
@@ -120,13 +129,13 @@ public struct Upload: Sendable {
             sanitize: captured.sanitize,
             objectIDs: transfer.sealing == nil ? nil : ObjectSealing.idKind
         )
-        try publish(snapshot, pin: pin)
+        try publish(snapshot, tag: options.tag, pin: pin)
         let totals = counters.current
         return UploadResult(
             snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
             objectsStored: totals.new, objectsReused: totals.reused, duplicates: totals.duplicates, tables: snapshot.tableCount,
             rows: snapshot.rowCount, mediaFiles: mediaSummary?.files ?? 0, skippedMedia: captured.skippedMedia, files: nil,
-            seconds: workspace.now().timeIntervalSince(started), sanitize: captured.sanitize
+            seconds: workspace.now().timeIntervalSince(started), sanitize: captured.sanitize, tag: options.tag?.value
         )
     }
 
@@ -267,12 +276,17 @@ public struct Upload: Sendable {
     }
 
     /// The order of writes that makes a snapshot exist: its objects are stored (verified)
-    /// already; then the create-only record; then the manifest, only if still unchanged.
-    private func publish(_ snapshot: Snapshot, pin: ManifestPin) throws {
+    /// already; then the create-only record; then its tag, create-only too; then the
+    /// manifest, only if still unchanged.
+    private func publish(_ snapshot: Snapshot, tag: TagName?, pin: ManifestPin) throws {
         try workspace.checkpoint("upload.before-record")
         let recordJSON = try CanonicalJSON.encode(snapshot)
         try workspace.store.put(StoreLayout.snapshotKey(profile: snapshot.profile, id: snapshot.id),
                                 from: DataReader(recordJSON), expectedSHA256: SHA256Hex.of(recordJSON), overwrite: false)
+        if let tag {
+            try workspace.checkpoint("upload.before-tag")
+            try SnapshotTagging.tagUpload(snapshot, as: tag, workspace: workspace)
+        }
         try workspace.checkpoint("upload.before-manifest")
         try pin.pin(snapshot)
     }
