@@ -29,42 +29,16 @@ public struct ArchiveTOC: Sendable {
     /// (of a custom-format file).
     static func read(_ reader: ArchiveReader) throws -> ArchiveTOC {
         reader.startRecording()
-        for expected in ArchiveHeader.magic {
-            guard try reader.nextByte() == expected else {
-                throw DPMError.invalidInput("it does not start with PGDMP, so it is not a pg_dump archive")
-            }
-        }
-        let major = Int(try reader.byte()), minor = Int(try reader.byte())
-        let revision = major > 1 || (major == 1 && minor > 0) ? Int(try reader.byte()) : 0
-        let version = ArchiveVersion(major: major, minor: minor, revision: revision)
-        reader.version = version
+        let (header, formatByte, compressionField) = try ArchiveHeader.read(from: reader)
+        let rawHeader = reader.stopRecording()
+        let version = reader.version
         guard version >= oldestVersion, version <= newestVersion else {
             throw DPMError.invalidInput("its archive version \(version) is not one dpm reads directly")
         }
-        reader.intSize = Int(try reader.byte())
-        reader.offsetSize = Int(try reader.byte())
         guard (1...8).contains(reader.intSize), (1...8).contains(reader.offsetSize) else {
             throw DPMError.corrupt("its header gives integers of \(reader.intSize) bytes and offsets of \(reader.offsetSize), so it is damaged")
         }
-        let formatByte = Int(reader.position)
-        let format: ArchiveHeader.Format
-        switch try reader.byte() {
-        case 1: format = .custom
-        case 3, 5: format = .directory
-        case let other: throw DPMError.invalidInput("its header names archive format \(other), which is neither custom nor directory")
-        }
-        let compressionStart = Int(reader.position)
-        if version.atLeast(1, 15) { _ = try reader.byte() } else { _ = try reader.int() }
-        let compressionField = compressionStart..<Int(reader.position)
-        for _ in 0..<7 { _ = try reader.int() }
-        _ = try reader.string()
-        _ = try reader.string()
-        _ = try reader.string()
-        let rawHeader = reader.stopRecording()
-        guard let header = ArchiveHeader.parse(rawHeader) else {
-            throw DPMError.corrupt("its header cannot be read, so it is damaged")
-        }
-
+        let format = header.format
         do {
             return try entries(of: reader, header: header, version: version, format: format, rawHeader: rawHeader,
                                formatByte: formatByte, compressionField: compressionField)

@@ -28,98 +28,64 @@ public struct ArchiveHeader: Sendable, Equatable {
     /// Reads the header from the first bytes of an archive (a few hundred are enough);
     /// nil when they do not start with the magic or end before the header does.
     public static func parse(_ bytes: [UInt8]) -> ArchiveHeader? {
-        var reader = HeaderReader(bytes: bytes)
-        return reader.header()
-    }
-}
-
-/// Reads `WriteHead`'s fields in order; nil past the end of the bytes.
-private struct HeaderReader {
-    let bytes: [UInt8]
-    var offset = 0
-    /// (major, minor, revision) of the archive, known once read.
-    var version = (0, 0, 0)
-    var intSize = 4
-
-    init(bytes: [UInt8]) { self.bytes = bytes }
-
-    private func atLeast(_ major: Int, _ minor: Int) -> Bool { (version.0, version.1) >= (major, minor) }
-
-    mutating func byte() -> Int? {
-        guard offset < bytes.count else { return nil }
-        defer { offset += 1 }
-        return Int(bytes[offset])
+        try? read(from: ArchiveReader(source: DataReader(Data(bytes)))).header
     }
 
-    /// `ReadInt`: a sign byte (after 1.0), then `intSize` bytes, least significant first.
-    mutating func int() -> Int? {
-        let negative = atLeast(1, 1) ? byte().map { $0 != 0 } : false
-        guard let negative else { return nil }
-        var value = 0
-        for index in 0..<intSize {
-            guard let next = byte() else { return nil }
-            if index < 8 { value |= next << (8 * index) }
+    /// Reads `WriteHead`'s fields in order, leaving `reader` at the table of contents and
+    /// knowing the archive's version and sizes; also where the format code and the
+    /// compression field lie, for writing the header out with other ones.
+    static func read(from reader: ArchiveReader) throws -> (header: ArchiveHeader, formatByte: Int, compressionField: Range<Int>) {
+        for expected in magic {
+            guard try reader.nextByte() == expected else {
+                throw DPMError.invalidInput("it does not start with PGDMP, so it is not a pg_dump archive")
+            }
         }
-        return negative ? -value : value
-    }
-
-    /// `ReadStr`: a length (negative: no string), then the bytes.
-    mutating func string() -> String?? {
-        guard let length = int() else { return nil }
-        guard length >= 0 else { return .some(nil) }
-        guard offset + length <= bytes.count else { return nil }
-        defer { offset += length }
-        return .some(String(decoding: bytes[offset..<(offset + length)], as: UTF8.self))
-    }
-
-    mutating func header() -> ArchiveHeader? {
-        guard bytes.starts(with: ArchiveHeader.magic) else { return nil }
-        offset = ArchiveHeader.magic.count
-        guard let major = byte(), let minor = byte() else { return nil }
-        let revision = major > 1 || (major == 1 && minor > 0) ? byte() : 0
-        guard let revision else { return nil }
-        version = (major, minor, revision)
-        guard let size = byte(), (1...32).contains(size) else { return nil }
-        intSize = size
-        if atLeast(1, 7) { guard byte() != nil else { return nil } } // the offset size
+        let major = Int(try reader.byte()), minor = Int(try reader.byte())
+        let revision = major > 1 || (major == 1 && minor > 0) ? Int(try reader.byte()) : 0
+        let version = ArchiveVersion(major: major, minor: minor, revision: revision)
+        reader.version = version
+        reader.intSize = Int(try reader.byte())
+        guard (1...32).contains(reader.intSize) else {
+            throw DPMError.corrupt("its header gives integers of \(reader.intSize) bytes, so it is damaged")
+        }
+        if version.atLeast(1, 7) { reader.offsetSize = Int(try reader.byte()) }
+        let formatByte = Int(reader.position)
         // archCustom = 1, archTar = 3, archDirectory = 5 (pg_backup.h); a directory dump's
         // toc.dat carries the tar format's code (pg_backup_directory.c reads it as archTar).
-        let format: ArchiveHeader.Format
-        switch byte() {
+        let format: Format
+        switch try reader.byte() {
         case 1: format = .custom
         case 3, 5: format = .directory
-        default: return nil
+        case let other: throw DPMError.invalidInput("its header names archive format \(other), which is neither custom nor directory")
         }
+        let compressionStart = Int(reader.position)
         let compression: String
-        if atLeast(1, 15) {
+        if version.atLeast(1, 15) {
             // pg_compress_algorithm: none, gzip, lz4, zstd.
-            guard let algorithm = byte() else { return nil }
-            compression = ["none", "gzip", "lz4", "zstd"].indices.contains(algorithm) ? ["none", "gzip", "lz4", "zstd"][algorithm] : "unknown"
-        } else if atLeast(1, 2) {
+            let algorithms = ["none", "gzip", "lz4", "zstd"]
+            let algorithm = Int(try reader.byte())
+            compression = algorithms.indices.contains(algorithm) ? algorithms[algorithm] : "unknown"
+        } else if version.atLeast(1, 2) {
             // A zlib level: 0 is none, anything else (-1 is zlib's default) gzip.
-            guard let level = atLeast(1, 4) ? int() : byte() else { return nil }
+            let level = version.atLeast(1, 4) ? try reader.int() : Int(try reader.byte())
             compression = level == 0 ? "none" : "gzip"
         } else {
             compression = "gzip"
         }
-        var header = ArchiveHeader(version: "\(major).\(minor).\(revision)", format: format, compression: compression)
-        if atLeast(1, 4) {
+        let compressionField = compressionStart..<Int(reader.position)
+        var header = ArchiveHeader(version: version.description, format: format, compression: compression)
+        if version.atLeast(1, 4) {
             // struct tm: seconds, minutes, hours, day of month, month (from 0), year (from 1900), DST flag.
             var fields: [Int] = []
-            for _ in 0..<7 {
-                guard let field = int() else { return nil }
-                fields.append(field)
-            }
+            for _ in 0..<7 { fields.append(try reader.int()) }
             header.dumpedAt = String(format: "%04d-%02d-%02d %02d:%02d:%02d", fields[5] + 1900, fields[4] + 1, fields[3], fields[2], fields[1], fields[0])
-            guard let name = string() else { return nil }
-            header.database = name
+            header.database = try reader.string()
         }
-        if atLeast(1, 10) {
-            guard let server = string(), let dumper = string() else { return nil }
-            header.serverVersion = server
-            header.pgDumpVersion = dumper
+        if version.atLeast(1, 10) {
+            header.serverVersion = try reader.string()
+            header.pgDumpVersion = try reader.string()
         }
-        return header
+        return (header, formatByte, compressionField)
     }
 }
 
