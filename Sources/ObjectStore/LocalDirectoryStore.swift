@@ -75,19 +75,22 @@ public struct LocalDirectoryStore: ObjectStore {
         return Int64(info.st_size)
     }
 
-    public func list(prefix: String) throws -> [String] {
+    public func entries(prefix: String) throws -> [StoreEntry] {
         // Walk only the folder the prefix names, not the whole store.
         let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
         let start = folder.isEmpty ? root : "\(root)/\(folder)"
         guard let walker = FileManager.default.enumerator(atPath: start) else { return [] }
-        var keys: [String] = []
+        var entries: [StoreEntry] = []
         while let relative = walker.nextObject() as? String {
             let key = folder.isEmpty ? relative : "\(folder)/\(relative)"
             guard key.hasPrefix(prefix), !key.hasPrefix(".tmp"), StoreLayout.isValidKey(key) else { continue }
             var info = stat()
-            if stat("\(root)/\(key)", &info) == 0, info.st_mode & S_IFMT == S_IFREG { keys.append(key) }
+            if stat("\(root)/\(key)", &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                entries.append(StoreEntry(key: key, size: Int64(info.st_size), modified: Date(timeIntervalSince1970: modified)))
+            }
         }
-        return keys.sorted()
+        return entries.sorted { $0.key < $1.key }
     }
 
     public func delete(_ key: String) throws {

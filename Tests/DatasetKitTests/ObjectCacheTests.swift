@@ -76,7 +76,10 @@ final class MemoryStore: ObjectStore, @unchecked Sendable {
     }
 
     func storedSize(_ key: String) throws -> Int64? { objects.current[key].map { Int64($0.count) } }
-    func list(prefix: String) throws -> [String] { objects.current.keys.filter { $0.hasPrefix(prefix) }.sorted() }
+    func entries(prefix: String) throws -> [StoreEntry] {
+        objects.current.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
+            .map { StoreEntry(key: $0.key, size: Int64($0.value.count), modified: Date(timeIntervalSince1970: 0)) }
+    }
     func delete(_ key: String) throws { objects.withValue { $0[key] = nil } }
 }
 

@@ -230,7 +230,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testListingAnswered200WithAnErrorIsRetriedNotTakenForAnEmptyListing() throws {
         let store = try store([Self.internalErrorIn200,
-                               ["body": "<ListBucketResult><Contents><Key>prefix/snapshots/a</Key></Contents><IsTruncated>false</IsTruncated></ListBucketResult>"]])
+                               ["body": "<ListBucketResult><Contents><Key>prefix/snapshots/a</Key><LastModified>2026-12-02T20:31:07.000Z</LastModified><Size>3</Size></Contents><IsTruncated>false</IsTruncated></ListBucketResult>"]])
         XCTAssertEqual(try store.list(prefix: "snapshots/"), ["snapshots/a"])
         XCTAssertEqual(try server.requests().count, 2)
     }

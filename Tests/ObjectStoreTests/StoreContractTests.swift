@@ -47,6 +47,21 @@ class StoreContractTests: XCTestCase {
         XCTAssertEqual(try store.list(prefix: "nothing/"), [])
     }
 
+    func testEntriesCarryTheStoredSizeAndTheStoresTime() throws {
+        let store = try store()
+        let before = Date().addingTimeInterval(-120)
+        try store.put("objects/ab/small", from: DataReader(Data("four".utf8)))
+        try store.put("objects/ab/large", from: DataReader(Data(repeating: 7, count: streamChunkSize + 3)))
+        let entries = try store.entries(prefix: "objects/ab/")
+        XCTAssertEqual(entries.map(\.key), ["objects/ab/large", "objects/ab/small"])
+        XCTAssertEqual(entries.map(\.size), [Int64(streamChunkSize + 3), 4])
+        for entry in entries {
+            // The store's clock, not ours: close to it on one machine, never the epoch.
+            XCTAssertGreaterThan(entry.modified, before, entry.key)
+            XCTAssertLessThan(entry.modified, Date().addingTimeInterval(120), entry.key)
+        }
+    }
+
     func testInterruptedWriteLeavesNothingVisible() throws {
         let store = try store()
         let source = FailingReader(failAfter: 2 * streamChunkSize)

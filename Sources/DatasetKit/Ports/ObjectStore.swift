@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a store reports about bytes it has stored.
 public struct StoredBytes: Sendable, Equatable {
     public let size: Int64
@@ -6,6 +8,22 @@ public struct StoredBytes: Sendable, Equatable {
     public init(size: Int64, sha256: String) {
         self.size = size
         self.sha256 = sha256
+    }
+}
+
+/// One key of a listing, with what the listing itself tells of it (no request per key).
+public struct StoreEntry: Sendable, Equatable {
+    public let key: String
+    /// The size of the stored bytes.
+    public let size: Int64
+    /// When the store last wrote the key, by the store's own clock (S3's LastModified, a
+    /// file's mtime): the one clock every machine writing to the store shares.
+    public let modified: Date
+
+    public init(key: String, size: Int64, modified: Date) {
+        self.key = key
+        self.size = size
+        self.modified = modified
     }
 }
 
@@ -31,8 +49,8 @@ public protocol ObjectStore: Sendable {
     /// The size of the stored bytes of `key`, or nil when the store does not have it.
     func storedSize(_ key: String) throws -> Int64?
 
-    /// Every key that starts with `prefix`, sorted.
-    func list(prefix: String) throws -> [String]
+    /// Every key that starts with `prefix`, sorted by key, with its size and time.
+    func entries(prefix: String) throws -> [StoreEntry]
 
     /// Removes `key`; removing an absent key is not an error.
     func delete(_ key: String) throws
@@ -44,6 +62,11 @@ public protocol ObjectStore: Sendable {
 
 extension ObjectStore {
     public var partialsFolder: String? { nil }
+
+    /// Every key that starts with `prefix`, sorted.
+    public func list(prefix: String) throws -> [String] {
+        try entries(prefix: prefix).map(\.key)
+    }
 
     @discardableResult
     public func put(_ key: String, from source: ByteReader) throws -> StoredBytes {

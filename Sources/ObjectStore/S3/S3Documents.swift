@@ -33,16 +33,38 @@ final class XMLFields: NSObject, XMLParserDelegate {
     }
 }
 
+/// One page of ListObjectsV2. `Key`, `Size` and `LastModified` occur only in `Contents`, one
+/// each, so their lists line up; a page where they do not is refused rather than misread.
 struct ListBucketResult {
-    let keys: [String]
+    struct Item: Equatable {
+        let key: String
+        let size: Int64
+        let modified: Date
+    }
+
+    let items: [Item]
     let isTruncated: Bool
     let continuationToken: String?
 
-    init(_ data: Data) {
+    init?(_ data: Data) {
         let fields = XMLFields(data).values
-        keys = fields["Key"] ?? []
+        let keys = fields["Key"] ?? []
+        let sizes = (fields["Size"] ?? []).compactMap { Int64($0) }
+        let times = (fields["LastModified"] ?? []).compactMap(S3Time.parse)
+        guard sizes.count == keys.count, times.count == keys.count else { return nil }
+        items = keys.indices.map { Item(key: keys[$0], size: sizes[$0], modified: times[$0]) }
         isTruncated = fields["IsTruncated"]?.first == "true"
         continuationToken = fields["NextContinuationToken"]?.first
+    }
+}
+
+/// S3's ISO 8601 times, `2026-12-02T20:31:07.000Z`, with or without the fraction.
+enum S3Time {
+    static func parse(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withFraction.date(from: text) { return date }
+        return ISO8601DateFormatter().date(from: text)
     }
 }
 

@@ -132,8 +132,8 @@ public struct S3Store: ObjectStore {
         return response.headers["content-length"].flatMap(Int64.init) ?? 0
     }
 
-    public func list(prefix: String) throws -> [String] {
-        var keys: [String] = []
+    public func entries(prefix: String) throws -> [StoreEntry] {
+        var entries: [StoreEntry] = []
         var token: String?
         // Bounded: a listing of more than 100 million keys is not a dpm store.
         for _ in 0..<100_000 {
@@ -144,9 +144,13 @@ public struct S3Store: ObjectStore {
             if let problem = AnswerDocument.problem(in: response.body) {
                 throw DPMError.unreachable("S3 could not list \(prefix) in \(displayName): \(problem).")
             }
-            let page = ListBucketResult(response.body)
-            keys += page.keys.map { String($0.dropFirst(configuration.prefix.count)) }
-            guard page.isTruncated, let next = page.continuationToken else { return keys.sorted() }
+            guard let page = ListBucketResult(response.body) else {
+                throw DPMError.unreachable("S3 sent a listing of \(prefix) in \(displayName) whose keys, sizes and times do not line up.")
+            }
+            entries += page.items.map {
+                StoreEntry(key: String($0.key.dropFirst(configuration.prefix.count)), size: $0.size, modified: $0.modified)
+            }
+            guard page.isTruncated, let next = page.continuationToken else { return entries.sorted { $0.key < $1.key } }
             token = next
         }
         throw DPMError.unreachable("The listing of \(displayName)\(prefix) did not end.")
