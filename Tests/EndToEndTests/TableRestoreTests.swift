@@ -1,5 +1,6 @@
 import DatasetKit
 import Foundation
+import ObjectStore
 import XCTest
 
 /// `dpm restore PROFILE --table … --into DB` through the real binary: a pricing app whose
@@ -45,11 +46,11 @@ final class TableRestoreTests: XCTestCase {
     """
 
     @discardableResult
-    private func makeApp(tag: String = "contract-2026") throws -> Snapshot {
+    private func makeApp(tag: String = "contract-2026", environment: [String: String] = [:]) throws -> Snapshot {
         try harness.psql("CREATE DATABASE \"\(harness.database)\"", in: "postgres")
         try harness.psql(Self.schema)
         XCTAssertEqual(harness.dpm("profile", "create", "shared", "--kind", "shared").status, 0)
-        let upload = harness.dpm("upload", "shared", "-m", "the contract's prices", "--tag", tag)
+        let upload = harness.dpm(["upload", "shared", "-m", "the contract's prices", "--tag", tag], environment: environment)
         XCTAssertEqual(upload.status, 0, upload.stderr)
         return try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/shared/manifest.json")), what: "manifest")
     }
@@ -245,5 +246,55 @@ final class TableRestoreTests: XCTestCase {
         let run = harness.dpm("restore", "shared", "--table", "re_*", "--into", harness.database)
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("Another session of \(harness.database) holds a lock on a table this restore needs"), run.stderr)
+    }
+
+    func testASequenceTheSnapshotLacksIsSetPastTheColumnsHighestValue() throws {
+        try makeApp()
+        try changeEverything()
+        // Made after the snapshot, owned by a restored column: the snapshot has no position for it.
+        try harness.psql("CREATE SEQUENCE zone_numbers START 50 OWNED BY re_zones.id; SELECT setval('zone_numbers', 1000)")
+        let run = harness.dpm("restore", "shared", "--table", "re_zones", "--into", harness.database, "--json")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let result = try JSONDecoder().decode(TableRestoreResult.self, from: Data(run.stdout.utf8))
+        XCTAssertEqual(result.sequences, [.init(sequence: "public.re_zones_id_seq", value: "6", from: "snapshot"),
+                                          .init(sequence: "public.zone_numbers", value: "6", from: "max")])
+        XCTAssertEqual(try harness.psql("SELECT nextval('zone_numbers')"), "7")
+    }
+
+    func testAnObjectDamagedInTheStoreStopsTheLoadAndRollsBack() throws {
+        let snapshot = try makeApp()
+        try changeEverything()
+        let rates = try XCTUnwrap(snapshot.data.first { $0.table == "public.re_rates" })
+        let path = "\(harness.store)/objects/\(rates.sha256.prefix(2))/\(rates.sha256)"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        // Its size is as recorded, so only reading it finds the damage: after the tables were emptied.
+        try harness.assertRefused(["restore", "shared", "--table", "re_*", "--into", harness.database],
+                                  says: "Object \(rates.sha256) (\(rates.path), data of public.re_rates) in ")
+    }
+
+    func testThroughS3TheObjectsPassTheDownloadCache() throws {
+        let cache = NSTemporaryDirectory() + "dpm-table-cache-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let bucket = try TestBucket(prefix: "pricing", cache: cache)
+        let snapshot = try makeApp(environment: bucket.environment)
+        let copy = harness.prefix + "_snapshot"
+        XCTAssertEqual(harness.dpm(["restore", "shared", "--into", copy], environment: bucket.environment).status, 0)
+        try changeEverything()
+        let first = harness.dpm(["restore", "shared", "--snapshot", "contract-2026", "--table", "re_*", "--into", harness.database],
+                                environment: bucket.environment)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(try rows(pricing), try rows(pricing, in: copy))
+
+        // Verified copies are in the cache: the same restore works with the bucket's copies gone.
+        try changeEverything()
+        for artifact in snapshot.data where artifact.table?.hasPrefix("public.re_") == true {
+            try bucket.store.delete(StoreLayout.objectKey(artifact.sha256))
+        }
+        let second = harness.dpm(["restore", "shared", "--snapshot", "contract-2026", "--table", "re_*", "--into", harness.database],
+                                 environment: bucket.environment)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try rows(pricing), try rows(pricing, in: copy))
     }
 }

@@ -37,6 +37,12 @@ public struct TableRestoreResult: Codable, Sendable {
         public var value: String
         /// `snapshot`: the snapshot's SEQUENCE SET; `max`: the column's highest value (the snapshot had none).
         public var from: String
+
+        public init(sequence: String, value: String, from: String) {
+            self.sequence = sequence
+            self.value = value
+            self.from = from
+        }
     }
 
     public var profile: String

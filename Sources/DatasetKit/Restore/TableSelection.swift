@@ -31,9 +31,11 @@ enum TableSelection {
     /// when none is close.
     static func hint(_ pattern: String, among tables: [QualifiedTable]) -> String {
         guard !tables.isEmpty else { return " (it holds no tables)" }
-        let limit = max(1, pattern.count / 3)
+        // A qualified pattern is compared with qualified names, allowing the typos of its table part.
+        let qualified = pattern.contains(".")
+        let limit = max(1, (qualified ? pattern.split(separator: ".").last.map(String.init) ?? pattern : pattern).count / 3)
         let close = tables.map { table in
-            (table, min(NearestName.editDistance(pattern, table.table), NearestName.editDistance(pattern, table.description)))
+            (table, NearestName.editDistance(pattern, qualified ? table.description : table.table))
         }.filter { $0.1 <= limit }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(3).map(\.0.description)
         if !close.isEmpty { return " (close names: \(close.joined(separator: ", ")))" }
         let shown = tables.prefix(8).map(\.description).joined(separator: ", ")
