@@ -192,7 +192,11 @@ final class TableRestoreTests: XCTestCase {
         try harness.psql("ALTER TABLE re_rates DROP COLUMN discount; ALTER TABLE re_zones ALTER COLUMN name TYPE varchar(40)")
         try harness.assertRefused(["restore", "shared", "--table", "re_*", "--into", harness.database],
                                   says: "column \"name\" is text in the snapshot but character varying(40) in \(harness.database)")
-        try harness.psql("ALTER TABLE re_zones ALTER COLUMN name TYPE text; DROP TABLE orders; DROP TABLE re_rates")
+        // Same columns, but a key the snapshot's rows do not satisfy: COPY fails, and everything rolls back.
+        try harness.psql("ALTER TABLE re_zones ALTER COLUMN name TYPE text; DELETE FROM orders; DELETE FROM re_rates WHERE id > 1; CREATE UNIQUE INDEX one_rate_a_day ON re_rates (valid_from)")
+        try harness.assertRefused(["restore", "shared", "--table", "re_*", "--into", harness.database],
+                                  says: "Loading the data of public.re_rates into \(harness.database) failed: duplicate key value violates unique constraint \"one_rate_a_day\"; nothing was changed.")
+        try harness.psql("DROP TABLE orders; DROP TABLE re_rates")
         try harness.assertRefused(["restore", "shared", "--table", "re_*", "--into", harness.database],
                                   says: "The database \(harness.database) has no table public.re_rates, which snapshot")
     }
