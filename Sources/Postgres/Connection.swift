@@ -79,7 +79,9 @@ extension Connection {
 
     /// Runs a `COPY ... FROM STDIN` statement and sends what `produce` writes as its data.
     /// When `produce` throws, the COPY is abandoned (nothing of it stays) and its error rethrown.
-    public func copyIn(_ statement: String, from produce: (ByteWriter) throws -> Void) throws {
+    /// Returns the rows the server loaded (its command tag's count).
+    @discardableResult
+    public func copyIn(_ statement: String, from produce: (ByteWriter) throws -> Void) throws -> Int64 {
         guard let start = PQexec(handle, statement) else { throw DPMError.database("Cannot start a COPY: out of memory.") }
         let startStatus = PQresultStatus(start)
         let startError = Self.serverError(start, handle)
@@ -95,11 +97,17 @@ extension Connection {
         let reason = failure.map { _ in "dpm stopped the load" }
         guard PQputCopyEnd(handle, reason) == 1 else { throw failure ?? Self.connectionError(handle) }
         var endError: Error?
+        var rows: Int64 = 0
         while let result = PQgetResult(handle) {
-            if PQresultStatus(result) != PGRES_COMMAND_OK, endError == nil { endError = Self.serverError(result, handle) }
+            if PQresultStatus(result) != PGRES_COMMAND_OK {
+                if endError == nil { endError = Self.serverError(result, handle) }
+            } else if let count = PQcmdTuples(result) {
+                rows = Int64(String(cString: count)) ?? 0
+            }
             PQclear(result)
         }
         if let error = failure ?? endError ?? sink.failure { throw error }
+        return rows
     }
 
     fileprivate static func serverError(_ result: OpaquePointer?, _ handle: OpaquePointer) -> ServerError {

@@ -79,9 +79,9 @@ final class SessionConnection: RestoreConnection {
 
     init(connection: Connection) { self.connection = connection }
 
-    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws {
+    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws -> Int64 {
         do {
-            try connection.copyIn(statement, from: produce)
+            return try connection.copyIn(statement, from: produce)
         } catch let error as ServerError {
             throw DPMError.database(sentence(error.message), sqlState: error.code)
         }
@@ -90,6 +90,14 @@ final class SessionConnection: RestoreConnection {
     func execute(_ sql: String) throws {
         do {
             try connection.execute(sql)
+        } catch let error as ServerError {
+            throw DPMError.database(sentence(error.message), sqlState: error.code)
+        }
+    }
+
+    func query(_ sql: String, parameters: [String?]) throws -> [[String?]] {
+        do {
+            return try connection.query(sql, parameters)
         } catch let error as ServerError {
             throw DPMError.database(sentence(error.message), sqlState: error.code)
         }

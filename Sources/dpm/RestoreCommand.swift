@@ -14,6 +14,10 @@ struct RestoreCommand: ParsableCommand {
 
         Media is restored when the target is the working database, or into --media-dir: it is rebuilt in a \
         staging folder beside the media folder and swapped in by rename.
+
+        With --table (and --exclude-table), only the rows of those tables of the snapshot are restored, into the \
+        existing database --into names: in one transaction, after checking that its tables have the snapshot's \
+        columns, with the foreign keys from and to them checked again; its other tables are left as they are.
         """
     )
 
@@ -24,6 +28,12 @@ struct RestoreCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Restore into this database instead of the working one.", valueName: "dbname"))
     var into: String?
+
+    @Option(name: .customLong("table"), help: ArgumentHelp("Restore only the rows of the tables this matches (schema.table or a name, * and ?), into the existing database --into names; repeatable.", valueName: "pattern"))
+    var tables: [String] = []
+
+    @Option(name: .customLong("exclude-table"), help: ArgumentHelp("With --table: leave out the tables this matches; repeatable.", valueName: "pattern"))
+    var excludedTables: [String] = []
 
     @Option(help: ArgumentHelp("Restore media into this folder (a folder, or a path that does not exist yet).", valueName: "dir"))
     var mediaDir: String?
@@ -38,6 +48,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let context = try AppContext()
         let name = try context.profileName(profile)
+        if !tables.isEmpty || !excludedTables.isEmpty { return try restoreTables(context, name) }
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
             profile: name, snapshotID: snapshot.snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
         try migrations.followUp(context, database: result.database) {
@@ -47,5 +58,25 @@ struct RestoreCommand: ParsableCommand {
             if let media = result.mediaDirectory { line += ", \(result.mediaFiles) media files into \(media)" }
             print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
         }
+    }
+
+    /// `--table`: the rows of chosen tables, into an existing database.
+    private func restoreTables(_ context: AppContext, _ name: ProfileName) throws {
+        if tables.isEmpty { throw DPMError.invalidInput("--exclude-table only narrows --table; name the tables to restore with --table.") }
+        if force { throw DPMError.invalidInput("--table replaces rows of an existing database in one transaction, so --force does not apply; leave it out.") }
+        if mediaDir != nil { throw DPMError.invalidInput("--table restores table rows only, never media, so --media-dir does not apply; leave it out.") }
+        if migrations.migrate { throw DPMError.invalidInput("--table keeps the database's schema as it is, so --migrate does not apply; leave it out.") }
+        guard let into else {
+            throw DPMError.invalidInput("--table needs --into DBNAME, the existing database whose tables are replaced (the working database is \(try context.server().defaultDatabase)).")
+        }
+        let result = try TableRestore(workspace: try context.workspace(), server: try context.server()).run(TableRestoreOptions(
+            profile: name, snapshotID: snapshot.snapshot, database: into, tables: tables, excludedTables: excludedTables))
+        if output.json { return try Terminal.printJSON(result) }
+        let each = result.tables.map { "\($0.table) \($0.rows) rows" }.joined(separator: ", ")
+        var line = "Restored \(result.tables.count) table\(result.tables.count == 1 ? "" : "s") of \(result.profile) snapshot \(result.snapshot) "
+            + "into \(result.database) (\(each)): \(result.rows) rows, \(ByteCount.format(result.bytes))"
+        if !result.foreignKeys.isEmpty { line += ", \(result.foreignKeys.count) foreign key\(result.foreignKeys.count == 1 ? "" : "s") checked" }
+        if !result.sequences.isEmpty { line += ", \(result.sequences.count) sequence\(result.sequences.count == 1 ? "" : "s") set" }
+        print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
     }
 }

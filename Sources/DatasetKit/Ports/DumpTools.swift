@@ -33,9 +33,14 @@ public enum DumpSection: String, Sendable {
 
 /// One connection that restores dump entries; used by one thread at a time.
 public protocol RestoreConnection: AnyObject {
-    /// Runs `statement`, a `COPY ... FROM stdin`, with the bytes `produce` writes as its data.
-    /// When `produce` throws, nothing of this COPY stays and the error is rethrown.
-    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws
+    /// Runs `statement`, a `COPY ... FROM stdin`, with the bytes `produce` writes as its data;
+    /// returns the rows the server loaded. When `produce` throws, nothing of this COPY stays
+    /// and the error is rethrown.
+    @discardableResult
+    func copy(_ statement: String, from produce: (ByteWriter) throws -> Void) throws -> Int64
     /// Runs SQL text of one or more statements, as psql would a file.
     func execute(_ sql: String) throws
+    /// Runs one statement with text parameters in this session (inside its transaction, if
+    /// one is open); returns the rows as text.
+    func query(_ sql: String, parameters: [String?]) throws -> [[String?]]
 }
