@@ -35,21 +35,21 @@ public enum LineDiff {
         return output.joined(separator: "\n") + "\n"
     }
 
-    private struct Edit {
+    struct Edit {
         let mark: Character
         let text: Substring
         let oldLine: Int
         let newLine: Int
     }
 
-    private static func lines(_ text: String) -> [Substring] {
+    static func lines(_ text: String) -> [Substring] {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         return lines
     }
 
     /// Removals before insertions at each point, as `diff -u` prints them.
-    private static func script(_ a: [Substring], _ b: [Substring]) -> [Edit] {
+    static func script(_ a: [Substring], _ b: [Substring]) -> [Edit] {
         let difference = b.difference(from: a)
         var removed = Set<Int>(), inserted = Set<Int>()
         for change in difference {
