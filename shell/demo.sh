@@ -265,4 +265,18 @@ show dpm use user-generated
 git commit -q -a -m "user-generated: forward to June's production data"
 show git log --oneline -- profiles/user-generated/manifest.json
 
+step "23. What changed between ACME's contract and June's production data: the schema (users.phone), each table's rows and bytes, media, migrations. The working database is what June's snapshot holds."
+show dpm diff user-generated@acme-contract user-generated@june-production
+show dpm diff user-generated --working
+
+step "24. Someone edited the labels by mistake. Roll back only that table to the ACME contract's snapshot, in one transaction; the rest of demo_app stays June's."
+sql -c "update labels set name = name || ' (edited)'"
+show dpm restore user-generated --snapshot acme-contract --table labels --into demo_app
+[[ "$(sql -At -c "select count(*) from labels where name like '% (edited)'")" == 0 ]] || die "dpm restore --table did not roll the labels back"
+[[ "$(sql -At -c "$phone_column")" == 1 ]] || die "dpm restore --table touched more than the labels"
+# May's users have no phone column: they do not fit June's table, and restore says so.
+if dpm restore user-generated --snapshot acme-contract --table users --into demo_app; then
+  die "dpm restore --table loaded May's users into June's table"
+fi
+
 printf '\ndemo finished: every step succeeded\n'
