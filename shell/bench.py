@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """dpm's benchmark: dpm upload/restore/use against pg_dump/pg_restore, aws s3 cp and
 CREATE DATABASE, on a generated dataset of realistic, random content; dpm upload with
-sanitize rules against without, dpm upload --from-dump against pg_restore + dpm upload, and
-dpm upload/restore of an encrypted store against a plaintext one.
+sanitize rules against without, dpm upload --from-dump against pg_restore + dpm upload,
+dpm upload/restore of an encrypted store against a plaintext one, and dpm verify --read-data
+against zstd -t of the same objects.
 
 Run it through shell/bench.sh, which starts the throw-away PostgreSQL cluster (PGHOST, PGPORT,
 PGUSER exported) and locates or builds dpm (DPM_BIN); see that script for the usage and the
@@ -204,6 +205,8 @@ class Results:
         self.rows: list[str] = []  # the steps with a row in the report, in order
         self.sanitized_rows = 0    # rows of the tables the sanitize step's rules cover
         self.notes: list[str] = []  # steps skipped, and why
+        self.verify_objects = 0    # objects (and their stored bytes) the verify step (p) read
+        self.verify_stored = 0
 
     def add(self, step: Step, row: bool = True) -> Step:
         self.steps[step.key] = step
@@ -269,6 +272,7 @@ class Settings:
     switch_rounds: int
     sanitize: bool
     encrypt: bool
+    verify: bool
     fsync: str
 
     @property
@@ -313,6 +317,7 @@ class Settings:
             switch_rounds=whole(environ, "DPM_BENCH_SWITCH_ROUNDS", 5),
             sanitize=environ.get("DPM_BENCH_SANITIZE", "1") != "0",
             encrypt=environ.get("DPM_BENCH_ENCRYPT", "1") != "0",
+            verify=environ.get("DPM_BENCH_VERIFY", "1") != "0",
             fsync=environ.get("DPM_PG_FSYNC", "off"))
 
 
@@ -894,6 +899,44 @@ class Bench:
             self.r.add_median(f"enc_re_{what}", f"{restore_labels[what]}, median", [f"enc_re_{what}_{n}" for n in rounds],
                               row=True)
 
+    def verify_read(self) -> None:
+        """p. dpm verify --read-data --all of the benchmark's store (the objects of every record:
+        every object in it), with dpm's jobs and with -j 1, against `zstd -t` of the same object
+        files (decompression only, one process) and `zstd -dc | sha256sum` (decompression and
+        hashing: the work of verify, on one core), in alternating rounds. The files are in the
+        page cache for all of them, so the figures are of decompressing and hashing, not of the
+        disk. MB/s are stored (compressed) bytes over wall seconds."""
+        store, project = self.work / "store", self.work / "project"
+        objects = sorted(p for p in (store / "objects").rglob("*") if p.is_file())
+        self.r.verify_objects, self.r.verify_stored = len(objects), sum(p.stat().st_size for p in objects)
+        log(f"==> verify: dpm verify --read-data of {len(objects)} objects ({self.r.verify_stored} bytes) against zstd")
+        listing = self.work / "verify-objects"
+        listing.write_bytes(b"".join(bytes(p) + b"\0" for p in objects))
+        commands = {"zstdt": f'xargs -0 zstd -tq < "{listing}"',
+                    "zsha": f'set -o pipefail; xargs -0 zstd -dcq < "{listing}" | sha256sum >/dev/null'}
+        labels = {"dpm": "p. dpm verify --read-data", "dpm1": "p. dpm verify --read-data -j 1",
+                  "zstdt": "p. zstd -t of the objects", "zsha": "p. zstd -dc objects | sha256sum"}
+        rounds = range(1, self.s.rounds + 1)
+        for n in rounds:
+            order = ["dpm", "dpm1", "zstdt", "zsha"]
+            for what in order if n % 2 else order[::-1]:
+                key, label = f"vr_{what}_{n}", f"{labels[what]} #{n}"
+                if what in commands:
+                    self.measure(key, label, ["bash", "-c", commands[what]])
+                    continue
+                jobs = ["--jobs", "1"] if what == "dpm1" else self.s.jobs
+                out = self.measure_dpm(key, label, ["verify", "--all", "--read-data", "--json", *jobs], cwd=project).output
+                # Verify must have read exactly those files, and found them intact: else the
+                # comparison is of different work.
+                got = [out.get(k) if isinstance(out, dict) else None for k in ("objectsRead", "bytesRead", "intact")]
+                if got != [len(objects), self.r.verify_stored, True]:
+                    die(f"{label}: dpm verify --json says objectsRead, bytesRead, intact = {got},"
+                        f" not {len(objects)}, {self.r.verify_stored}, True")
+        for what, label in labels.items():
+            self.r.add_median(f"vr_{what}", f"{label}, median", [f"vr_{what}_{n}" for n in rounds], by_wall=True, row=True)
+            self.r.steps[f"vr_{what}"].bytes = self.r.verify_stored
+        listing.unlink()
+
     def run_all(self) -> None:
         if self.dpm:
             done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -915,6 +958,8 @@ class Bench:
             self.from_dump()
         if not self.s.baseline_only and self.s.encrypt:
             self.encryption()
+        if not self.s.baseline_only and self.s.verify:
+            self.verify_read()
 
     def drop_databases(self) -> None:
         """Drops every database the benchmark may have made, and those dpm made beside a working
@@ -1024,6 +1069,8 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
     if r.has("fd_dpm"):
         lines.append(f"dpm upload --from-dump / (pg_restore + dpm upload), medians over {s.rounds} rounds:"
                      f" {from_dump_ratio(r):.3f} ({r.secs('fd_dpm'):.2f} s / {r.secs('fd_pair'):.2f} s; no target)")
+    if r.has("vr_dpm"):
+        lines += verify_lines(r, s)
     lines += r.notes
     missed = sum(not v.met for v in results)
     return lines + ["", f"{missed} of {len(results)} targets missed" if missed else f"all {len(results)} targets met"]
@@ -1066,6 +1113,21 @@ def sanitize_lines(r: Results, s: Settings) -> list[str]:
             f"rule engine: {engine}"]
 
 
+def verify_rates(r: Results) -> dict[str, float]:
+    """MB/s (stored bytes over the median wall seconds) of each verify step (p)."""
+    return {what: r.verify_stored / 1e6 / nz(r.secs(f"vr_{what}")) for what in ("dpm", "dpm1", "zstdt", "zsha")}
+
+
+def verify_lines(r: Results, s: Settings) -> list[str]:
+    rate = verify_rates(r)
+    jobs = s.jobs[1] if s.jobs else "cores"
+    return [f"verify --read-data (p), medians over {s.rounds} rounds, {r.verify_objects} objects,"
+            f" {r.verify_stored} bytes stored, page cache warm: dpm verify (-j {jobs}) {rate['dpm']:.1f} MB/s,"
+            f" -j 1 {rate['dpm1']:.1f} MB/s; zstd -t {rate['zstdt']:.1f} MB/s, zstd -dc | sha256sum {rate['zsha']:.1f} MB/s",
+            f"dpm verify / zstd -t: {rate['dpm'] / rate['zstdt']:.2f} (-j {jobs}), {rate['dpm1'] / rate['zstdt']:.2f} (-j 1);"
+            f" dpm verify -j 1 / (zstd -dc | sha256sum): {rate['dpm1'] / rate['zsha']:.2f} (no target)"]
+
+
 def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cores: int) -> dict:
     """Every figure of a run, for --json."""
     def step(st: Step) -> dict:
@@ -1090,11 +1152,20 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
         sanitize = {"tables": list(SANITIZED_TABLES), "rows": r.sanitized_rows,
                     "extra_cpu_seconds": round(rules_cpu_seconds(r), 2),
                     "rule_engine_rows_per_second_per_core": rule_engine_rate(r)}
+    verify = None
+    if r.has("vr_dpm"):
+        rate = verify_rates(r)
+        verify = {"objects": r.verify_objects, "stored_bytes": r.verify_stored,
+                  "mb_per_second": {"dpm_verify": rate["dpm"], "dpm_verify_j1": rate["dpm1"], "zstd_t": rate["zstdt"],
+                                    "zstd_dc_sha256sum": rate["zsha"]},
+                  "dpm_verify / zstd -t": rate["dpm"] / rate["zstdt"],
+                  "dpm_verify -j 1 / zstd -t": rate["dpm1"] / rate["zstdt"],
+                  "dpm_verify -j 1 / (zstd -dc | sha256sum)": rate["dpm1"] / rate["zsha"]}
     return {
         "parameters": {
             "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
             "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
-            "sanitize": s.sanitize, "encrypt": s.encrypt,
+            "sanitize": s.sanitize, "encrypt": s.encrypt, "verify": s.verify,
             "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
             "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
             "versions": {**versions, "python": platform.python_version()},
@@ -1106,6 +1177,7 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
                      "unit": v.target.unit.strip(), "met": v.met} for v in results],
         "targets_missed": sum(not v.met for v in results),
         "sanitize": sanitize,
+        "verify": verify,
         "notes": r.notes,
     }
 
@@ -1203,6 +1275,12 @@ def self_test() -> int:
             r.add(Step(f"enc_up_plain_{n}", f"o. up plain #{n}", plain, rss_mb=60.0, bytes=9 << 20))
             r.add(Step(f"enc_up_sealed_{n}", f"o. up sealed #{n}", sealed, rss_mb=62.0 + n, bytes=(9 << 20) + 4096))
         r.add(Step("enc_reupload", "o. reupload", 1.0, rss_mb=45.0, bytes=2000))
+        # Verify rounds: 40 MB stored; medians 0.400 s (dpm), 0.800 s (-j 1), 0.250 s (zstd -t), 0.500 s (with sha256sum).
+        r.verify_objects, r.verify_stored = 12, 40_000_000
+        for what, walls in (("dpm", [0.4, 0.5, 0.3]), ("dpm1", [0.8, 0.9, 0.7]), ("zstdt", [0.25, 0.3, 0.2]), ("zsha", [0.5, 0.6, 0.4])):
+            for n, wall in enumerate(walls, 1):
+                r.add(Step(f"vr_{what}_{n}", f"p. {what} #{n}", round(wall, 2), rss_mb=20.0, wall_seconds=wall), row=False)
+            r.add_median(f"vr_{what}", f"p. {what}, median", [f"vr_{what}_{n}" for n in (1, 2, 3)], by_wall=True, row=True)
         for n, (plain, sealed) in enumerate([(1.0, 1.05), (1.2, 1.3), (0.9, 1.0)], 1):
             r.add(Step(f"enc_re_plain_{n}", f"o. re plain #{n}", plain, rss_mb=50.0))
             r.add(Step(f"enc_re_sealed_{n}", f"o. re sealed #{n}", sealed, rss_mb=52.0))
@@ -1304,7 +1382,7 @@ def self_test() -> int:
 
         def test_report_shows_sanitize_and_from_dump(self):
             r, s = sample()
-            without(r, "enc_")
+            without(r, "enc_", "vr_")
             lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
             self.assertIn("sanitize medians over 3 rounds: dpm upload without rules 2.00 s, with rules 2.60 s;"
                           " CPU 3.00 s / 4.00 s", lines)
@@ -1354,7 +1432,7 @@ def self_test() -> int:
         def test_json_holds_every_figure(self):
             r, s = sample()
             doc = json.loads(json.dumps(figures(r, s, [100, 20], {"dpm": "0.1.0", "postgresql": "16"}, 2)))
-            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "notes"})
+            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "notes"})
             p = doc["parameters"]
             self.assertEqual((p["size_mb"], p["rounds"], p["switch_rounds"], p["s3_mb"], p["dpm_bin"], p["versions"]["dpm"]),
                              (20, 3, 2, 2, "/bin/dpm", "0.1.0"))
@@ -1374,6 +1452,24 @@ def self_test() -> int:
             self.assertEqual(set(doc["targets"][0]),
                              {"key", "name", "measures", "size_mb", "applies_at", "value", "op", "limit", "unit", "met"})
             self.assertEqual(doc["targets_missed"], sum(not t["met"] for t in doc["targets"]))
+
+        def test_verify_figures(self):
+            r, s = sample()
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertIn("verify --read-data (p), medians over 3 rounds, 12 objects, 40000000 bytes stored, page cache warm:"
+                          " dpm verify (-j cores) 100.0 MB/s, -j 1 50.0 MB/s; zstd -t 160.0 MB/s, zstd -dc | sha256sum 80.0 MB/s",
+                          lines)
+            self.assertIn("dpm verify / zstd -t: 0.62 (-j cores), 0.31 (-j 1); dpm verify -j 1 / (zstd -dc | sha256sum): 0.62"
+                          " (no target)", lines)
+            doc = figures(r, s, [100, 20], {"postgresql": "16"}, 2)
+            self.assertEqual(doc["verify"]["mb_per_second"],
+                             {"dpm_verify": 100.0, "dpm_verify_j1": 50.0, "zstd_t": 160.0, "zstd_dc_sha256sum": 80.0})
+            self.assertAlmostEqual(doc["verify"]["dpm_verify -j 1 / (zstd -dc | sha256sum)"], 0.625)
+            self.assertEqual(doc["steps"]["vr_dpm"]["round_seconds"], [0.4, 0.5, 0.3])
+            self.assertEqual((Settings.parse(["20"], {}).verify, Settings.parse(["20"], {"DPM_BENCH_VERIFY": "0"}).verify), (True, False))
+            without(r, "vr_")
+            self.assertFalse(any("verify" in line for line in report(r, s, [100, 20], {"postgresql": "16.4"}, 2)))
+            self.assertIsNone(figures(r, s, [100, 20], {"postgresql": "16"}, 2)["verify"])
 
         def test_time_report(self):
             text = ("\tCommand being timed: \"pg_dump\"\n\tUser time (seconds): 10.52\n\tSystem time (seconds): 1.31\n"

@@ -37,6 +37,10 @@
 #                        encrypted store against one into an empty plaintext store,
 #                        an unchanged re-upload into the encrypted one, and dpm
 #                        restore from each, in DPM_BENCH_ROUNDS alternating rounds)
+#   DPM_BENCH_VERIFY=0   skip the verify step (p: dpm verify --read-data --all of the
+#                        benchmark's store, with its jobs and with -j 1, against zstd -t
+#                        and zstd -dc | sha256sum of the same object files, in
+#                        DPM_BENCH_ROUNDS alternating rounds; MB/s and their ratios)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -56,7 +60,7 @@ dpm_install_deps
 # Arguments and settings are checked before a build or a cluster is started.
 python3 shell/bench.py --check-args "$@" || exit
 if [[ "${DPM_BENCH_BASELINE_ONLY:-0}" == 1 ]]; then
-  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to o) will NOT run"
+  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to p) will NOT run"
 else
   dpm_locate_bin release
 fi

@@ -14,14 +14,24 @@ public struct ObjectTransfer: Sendable {
     public let cache: ObjectCache?
     /// nil for a plaintext store.
     public let sealing: ObjectSealing?
+    /// Objects `dpm verify` marked damaged (`DamageMarks`) and not stored anew yet: an upload
+    /// stores them anew whatever the store's copy looks like, and removes the mark once the new
+    /// copy is in place.
+    private let damaged: Locked<Set<String>>
 
     public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent, cache: ObjectCache? = nil,
-                sealing: ObjectSealing? = nil) {
+                sealing: ObjectSealing? = nil, damaged: Set<String> = []) {
         self.store = store
         self.codec = codec
         self.progress = progress
         self.cache = cache
         self.sealing = sealing
+        self.damaged = Locked(damaged)
+    }
+
+    /// This transfer, storing the objects of `marks` anew (an upload's, from `DamageMarks.list`).
+    public func repairing(_ marks: Set<String>) -> ObjectTransfer {
+        ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache, sealing: sealing, damaged: marks.union(damaged.current))
     }
 
     public struct Stored: Sendable {
@@ -73,12 +83,15 @@ public struct ObjectTransfer: Sendable {
 
     /// An existing object is reused only when it is intact: its stored size equals the size a
     /// snapshot record gives for it (a stat or HEAD), or, when no record gives one, its content
-    /// is read back and verified. A damaged copy is replaced by a verified put.
+    /// is read back and verified. A damaged copy is replaced by a verified put. An object
+    /// `dpm verify` marked damaged is never reused (a flipped byte keeps the size): it is put
+    /// anew, and its mark removed after.
     private func storeIfAbsent(sha256: String, recordedSize: Int64?,
                                open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool, replacedSize: Int64?) {
         let key = StoreLayout.objectKey(sha256)
         let existing = try store.storedSize(key)
-        if let existing {
+        let marked = damaged.current.contains(sha256)
+        if let existing, !marked {
             if let recordedSize {
                 if existing == recordedSize { return (existing, false, nil) }
             } else if isIntact(key, sha256: sha256) {
@@ -90,6 +103,12 @@ public struct ObjectTransfer: Sendable {
         let compressed = try codec.compressing(try open())
         let written = try store.put(key, from: sealing?.seal(compressed) ?? compressed, expectedSHA256: nil, overwrite: true) { stored in
             _ = try readVerified(stored, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
+        }
+        // A mark left behind (a store that lets this upload put but not delete) only costs the
+        // next upload another put, and the next verify finds the object intact and removes it.
+        if marked {
+            damaged.withValue { _ = $0.remove(sha256) }
+            try? DamageMarks.remove(sha256, from: store)
         }
         return (written.size, true, existing)
     }
@@ -140,25 +159,78 @@ public struct ObjectTransfer: Sendable {
     /// Opens (in an encrypted store) and decompresses `source` into `writer`, and checks the
     /// content's id; returns the content size.
     private func readVerified(_ source: ByteReader, sha256: String, into writer: ByteWriter, source name: String, label: String) throws -> Int64 {
-        let hasher = HashingWriter(forwardingTo: writer, key: sealing?.idKey)
+        do {
+            return try verifiedContent(of: source, sha256: sha256, into: writer).content
+        } catch let damage as ContentDamage {
+            throw DPMError.corrupt(sentence("Object \(label) in \(name) is corrupt: \(damage.reason)"))
+        }
+    }
+
+    /// How bytes that were to be an object's failed to be it: the reason, as the end of a
+    /// sentence ("its content hashes to …").
+    private struct ContentDamage: Error {
+        let reason: String
+        /// The stored bytes read before the damage showed.
+        let stored: Int64
+    }
+
+    /// Opens, decompresses and checks the id of `source`'s bytes; throws `ContentDamage` when
+    /// they are not the object, and the reader's or writer's own error when those fail (a
+    /// download cut short is not a damaged object). Returns the bytes read and the content size.
+    private func verifiedContent(of source: ByteReader, sha256: String, into writer: ByteWriter) throws -> (stored: Int64, content: Int64) {
+        let watchedSource = WatchedReader(source)
+        let watchedWriter = WatchedWriter(writer)
+        let hasher = HashingWriter(forwardingTo: watchedWriter, key: sealing?.idKey)
         do {
             if let sealing {
-                let opened = try sealing.open(source)
+                let opened = try sealing.open(watchedSource)
                 try codec.decompressing(opened).pump(into: hasher)
                 // To its last chunk, whatever the decompressor left: a cut or appended chunk fails there.
                 try opened.pump(into: NullWriter())
             } else {
-                try codec.decompressing(source).pump(into: hasher)
+                try codec.decompressing(watchedSource).pump(into: hasher)
             }
-        } catch let error as DPMError {
-            throw DPMError.corrupt(sentence("Object \(label) in \(name) is corrupt: \(error.message)"))
+        } catch {
+            if let failure = watchedSource.failure ?? watchedWriter.failure { throw failure }
+            guard let error = error as? DPMError else { throw error }
+            throw ContentDamage(reason: error.message, stored: watchedSource.count)
         }
         let actual = hasher.hexDigest()
         guard actual == sha256 else {
-            if sealing != nil { throw DPMError.corrupt("Object \(label) in \(name) is corrupt: its content does not match its keyed id.") }
-            throw DPMError.corrupt("Object \(label) in \(name) is corrupt: its content hashes to \(actual).")
+            throw ContentDamage(reason: sealing != nil ? "its content does not match its keyed id." : "its content hashes to \(actual).",
+                                stored: watchedSource.count)
         }
-        return hasher.byteCount
+        return (watchedSource.count, hasher.byteCount)
+    }
+
+    /// What the store's own copy of an object is, read in full whatever the download cache
+    /// holds (`dpm verify`). The store's failures (unreachable, refused) are thrown.
+    public struct StoredCopy: Sendable, Equatable {
+        public enum State: Sendable, Equatable {
+            case intact
+            case missing
+            /// Why its bytes are not the object: the end of a sentence ("its content hashes to …").
+            case damaged(String)
+        }
+        public var state: State
+        /// The stored bytes read, and the content they decompressed to.
+        public var storedBytes: Int64
+        public var contentBytes: Int64
+    }
+
+    public func checkStoredCopy(of sha256: String, into writer: ByteWriter = NullWriter()) throws -> StoredCopy {
+        let reader: ByteReader
+        do {
+            reader = try store.open(StoreLayout.objectKey(sha256))
+        } catch let error as DPMError where error.kind == .notFound {
+            return StoredCopy(state: .missing, storedBytes: 0, contentBytes: 0)
+        }
+        do {
+            let read = try verifiedContent(of: reader, sha256: sha256, into: writer)
+            return StoredCopy(state: .intact, storedBytes: read.stored, contentBytes: read.content)
+        } catch let damage as ContentDamage {
+            return StoredCopy(state: .damaged(damage.reason), storedBytes: damage.stored, contentBytes: 0)
+        }
     }
 
     /// What a snapshot's record names its objects by (`Snapshot.objectIDs`) must be what this

@@ -93,7 +93,8 @@ public struct Upload: Sendable {
         // Encrypted or not, as dpm.yaml and the store agree (or refused); written to a new store
         // only just before its first object.
         let start = try workspace.encryption.startUpload(now: started)
-        let transfer = workspace.transfer(sealing: start.sealing)
+        // Objects dpm verify marked damaged are stored anew, never reused (one listing of damaged/).
+        let transfer = workspace.transfer(sealing: start.sealing).repairing(try DamageMarks.list(in: workspace.store))
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: transfer)

@@ -1,0 +1,54 @@
+import Foundation
+
+/// One object the chosen snapshots need, with everything verify says of it.
+struct ObjectNeed: Sendable, Equatable {
+    let id: String
+    /// The stored sizes the records (and media indexes) give; empty when none does (media
+    /// files of older indexes). More than one when a damaged copy was stored anew at another
+    /// compression level after an older record was written.
+    var recordedSizes: Set<Int64> = []
+    var what: Set<String> = []
+    var snapshots: Set<SnapshotName> = []
+    /// A media index: read in full in every mode, for its list of files.
+    var isMediaIndex = false
+}
+
+/// Object id → what needs it: the schema, each data file and the media index each snapshot's
+/// record names, and every media file its media index names (which `Snapshot.objectHashes`
+/// leaves out), each object once however many snapshots share it.
+struct ObjectNeeds: Sendable {
+    private(set) var byID: [String: ObjectNeed] = [:]
+
+    /// `media`: media index id → its entries, for the indexes that could be read.
+    init(snapshots: [Snapshot], media: [String: [MediaEntry]]) {
+        for snapshot in snapshots {
+            let name = SnapshotName(profile: snapshot.profile, id: snapshot.id)
+            add(snapshot.schema.sha256, size: snapshot.schema.storedSize, what: "schema.sql", for: name)
+            for artifact in snapshot.data {
+                add(artifact.sha256, size: artifact.storedSize, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path,
+                    for: name)
+            }
+            guard let index = snapshot.media?.index else { continue }
+            add(index.sha256, size: index.storedSize, what: "media index", for: name)
+            byID[index.sha256]?.isMediaIndex = true
+            for entry in media[index.sha256] ?? [] {
+                add(entry.sha256, size: entry.storedSize, what: "media file \(entry.path)", for: name)
+            }
+        }
+    }
+
+    private mutating func add(_ id: String, size: Int64?, what: String, for snapshot: SnapshotName) {
+        var need = byID[id] ?? ObjectNeed(id: id)
+        if let size { need.recordedSizes.insert(size) }
+        need.what.insert(what)
+        need.snapshots.insert(snapshot)
+        byID[id] = need
+    }
+
+    /// Sorted by id, for a stable order of work and report.
+    var all: [ObjectNeed] { byID.values.sorted { $0.id < $1.id } }
+
+    var count: Int { byID.count }
+
+    subscript(id: String) -> ObjectNeed? { byID[id] }
+}
