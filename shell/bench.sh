@@ -41,6 +41,11 @@
 #                        benchmark's store, with its jobs and with -j 1, against zstd -t
 #                        and zstd -dc | sha256sum of the same object files, in
 #                        DPM_BENCH_ROUNDS alternating rounds; MB/s and their ratios)
+#   DPM_BENCH_STORE=0    skip the store-at-scale step (q: dpm log, dpm verify --all by size
+#                        and dpm gc --dry-run on a generated store of 100,000 objects and
+#                        2,000 snapshot records, in a file: store and in moto; see
+#                        shell/bench_store.py). DPM_BENCH_STORE_OBJECTS=N and
+#                        DPM_BENCH_STORE_RECORDS=N change its size
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -70,3 +75,6 @@ export DPM_PG_FSYNC DPM_PG_DIR
 
 # Not exec: lib.sh's exit traps stop and remove the cluster after the benchmark.
 python3 shell/bench.py "$@"
+if [[ "${DPM_BENCH_STORE:-1}" != 0 && "${DPM_BENCH_BASELINE_ONLY:-0}" != 1 ]]; then
+  python3 shell/bench_store.py
+fi
