@@ -57,7 +57,7 @@ enum PruneText {
     static func print(_ report: PruneReport) {
         Swift.print("Pruning \(report.store)\(report.dryRun ? " (dry run: nothing is removed)" : ""): keep \(rules(report.policy)); never a snapshot a manifest pins (\(pinSources(report))).")
         if report.profiles.isEmpty {
-            return Swift.print("The store has no snapshots of \(report.profiles.isEmpty ? "this project's profiles" : "them"); nothing to do.")
+            return Swift.print("The store has no snapshots of this project's profiles; nothing to do.")
         }
         for profile in report.profiles {
             Swift.print("")
