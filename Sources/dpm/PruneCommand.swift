@@ -69,7 +69,7 @@ enum PruneText {
             Swift.print("\(profile.profile): \(profile.snapshots.count) snapshot\(profile.snapshots.count == 1 ? "" : "s"), \(profile.kept) kept, \(profile.removed) \(verb).")
             TextTable.print(header: ["SNAPSHOT", "CREATED", "TAGS", "", "NEWLY STORED", "WHY KEPT"], rows: profile.snapshots.map { entry in
                 [entry.id, entry.createdAt.isEmpty ? "-" : entry.createdAt, entry.tags.isEmpty ? "-" : entry.tags.joined(separator: ","),
-                 entry.kept ? "keep" : "remove", ByteCount.format(entry.newlyStored), entry.reasons.joined(separator: "; ")]
+                 entry.kept ? "keep" : "remove", ByteCount.format(entry.newlyStored), entry.kept ? entry.reasons.joined(separator: "; ") : "-"]
             }, indent: "  ")
             if !profile.removedTags.isEmpty {
                 Swift.print("  Tags \(report.dryRun ? "to remove" : "removed") with their snapshots: \(profile.removedTags.joined(separator: ", ")).")
