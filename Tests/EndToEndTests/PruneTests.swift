@@ -183,6 +183,9 @@ final class PruneTests: XCTestCase {
         try Fixture.create(in: harness)
         XCTAssertEqual(harness.dpm("profile", "create", "ug", "--kind", "shared").status, 0)
         XCTAssertEqual(harness.dpm("profile", "create", "qa", "--kind", "shared").status, 0)
+        let nothing = harness.dpm("prune", "--keep-last", "1")
+        XCTAssertEqual(nothing.status, 0, nothing.stderr)
+        XCTAssertTrue(nothing.stdout.hasSuffix("\nThe store has no snapshots of this project's profiles; nothing to do.\n"), nothing.stdout)
         let upload = harness.dpm("upload", "ug", "--no-media")
         XCTAssertEqual(upload.status, 0, upload.stderr)
         let store = try LocalStoreAccess.open(harness.store)
@@ -229,6 +232,35 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(finished.removedSnapshots, 2)
         XCTAssertEqual(Set(try Self.log("ug", in: harness).snapshots.map(\.id)), [pinned.id, crafted[2].id, crafted[3].id])
         XCTAssertNotNil(harness.read(".dpm/store/tags/ug/doomed.json"), "a kept snapshot keeps its tag")
+    }
+
+    /// Records and tags are not encrypted, so prune needs no identity; without one that opens the
+    /// store only the media files (named by the sealed media index) go uncounted in the sizes.
+    func testAnEncryptedStoreIsPrunedWithOrWithoutAnIdentity() throws {
+        let F = EncryptedStoreFixture.self
+        try F.createSource(in: harness)
+        let alice = try F.person("alice", in: harness)
+        XCTAssertEqual(harness.dpm("key", "add", alice.recipient).status, 0)
+        XCTAssertEqual(harness.dpm("profile", "create", "ug", "--kind", "shared").status, 0)
+        let upload = harness.dpm(["upload", "ug"], environment: alice.environment)
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let pinned = try VerifyTests.manifest("ug", in: harness)
+        XCTAssertEqual(pinned.objectIDs, "hmac-sha256")
+        let old = try Self.craft(pinned, daysAgo: 100, message: "old", in: try LocalStoreAccess.open(harness.store))
+
+        let (withKey, notes) = try Self.prune(["--keep-last", "1", "--dry-run"], in: harness, environment: alice.environment)
+        XCTAssertTrue(withKey.mediaCounted)
+        XCTAssertFalse(notes.contains("Media files"), notes)
+        let counted = try XCTUnwrap(decisions(withKey)[old.id]?.newlyStored)
+        let eve = try F.person("eve", in: harness)
+        let (withoutKey, eveNotes) = try Self.prune(["--keep-last", "1", "--dry-run"], in: harness, environment: eve.environment)
+        XCTAssertFalse(withoutKey.mediaCounted)
+        XCTAssertTrue(eveNotes.contains("Media files are not counted in the sizes: Your identity (\(eve.recipient)) cannot open the store"), eveNotes)
+        XCTAssertLessThan(try XCTUnwrap(decisions(withoutKey)[old.id]?.newlyStored), counted, "the media files are left out")
+        XCTAssertEqual(decisions(withoutKey).mapValues(\.kept), decisions(withKey).mapValues(\.kept))
+        let (removed, _) = try Self.prune(["--keep-last", "1"], in: harness, environment: eve.environment)
+        XCTAssertEqual(removed.removedSnapshots, 1)
+        XCTAssertEqual(try Self.log("ug", in: harness, environment: alice.environment).snapshots.map(\.id), [pinned.id])
     }
 
     func testRefusalsAreOneSentenceAndRemoveNothing() throws {

@@ -44,13 +44,9 @@ public struct SnapshotPrune {
             profiles = named
         } else {
             let known = Set(project.profileNames())
-            var storeOnly = Set<String>()
-            var found = Set<ProfileName>()
-            for key in records {
-                if !known.contains(key.profile.value) { storeOnly.insert(key.profile.value); continue }
-                if try project.profile(key.profile).kind != .clean { found.insert(key.profile) }
-            }
-            profiles = found.sorted()
+            let inStore = Set(records.map(\.profile))
+            let storeOnly = inStore.filter { !known.contains($0.value) }.map(\.value)
+            profiles = try inStore.filter { known.contains($0.value) }.filter { try project.profile($0).kind != .clean }.sorted()
             if !storeOnly.isEmpty {
                 notes.append("The store also holds snapshots of \(storeOnly.sorted().joined(separator: ", ")), which this checkout has no profile of; they were left alone.")
             }
@@ -65,8 +61,10 @@ public struct SnapshotPrune {
         notes += read.unreadable.filter { chosen.contains($0.profile) }.map { "Kept, since it cannot be read: \($0.message)" }
         var tags: [ProfileName: [TagRecord]] = [:]
         for profile in profiles {
-            // A tag that cannot be read names no snapshot prune can tell; it is left as it is.
-            tags[profile] = try SnapshotTags(store: store, profile: profile).all()
+            // A tag that cannot be read names no snapshot prune can tell; it is left as it is, and said.
+            let skipped = Locked([String]())
+            tags[profile] = try SnapshotTags(store: store, profile: profile).all { message in skipped.withValue { $0.append(message) } }
+            notes += skipped.current.sorted().map { "Skipped (left as it is): \($0)" }
         }
         let media = mediaIndexes(of: read.snapshots)
         if let problem = media.problem { notes.append("Media files are not counted in the sizes: \(problem)") }
