@@ -234,6 +234,36 @@ final class PruneTests: XCTestCase {
         XCTAssertNotNil(harness.read(".dpm/store/tags/ug/doomed.json"), "a kept snapshot keeps its tag")
     }
 
+    /// While prune decides, an upload adds a record (never seen, so never removed) and a pin moves
+    /// the manifest to a snapshot prune had chosen to remove (read again before removing: kept).
+    func testAnUploadAndAPinWhilePruneRunsAreRespected() throws {
+        try Fixture.create(in: harness)
+        XCTAssertEqual(harness.dpm("profile", "create", "ug", "--kind", "shared").status, 0)
+        var upload = harness.dpm("upload", "ug", "--no-media")
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let first = try VerifyTests.manifest("ug", in: harness)
+        let store = try LocalStoreAccess.open(harness.store)
+        let repinned = try Self.craft(first, daysAgo: 100, message: "pinned meanwhile", in: store)
+        let doomed = try Self.craft(first, daysAgo: 50, message: "doomed", in: store)
+
+        let prune = BackgroundDPM(harness: harness, arguments: ["prune", "--keep-last", "1", "--json"],
+                                  environment: ["DPM_PAUSE_AT": "prune.before-removals:15"])
+        try prune.waitForStderr(containing: "Pausing at prune.before-removals", seconds: 60)
+        upload = harness.dpm("upload", "ug", "--no-media", "-m", "meanwhile")
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let added = try VerifyTests.manifest("ug", in: harness)
+        XCTAssertEqual(harness.dpm("pin", "ug", repinned.id).status, 0)
+        let run = prune.wait()
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let report = try JSONDecoder().decode(PruneReport.self, from: Data(run.stdout.utf8))
+        let decided = decisions(report)
+        XCTAssertNil(decided[added.id], "a record made after the listing is not decided about")
+        XCTAssertEqual(decided[first.id]?.reasons, ["last 1"])
+        XCTAssertEqual(decided[repinned.id]?.reasons, ["pinned by working tree"])
+        XCTAssertEqual(report.profiles.first?.snapshots.filter { !$0.kept }.map(\.id), [doomed.id])
+        XCTAssertEqual(Set(try Self.log("ug", in: harness).snapshots.map(\.id)), [first.id, repinned.id, added.id])
+    }
+
     /// Records and tags are not encrypted, so prune needs no identity; without one that opens the
     /// store only the media files (named by the sealed media index) go uncounted in the sizes.
     func testAnEncryptedStoreIsPrunedWithOrWithoutAnIdentity() throws {

@@ -52,7 +52,7 @@ public struct SnapshotPrune {
             }
         }
         let chosen = Set(profiles)
-        let pins = try GitPins(git: git, project: project).pins(of: profiles)
+        var pins = try GitPins(git: git, project: project).pins(of: profiles)
         if !pins.repository {
             notes.append("The project is not a git repository, so only the working tree's manifests protect snapshots.")
         }
@@ -90,7 +90,9 @@ public struct SnapshotPrune {
         var removedTags: [ProfileName: [String]] = [:]
         if !request.dryRun, decided.values.contains(where: { !$0.removed.isEmpty }) {
             // A pin made while the records were read (a concurrent `dpm pin`, a fetch) still counts.
-            decided = plans(with: try GitPins(git: git, project: project).pins(of: profiles))
+            try workspace.checkpoint("prune.before-removals")
+            pins = try GitPins(git: git, project: project).pins(of: profiles)
+            decided = plans(with: pins)
             removedTags = try remove(decided, tags: tags)
         } else {
             for profile in profiles {
