@@ -27,10 +27,11 @@ struct PruneCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Profiles to prune (default: every profile of the project with snapshots in the store).", valueName: "profile"))
     var profiles: [String] = []
 
-    @Option(help: ArgumentHelp("Keep the newest N snapshots of each profile.", valueName: "n"))
+    // Unconditional, so that "--keep-last -1" reaches prune's own sentence, not the parser's "missing value".
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the newest N snapshots of each profile.", valueName: "n"))
     var keepLast: String?
 
-    @Option(help: ArgumentHelp("Keep the snapshots made within this duration before now (90d, 12h, 2w, 1y6m).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the snapshots made within this duration before now (90d, 12h, 2w, 1y6m).", valueName: "duration"))
     var keepWithin: String?
 
     @Flag(inversion: .prefixedNo, help: "Keep every snapshot a tag names (--no-keep-tagged overrides keep_tagged: true in dpm.yaml).")

@@ -303,6 +303,8 @@ final class PruneTests: XCTestCase {
         let refusals: [([String], String)] = [
             (["prune"], "dpm prune removes nothing without a rule of what to keep: give --keep-last N, --keep-within DURATION or --keep-tagged (or set retention: in dpm.yaml)."),
             (["prune", "--no-keep-tagged"], "dpm prune removes nothing without a rule of what to keep"),
+            (["prune", "--keep-last", "-1"], "--keep-last takes how many of each profile's newest snapshots to keep, a whole number of 0 or more (like --keep-last 5), not \"-1\"."),
+            (["prune", "--keep-within", "-2d"], "not \"-2d\"."),
             (["prune", "--keep-last=-1"], "--keep-last takes how many of each profile's newest snapshots to keep, a whole number of 0 or more (like --keep-last 5), not \"-1\"."),
             (["prune", "--keep-last", "two"], "not \"two\"."),
             (["prune", "--keep-within", "30min"], "--keep-within \(duration), not \"30min\"."),
