@@ -3,7 +3,7 @@ import Foundation
 /// The snapshot records a store holds, by their keys: `snapshots/<profile>/<id>.json`, every
 /// profile's in one listing (what a snapshot stored anew depends on other profiles' records too).
 enum StoreRecords {
-    struct Key: Sendable, Equatable {
+    struct Key: Sendable, Hashable {
         let profile: ProfileName
         let id: String
     }

@@ -45,6 +45,10 @@ public struct ObjectCache: Sendable {
         try? AtomicFile.write(data, to: path, mode: PrivateFiles.fileMode, durable: false)
     }
 
+    /// Drops the copy of `key`, once the store itself no longer has it (`dpm prune`), so that
+    /// no command finds a removed record here.
+    func forgetDocument(_ key: String, of store: ObjectStore) { unlink(documentPath(key, of: store)) }
+
     func discard(_ temporary: String) { unlink(temporary) }
 }
 
