@@ -95,6 +95,8 @@ final class GCMarker: @unchecked Sendable {
         refresher.noteSuccess(at: started)
     }
 
+    var isSwept: Bool { record.current.swept }
+
     /// Whether the marker is still surely alive in every upload's eyes: rewritten less than
     /// stale − refresh ago (by the local monotonic clock). A gc frozen longer may have been
     /// taken for dead, and must not delete on.

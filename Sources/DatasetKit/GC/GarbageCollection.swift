@@ -30,12 +30,10 @@ public struct GarbageCollection {
         do {
             try findLeases(before: oldest, into: &report)
             if report.blocked {
-                try marker.finish(deleted: 0, bytes: 0)
+                // A gc that deleted nothing leaves nothing behind (no upload needs its marker).
+                marker.remove()
                 report.seconds = Date().timeIntervalSince(started)
                 return report
-            }
-            if !request.dryRun {
-                for lease in report.staleLeases { try store.delete(lease.key) }
             }
             workspace.progress.begin("Reading snapshot records")
             let references = try GCReferences.read(from: workspace, width: 32)
@@ -68,6 +66,7 @@ public struct GarbageCollection {
             if request.dryRun {
                 marker.remove()
             } else {
+                for lease in report.staleLeases { try store.delete(lease.key) }
                 if !garbage.isEmpty {
                     try marker.markSwept()
                     try workspace.checkpoint("gc.before-sweep")
@@ -78,9 +77,12 @@ public struct GarbageCollection {
                 report.markersRemoved = try removeOldMarkers(before: oldest, besides: marker.key)
             }
         } catch {
-            // Uploads must not wait for a gc that is gone; a swept one stays swept in their eyes.
-            if request.dryRun { marker.remove() } else {
+            // Uploads must not wait for a gc that is gone; a swept one stays swept in their eyes,
+            // one that deleted nothing leaves the store as it found it.
+            if marker.isSwept {
                 try? marker.finish(deleted: report.deletedObjects, bytes: report.deletedBytes)
+            } else {
+                marker.remove()
             }
             throw error
         }
