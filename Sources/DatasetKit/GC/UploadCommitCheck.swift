@@ -19,9 +19,14 @@ struct UploadCommitCheck {
     /// `objects`: every object the record will name, with the stored size it gives.
     func run(objects: [String: Int64]) throws {
         var waitedFor = Set<String>()
+        // Markers (key → last write) a round already checked after: finished before that round
+        // listed them, so every delete of theirs came before its check. Without this, a marker
+        // written in the same second as the lease rewrite (S3 times are whole seconds, and
+        // `>=` must count a tie) would be taken as new in every round.
+        var covered: [String: Date] = [:]
         for _ in 0..<rounds {
             let (markers, rewritten) = try waitForRunningGCs(saying: &waitedFor)
-            let swept = markers.filter { !$0.isDryRun && $0.swept && $0.written >= lease.since }
+            let swept = markers.filter { !$0.isDryRun && $0.swept && $0.written >= lease.since && covered[$0.key] != $0.written }
             guard lease.lapsed || !swept.isEmpty else { return }
             let missing = try absent(objects)
             guard missing.isEmpty else {
@@ -29,6 +34,7 @@ struct UploadCommitCheck {
                 let who = hosts.isEmpty ? "another machine" : hosts.joined(separator: " and ")
                 throw DPMError.conflict("gc on \(who) deleted objects this upload reused while it ran (\(missing.count) of the \(objects.count) it needs are gone); nothing was recorded: run the upload again.")
             }
+            for marker in swept { covered[marker.key] = marker.written }
             lease.moveSince(to: rewritten)
         }
         throw DPMError.conflict("gc kept deleting objects in the store while this upload checked that its objects are still there; nothing was recorded: run the upload again.")
