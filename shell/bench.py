@@ -14,6 +14,7 @@ Python 3 standard library only (Debian 12's python3).
 """
 
 import difflib
+import hashlib
 import json
 import operator
 import os
@@ -207,6 +208,7 @@ class Results:
         self.notes: list[str] = []  # steps skipped, and why
         self.verify_objects = 0    # objects (and their stored bytes) the verify step (p) read
         self.verify_stored = 0
+        self.gc_store: dict = {}   # what the gc step (q) generated: objects, records, garbage
 
     def add(self, step: Step, row: bool = True) -> Step:
         self.steps[step.key] = step
@@ -274,6 +276,8 @@ class Settings:
     encrypt: bool
     verify: bool
     fsync: str
+    gc: bool = True
+    gc_only: bool = False
 
     @property
     def s3(self) -> bool:
@@ -318,7 +322,9 @@ class Settings:
             sanitize=environ.get("DPM_BENCH_SANITIZE", "1") != "0",
             encrypt=environ.get("DPM_BENCH_ENCRYPT", "1") != "0",
             verify=environ.get("DPM_BENCH_VERIFY", "1") != "0",
-            fsync=environ.get("DPM_PG_FSYNC", "off"))
+            fsync=environ.get("DPM_PG_FSYNC", "off"),
+            gc=environ.get("DPM_BENCH_GC", "1") != "0",
+            gc_only=environ.get("DPM_BENCH_GC_ONLY", "0") == "1")
 
 
 # --- running things --------------------------------------------------------------------------
@@ -937,12 +943,82 @@ class Bench:
             self.r.steps[f"vr_{what}"].bytes = self.r.verify_stored
         listing.unlink()
 
+    GC_OBJECTS, GC_RECORDS, GC_GARBAGE = 100_000, 2_000, 10_000
+
+    def gc_scale(self) -> None:
+        """q. dpm gc --dry-run of a generated store: 100,000 small objects, 90,000 of them named by
+        2,000 snapshot records (45 each), 10,000 by none, in a file: store and in moto (the same
+        keys, copied with aws s3 sync), in alternating rounds. It times what gc does before it
+        deletes anything: its marker, the lease listing, reading every record, listing 256
+        shards; the objects' contents are never read."""
+        project = self.work / "gc-project"
+        store = self.work / "gc-store"
+        project.mkdir()
+        run(["git", "init", "-q"], cwd=project)
+        self.dpm_quiet("init", "--database", "dbname=bench", "--store", f"file:{store}", cwd=project)
+        per_record = (self.GC_OBJECTS - self.GC_GARBAGE) // self.GC_RECORDS
+        log(f"==> gc: generating {self.GC_OBJECTS} objects, {self.GC_RECORDS} records of {per_record} each")
+        ids = [hashlib.sha256(f"gc object {i}".encode()).hexdigest() for i in range(self.GC_OBJECTS)]
+        old = time.time() - 3600  # older than the stale window: the unreferenced ones are garbage
+        for i, oid in enumerate(ids):
+            path = store / "objects" / oid[:2] / oid
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(os.urandom(48 + i % 32))
+            os.utime(path, (old, old))
+        records = store / "snapshots" / "gc"
+        records.mkdir(parents=True)
+        for n in range(self.GC_RECORDS):
+            named = ids[n * per_record:(n + 1) * per_record]
+            art = lambda path, oid, table=None: {k: v for k, v in {"path": path, "sha256": oid, "size": 100, "storedSize": 80,
+                                                                   "table": table, "rows": 1 if table else None}.items()
+                                                  if v is not None}
+            record = {"format": 1, "id": f"20260101T000000Z-{n:06x}", "profile": "gc", "kind": "shared",
+                      "createdAt": "2026-01-01T00:00:00Z", "message": "", "tool": "dpm bench", "compression": "zstd",
+                      "source": {"database": "bench", "serverVersion": "16", "serverVersionNumber": 160000},
+                      "filters": {"include": [], "exclude": [], "excludeData": []}, "migrations": [],
+                      "schema": art("schema.sql", named[0]),
+                      "data": [art(f"{3000 + k}.dat", oid, f"public.t{k}") for k, oid in enumerate(named[1:])],
+                      "sizes": {"total": 0, "stored": 0, "data": 0, "media": 0}}
+            (records / f"{record['id']}.json").write_text(json.dumps(record, sort_keys=True, indent=2) + "\n")
+        self.r.gc_store = {"objects": self.GC_OBJECTS, "records": self.GC_RECORDS, "garbage": self.GC_GARBAGE}
+        expected = [self.GC_RECORDS, self.GC_OBJECTS - self.GC_GARBAGE, self.GC_GARBAGE, 0]
+
+        endpoint = self.moto.fresh()
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+        config = self.work / "aws-sync.cfg"
+        config.write_text("[default]\ns3 =\n  max_concurrent_requests = 32\n")
+        log(f"==> gc: copying the store into moto (aws s3 sync)")
+        started = time.perf_counter()
+        run(["env", f"AWS_CONFIG_FILE={config}", "aws", "--endpoint-url", endpoint, "s3", "sync", "--quiet",
+             str(store), "s3://dpm-bench/gc"], failure="aws s3 sync of the generated store into moto failed")
+        log(f"    {time.perf_counter() - started:.1f} s")
+        # moto's objects are as new as the copy: a stale window of 2 s (waited out) makes the
+        # unreferenced ones garbage there too, as they are in the file: store.
+        time.sleep(3)
+        stores = {"file": {"DPM_STORE": f"file:{store}"},
+                  "s3": {"DPM_STORE": "s3://dpm-bench/gc", "DPM_LEASE_STALE_SECONDS": "2", "DPM_LEASE_REFRESH_SECONDS": "0.5"}}
+        labels = {"file": "q. dpm gc --dry-run, file: store", "s3": "q. dpm gc --dry-run, moto"}
+        rounds = range(1, self.s.rounds + 1)
+        for n in rounds:
+            for what in ["file", "s3"] if n % 2 else ["s3", "file"]:
+                key, label = f"gc_{what}_{n}", f"{labels[what]} #{n}"
+                out = self.measure_dpm(key, label, ["gc", "--dry-run", "--json", *self.s.jobs], cwd=project, env=stores[what]).output
+                got = [out.get(k) if isinstance(out, dict) else None
+                       for k in ("records", "referencedObjects", "garbageObjects", "deletedObjects")]
+                if got != expected:
+                    die(f"{label}: dpm gc --json says records, referencedObjects, garbageObjects, deletedObjects = {got}, not {expected}")
+        for what, label in labels.items():
+            self.r.add_median(f"gc_{what}", f"{label}, median", [f"gc_{what}_{n}" for n in rounds], by_wall=True, row=True)
+        self.moto.stop()
+
     def run_all(self) -> None:
         if self.dpm:
             done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             self.versions["dpm"] = done.stdout.strip() if done.returncode == 0 else "(version unknown)"
         self.versions["postgresql"] = query("show server_version")
         self.versions["pg_dump"] = run(["pg_dump", "--version"]).strip()
+        if self.s.gc_only:
+            return self.gc_scale()
         self.dataset()
         self.baseline()
         if not self.s.baseline_only:
@@ -960,6 +1036,8 @@ class Bench:
             self.encryption()
         if not self.s.baseline_only and self.s.verify:
             self.verify_read()
+        if not self.s.baseline_only and self.s.gc:
+            self.gc_scale()
 
     def drop_databases(self) -> None:
         """Drops every database the benchmark may have made, and those dpm made beside a working
@@ -996,7 +1074,7 @@ def same_bytes(a: Path, b: Path) -> bool:
 # --- the report ------------------------------------------------------------------------------
 
 def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
-    if s.baseline_only:
+    if s.baseline_only or s.gc_only:
         return []
     out = []
     for t in TARGETS:
@@ -1013,8 +1091,17 @@ def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
     return out
 
 
+def gc_lines(r: Results, s: Settings) -> list[str]:
+    g = r.gc_store
+    return [f"gc --dry-run (q), medians over {s.rounds} rounds, a generated store of {g['objects']} objects"
+            f" ({g['objects'] - g['garbage']} named by {g['records']} records, {g['garbage']} by none):"
+            f" file: {r.secs('gc_file'):.2f} s, moto {r.secs('gc_s3'):.2f} s (no target)"]
+
+
 def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cores: int) -> list[str]:
     """The report's lines, as the figures and targets of one run."""
+    if s.gc_only:
+        return ["", f"dpm benchmark, gc step only (DPM_BENCH_GC_ONLY=1), {cores} cores", ""] + gc_lines(r, s)
     lines = ["", f"dpm benchmark: dataset {s.size_mb} MB target, {cores} cores, PostgreSQL {versions['postgresql']},"
                  f" fsync={s.fsync} (same for every step)", ""]
     row = "{:<36} {:>9} {:>13} {:>15}"
@@ -1071,6 +1158,8 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
                      f" {from_dump_ratio(r):.3f} ({r.secs('fd_dpm'):.2f} s / {r.secs('fd_pair'):.2f} s; no target)")
     if r.has("vr_dpm"):
         lines += verify_lines(r, s)
+    if r.has("gc_file"):
+        lines += gc_lines(r, s)
     lines += r.notes
     missed = sum(not v.met for v in results)
     return lines + ["", f"{missed} of {len(results)} targets missed" if missed else f"all {len(results)} targets met"]
@@ -1141,8 +1230,8 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
             out["dpm_output"] = st.output
         return out
     results = verdicts(r, s, switch_sizes)
-    ratios = {"pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
-              "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
+    ratios = {} if s.gc_only else {"pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
+                                   "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
     if r.has("s3_dpm_down"):
         ratios["S3 upload, each at its default part size: dpm 64 MiB / awscli 8 MiB"] = default_parts_ratio(r)
     if r.has("fd_dpm"):
@@ -1165,7 +1254,7 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
         "parameters": {
             "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
             "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
-            "sanitize": s.sanitize, "encrypt": s.encrypt, "verify": s.verify,
+            "sanitize": s.sanitize, "encrypt": s.encrypt, "verify": s.verify, "gc": s.gc,
             "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
             "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
             "versions": {**versions, "python": platform.python_version()},
@@ -1178,6 +1267,7 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
         "targets_missed": sum(not v.met for v in results),
         "sanitize": sanitize,
         "verify": verify,
+        "gc": {**r.gc_store, "median_seconds": {"file": r.secs("gc_file"), "moto": r.secs("gc_s3")}} if r.has("gc_file") else None,
         "notes": r.notes,
     }
 
@@ -1432,7 +1522,7 @@ def self_test() -> int:
         def test_json_holds_every_figure(self):
             r, s = sample()
             doc = json.loads(json.dumps(figures(r, s, [100, 20], {"dpm": "0.1.0", "postgresql": "16"}, 2)))
-            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "notes"})
+            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "gc", "notes"})
             p = doc["parameters"]
             self.assertEqual((p["size_mb"], p["rounds"], p["switch_rounds"], p["s3_mb"], p["dpm_bin"], p["versions"]["dpm"]),
                              (20, 3, 2, 2, "/bin/dpm", "0.1.0"))

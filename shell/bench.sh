@@ -41,6 +41,10 @@
 #                        benchmark's store, with its jobs and with -j 1, against zstd -t
 #                        and zstd -dc | sha256sum of the same object files, in
 #                        DPM_BENCH_ROUNDS alternating rounds; MB/s and their ratios)
+#   DPM_BENCH_GC=0       skip the gc step (q: dpm gc --dry-run of a generated store of
+#                        100,000 objects named by 2,000 records, 10,000 by none, in a
+#                        file: store and in moto, in DPM_BENCH_ROUNDS alternating rounds)
+#   DPM_BENCH_GC_ONLY=1  run only the gc step (no dataset, no other step)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
