@@ -977,14 +977,15 @@ class Bench:
                       "source": {"database": "bench", "serverVersion": "16", "serverVersionNumber": 160000},
                       "filters": {"include": [], "exclude": [], "excludeData": []}, "migrations": [],
                       "schema": art("schema.sql", named[0]),
-                      "data": [art(f"{3000 + k}.dat", oid, f"public.t{k}") for k, oid in enumerate(named[1:])],
+                      "data": [art("toc.dat", named[1])] + [art(f"{3000 + k}.dat", oid, f"public.t{k}")
+                                                            for k, oid in enumerate(named[2:])],
                       "sizes": {"total": 0, "stored": 0, "data": 0, "media": 0}}
             (records / f"{record['id']}.json").write_text(json.dumps(record, sort_keys=True, indent=2) + "\n")
         self.r.gc_store = {"objects": self.GC_OBJECTS, "records": self.GC_RECORDS, "garbage": self.GC_GARBAGE}
         expected = [self.GC_RECORDS, self.GC_OBJECTS - self.GC_GARBAGE, self.GC_GARBAGE, 0]
 
-        endpoint = self.moto.fresh()
         os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+        endpoint = self.moto.fresh()
         config = self.work / "aws-sync.cfg"
         config.write_text("[default]\ns3 =\n  max_concurrent_requests = 32\n")
         log(f"==> gc: copying the store into moto (aws s3 sync)")
