@@ -14,6 +14,10 @@ public struct GarbageCollection {
     let workspace: Workspace
     /// Objects deleted between two checks that this gc's marker is still alive.
     var batchSize = 256
+    /// Records and media indexes read at once, and shards listed at once, as verify does:
+    /// they wait on the store, not on the cores (which `--jobs` defaults to).
+    var recordWidth = 32
+    var listingWidth = 16
 
     public init(workspace: Workspace) {
         self.workspace = workspace
@@ -36,9 +40,9 @@ public struct GarbageCollection {
                 return report
             }
             workspace.progress.begin("Reading snapshot records")
-            let references = try GCReferences.read(from: workspace, width: 32)
+            let references = try GCReferences.read(from: workspace, width: recordWidth)
             workspace.progress.begin("Listing objects")
-            let stored = try ObjectListing.all(in: store, width: min(max(request.jobs, 4), 32))
+            let stored = try ObjectListing.all(in: store, width: listingWidth)
             let marks = try DamageMarks.list(in: store)
             workspace.progress.end()
             try workspace.checkpoint("gc.after-listing")
