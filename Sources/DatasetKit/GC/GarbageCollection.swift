@@ -48,21 +48,7 @@ public struct GarbageCollection {
             try workspace.checkpoint("gc.after-listing")
 
             report.records = references.records
-            var garbage: [StoreEntry] = []
-            for (id, entry) in stored {
-                if references.objects.contains(id) {
-                    report.referencedObjects += 1
-                    report.referencedBytes += entry.size
-                } else if entry.modified < oldest {
-                    garbage.append(entry)
-                } else {
-                    report.youngObjects += 1
-                    report.youngBytes += entry.size
-                }
-            }
-            garbage.sort { $0.key < $1.key }
-            report.garbageObjects = garbage.count
-            report.garbageBytes = garbage.reduce(0) { $0 + $1.size }
+            let garbage = Self.garbage(in: stored, references: references, before: oldest, into: &report)
             let garbageIDs = Set(garbage.compactMap { ObjectListing.id(of: $0.key) })
             let staleMarks = marks.filter { garbageIDs.contains($0) || stored[$0] == nil }.sorted()
             report.damageMarks = staleMarks.count
@@ -92,6 +78,27 @@ public struct GarbageCollection {
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// The objects no record names that were written before `oldest`, by key; the report
+    /// counts them, the referenced ones and the young ones.
+    static func garbage(in stored: [String: StoreEntry], references: GCReferences, before oldest: Date,
+                        into report: inout GCReport) -> [StoreEntry] {
+        var garbage: [StoreEntry] = []
+        for (id, entry) in stored {
+            if references.objects.contains(id) {
+                report.referencedObjects += 1
+                report.referencedBytes += entry.size
+            } else if entry.modified < oldest {
+                garbage.append(entry)
+            } else {
+                report.youngObjects += 1
+                report.youngBytes += entry.size
+            }
+        }
+        report.garbageObjects = garbage.count
+        report.garbageBytes = garbage.reduce(0) { $0 + $1.size }
+        return garbage.sorted { $0.key < $1.key }
     }
 
     /// Sorts the leases into live ones (rewritten at or after `oldest`, by the store's clock)
