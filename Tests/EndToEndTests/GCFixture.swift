@@ -13,8 +13,10 @@ struct GCStore {
     let harness: Harness
 
     static let leases = ["DPM_LEASE_STALE_SECONDS": "2", "DPM_LEASE_REFRESH_SECONDS": "0.5"]
-    /// Just beyond the stale window: objects written before are old enough for gc, leases not rewritten since are dead.
-    static let beyondStale = 2.6
+    /// Beyond the stale window: objects written before are old enough for gc, leases not
+    /// rewritten since are dead. S3 gives whole seconds (LastModified is truncated), so a time
+    /// may read up to a second early: the window plus that second, and a margin.
+    static let beyondStale = 3.3
 
     static func file(_ harness: Harness) throws -> GCStore {
         GCStore(store: try LocalStoreAccess.open(harness.store), environment: leases, harness: harness)
