@@ -14,6 +14,7 @@ Python 3 standard library only (Debian 12's python3).
 """
 
 import difflib
+import hashlib
 import json
 import operator
 import os
@@ -88,6 +89,9 @@ S3_FILE = "the S3 file: DPM_BENCH_S3_MB, 500 MB by default"
 SWITCH_SIZES = f"{SMALL_SWITCH_MB} MB (when SIZE_MB is larger) and the dataset"
 SANITIZED = "the dataset, with rules on customers.email, .name, .phone and orders.shipping_address"
 ENCRYPTED = "the dataset, in an encrypted file: store (one recipient) and in a plaintext one"
+
+# dpm log, verify (by size) and gc --dry-run of the generated store of step q, against moto.
+SCALE_LIMIT_SECONDS = 30.0
 
 TARGETS = (
     Target("upload_time", "dataset", "pg_dump -Fc time / dpm upload time",
@@ -207,6 +211,7 @@ class Results:
         self.notes: list[str] = []  # steps skipped, and why
         self.verify_objects = 0    # objects (and their stored bytes) the verify step (p) read
         self.verify_stored = 0
+        self.gc_store: dict = {}   # what the gc step (q) generated: objects, records, garbage
 
     def add(self, step: Step, row: bool = True) -> Step:
         self.steps[step.key] = step
@@ -274,6 +279,8 @@ class Settings:
     encrypt: bool
     verify: bool
     fsync: str
+    gc: bool = True
+    gc_only: bool = False
 
     @property
     def s3(self) -> bool:
@@ -318,7 +325,9 @@ class Settings:
             sanitize=environ.get("DPM_BENCH_SANITIZE", "1") != "0",
             encrypt=environ.get("DPM_BENCH_ENCRYPT", "1") != "0",
             verify=environ.get("DPM_BENCH_VERIFY", "1") != "0",
-            fsync=environ.get("DPM_PG_FSYNC", "off"))
+            fsync=environ.get("DPM_PG_FSYNC", "off"),
+            gc=environ.get("DPM_BENCH_SCALE", "1") != "0",
+            gc_only=environ.get("DPM_BENCH_SCALE_ONLY", "0") == "1")
 
 
 # --- running things --------------------------------------------------------------------------
@@ -937,12 +946,114 @@ class Bench:
             self.r.steps[f"vr_{what}"].bytes = self.r.verify_stored
         listing.unlink()
 
+    GC_OBJECTS, GC_RECORDS, GC_GARBAGE = 100_000, 2_000, 10_000
+    # What each command of the store-at-scale step runs, and its label.
+    SCALE_COMMANDS = {"log": (["log", "gc", "--json"], "dpm log (2,000 records)"),
+                      "verify": (["verify", "--all", "--json"], "dpm verify --all (by size)"),
+                      "gc": (["gc", "--dry-run", "--json"], "dpm gc --dry-run")}
+
+    def gc_scale(self) -> None:
+        """q. The store at scale: dpm log, dpm verify --all (by size) and dpm gc --dry-run of a
+        generated store: 100,000 small objects, 90,000 of them named by 2,000 snapshot records
+        (45 each), 10,000 by none, in a file: store and in moto (the same keys, copied with aws
+        s3 sync), in alternating rounds. The objects' contents are never read: these commands
+        read listings, records and sizes. Beside them, aws s3api list-objects-v2 of the same
+        100,000 keys from moto: what moto itself takes to list them."""
+        project = self.work / "gc-project"
+        store = self.work / "gc-store"
+        project.mkdir()
+        run(["git", "init", "-q"], cwd=project)
+        self.dpm_quiet("init", "--database", "dbname=bench", "--store", f"file:{store}", cwd=project)
+        self.dpm_quiet("profile", "create", "gc", "--kind", "shared", cwd=project)
+        per_record = (self.GC_OBJECTS - self.GC_GARBAGE) // self.GC_RECORDS
+        log(f"==> store at scale: generating {self.GC_OBJECTS} objects, {self.GC_RECORDS} records of {per_record} each")
+        ids = [hashlib.sha256(f"gc object {i}".encode()).hexdigest() for i in range(self.GC_OBJECTS)]
+        sizes = {oid: 48 + i % 32 for i, oid in enumerate(ids)}
+        old = time.time() - 3600  # older than the stale window: the unreferenced ones are garbage
+        for oid in ids:
+            path = store / "objects" / oid[:2] / oid
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(os.urandom(sizes[oid]))
+            os.utime(path, (old, old))
+        records = store / "snapshots" / "gc"
+        records.mkdir(parents=True)
+        for n in range(self.GC_RECORDS):
+            named = ids[n * per_record:(n + 1) * per_record]
+            art = lambda path, oid, table=None: {k: v for k, v in {"path": path, "sha256": oid, "size": 100,
+                                                                   "storedSize": sizes[oid], "table": table,
+                                                                   "rows": 1 if table else None}.items()
+                                                  if v is not None}
+            created = time.gmtime(old - 3600 * (self.GC_RECORDS - n))
+            record = {"format": 1, "id": time.strftime("%Y%m%dT%H%M%SZ", created) + f"-{n:06x}", "profile": "gc",
+                      "kind": "shared", "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", created), "message": "",
+                      "tool": "dpm bench", "compression": "zstd",
+                      "source": {"database": "bench", "serverVersion": "16", "serverVersionNumber": 160000},
+                      "filters": {"include": [], "exclude": [], "excludeData": []}, "migrations": [],
+                      "schema": art("schema.sql", named[0]),
+                      "data": [art("toc.dat", named[1])] + [art(f"{3000 + k}.dat", oid, f"public.t{k}")
+                                                            for k, oid in enumerate(named[2:])],
+                      "sizes": {"total": 100 * per_record, "stored": sum(sizes[o] for o in named),
+                                "data": 100 * (per_record - 1), "media": 0}}
+            (records / f"{record['id']}.json").write_text(json.dumps(record, sort_keys=True, indent=2) + "\n")
+        self.r.gc_store = {"objects": self.GC_OBJECTS, "records": self.GC_RECORDS, "garbage": self.GC_GARBAGE}
+        expected_gc = [self.GC_RECORDS, self.GC_OBJECTS - self.GC_GARBAGE, self.GC_GARBAGE, 0]
+
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+        endpoint = self.moto.fresh()
+        config = self.work / "aws-sync.cfg"
+        config.write_text("[default]\ns3 =\n  max_concurrent_requests = 32\n")
+        log(f"==> store at scale: copying the store into moto (aws s3 sync)")
+        started = time.perf_counter()
+        run(["env", f"AWS_CONFIG_FILE={config}", "aws", "--endpoint-url", endpoint, "s3", "sync", "--quiet",
+             str(store), "s3://dpm-bench/gc"], failure="aws s3 sync of the generated store into moto failed")
+        log(f"    {time.perf_counter() - started:.1f} s")
+        # moto's objects are as new as the copy: a stale window of 2 s (waited out) makes the
+        # unreferenced ones garbage there too, as they are in the file: store.
+        time.sleep(3)
+        stores = {"file": {"DPM_STORE": f"file:{store}"},
+                  "s3": {"DPM_STORE": "s3://dpm-bench/gc", "DPM_LEASE_STALE_SECONDS": "2", "DPM_LEASE_REFRESH_SECONDS": "0.5"}}
+        where = {"file": "file: store", "s3": "moto"}
+        listing = ["aws", "--endpoint-url", endpoint, "s3api", "list-objects-v2", "--bucket", "dpm-bench",
+                   "--prefix", "gc/objects/", "--query", "KeyCount"]
+        rounds = range(1, self.s.rounds + 1)
+        for n in rounds:
+            for what in ["file", "s3"] if n % 2 else ["s3", "file"]:
+                for command, (args, title) in self.SCALE_COMMANDS.items():
+                    key, label = f"scale_{command}_{what}_{n}", f"q. {title}, {where[what]} #{n}"
+                    out = self.measure_dpm(key, label, [*args, *self.s.jobs] if command != "log" else args,
+                                           cwd=project, env=stores[what]).output
+                    self.check_scale_output(command, label, out, expected_gc)
+            self.measure(f"scale_list_s3_{n}", f"q. aws s3api list-objects-v2, moto #{n}", listing, cwd=project)
+        for what in stores:
+            for command, (_, title) in self.SCALE_COMMANDS.items():
+                self.r.add_median(f"scale_{command}_{what}", f"q. {title}, {where[what]}, median",
+                                  [f"scale_{command}_{what}_{n}" for n in rounds], by_wall=True, row=True)
+        self.r.add_median("scale_list_s3", "q. aws s3api list-objects-v2, moto, median",
+                          [f"scale_list_s3_{n}" for n in rounds], by_wall=True, row=True)
+        self.moto.stop()
+
+    def check_scale_output(self, command: str, label: str, out, expected_gc: list) -> None:
+        """Each command of step q must have seen the whole generated store."""
+        if not isinstance(out, dict):
+            die(f"{label}: no JSON report")
+        if command == "log" and len(out.get("snapshots", [])) != self.GC_RECORDS:
+            die(f"{label}: dpm log lists {len(out.get('snapshots', []))} snapshots, not {self.GC_RECORDS}")
+        if command == "verify" and out.get("intact") is not True:
+            die(f"{label}: dpm verify found the generated store not intact")
+        if command == "gc":
+            got = [out.get(k) for k in ("records", "referencedObjects", "garbageObjects", "deletedObjects")]
+            if got != expected_gc:
+                die(f"{label}: dpm gc --json says records, referencedObjects, garbageObjects, deletedObjects = {got},"
+                    f" not {expected_gc}")
+
     def run_all(self) -> None:
         if self.dpm:
             done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             self.versions["dpm"] = done.stdout.strip() if done.returncode == 0 else "(version unknown)"
         self.versions["postgresql"] = query("show server_version")
         self.versions["pg_dump"] = run(["pg_dump", "--version"]).strip()
+        if self.s.gc_only:
+            return self.gc_scale()
         self.dataset()
         self.baseline()
         if not self.s.baseline_only:
@@ -960,6 +1071,8 @@ class Bench:
             self.encryption()
         if not self.s.baseline_only and self.s.verify:
             self.verify_read()
+        if not self.s.baseline_only and self.s.gc:
+            self.gc_scale()
 
     def drop_databases(self) -> None:
         """Drops every database the benchmark may have made, and those dpm made beside a working
@@ -996,7 +1109,7 @@ def same_bytes(a: Path, b: Path) -> bool:
 # --- the report ------------------------------------------------------------------------------
 
 def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
-    if s.baseline_only:
+    if s.baseline_only or s.gc_only:
         return []
     out = []
     for t in TARGETS:
@@ -1013,8 +1126,24 @@ def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
     return out
 
 
+def gc_lines(r: Results, s: Settings) -> list[str]:
+    g = r.gc_store
+    lines = [f"store at scale (q), medians over {s.rounds} rounds, a generated store of {g['objects']} objects"
+             f" ({g['objects'] - g['garbage']} named by {g['records']} records, {g['garbage']} by none):"]
+    for command, (_, title) in Bench.SCALE_COMMANDS.items():
+        moto = r.secs(f"scale_{command}_s3")
+        verdict = "ok" if moto < SCALE_LIMIT_SECONDS else "MISSED"
+        lines.append(f"  {title:28} file: {r.secs(f'scale_{command}_file'):6.2f} s, moto {moto:6.2f} s"
+                     f" (target < {SCALE_LIMIT_SECONDS:.0f} s against moto)  {verdict}")
+    lines.append(f"  moto alone: aws s3api list-objects-v2 of the {g['objects']} object keys takes"
+                 f" {r.secs('scale_list_s3'):.2f} s (pages of 1000, one after another)")
+    return lines
+
+
 def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cores: int) -> list[str]:
     """The report's lines, as the figures and targets of one run."""
+    if s.gc_only:
+        return ["", f"dpm benchmark, store-at-scale step only (DPM_BENCH_SCALE_ONLY=1), {cores} cores", ""] + gc_lines(r, s)
     lines = ["", f"dpm benchmark: dataset {s.size_mb} MB target, {cores} cores, PostgreSQL {versions['postgresql']},"
                  f" fsync={s.fsync} (same for every step)", ""]
     row = "{:<36} {:>9} {:>13} {:>15}"
@@ -1071,6 +1200,8 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
                      f" {from_dump_ratio(r):.3f} ({r.secs('fd_dpm'):.2f} s / {r.secs('fd_pair'):.2f} s; no target)")
     if r.has("vr_dpm"):
         lines += verify_lines(r, s)
+    if r.has("scale_gc_file"):
+        lines += gc_lines(r, s)
     lines += r.notes
     missed = sum(not v.met for v in results)
     return lines + ["", f"{missed} of {len(results)} targets missed" if missed else f"all {len(results)} targets met"]
@@ -1141,8 +1272,8 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
             out["dpm_output"] = st.output
         return out
     results = verdicts(r, s, switch_sizes)
-    ratios = {"pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
-              "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
+    ratios = {} if s.gc_only else {"pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
+                                   "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
     if r.has("s3_dpm_down"):
         ratios["S3 upload, each at its default part size: dpm 64 MiB / awscli 8 MiB"] = default_parts_ratio(r)
     if r.has("fd_dpm"):
@@ -1165,7 +1296,7 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
         "parameters": {
             "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
             "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
-            "sanitize": s.sanitize, "encrypt": s.encrypt, "verify": s.verify,
+            "sanitize": s.sanitize, "encrypt": s.encrypt, "verify": s.verify, "gc": s.gc,
             "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
             "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
             "versions": {**versions, "python": platform.python_version()},
@@ -1178,6 +1309,10 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
         "targets_missed": sum(not v.met for v in results),
         "sanitize": sanitize,
         "verify": verify,
+        "scale": {**r.gc_store, "median_seconds": {
+            **{f"{command}_{where}": r.secs(f"scale_{command}_{key}") for command in Bench.SCALE_COMMANDS
+               for where, key in (("file", "file"), ("moto", "s3"))},
+            "aws_list_moto": r.secs("scale_list_s3")}} if r.has("scale_gc_file") else None,
         "notes": r.notes,
     }
 
@@ -1432,7 +1567,7 @@ def self_test() -> int:
         def test_json_holds_every_figure(self):
             r, s = sample()
             doc = json.loads(json.dumps(figures(r, s, [100, 20], {"dpm": "0.1.0", "postgresql": "16"}, 2)))
-            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "notes"})
+            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "scale", "notes"})
             p = doc["parameters"]
             self.assertEqual((p["size_mb"], p["rounds"], p["switch_rounds"], p["s3_mb"], p["dpm_bin"], p["versions"]["dpm"]),
                              (20, 3, 2, 2, "/bin/dpm", "0.1.0"))
@@ -1452,6 +1587,24 @@ def self_test() -> int:
             self.assertEqual(set(doc["targets"][0]),
                              {"key", "name", "measures", "size_mb", "applies_at", "value", "op", "limit", "unit", "met"})
             self.assertEqual(doc["targets_missed"], sum(not t["met"] for t in doc["targets"]))
+
+        def test_store_at_scale_figures(self):
+            r, s = sample()
+            r.gc_store = {"objects": 100000, "records": 2000, "garbage": 10000}
+            seconds = {"log": (0.5, 12.0), "verify": (3.0, 65.0), "gc": (2.2, 80.0)}
+            for command, (file_s, moto_s) in seconds.items():
+                r.add(Step(f"scale_{command}_file", "", file_s))
+                r.add(Step(f"scale_{command}_s3", "", moto_s))
+            r.add(Step("scale_list_s3", "", 31.0))
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertIn("  dpm log (2,000 records)      file:   0.50 s, moto  12.00 s (target < 30 s against moto)  ok", lines)
+            self.assertIn("  dpm gc --dry-run             file:   2.20 s, moto  80.00 s (target < 30 s against moto)  MISSED", lines)
+            self.assertIn("  moto alone: aws s3api list-objects-v2 of the 100000 object keys takes 31.00 s"
+                          " (pages of 1000, one after another)", lines)
+            doc = figures(r, s, [100, 20], {"postgresql": "16"}, 2)
+            self.assertEqual(doc["scale"]["median_seconds"]["verify_moto"], 65.0)
+            self.assertEqual(doc["scale"]["median_seconds"]["aws_list_moto"], 31.0)
+            self.assertEqual((Settings.parse(["20"], {}).gc, Settings.parse(["20"], {"DPM_BENCH_SCALE": "0"}).gc), (True, False))
 
         def test_verify_figures(self):
             r, s = sample()

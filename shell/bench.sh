@@ -41,11 +41,13 @@
 #                        benchmark's store, with its jobs and with -j 1, against zstd -t
 #                        and zstd -dc | sha256sum of the same object files, in
 #                        DPM_BENCH_ROUNDS alternating rounds; MB/s and their ratios)
-#   DPM_BENCH_STORE=0    skip the store-at-scale step (q: dpm log, dpm verify --all by size
-#                        and dpm gc --dry-run on a generated store of 100,000 objects and
-#                        2,000 snapshot records, in a file: store and in moto; see
-#                        shell/bench_store.py). DPM_BENCH_STORE_OBJECTS=N and
-#                        DPM_BENCH_STORE_RECORDS=N change its size
+#   DPM_BENCH_SCALE=0    skip the store-at-scale step (q: dpm log, dpm verify --all by size
+#                        and dpm gc --dry-run of a generated store of 100,000 objects named
+#                        by 2,000 records, 10,000 by none, in a file: store and in moto, in
+#                        DPM_BENCH_ROUNDS alternating rounds, beside aws s3api
+#                        list-objects-v2 of the same keys from moto)
+#   DPM_BENCH_SCALE_ONLY=1
+#                        run only the store-at-scale step (no dataset, no other step)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -75,6 +77,3 @@ export DPM_PG_FSYNC DPM_PG_DIR
 
 # Not exec: lib.sh's exit traps stop and remove the cluster after the benchmark.
 python3 shell/bench.py "$@"
-if [[ "${DPM_BENCH_STORE:-1}" != 0 && "${DPM_BENCH_BASELINE_ONLY:-0}" != 1 ]]; then
-  python3 shell/bench_store.py
-fi

@@ -57,20 +57,40 @@ struct AppContext {
                          // The one place a command's objects get their sealing: dpm.yaml's encryption:
                          // and the store's own settings, opened with the user's identity when needed.
                          encryption: StoreEncryption(store: store, config: project.config.encryption, identity: settings.encryption,
-                                                      cache: cache))
+                                                      cache: cache),
+                         leases: settings.leases)
     }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.
-    /// For race tests: DPM_PAUSE_AT=<step>:<seconds> waits there (at most 60 s), saying so on stderr.
+    /// For race tests: DPM_PAUSE_AT=<step>:<seconds> waits there (at most 60 s), saying so on stderr;
+    /// with DPM_PAUSE_UNTIL=<file>, DPM_PAUSE_AT=<step> waits there until the test creates the file.
     private static func checkpoint(_ diagnostics: Diagnostics) -> @Sendable (String) throws -> Void {
         let stopAt = diagnostics.stopAt, pause = diagnostics.pauseAt
         guard !stopAt.isEmpty || pause != nil else { return { _ in } }
         return { step in
             if step == stopAt { kill(getpid(), SIGKILL) }
-            if let pause, step == pause.step {
+            guard let pause, step == pause.step else { return }
+            if let until = pause.untilFile {
+                try waitForFile(until, at: step, seconds: pause.seconds)
+            } else {
                 Terminal.note("Pausing at \(step) for \(pause.seconds) s (DPM_PAUSE_AT).")
                 Thread.sleep(forTimeInterval: pause.seconds)
             }
+        }
+    }
+
+    /// DPM_PAUSE_UNTIL: says the step was reached (`<file>.reached`), then waits for `<file>`.
+    private static func waitForFile(_ file: String, at step: String, seconds: Double) throws {
+        Terminal.note("Pausing at \(step) until \(file) exists (DPM_PAUSE_AT, DPM_PAUSE_UNTIL).")
+        guard FileManager.default.createFile(atPath: "\(file).reached", contents: Data()) else {
+            throw DPMError.system("Cannot create \(file).reached (DPM_PAUSE_UNTIL).")
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        while !FileManager.default.fileExists(atPath: file) {
+            guard Date() < deadline else {
+                throw DPMError.interrupted("\(file) did not appear within \(Int(seconds)) s of the pause at \(step) (DPM_PAUSE_UNTIL).")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 

@@ -13,7 +13,7 @@ struct DPM: ParsableCommand {
         DPM_DATABASE_URL and DPM_STORE override the database and store settings.
         """,
         version: version,
-        subcommands: [InitCommand.self, ProfileCommand.self, UploadCommand.self, LogCommand.self, PinCommand.self, TagCommand.self, DiffCommand.self, VerifyCommand.self, PruneCommand.self, SanitizeCommand.self, RestoreCommand.self, UseCommand.self, UndoCommand.self, StashCommand.self,
+        subcommands: [InitCommand.self, ProfileCommand.self, UploadCommand.self, LogCommand.self, PinCommand.self, TagCommand.self, DiffCommand.self, VerifyCommand.self, PruneCommand.self, GCCommand.self, SanitizeCommand.self, RestoreCommand.self, UseCommand.self, UndoCommand.self, StashCommand.self,
                       AttachCommand.self, DetachCommand.self, CacheCommand.self, MigrateCommand.self, MigrationsCommand.self, SquashCommand.self, StatusCommand.self, CleanupCommand.self, KeyCommand.self]
     )
 }

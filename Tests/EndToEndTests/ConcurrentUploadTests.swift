@@ -119,6 +119,9 @@ final class BackgroundDPM {
 
     var stderr: String { String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self) }
 
+    /// For tests that stop and continue the process (SIGSTOP, SIGCONT).
+    var pid: Int32 { process.processIdentifier }
+
     func waitForStderr(containing text: String, seconds: Double) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

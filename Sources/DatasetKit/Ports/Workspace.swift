@@ -20,12 +20,17 @@ public struct Workspace: Sendable {
     public let cache: ObjectCache?
     /// Whether the store's objects are sealed, decided on the first transfer (see `transfer()`).
     public let encryption: StoreEncryption
+    /// How upload leases and gc markers are kept alive (`UploadLease`, `GarbageCollection`).
+    public let leases: LeaseSettings
+    /// Who this process is, in the leases and markers it writes.
+    public let host: String
 
     public init(project: Project, store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent,
                 temporaryDirectory: String = NSTemporaryDirectory(), toolVersion: String,
                 now: @escaping @Sendable () -> Date = { Date() }, note: @escaping @Sendable (String) -> Void = { _ in },
                 checkpoint: @escaping @Sendable (String) throws -> Void = { _ in }, cache: ObjectCache? = nil,
-                encryption: StoreEncryption? = nil) {
+                encryption: StoreEncryption? = nil, leases: LeaseSettings = LeaseSettings(),
+                host: String = ProcessInfo.processInfo.hostName) {
         self.project = project
         self.store = store
         self.codec = codec
@@ -37,6 +42,8 @@ public struct Workspace: Sendable {
         self.checkpoint = checkpoint
         self.cache = cache
         self.encryption = encryption ?? StoreEncryption(store: store, config: project.config.encryption, identity: nil, cache: cache)
+        self.leases = leases
+        self.host = host
     }
 
     /// The transfer of the store's objects, sealed as the store is. The first call decides that

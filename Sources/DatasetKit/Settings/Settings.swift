@@ -15,6 +15,7 @@ public struct Settings: Sendable, Equatable {
     public var sanitize: SanitizeSettings
     public var encryption: EncryptionSettings
     public var diagnostics: Diagnostics
+    public var leases: LeaseSettings
 
     public init(environment: [String: String]) {
         project = ProjectOverrides(environment: environment)
@@ -27,6 +28,7 @@ public struct Settings: Sendable, Equatable {
         sanitize = SanitizeSettings(environment: environment)
         encryption = EncryptionSettings(environment: environment)
         diagnostics = Diagnostics(environment: environment)
+        leases = LeaseSettings(environment: environment)
     }
 }
 
@@ -129,23 +131,32 @@ public struct Diagnostics: Sendable, Equatable {
     public var verbose: Bool
     /// DPM_STOP_AT=<step>: killed at that step, as a power cut would (empty: never).
     public var stopAt: String
-    /// DPM_PAUSE_AT=<step>:<seconds>: waits at that step, at most 60 s.
+    /// DPM_PAUSE_AT=<step>:<seconds>: waits at that step, at most 60 s. With DPM_PAUSE_UNTIL=<file>,
+    /// DPM_PAUSE_AT=<step> instead creates `<file>.reached` there and waits until `<file>` exists
+    /// (at most 300 s, then fails): a race test decides exactly when the process goes on.
     public var pauseAt: Pause?
 
     public struct Pause: Sendable, Equatable {
         public var step: String
         public var seconds: Double
+        /// The file whose creation ends the pause (DPM_PAUSE_UNTIL); nil for a timed pause.
+        public var untilFile: String?
 
-        public init(step: String, seconds: Double) {
+        public static let longestWaitForFile = 300.0
+
+        public init(step: String, seconds: Double, untilFile: String? = nil) {
             self.step = step
             self.seconds = seconds
+            self.untilFile = untilFile
         }
     }
 
     public init(environment: [String: String]) {
         verbose = environment["DPM_VERBOSE"] == "1"
         stopAt = environment["DPM_STOP_AT"] ?? ""
+        let until = nonEmpty(environment["DPM_PAUSE_UNTIL"])
         pauseAt = environment["DPM_PAUSE_AT"].flatMap { text -> Pause? in
+            if let until, !text.isEmpty { return Pause(step: text, seconds: Pause.longestWaitForFile, untilFile: until) }
             guard let colon = text.lastIndex(of: ":"), let seconds = Double(text[text.index(after: colon)...]) else { return nil }
             return Pause(step: String(text[..<colon]), seconds: min(max(seconds, 0), 60))
         }

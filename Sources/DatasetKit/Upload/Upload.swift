@@ -93,13 +93,17 @@ public struct Upload: Sendable {
         // Encrypted or not, as dpm.yaml and the store agree (or refused); written to a new store
         // only just before its first object.
         let start = try workspace.encryption.startUpload(now: started)
+        // Before the first look at an object: from now on no gc deletes (see UploadCommitCheck).
+        let lease = try UploadLease.take(profile: options.profile.value, workspace: workspace)
+        defer { lease.release() }
         // Objects dpm verify marked damaged are stored anew, never reused (one listing of damaged/).
         let transfer = workspace.transfer(sealing: start.sealing).repairing(try DamageMarks.list(in: workspace.store))
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
         let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: transfer)
         let counters = Locked(Counters())
-        let record = recorder(counting: counters)
+        let named = Locked([String: Int64]())
+        let record = recorder(counting: counters, naming: named)
 
         let captured = try workspace.withScratchDirectory("upload") { scratch in
             try capture(options, filters: filters, plan: plan, scratch: scratch, transfer: transfer, start: start,
@@ -130,7 +134,7 @@ public struct Upload: Sendable {
             sanitize: captured.sanitize,
             objectIDs: transfer.sealing == nil ? nil : ObjectSealing.idKind
         )
-        try publish(snapshot, tag: options.tag, pin: pin)
+        try publish(snapshot, tag: options.tag, pin: pin, lease: lease, objects: named.current)
         let totals = counters.current
         return UploadResult(
             snapshot: snapshot.id, profile: snapshot.profile, bytesRead: totals.read, bytesStored: totals.stored,
@@ -194,10 +198,12 @@ public struct Upload: Sendable {
     }
 
     /// Counts each stored object, and says when the store's copy of one had to be replaced.
-    private func recorder(counting counters: Locked<Counters>) -> @Sendable (ObjectTransfer.Stored) -> Void {
+    /// `named` collects every object the record will name, with its stored size, for the commit check.
+    private func recorder(counting counters: Locked<Counters>, naming named: Locked<[String: Int64]>) -> @Sendable (ObjectTransfer.Stored) -> Void {
         let note = workspace.note
         return { stored in
             counters.withValue { $0.add(stored) }
+            named.withValue { $0[stored.sha256] = stored.storedSize }
             if let damaged = stored.replacedSize {
                 note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
             }
@@ -277,13 +283,16 @@ public struct Upload: Sendable {
     }
 
     /// The order of writes that makes a snapshot exist: its objects are stored (verified)
-    /// already; then the create-only record; then its tag, create-only too; then the
+    /// already; then the commit check (no gc deleted one of them meanwhile); then the
+    /// create-only record, after which the lease goes; then its tag, create-only too; then the
     /// manifest, only if still unchanged.
-    private func publish(_ snapshot: Snapshot, tag: TagName?, pin: ManifestPin) throws {
+    private func publish(_ snapshot: Snapshot, tag: TagName?, pin: ManifestPin, lease: UploadLease, objects: [String: Int64]) throws {
         try workspace.checkpoint("upload.before-record")
+        try UploadCommitCheck(lease: lease, note: workspace.note).run(objects: objects)
         let recordJSON = try CanonicalJSON.encode(snapshot)
         try workspace.store.put(StoreLayout.snapshotKey(profile: snapshot.profile, id: snapshot.id),
                                 from: DataReader(recordJSON), expectedSHA256: SHA256Hex.of(recordJSON), overwrite: false)
+        lease.release()
         if let tag {
             try workspace.checkpoint("upload.before-tag")
             try SnapshotTagging.tagUpload(snapshot, as: tag, workspace: workspace)
