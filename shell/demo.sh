@@ -281,8 +281,8 @@ if dpm restore user-generated --snapshot acme-contract --table users --into demo
 fi
 
 step "25. Is every object in the store still intact? A disk flips one byte of the projects table's data in the store: verify by size cannot see it, verify --read-data finds it, names the snapshot that needs it and marks it; the next upload stores it anew."
-june="$(python3 -c 'import json; print(json.load(open("profiles/user-generated/manifest.json"))["snapshot"])')"
-projects="$(python3 -c 'import json, sys; print(next(a["sha256"] for a in json.load(open(sys.argv[1]))["data"] if a.get("table") == "public.projects"))' ".dpm/store/snapshots/user-generated/$june.json")"
+# The manifest is the pinned snapshot's record: it names the object of each table's data.
+projects="$(python3 -c 'import json; print(next(a["sha256"] for a in json.load(open("profiles/user-generated/manifest.json"))["data"] if a.get("table") == "public.projects"))')"
 python3 - ".dpm/store/objects/${projects:0:2}/$projects" <<'PY'
 import sys
 with open(sys.argv[1], "r+b") as f:
