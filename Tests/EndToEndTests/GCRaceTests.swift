@@ -173,10 +173,10 @@ final class GCRaceTests: XCTestCase {
         try store.requireIntact()
     }
 
-    // MARK: 6. gc, uploads and record removals in parallel, a few rounds
+    // MARK: 6. gc, prune and uploads in parallel, a few rounds
 
-    func testGCUploadsAndRemovalsInParallelLoseNothingInAFileStore() throws { try parallelRounds(try GCStore.file(harness)) }
-    func testGCUploadsAndRemovalsInParallelLoseNothingInABucket() throws { try parallelRounds(try GCStore.moto(harness)) }
+    func testGCPruneAndUploadsInParallelLoseNothingInAFileStore() throws { try parallelRounds(try GCStore.file(harness)) }
+    func testGCPruneAndUploadsInParallelLoseNothingInABucket() throws { try parallelRounds(try GCStore.moto(harness)) }
 
     private func parallelRounds(_ store: GCStore) throws {
         try Fixture.create(in: harness)
@@ -194,13 +194,9 @@ final class GCRaceTests: XCTestCase {
             let uploads = ["ug", "qa"].map { store.background("upload", $0, "--json") }
             if round > 0 { usleep(UInt32(200_000 * round)) }
             let gc = store.background("gc", "--json")
-            // Standing in for dpm prune: the oldest record of each profile goes, unless it is the only one.
-            for profile in ["ug", "qa"] {
-                let keys = expected.subtracting(removed).filter { $0.hasPrefix("snapshots/\(profile)/") }.sorted()
-                guard keys.count > 1, let oldest = keys.first else { continue }
-                try store.store.delete(oldest)
-                removed.insert(oldest)
-            }
+            // The real dpm prune beside them: it keeps the newest record of each profile it
+            // lists and the pinned one, and says which it removed.
+            let prune = store.background("prune", "--keep-last", "1", "--json")
             for run in uploads.map({ $0.wait() }) {
                 if run.status == 0 {
                     let result = try JSONDecoder().decode(UploadResult.self, from: Data(run.stdout.utf8))
@@ -211,6 +207,17 @@ final class GCRaceTests: XCTestCase {
                     outcomes["upload refused", default: 0] += 1
                 }
             }
+            let pruned = prune.wait()
+            XCTAssertEqual(pruned.status, 0, pruned.stderr)
+            let report = try JSONDecoder().decode(PruneOutcome.self, from: Data(pruned.stdout.utf8))
+            for profile in report.profiles {
+                for snapshot in profile.snapshots where !snapshot.kept {
+                    let key = StoreLayout.snapshotKey(profile: profile.profile, id: snapshot.id)
+                    XCTAssertTrue(expected.contains(key), "prune removed \(key), which no upload recorded")
+                    removed.insert(key)
+                }
+            }
+            outcomes["prune removed", default: 0] += report.profiles.reduce(0) { $0 + $1.snapshots.filter { !$0.kept }.count }
             let collected = gc.wait()
             XCTAssertTrue([0, 75].contains(collected.status), collected.stderr)
             outcomes["gc exit \(collected.status)", default: 0] += 1
@@ -224,4 +231,17 @@ final class GCRaceTests: XCTestCase {
         try store.requireIntact()
         print("GC race rounds: \(outcomes.sorted { $0.key < $1.key }), last gc deleted \(last.deletedObjects)")
     }
+}
+
+/// What the race test reads of `dpm prune --json`.
+private struct PruneOutcome: Decodable {
+    struct Profile: Decodable {
+        struct Entry: Decodable {
+            let id: String
+            let kept: Bool
+        }
+        let profile: String
+        let snapshots: [Entry]
+    }
+    let profiles: [Profile]
 }
