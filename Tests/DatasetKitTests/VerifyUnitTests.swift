@@ -49,7 +49,7 @@ final class VerifyUnitTests: XCTestCase {
         XCTAssertEqual(needs[Self.c]?.recordedSizes, [30, 31, 32])
         XCTAssertEqual(needs[Self.c]?.what, ["3418.dat, data of public.orders", "3419.dat, data of public.orders", "media file a.png"])
         XCTAssertEqual(needs[Self.c]?.snapshots, Set(names))
-        XCTAssertEqual(needs[Self.d]?.isMediaIndex, true)
+        XCTAssertEqual(needs[Self.d]?.isIndex, true)
         XCTAssertEqual(needs[Self.d]?.snapshots, [names[1]])
         XCTAssertEqual(needs["e1"]?.recordedSizes, [], "an older index gives no stored size")
         XCTAssertEqual(needs["e1"]?.what, ["media file old.txt"])
@@ -64,7 +64,7 @@ final class VerifyUnitTests: XCTestCase {
 
     func testReadPlanReadsWhatTheModeAsksPlusMarkedAndWrongSizedObjectsNeverMissingOnes() {
         var needs = ["1a", "2b", "3c", "4d", "5e", "6f"].map { ObjectNeed(id: $0, recordedSizes: [10]) }
-        needs[5].isMediaIndex = true
+        needs[5].isIndex = true
         needs[4].recordedSizes = []
         let stored = ["1a": entry("1a", 10), "2b": entry("2b", 9), "3c": entry("3c", 10), "5e": entry("5e", 77), "6f": entry("6f", 10)]
         let marked: Set<String> = ["3c", "4d"]

@@ -93,7 +93,7 @@ struct DumpLoader {
             do { session = try connection() } catch let error as DPMError { throw loadFailed(error) }
             do {
                 try session.copy(statements[id]!) { writer in
-                    try transfer.read(sha256: artifact.sha256, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
+                    try transfer.read(artifact, into: writer, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path)
                 }
             } catch let error as DPMError where error.kind == .database {
                 throw loadFailed(error)

@@ -1,9 +1,12 @@
 import Foundation
 
-/// Every object some snapshot record in the store names: its schema, data files and media
-/// index, and every media file its media index names. gc deletes only what is outside this
+/// Every object some snapshot record in the store names: its schema, data files (or their
+/// chunk lists) and media index, every chunk a chunk list names and every media file its
+/// media index names. gc deletes only what is outside this
 /// set, so the set must be whole: a record or media index that cannot be read refuses gc
 /// (nothing deleted) instead of leaving its objects out.
+/// A chunk list or media index is read through the download cache where there is one: its
+/// copy there was verified against its id, so it is the object's content.
 struct GCReferences {
     var records = 0
     var objects = Set<String>()
@@ -30,24 +33,15 @@ struct GCReferences {
         }
         var references = GCReferences()
         references.records = snapshots.current.count
-        var indexes: [String: String] = [:] // media index → a snapshot naming it, for messages
+        // Only lists and indexes need the store's objects opened (an encrypted store's identity).
+        let listing = snapshots.current.contains { $0.media != nil || $0.data.contains { $0.chunks != nil } }
+        let indexes = listing ? SnapshotIndexes.read(snapshots.current, transfer: try workspace.transfer(), width: width) : SnapshotIndexes()
+        if let failure = indexes.failures.first {
+            throw DPMError.corrupt("The \(failure.what) \(failure.id) of snapshot \(failure.snapshot.profile)@\(failure.snapshot.id) cannot be read (\(sentence(failure.error.userMessage).dropLast())); \(refusal), dpm verify --all tells more.")
+        }
         for snapshot in snapshots.current {
-            references.objects.formUnion(snapshot.objectHashes)
-            if let index = snapshot.media?.index.sha256 { indexes[index] = "\(snapshot.profile)@\(snapshot.id)" }
+            references.objects.formUnion(indexes.objects(of: snapshot).map(\.id))
         }
-        guard !indexes.isEmpty else { return references }
-        let transfer = try workspace.transfer()
-        let files = Locked(Set<String>())
-        try concurrentForEach(Array(indexes.keys), width: width) { [indexes] index in
-            do {
-                let data = try transfer.fetchData(sha256: index, what: "media index")
-                let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index \(index)")
-                files.withValue { $0.formUnion(entries.map(\.sha256)) }
-            } catch {
-                throw DPMError.corrupt("The media index \(index) of snapshot \(indexes[index] ?? "") cannot be read (\(sentence(error.userMessage).dropLast())); \(refusal), dpm verify --all tells more.")
-            }
-        }
-        references.objects.formUnion(files.current)
         return references
     }
 }

@@ -1,7 +1,7 @@
 /// How many stored bytes each snapshot added to the store: the stored sizes of the objects
 /// it names that no older snapshot record of the store (of any profile) names. Objects are
-/// the schema, each data file and the media index, as the record gives them, and each media
-/// file, as its media index gives it. Counting in id order (ids sort by creation time) makes
+/// the schema, each data file (or its chunk list) and the media index, as the record gives
+/// them, each chunk, as its list gives it, and each media file, as its media index gives it. Counting in id order (ids sort by creation time) makes
 /// the figure the same whoever runs `log`, and the figures of a store's records add up to
 /// the bytes they hold together.
 public enum NewlyStored {
@@ -16,15 +16,27 @@ public enum NewlyStored {
         }
     }
 
-    /// The objects of `snapshot`, its media files' among them when `media` (its index) is given.
-    public static func named(by snapshot: Snapshot, media: [MediaEntry]?) -> Named {
+    /// The objects of `snapshot`, its media files' among them when `media` (its index) is given,
+    /// and the chunks of each chunked artifact whose list is in `chunks` (list id → chunks).
+    public static func named(by snapshot: Snapshot, media: [MediaEntry]?, chunks: [String: [Chunk]] = [:]) -> Named {
         var objects: [String: Int64] = [:]
         for artifact in [snapshot.schema] + snapshot.data + (snapshot.media.map { [$0.index] } ?? []) {
-            objects[artifact.sha256] = artifact.storedSize
+            guard artifact.chunks != nil, let list = chunks[artifact.sha256] else {
+                // A list that could not be read counts as all the bytes it stands for.
+                objects[artifact.sha256] = artifact.storedSize
+                continue
+            }
+            objects[artifact.sha256] = artifact.objectStoredSize
+            for chunk in list { objects[chunk.id] = chunk.storedSize }
         }
         // An index written before media files recorded their stored size gives their size instead.
         for entry in media ?? [] where objects[entry.sha256] == nil { objects[entry.sha256] = entry.storedSize ?? entry.size }
         return Named(id: snapshot.id, objects: objects)
+    }
+
+    /// The objects of `snapshot`, with what `indexes` could read of its lists and index.
+    static func named(by snapshot: Snapshot, indexes: SnapshotIndexes) -> Named {
+        named(by: snapshot, media: indexes.media(of: snapshot), chunks: indexes.chunkLists)
     }
 
     /// The newly stored bytes of each record given (in any order), in the order given.

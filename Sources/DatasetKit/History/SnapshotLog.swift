@@ -48,8 +48,8 @@ public struct SnapshotLog {
             }
         }
         let snapshots = read.current
-        let media = try mediaIndexes(of: snapshots, profile: profile, unreadable: unreadable)
-        let newlyStored = NewlyStored.compute(snapshots.map { NewlyStored.named(by: $0, media: $0.media.flatMap { media[$0.index.sha256] }) })
+        let indexes = try listed(snapshots, profile: profile, unreadable: unreadable)
+        let newlyStored = NewlyStored.compute(snapshots.map { NewlyStored.named(by: $0, indexes: indexes) })
 
         var tagged: [String: [String]] = [:]
         for tag in try SnapshotTags(store: store, profile: profile).all(unreadable: { message in unreadable.withValue { $0.append(message) } }) {
@@ -64,29 +64,23 @@ public struct SnapshotLog {
         return history
     }
 
-    /// Media index object → its entries, each distinct index read once; one that cannot be
-    /// read leaves its files uncounted (and is said, when it is this profile's).
-    private func mediaIndexes(of snapshots: [Snapshot], profile: ProfileName, unreadable: Locked<[String]>) throws -> [String: [MediaEntry]] {
-        var owners: [String: Snapshot] = [:]
-        for snapshot in snapshots {
-            guard let index = snapshot.media?.index.sha256 else { continue }
-            // Prefer naming one of this profile's snapshots when the index cannot be read.
-            if owners[index] == nil || snapshot.profile == profile.value { owners[index] = snapshot }
+    /// The chunk lists and media indexes of the records, each distinct one read once; one that
+    /// cannot be read leaves its objects uncounted (and is said, when it is this profile's).
+    private func listed(_ snapshots: [Snapshot], profile: ProfileName, unreadable: Locked<[String]>) throws -> SnapshotIndexes {
+        guard snapshots.contains(where: { $0.media != nil || $0.data.contains { $0.chunks != nil } }) else { return SnapshotIndexes() }
+        // Prefer naming one of this profile's snapshots when a list or index cannot be read.
+        let indexes = SnapshotIndexes.read(snapshots, transfer: try workspace.transfer(), width: width) { candidate, _ in
+            candidate.profile == profile.value
         }
-        let transfer = try workspace.transfer()
-        let indexes = Locked([String: [MediaEntry]]())
-        try concurrentForEach(Array(owners), width: width) { index, snapshot in
-            do {
-                let data = try transfer.fetchData(sha256: index, what: "media index")
-                let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
-                indexes.withValue { $0[index] = entries }
-            } catch let error as DPMError where [.corrupt, .notFound].contains(error.kind) {
-                if snapshot.profile == profile.value {
-                    unreadable.withValue { $0.append("The media index of snapshot \(snapshot.id) cannot be read, so its media files are not counted: \(error.message)") }
-                }
+        // A store that fails to answer fails the log, as it does for the records.
+        if let failure = indexes.failures.first(where: { ![.corrupt, .notFound].contains($0.error.kind) }) { throw failure.error }
+        for failure in indexes.failures where failure.snapshot.profile == profile.value {
+            let uncounted = failure.what == "media index" ? "its media files are" : "the chunks of \(failure.what.dropFirst("chunk list of ".count)) are"
+            unreadable.withValue {
+                $0.append("The \(failure.what) of snapshot \(failure.snapshot.id) cannot be read, so \(uncounted) not counted: \(failure.error.message)")
             }
         }
-        return indexes.current
+        return indexes
     }
 
     static func entry(_ snapshot: Snapshot, newlyStored: Int64, tags: [String], pinned: Bool, commits: [ManifestCommit]) -> HistoryEntry {

@@ -66,8 +66,8 @@ public struct SnapshotPrune {
             tags[profile] = try SnapshotTags(store: store, profile: profile).all { message in skipped.withValue { $0.append(message) } }
             notes += skipped.current.sorted().map { "Skipped (left as it is): \($0)" }
         }
-        let media = mediaIndexes(of: read.snapshots)
-        if let problem = media.problem { notes.append("Media files are not counted in the sizes: \(problem)") }
+        let indexes = listed(read.snapshots)
+        if let problem = indexes.problem { notes.append("Media files and chunks are not all counted in the sizes: \(problem)") }
 
         let now = workspace.now()
         func plans(with pins: GitPins.Pins) -> [ProfileName: PrunePlan] {
@@ -100,7 +100,7 @@ public struct SnapshotPrune {
                 removedTags[profile] = (tags[profile] ?? []).filter { removed.contains($0.snapshot) }.map(\.name)
             }
         }
-        return report(decided, profiles: profiles, read: read, media: media, tags: tags, removedTags: removedTags,
+        return report(decided, profiles: profiles, read: read, indexes: indexes, tags: tags, removedTags: removedTags,
                       policy: policy, pins: pins, dryRun: request.dryRun, notes: notes)
     }
 
@@ -145,34 +145,18 @@ public struct SnapshotPrune {
         return result.current
     }
 
-    struct MediaIndexes: Sendable {
-        var entries: [String: [MediaEntry]] = [:]
-        var problem: String?
-    }
-
-    /// Media index object → its entries, each distinct index read once. One that cannot be
-    /// read (or a store whose objects this identity cannot open) leaves media files uncounted.
-    private func mediaIndexes(of snapshots: [Snapshot]) -> MediaIndexes {
-        var owners: [String: Snapshot] = [:]
-        for snapshot in snapshots { if let index = snapshot.media?.index.sha256 { owners[index] = snapshot } }
-        guard !owners.isEmpty else { return MediaIndexes() }
+    /// The chunk lists and media indexes of the records, each read once; one that cannot be
+    /// read (or a store whose objects this identity cannot open) leaves its objects uncounted.
+    private func listed(_ snapshots: [Snapshot]) -> (indexes: SnapshotIndexes, problem: String?) {
+        guard snapshots.contains(where: { $0.media != nil || $0.data.contains { $0.chunks != nil } }) else { return (SnapshotIndexes(), nil) }
         let transfer: ObjectTransfer
         do {
             transfer = try workspace.transfer()
         } catch {
-            return MediaIndexes(problem: error.userMessage)
+            return (SnapshotIndexes(), error.userMessage)
         }
-        let result = Locked(MediaIndexes())
-        try? concurrentForEach(Array(owners), width: width) { index, snapshot in
-            do {
-                let data = try transfer.fetchData(sha256: index, what: "media index")
-                let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
-                result.withValue { $0.entries[index] = entries }
-            } catch {
-                result.withValue { if $0.problem == nil { $0.problem = error.userMessage } }
-            }
-        }
-        return result.current
+        let indexes = SnapshotIndexes.read(snapshots, transfer: transfer, width: width)
+        return (indexes, indexes.failures.first?.error.message)
     }
 
     /// Removes each decided record, one at a time, each after its tags, so that an interruption
@@ -216,11 +200,11 @@ public struct SnapshotPrune {
         return true
     }
 
-    private func report(_ plans: [ProfileName: PrunePlan], profiles: [ProfileName], read: ReadRecords, media: MediaIndexes,
+    private func report(_ plans: [ProfileName: PrunePlan], profiles: [ProfileName], read: ReadRecords, indexes: (indexes: SnapshotIndexes, problem: String?),
                         tags: [ProfileName: [TagRecord]], removedTags: [ProfileName: [String]], policy: RetentionPolicy,
                         pins: GitPins.Pins, dryRun: Bool, notes: [String]) -> PruneReport {
         let snapshots = read.byKey.sorted { ($0.key.id, $0.key.profile) < ($1.key.id, $1.key.profile) }
-        let named = snapshots.map { NewlyStored.named(by: $0.value, media: $0.value.media.flatMap { media.entries[$0.index.sha256] }) }
+        let named = snapshots.map { NewlyStored.named(by: $0.value, indexes: indexes.indexes) }
         let newly = NewlyStored.compute(named)
         var newlyStored: [StoreRecords.Key: Int64] = [:]
         for (index, (key, _)) in snapshots.enumerated() { newlyStored[key] = newly[index] }
@@ -249,6 +233,6 @@ public struct SnapshotPrune {
                            profiles: pruned, keptSnapshots: pruned.reduce(0) { $0 + $1.kept }, removedSnapshots: removedEntries.count,
                            removedTags: pruned.reduce(0) { $0 + $1.removedTags.count },
                            removedNewlyStored: removedEntries.reduce(0) { $0 + $1.newlyStored }, reclaimable: reclaimable,
-                           mediaCounted: media.problem == nil, notes: notes)
+                           mediaCounted: indexes.problem == nil, notes: notes)
     }
 }

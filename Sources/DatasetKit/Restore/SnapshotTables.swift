@@ -32,7 +32,7 @@ struct SnapshotTables {
         guard let tocArtifact = snapshot.data.first(where: { $0.path == "toc.dat" }) else {
             throw DPMError.corrupt("Snapshot \(snapshot.id) has no table of contents (toc.dat) in its dump; its tables cannot be restored.")
         }
-        let bytes = try transfer.fetchData(sha256: tocArtifact.sha256, what: "toc.dat")
+        let bytes = try transfer.fetchData(tocArtifact, what: "toc.dat")
         let toc: ArchiveTOC
         do {
             toc = try ArchiveTOC.read(ArchiveReader(source: DataReader(bytes)))

@@ -103,7 +103,7 @@ struct TableReplacement {
             let rows: Int64
             do {
                 rows = try session.copy(data.copyStatement) { writer in
-                    try transfer.read(sha256: artifact.sha256, into: writer, what: "\(artifact.path), data of \(table)")
+                    try transfer.read(artifact, into: writer, what: "\(artifact.path), data of \(table)")
                 }
             } catch let error as DPMError where error.kind == .database && error.sqlState != "55P03" {
                 let reason = error.message.hasSuffix(".") ? String(error.message.dropLast()) : error.message

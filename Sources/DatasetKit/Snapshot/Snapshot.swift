@@ -2,14 +2,20 @@ import Foundation
 
 /// One stored artifact: its bytes live in the store under the id of the uncompressed content,
 /// its SHA-256 (or, in an encrypted store, its keyed HMAC-SHA256: see `Snapshot.objectIDs`).
+/// A chunked artifact (`chunks` set, format 2) lives in chunks, and the object its id names
+/// is its chunk list (`ChunkList`).
 public struct Artifact: Codable, Sendable, Equatable {
     /// Where the artifact goes on restore: a file of the dump directory, or a media path.
     public var path: String
-    /// The object's id. The name stays for the records of plaintext stores; what it holds is
-    /// what the snapshot's `objectIDs` says.
+    /// The object's id: of the content itself, or of its chunk list when `chunks` is set. The
+    /// name stays for the records of plaintext stores; what it holds is what the snapshot's
+    /// `objectIDs` says.
     public var sha256: String
     public var size: Int64
+    /// Every stored byte of the artifact: its object's, and for a chunked one its chunks' too.
     public var storedSize: Int64
+    /// Set when the content is stored as chunks listed by the object `sha256` names.
+    public var chunks: ChunkedContent?
     /// For table data files: the table, and its row count.
     public var table: String?
     public var rows: Int64?
@@ -17,7 +23,7 @@ public struct Artifact: Codable, Sendable, Equatable {
     public var mode: Int?
 
     public init(path: String, sha256: String, size: Int64, storedSize: Int64,
-                table: String? = nil, rows: Int64? = nil, mode: Int? = nil) {
+                table: String? = nil, rows: Int64? = nil, mode: Int? = nil, chunks: ChunkedContent? = nil) {
         self.path = path
         self.sha256 = sha256
         self.size = size
@@ -25,7 +31,11 @@ public struct Artifact: Codable, Sendable, Equatable {
         self.table = table
         self.rows = rows
         self.mode = mode
+        self.chunks = chunks
     }
+
+    /// The stored size of the object `sha256` names (the chunk list's, for a chunked artifact).
+    public var objectStoredSize: Int64 { chunks?.listStoredSize ?? storedSize }
 }
 
 public struct MigrationState: Codable, Sendable, Equatable {
@@ -101,7 +111,10 @@ public struct SnapshotSizes: Codable, Sendable, Equatable {
 /// An immutable capture of a profile. The same structure is the store's snapshot record
 /// and the profile's manifest.json (the pinned snapshot).
 public struct Snapshot: Codable, Sendable, Equatable {
-    public static let currentFormat = 1
+    /// 2: artifacts may be chunked (`Artifact.chunks`). Format 1 records (every artifact one
+    /// object) keep restoring.
+    public static let currentFormat = 2
+    public static let readableFormats = 1...2
 
     public var format: Int
     public var id: String
@@ -158,7 +171,8 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var tableCount: Int { tables ?? data.filter { $0.table != nil }.count }
     public var rowCount: Int64 { data.compactMap(\.rows).reduce(0, +) }
 
-    /// Every object the snapshot needs, without repeats.
+    /// Every object the record names itself, without repeats: the chunks of chunked artifacts
+    /// are named by their chunk lists, and media files by the media index (`SnapshotIndexes`).
     public var objectHashes: [String] {
         var hashes = [schema.sha256] + data.map(\.sha256)
         if let media { hashes.append(media.index.sha256) }

@@ -18,8 +18,9 @@ extension Snapshot {
             let remedy = remedy ?? "check it out from git as dpm wrote it, or run \"dpm upload \(profileName)\" to pin a new snapshot"
             return DPMError.corrupt("\(what) is not a snapshot dpm wrote: \(reason); \(remedy).")
         }
-        guard format == Snapshot.currentFormat else {
-            throw refuse("its format \(format) is unknown (this dpm reads format \(Snapshot.currentFormat))")
+        guard Snapshot.readableFormats.contains(format) else {
+            let formats = Snapshot.readableFormats
+            throw refuse("its format \(format) is unknown (this dpm reads formats \(formats.lowerBound) to \(formats.upperBound))")
         }
         guard SnapshotID.isValid(id) else { throw DPMError.corrupt("\(what) is malformed: \"\(id)\" is not a snapshot id.") }
         if let expectedProfile, profile != expectedProfile.value {
@@ -44,6 +45,10 @@ extension Snapshot {
             }
             guard artifact.size >= 0, artifact.storedSize >= 0, (artifact.rows ?? 0) >= 0 else {
                 throw refuse("\(artifact.path) has a negative size or row count")
+            }
+            if let chunks = artifact.chunks {
+                guard format >= 2, !inGit, data.contains(artifact) else { throw refuse("\(artifact.path) is chunked, which only the data of a format 2 record can be") }
+                guard chunks.count > 0, chunks.listSize > 0, chunks.listStoredSize > 0 else { throw refuse("\(artifact.path) has an empty chunk list") }
             }
         }
         for artifact in data where !DumpFileName.isValid(artifact.path) {

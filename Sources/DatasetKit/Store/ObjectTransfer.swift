@@ -86,7 +86,7 @@ public struct ObjectTransfer: Sendable {
     /// is read back and verified. A damaged copy is replaced by a verified put. An object
     /// `dpm verify` marked damaged is never reused (a flipped byte keeps the size): it is put
     /// anew, and its mark removed after.
-    private func storeIfAbsent(sha256: String, recordedSize: Int64?,
+    func storeIfAbsent(sha256: String, recordedSize: Int64?,
                                open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool, replacedSize: Int64?) {
         let key = StoreLayout.objectKey(sha256)
         let existing = try store.storedSize(key)
@@ -253,7 +253,7 @@ public struct ObjectTransfer: Sendable {
         let writer = try FileWriter(path: path, exclusive: true, mode: mode, durable: durable)
         writer.preallocate(artifact.size)
         do {
-            try read(sha256: artifact.sha256, into: writer, what: artifact.path)
+            try read(artifact, into: writer, what: artifact.path)
             try writer.finish()
         } catch {
             unlink(path)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Before a restore builds anything: every object the snapshot names must be in the store
-/// (or the download cache) with the stored size its record gives, so that a missing or
+/// (or the download cache) with the stored size its record gives (every chunk, with the size
+/// its chunk list gives: the lists are read here), so that a missing or
 /// truncated object stops the work at once instead of after minutes of loading. The schema
 /// dump, which the restore itself does not read (pg_restore takes the schema from the
 /// dump's table of contents), is read and verified here in full.
@@ -32,7 +33,21 @@ struct SnapshotObjectCheck {
     /// snapshot's media index when its files will be restored too.
     func check(_ snapshot: Snapshot, media: [MediaEntry]?) throws {
         var needed = [Needed(sha256: snapshot.schema.sha256, storedSize: snapshot.schema.storedSize, label: "schema.sql", read: true)]
-        needed += snapshot.data.map { Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: Self.label(of: $0), read: false) }
+        // Chunk lists are read (and so verified) here, for the chunks they name.
+        let lists = SnapshotIndexes.read([snapshot], transfer: transfer, width: width, media: false)
+        let unlisted = Dictionary(lists.failures.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for artifact in snapshot.data {
+            guard let chunks = lists.chunks(of: artifact) else {
+                if unlisted[artifact.sha256] == nil {
+                    needed.append(Needed(sha256: artifact.sha256, storedSize: artifact.objectStoredSize, label: Self.label(of: artifact), read: false))
+                }
+                continue
+            }
+            for (number, chunk) in chunks.enumerated() {
+                needed.append(Needed(sha256: chunk.id, storedSize: chunk.storedSize,
+                                     label: "\(Self.label(of: artifact)), chunk \(number + 1) of \(chunks.count)", read: false))
+            }
+        }
         if let index = snapshot.media?.index {
             needed.append(Needed(sha256: index.sha256, storedSize: index.storedSize, label: "media index", read: false))
         }
@@ -46,7 +61,11 @@ struct SnapshotObjectCheck {
         let marked = fromStore ? (try? DamageMarks.list(in: transfer.store)) ?? [] : []
         needed = needed.map { marked.contains($0.sha256) ? Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: $0.label, read: true) : $0 }
 
-        let problems = Locked([Problem]())
+        let problems = Locked(lists.failures.map { failure in
+            let artifact = snapshot.data.first { $0.sha256 == failure.id }
+            let reason = failure.error.kind == .notFound ? "is missing" : "cannot be read (\(sentence(failure.error.message).dropLast()))"
+            return Problem(label: artifact.map { "chunk list of \(Self.label(of: $0))" } ?? failure.what, sha256: failure.id, reason: reason)
+        })
         try concurrentForEach(needed, width: width) { [transfer] item in
             if let reason = try Self.problem(with: item, transfer: transfer) {
                 problems.withValue { $0.append(Problem(label: item.label, sha256: item.sha256, reason: reason)) }

@@ -75,7 +75,7 @@ public enum SHA256Hex {
     }
 }
 
-private func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int64 {
+func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int64 {
     guard var cursor = bytes.baseAddress else { return 0 }
     let end = cursor + bytes.count
     var count: Int64 = 0
@@ -84,4 +84,12 @@ private func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int64 {
         cursor = UnsafeRawPointer(hit) + 1
     }
     return count
+}
+
+/// Counts line feeds, for a data file's row count where nothing else needs its whole digest.
+public final class NewlineCounter: ByteWriter {
+    public private(set) var count: Int64 = 0
+    public init() {}
+    public func write(_ bytes: UnsafeRawBufferPointer) throws { count += countNewlines(bytes) }
+    public func finish() throws {}
 }

@@ -8,15 +8,14 @@ struct SanitizedDump {
     let leakCheckLimit: Int
     let jobs: Int
 
-    /// Each data file's content address, taken while checking it; and what the check did.
+    /// What the check did.
     struct Checked {
-        var digests: [String: ObjectTransfer.FileDigest]
         var leakCheck: LeakCheckRecord
     }
 
     /// `tables`: data file name → table, for the files of `directory` that hold table rows.
     func sanitizeAndCheck(_ directory: String, tables: [String: QualifiedTable], names: [String],
-                          transfer: ObjectTransfer, progress: ProgressMeter) throws -> Checked {
+                          progress: ProgressMeter) throws -> Checked {
         let originals = Locked(LeakDigests(limit: leakCheckLimit))
         // Per table: the columns rules wrote whole, and those only checked for email addresses.
         let ruled = Locked([QualifiedTable: (whole: Set<String>, json: Set<String>)]())
@@ -57,22 +56,18 @@ struct SanitizedDump {
         }
 
         let digests = originals.current
-        let reports = Locked([String: ObjectTransfer.FileDigest]())
         let hits = Locked(unchangedHits.current)
         let checked = Locked(Int64(0))
         let ruledColumns = ruled.current
-        progress.begin("checking for leaks", totalItems: names.count)
-        try concurrentForEach(names.sorted(by: bySize), width: jobs) { name in
-            guard let table = tables[name] else {
-                let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)")
-                reports.withValue { $0[name] = digest }
-                return
-            }
+        let checkedNames = names.filter { tables[$0] != nil }
+        progress.begin("checking for leaks", totalItems: checkedNames.count)
+        try concurrentForEach(checkedNames.sorted(by: bySize), width: jobs) { name in
+            let table = tables[name]!
             let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: plan.catalog.columns[table]?.map(\.name) ?? [],
                                              ruled: ruledColumns[table]?.whole ?? [],
                                              skipped: plan.leakCheckSkip(for: table).union(ruledColumns[table]?.json ?? []), originals: digests)
-            let digest = try transfer.digest(ofFileAt: "\(directory)/\(name)", countingLines: true, inspecting: checker)
-            reports.withValue { $0[name] = digest }
+            try FileReader(path: "\(directory)/\(name)").pump(into: checker)
+            try checker.finish()
             hits.withValue { found in
                 for (column, hit) in checker.hitsByColumn { found[column, default: LeakHit()].add(hit) }
             }
@@ -80,7 +75,7 @@ struct SanitizedDump {
             progress.advance(items: 1)
         }
         try Self.refuseLeaks(hits.current, origins: origins)
-        return Checked(digests: reports.current, leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: checked.current))
+        return Checked(leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: checked.current))
     }
 
     private static func sizes(of names: [String], in directory: String) -> [String: Int64] {

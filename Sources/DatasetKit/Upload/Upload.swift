@@ -174,8 +174,8 @@ public struct Upload: Sendable {
         if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
         try start.publish()
         let schema = try storeSchema(filters: filters, dump: dump, transfer: transfer, recorded: recorded, record: record)
-        let data = try storeDirectory(dump.directory, tables: dump.tableNames, digests: dump.checked?.digests ?? [:], jobs: options.jobs,
-                                      transfer: transfer, recorded: recorded, record: record)
+        let data = try storeDirectory(dump.directory, tables: dump.tableNames, jobs: options.jobs, transfer: transfer, recorded: recorded,
+                                      record: record)
         let mediaSummary = try media.work?.wait()
         let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: dump.checked!.leakCheck) }
         return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
@@ -267,7 +267,7 @@ public struct Upload: Sendable {
             let tables = tableNames.compactMapValues { known[$0] }
             let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
             dump.checked = try SanitizedDump(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, jobs: jobs)
-                .sanitizeAndCheck(directory, tables: tables, names: names, transfer: transfer, progress: workspace.progress)
+                .sanitizeAndCheck(directory, tables: tables, names: names, progress: workspace.progress)
         }
         return dump
     }
@@ -322,25 +322,25 @@ public struct Upload: Sendable {
         var duplicates: Int { artifacts - objects.count }
     }
 
-    /// Stores every file of a pg_dump directory as an object.
-    /// `digests`: content addresses already taken (by the leak check); the others are taken here.
-    private func storeDirectory(_ directory: String, tables: [String: String], digests: [String: ObjectTransfer.FileDigest],
-                                jobs: Int, transfer: ObjectTransfer, recorded: [String: Int64],
-                                record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
+    /// Stores every file of a pg_dump directory as chunks (`storeChunked`): the files in
+    /// parallel, and the chunks of each file too, so that one big table keeps every core busy.
+    private func storeDirectory(_ directory: String, tables: [String: String], jobs: Int, transfer: ObjectTransfer,
+                                recorded: [String: Int64], record: @escaping @Sendable (ObjectTransfer.Stored) -> Void) throws -> [Artifact] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         let sizes = names.map { FileSize.of("\(directory)/\($0)") }
         workspace.progress.begin("storing data", totalBytes: sizes.reduce(0, +), totalItems: names.count)
         let artifacts = Locked([Artifact]())
-        try concurrentForEach(names, width: jobs) { name in
+        // Biggest first, so the longest file does not start last.
+        let order = zip(names, sizes).sorted { $0.1 > $1.1 }.map(\.0)
+        try concurrentForEach(order, width: jobs) { name in
             let table = tables[name]
-            let path = "\(directory)/\(name)"
-            let digest = try digests[name] ?? transfer.digest(ofFileAt: path, countingLines: table != nil)
-            let stored = try transfer.store(digest, fileAt: path, recordedSizes: recorded)
-            record(stored)
+            let stored = try transfer.storeChunked(fileAt: "\(directory)/\(name)", countingLines: table != nil, recordedSizes: recorded,
+                                                   width: jobs)
+            stored.objects.forEach(record)
             // A COPY data file ends with a "\." line and two blank lines.
             let rows = table.map { _ in max(0, stored.newlines - 3) }
             let artifact = Artifact(path: name, sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize,
-                                    table: table, rows: rows)
+                                    table: table, rows: rows, chunks: stored.chunks)
             artifacts.withValue { $0.append(artifact) }
             transfer.progress.advance(items: 1)
         }

@@ -9,28 +9,39 @@ struct ObjectNeed: Sendable, Equatable {
     var recordedSizes: Set<Int64> = []
     var what: Set<String> = []
     var snapshots: Set<SnapshotName> = []
-    /// A media index: read in full in every mode, for its list of files.
-    var isMediaIndex = false
+    /// A media index or chunk list: read in full in every mode, for the objects it lists.
+    var isIndex = false
 }
 
-/// Object id → what needs it: the schema, each data file and the media index each snapshot's
-/// record names, and every media file its media index names (which `Snapshot.objectHashes`
-/// leaves out), each object once however many snapshots share it.
+/// Object id → what needs it: the schema, each data file (or its chunk list) and the media
+/// index each snapshot's record names, and every chunk a chunk list and every media file its
+/// media index names (which `Snapshot.objectHashes` leaves out), each object once however
+/// many snapshots share it.
 struct ObjectNeeds: Sendable {
     private(set) var byID: [String: ObjectNeed] = [:]
 
-    /// `media`: media index id → its entries, for the indexes that could be read.
-    init(snapshots: [Snapshot], media: [String: [MediaEntry]]) {
+    /// `media`: media index id → its entries, `chunkLists`: chunk list id → its chunks, for the
+    /// indexes and lists that could be read.
+    init(snapshots: [Snapshot], media: [String: [MediaEntry]], chunkLists: [String: [Chunk]] = [:]) {
         for snapshot in snapshots {
             let name = SnapshotName(profile: snapshot.profile, id: snapshot.id)
             add(snapshot.schema.sha256, size: snapshot.schema.storedSize, what: "schema.sql", for: name)
             for artifact in snapshot.data {
-                add(artifact.sha256, size: artifact.storedSize, what: artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path,
-                    for: name)
+                let what = artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path
+                guard artifact.chunks != nil else {
+                    add(artifact.sha256, size: artifact.storedSize, what: what, for: name)
+                    continue
+                }
+                add(artifact.sha256, size: artifact.objectStoredSize, what: "chunk list of \(what)", for: name)
+                byID[artifact.sha256]?.isIndex = true
+                let chunks = chunkLists[artifact.sha256] ?? []
+                for (number, chunk) in chunks.enumerated() {
+                    add(chunk.id, size: chunk.storedSize, what: "\(what), chunk \(number + 1) of \(chunks.count)", for: name)
+                }
             }
             guard let index = snapshot.media?.index else { continue }
             add(index.sha256, size: index.storedSize, what: "media index", for: name)
-            byID[index.sha256]?.isMediaIndex = true
+            byID[index.sha256]?.isIndex = true
             for entry in media[index.sha256] ?? [] {
                 add(entry.sha256, size: entry.storedSize, what: "media file \(entry.path)", for: name)
             }

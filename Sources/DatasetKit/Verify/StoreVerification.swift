@@ -64,13 +64,14 @@ public struct StoreVerification {
         let progress = workspace.progress
         var checks = Checks()
         let media = try readMediaIndexes(of: selection.snapshots, transfer: transfer, into: &checks, unreadable: &selection.unreadable)
-        let needs = ObjectNeeds(snapshots: selection.snapshots, media: media)
+        let chunkLists = try readChunkLists(of: selection.snapshots, transfer: transfer, into: &checks, unreadable: &selection.unreadable)
+        let needs = ObjectNeeds(snapshots: selection.snapshots, media: media, chunkLists: chunkLists)
         progress.begin("Listing objects")
         let stored = try ObjectListing.all(in: store, width: listingWidth)
         let marked = try DamageMarks.list(in: store)
         progress.end()
 
-        for need in needs.all where !need.isMediaIndex && stored[need.id] == nil {
+        for need in needs.all where !need.isIndex && stored[need.id] == nil {
             checks.found(need.id, .missing, reason: "is missing")
         }
         let plan = ReadPlan.choose(needs.all, stored: stored, marked: marked, reading: request.reading)
@@ -169,6 +170,47 @@ public struct StoreVerification {
             unreadable.append(SnapshotProblem(profile: snapshot.profile, id: snapshot.id, reason: reason))
         }
         return media
+    }
+
+    /// Reads each distinct chunk list of the snapshots in full from the store, as media indexes
+    /// are read: objects to verify, and the lists of the chunks to check. One that cannot be
+    /// read is a problem object, and its chunks are not checked (said per snapshot).
+    private func readChunkLists(of snapshots: [Snapshot], transfer: ObjectTransfer, into checks: inout Checks,
+                                unreadable: inout [SnapshotProblem]) throws -> [String: [Chunk]] {
+        var artifacts: [String: Artifact] = [:]
+        for snapshot in snapshots { for artifact in snapshot.data where artifact.chunks != nil { artifacts[artifact.sha256] = artifact } }
+        guard !artifacts.isEmpty else { return [:] }
+        workspace.progress.begin("Reading chunk lists", totalItems: artifacts.count)
+        defer { workspace.progress.end() }
+        let results = Locked([String: (ObjectTransfer.StoredCopy, Data)]())
+        try concurrentForEach(Array(artifacts.keys), width: recordWidth) { [progress = workspace.progress] list in
+            let sink = DataWriter()
+            let copy = try transfer.checkStoredCopy(of: list, into: sink)
+            results.withValue { $0[list] = (copy, sink.data) }
+            progress.advance(items: 1)
+        }
+        var lists: [String: [Chunk]] = [:]
+        var unlisted: [String: String] = [:]
+        for (list, (copy, data)) in results.current {
+            checks.add(list, copy, wrongSize: false)
+            let artifact = artifacts[list]!
+            switch copy.state {
+            case .intact:
+                do {
+                    lists[list] = try ChunkList.decode(data, of: artifact, what: artifact.path)
+                } catch {
+                    unlisted[list] = "\(error.userMessage) Its chunks were not checked."
+                }
+            case .missing, .damaged:
+                unlisted[list] = "The chunk list \(list) of its \(artifact.path) cannot be read, so its chunks were not checked."
+            }
+        }
+        for snapshot in snapshots {
+            for reason in Set(snapshot.data.compactMap { unlisted[$0.sha256] }).sorted() {
+                unreadable.append(SnapshotProblem(profile: snapshot.profile, id: snapshot.id, reason: reason))
+            }
+        }
+        return lists
     }
 
     /// Reads the plan's objects in parallel, `jobs` at once.

@@ -51,7 +51,7 @@ enum ReadPlan {
     /// `pick(count, ids)` returns `count` of `ids` at random (injected, for tests).
     static func choose(_ needs: [ObjectNeed], stored: [String: StoreEntry], marked: Set<String>, reading: VerifyReading,
                        pick: ([String], Int) -> [String] = { ids, count in Array(ids.shuffled().prefix(count)) }) -> Choice {
-        let present = needs.filter { !$0.isMediaIndex && stored[$0.id] != nil }
+        let present = needs.filter { !$0.isIndex && stored[$0.id] != nil }
         var wrongSize = Set<String>()
         for need in present where !need.recordedSizes.isEmpty && !need.recordedSizes.contains(stored[need.id]!.size) {
             wrongSize.insert(need.id)

@@ -1,0 +1,58 @@
+import Foundation
+
+/// One content-defined chunk of a chunked artifact: an object of its own, named by the id of
+/// its content, with its content size and its size as stored.
+public struct Chunk: Codable, Sendable, Equatable {
+    public var id: String
+    public var size: Int64
+    public var storedSize: Int64
+
+    public init(id: String, size: Int64, storedSize: Int64) {
+        self.id = id
+        self.size = size
+        self.storedSize = storedSize
+    }
+}
+
+/// What a record says of an artifact stored as chunks (format 2). The artifact's `sha256` is
+/// then the id of its chunk list, an object holding the ordered list of its chunks, so that a
+/// record names one object per artifact whatever its size (and stays small enough to be a
+/// manifest in git); an unchanged table has an unchanged list, so it costs no new object.
+public struct ChunkedContent: Codable, Sendable, Equatable {
+    /// Chunks in the list.
+    public var count: Int
+    /// The chunk list's own bytes, uncompressed and as stored.
+    public var listSize: Int64
+    public var listStoredSize: Int64
+
+    public init(count: Int, listSize: Int64, listStoredSize: Int64) {
+        self.count = count
+        self.listSize = listSize
+        self.listStoredSize = listStoredSize
+    }
+}
+
+/// The chunk list object: canonical JSON, an array of chunks in content order.
+public enum ChunkList {
+    public static func encode(_ chunks: [Chunk]) throws -> Data { try CanonicalJSON.encode(chunks) }
+
+    /// The list of `artifact` (chunked), checked against what the record says of it: as many
+    /// chunks, well-formed ids, sizes adding up to the artifact's.
+    public static func decode(_ data: Data, of artifact: Artifact, what: String) throws -> [Chunk] {
+        let chunks = try CanonicalJSON.decode([Chunk].self, from: data, what: "The chunk list of \(what)")
+        func malformed(_ reason: String) -> DPMError { DPMError.corrupt("The chunk list of \(what) is malformed: \(reason).") }
+        if let count = artifact.chunks?.count, chunks.count != count {
+            throw malformed("it has \(chunks.count) chunks where the snapshot records \(count)")
+        }
+        var total: Int64 = 0
+        for chunk in chunks {
+            guard SHA256Hex.isValid(chunk.id) else { throw malformed("\"\(chunk.id)\" is not an object id") }
+            guard chunk.size > 0, chunk.storedSize > 0 else { throw malformed("a chunk has no bytes") }
+            total += chunk.size
+        }
+        guard total == artifact.size else {
+            throw malformed("its chunks hold \(total) bytes where the snapshot records \(artifact.size)")
+        }
+        return chunks
+    }
+}

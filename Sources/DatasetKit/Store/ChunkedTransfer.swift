@@ -1,0 +1,87 @@
+import Foundation
+
+/// Artifacts stored as content-defined chunks (format 2): each chunk an object named by the id
+/// of its content, the artifact's object its chunk list. An insert, update or delete in the
+/// middle of a table changes only the chunks around it, so a refreshed snapshot stores (and a
+/// restore with the older chunks cached downloads) only those.
+extension ObjectTransfer {
+    /// What storing one artifact as chunks gave.
+    public struct StoredArtifact: Sendable {
+        /// The artifact's object: its chunk list, or the content itself when it is one chunk.
+        public var sha256: String
+        public var size: Int64
+        /// Stored bytes of every chunk and of the list.
+        public var storedSize: Int64
+        public var newlines: Int64
+        /// nil when the content is one chunk (stored as it would be unchunked).
+        public var chunks: ChunkedContent?
+        /// Every object stored or reused for it, chunks in content order, then the list.
+        public var objects: [Stored]
+    }
+
+    /// Cuts a local file into chunks and stores each the store lacks (see `storeIfAbsent`), up
+    /// to `width` at once; then the chunk list, unless the content is a single chunk.
+    public func storeChunked(fileAt path: String, countingLines: Bool = false, recordedSizes: [String: Int64] = [:],
+                             width: Int = 1, parameters: ChunkerParameters = .standard) throws -> StoredArtifact {
+        let chunkStore = ChunkStoring(width: width) { [self] data in
+            let stored = try storeData(data, recordedSizes: recordedSizes)
+            progress.advance(bytes: stored.size)
+            return stored
+        }
+        let lines = NewlineCounter()
+        let chunker = ContentChunker(parameters: parameters) { bytes in try chunkStore.submit(Data(bytes)) }
+        let chunks: [Stored]
+        do {
+            try FileReader(path: path).pump(into: countingLines ? FanOutWriter([lines, chunker]) : chunker)
+            try chunker.finish()
+            chunks = try chunkStore.finish()
+        } catch {
+            _ = try? chunkStore.finish() // no chunk is still being stored once this returns
+            throw error
+        }
+        let size = chunks.reduce(0) { $0 + $1.size }
+        guard chunks.count > 1 else {
+            // One chunk (or an empty file) is the content itself: the object format 1 names too.
+            let whole = try chunks.first ?? storeData(Data(), recordedSizes: recordedSizes)
+            return StoredArtifact(sha256: whole.sha256, size: size, storedSize: whole.storedSize, newlines: lines.count,
+                                  chunks: nil, objects: [whole])
+        }
+        let list = try storeData(try ChunkList.encode(chunks.map { Chunk(id: $0.sha256, size: $0.size, storedSize: $0.storedSize) }),
+                                 recordedSizes: recordedSizes)
+        return StoredArtifact(sha256: list.sha256, size: size, storedSize: chunks.reduce(list.storedSize) { $0 + $1.storedSize },
+                              newlines: lines.count, chunks: ChunkedContent(count: chunks.count, listSize: list.size, listStoredSize: list.storedSize),
+                              objects: chunks + [list])
+    }
+
+    /// The chunks of a chunked artifact, from its list (read, verified and cached like any object).
+    public func chunks(of artifact: Artifact, what: String? = nil) throws -> [Chunk] {
+        let label = what ?? artifact.path
+        let data = try fetchData(sha256: artifact.sha256, what: "chunk list of \(label)")
+        return try ChunkList.decode(data, of: artifact, what: label)
+    }
+
+    /// Streams an artifact's content into `writer` (not finished): its object, or its chunks in order.
+    public func read(_ artifact: Artifact, into writer: ByteWriter, what: String? = nil) throws {
+        guard artifact.chunks != nil else { return try read(sha256: artifact.sha256, into: writer, what: what ?? artifact.path) }
+        let label = what ?? artifact.path
+        let chunks = try chunks(of: artifact, what: label)
+        for (number, chunk) in chunks.enumerated() {
+            try read(sha256: chunk.id, into: writer, what: "\(label), chunk \(number + 1) of \(chunks.count)")
+        }
+    }
+
+    /// An artifact's verified content in memory (a table of contents).
+    public func fetchData(_ artifact: Artifact, what: String) throws -> Data {
+        let sink = DataWriter()
+        try read(artifact, into: sink, what: what)
+        return sink.data
+    }
+}
+
+/// Writes the same bytes to several writers.
+final class FanOutWriter: ByteWriter {
+    private let writers: [ByteWriter]
+    init(_ writers: [ByteWriter]) { self.writers = writers }
+    func write(_ bytes: UnsafeRawBufferPointer) throws { for writer in writers { try writer.write(bytes) } }
+    func finish() throws { for writer in writers { try writer.finish() } }
+}
