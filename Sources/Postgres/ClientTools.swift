@@ -47,15 +47,18 @@ struct ClientTools: Sendable {
     /// Runs `tool` by name (after `locate`) and fails with its last lines of stderr.
     @discardableResult
     func runTool(_ tool: String, _ arguments: [String], environment childEnvironment: [String: String], capture: Bool = false,
-                 input: ByteReader? = nil) throws -> Output {
-        try run(try locate(tool), arguments, capture: capture, environment: childEnvironment, input: input)
+                 input: ByteReader? = nil, output: ((ByteReader) throws -> Void)? = nil) throws -> Output {
+        try run(try locate(tool), arguments, capture: capture, environment: childEnvironment, input: input, output: output)
     }
 
     /// Runs a program with stdout and stderr going to files, so no pipe can fill up and block it;
     /// without `childEnvironment`, it inherits this process's. `input` goes to its stdin; when
     /// reading it fails, that error is the one thrown (the program saw only part of its input).
+    /// `output` reads its stdout as a stream instead (on this thread, while it runs); when the
+    /// program fails, its failure is thrown (what `output` made of a cut stream says less), and
+    /// when `output` fails, the program is stopped and that error is thrown.
     func run(_ path: String, _ arguments: [String], capture: Bool, environment childEnvironment: [String: String]? = nil,
-             input: ByteReader? = nil) throws -> Output {
+             input: ByteReader? = nil, output: ((ByteReader) throws -> Void)? = nil) throws -> Output {
         // The output can be table rows (pg_dump --data-only): owner-only, whatever the umask.
         let scratch = try PrivateFiles.makeScratchFolder(in: FileManager.default.temporaryDirectory.path, prefix: ScratchNames.prefix("tool"))
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -68,20 +71,30 @@ struct ClientTools: Sendable {
         process.arguments = command.arguments
         process.environment = childEnvironment
         let stdin = try input.map { _ in try InputPipe() }
+        let stdout = try output.map { _ in try OutputPipe() }
         process.standardInput = stdin?.childEnd ?? FileHandle.nullDevice
-        process.standardOutput = capture ? try FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice
+        process.standardOutput = try stdout?.childEnd ?? (capture ? FileHandle(forWritingTo: stdoutURL) : FileHandle.nullDevice)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         do {
             try process.run()
         } catch {
             stdin?.close()
+            stdout?.close()
             throw DPMError.system("Cannot run \(path): \(SystemErrorText.reason(error)).")
         }
         // Fed from this thread: the child dies with the thread that started it (DyingWithParent).
         let inputError = stdin.flatMap { pipe in input.flatMap { pipe.feed(from: $0) } }
+        let outputError = stdout.flatMap { pipe in output.flatMap { consume in pipe.drain(into: consume, stopping: process) } }
         process.waitUntilExit()
         if let inputError { throw inputError }
         let name = FilePath.lastComponent(path)
+        if let outputError {
+            // A stream cut short by the program's own failure is told as that failure; any
+            // other failure of reading it (the store's) is the one thrown.
+            let succeeded = process.terminationReason == .exit && process.terminationStatus == 0
+            let stopped = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
+            if succeeded || stopped || (outputError as? DPMError)?.kind != .corrupt { throw outputError }
+        }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let errors = String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self)
             throw DPMError.toolFailed(ToolFailure(tool: name, status: ToolFailure.Status(of: process),
@@ -98,6 +111,58 @@ extension ToolFailure.Status {
     }
 }
 
+
+/// A pipe from a child's stdout, read as a `ByteReader` while the child runs.
+private final class OutputPipe: ByteReader {
+    let childEnd: FileHandle
+    private var readEnd: Int32
+    private var writeEnd: Int32
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw DPMError.systemCall("Cannot make a pipe for a client tool's output") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+        childEnd = FileHandle(fileDescriptor: writeEnd, closeOnDealloc: false)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Glibc.read(readEnd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            guard errno == EINTR else { throw DPMError.systemCall("Cannot read a client tool's output") }
+        }
+    }
+
+    /// Hands the stream to `consume` and reads what it leaves to the end (so the child never
+    /// blocks on a full pipe); when `consume` fails, stops the child. Returns `consume`'s error.
+    func drain(into consume: (ByteReader) throws -> Void, stopping process: Process) -> Error? {
+        // Only the child holds the write end now: its exit is the stream's end.
+        closeEnd(&writeEnd)
+        defer { closeEnd(&readEnd) }
+        do {
+            try consume(self)
+            _ = try pump(into: NullWriter())
+            return nil
+        } catch {
+            process.terminate()
+            return error
+        }
+    }
+
+    func close() {
+        closeEnd(&readEnd)
+        closeEnd(&writeEnd)
+    }
+
+    private func closeEnd(_ descriptor: inout Int32) {
+        if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
+}
 
 /// A pipe to a child's stdin, fed from a `ByteReader`.
 private final class InputPipe {

@@ -34,6 +34,16 @@ extension PostgresServer {
         }
     }
 
+    public func streamArchive(of database: String, filters: TableFilters, into consume: (ByteReader) throws -> Void) throws {
+        // Uncompressed: dpm chunks, hashes and compresses the data itself, on every core.
+        try withoutActuallyEscaping(consume) { consume in
+            try withClient(database) { dbArgument, environment in
+                _ = try tools().runTool("pg_dump", ["--format=custom", "--compress=0", dbArgument] + Self.filterArguments(filters),
+                                        environment: environment, output: consume)
+            }
+        }
+    }
+
     public func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String {
         let arguments = ["--list"] + (verbose ? ["--verbose"] : []) + Self.arguments(sections) + [directory]
         let output = try tools().runTool("pg_restore", arguments, environment: settings.childEnvironment, capture: true)

@@ -10,9 +10,13 @@ import XCTest
 /// it builds anything. Format 1 records (every artifact one object) still restore.
 final class ChunkedStorageTests: XCTestCase {
     private var harness: Harness!
+    private let mounts = TestMounts()
 
     override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness?.tearDown() }
+    override func tearDown() {
+        mounts.unmountAll()
+        harness?.tearDown()
+    }
 
     /// The shop fixture plus `events`, about 12 MB of random text: ten or so chunks.
     private func createDatabase() throws {
@@ -93,6 +97,23 @@ final class ChunkedStorageTests: XCTestCase {
         // The table restored is the table dumped: COPY's bytes, in order.
         XCTAssertEqual(try harness.psql("SELECT md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM events", in: copy2),
                        try harness.psql("SELECT md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM events"))
+    }
+
+    /// Without rules, the data goes from pg_dump's pipe into the store: a TMPDIR of 2 MB, far too
+    /// small for the 12 MB table, is enough (it holds only the dump's table of contents).
+    func testAnUploadNeedsNoTemporarySpaceForTheData() throws {
+        try createDatabase()
+        let tmp = try mounts.smallFolder(bytes: 2 << 20)
+        let size = Int64(try harness.psql("SELECT pg_relation_size('events')")) ?? 0
+        XCTAssertGreaterThan(size, 8 << 20)
+        let (result, snapshot) = try upload(["TMPDIR": tmp])
+        XCTAssertGreaterThan(try Self.events(snapshot).size, 8 << 20)
+        XCTAssertEqual(try Self.events(snapshot).rows, 60000)
+        XCTAssertGreaterThan(result.rows, 60000)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp), [], "the scratch folder is gone")
+        let copy = harness.prefix + "_streamed"
+        XCTAssertEqual(harness.dpm("restore", "ug", "--into", copy).status, 0)
+        XCTAssertEqual(try harness.contentDigest(of: copy), try harness.contentDigest())
     }
 
     /// A record of format 1 (every artifact one object, no format 2 field) restores as before;

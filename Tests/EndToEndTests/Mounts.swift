@@ -35,6 +35,14 @@ final class TestMounts {
         return path
     }
 
+    /// A new empty folder on a file system of `bytes`.
+    func smallFolder(bytes: Int) throws -> String {
+        let path = try newFolder("small")
+        try run("mount", ["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", path])
+        mounted.append(path)
+        return path
+    }
+
     func unmountAll() {
         for path in mounted.reversed() { _ = try? run("umount", ["-l", path]) }
         mounted.removeAll()

@@ -285,7 +285,7 @@ final class PruneTests: XCTestCase {
         let eve = try F.person("eve", in: harness)
         let (withoutKey, eveNotes) = try Self.prune(["--keep-last", "1", "--dry-run"], in: harness, environment: eve.environment)
         XCTAssertFalse(withoutKey.mediaCounted)
-        XCTAssertTrue(eveNotes.contains("Media files are not counted in the sizes: Your identity (\(eve.recipient)) cannot open the store"), eveNotes)
+        XCTAssertTrue(eveNotes.contains("Media files and chunks are not counted in the sizes: Your identity (\(eve.recipient)) cannot open the store"), eveNotes)
         XCTAssertLessThan(try XCTUnwrap(decisions(withoutKey)[old.id]?.newlyStored), counted, "the media files are left out")
         XCTAssertEqual(decisions(withoutKey).mapValues(\.kept), decisions(withKey).mapValues(\.kept))
         let (removed, _) = try Self.prune(["--keep-last", "1"], in: harness, environment: eve.environment)

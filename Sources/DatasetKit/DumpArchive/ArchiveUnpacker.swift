@@ -58,38 +58,12 @@ struct ArchiveUnpacker {
         }
     }
 
-    /// The data blocks after a custom file's table of contents (`_StartData` in
-    /// pg_backup_custom.c: a block type, the entry's id, then chunks of a length and that many
-    /// bytes up to a length of 0), each wanted one decompressed into its file.
+    /// The data blocks after a custom file's table of contents, each wanted one decompressed into its file.
     private func copyBlocks(from reader: ArchiveReader, toc: ArchiveTOC, wanted: [Int: String], into directory: String) throws {
-        let names = Dictionary(toc.entries.map { ($0.dumpId, $0) }, uniquingKeysWith: { first, _ in first })
-        var missing = Set(toc.entries.filter { $0.desc == "TABLE DATA" }.map(\.dumpId))
-        while let type = try reader.nextByte() {
-            guard type == 1 else {
-                throw DPMError.corrupt("it holds a data block of type \(type) at byte \(reader.position - 1), where table data was expected, so it is damaged")
-            }
-            let id = try reader.int()
-            guard let entry = names[id], missing.remove(id) != nil else {
-                throw DPMError.corrupt("it holds data for entry \(id), which its table of contents does not list as table data, so it is damaged")
-            }
-            let chunks = ArchiveChunkReader(reader: reader)
-            guard let file = wanted[id] else {
-                try chunks.skip()
-                continue
-            }
-            let writer = try FileWriter(path: FilePath.join(directory, file), exclusive: true, mode: 0o600, durable: false)
-            let plain: ByteReader = toc.header.compression == "none" ? chunks : try decompression.decompressing(chunks, from: .zlib)
-            do {
-                _ = try plain.pump(into: writer)
-                try chunks.skip()
-            } catch let error as DPMError where error.kind == .corrupt {
-                let state = error.message.hasPrefix(ArchiveReader.truncation) ? "cut short" : "damaged"
-                throw error.rephrased("the data of \(entry.namespace ?? "").\(entry.tag) is \(state) (\(error.message))")
-            }
+        try ArchiveDataBlocks.forEach(in: reader, toc: toc, wanted: Set(wanted.keys), decompression: decompression) { entry, plain in
+            let writer = try FileWriter(path: FilePath.join(directory, wanted[entry.dumpId]!), exclusive: true, mode: 0o600, durable: false)
+            _ = try plain.pump(into: writer)
             try writer.finish()
-        }
-        if let first = missing.min(), let entry = names[first] {
-            throw DPMError.corrupt("it is cut short: it ends before the data of \(entry.namespace ?? "").\(entry.tag)\(missing.count > 1 ? " and \(missing.count - 1) more tables" : "")")
         }
     }
 
@@ -118,6 +92,53 @@ struct ArchiveUnpacker {
             return try body()
         } catch let error as DPMError where [.corrupt, .invalidInput].contains(error.kind) && !error.message.hasPrefix(dump.name) {
             throw error.rephrased("The dump \(dump.name) cannot be read: \(error.message).")
+        }
+    }
+}
+
+/// The data blocks after a custom archive's table of contents (`_StartData` in
+/// pg_backup_custom.c: a block type, the entry's id, then chunks of a length and that many
+/// bytes up to a length of 0), read front to back, so a stream (a pipe from pg_dump, a `.gz`)
+/// serves as well as a file.
+enum ArchiveDataBlocks {
+    /// Hands each wanted block's plain bytes to `body` (which reads them, or not: the rest of a
+    /// block is skipped), skipping the others; throws when the archive is damaged or cut short.
+    /// `decompression` is needed only for an archive whose table data is compressed.
+    static func forEach(in reader: ArchiveReader, toc: ArchiveTOC, wanted: Set<Int>, decompression: StreamDecompression?,
+                        _ body: (ArchiveEntry, ByteReader) throws -> Void) throws {
+        let names = Dictionary(toc.entries.map { ($0.dumpId, $0) }, uniquingKeysWith: { first, _ in first })
+        var missing = Set(toc.entries.filter { $0.desc == "TABLE DATA" }.map(\.dumpId))
+        while let type = try reader.nextByte() {
+            guard type == 1 else {
+                throw DPMError.corrupt("it holds a data block of type \(type) at byte \(reader.position - 1), where table data was expected, so it is damaged")
+            }
+            let id = try reader.int()
+            guard let entry = names[id], missing.remove(id) != nil else {
+                throw DPMError.corrupt("it holds data for entry \(id), which its table of contents does not list as table data, so it is damaged")
+            }
+            let chunks = ArchiveChunkReader(reader: reader)
+            guard wanted.contains(id) else {
+                try chunks.skip()
+                continue
+            }
+            do {
+                let plain: ByteReader
+                if toc.header.compression == "none" {
+                    plain = chunks
+                } else if let decompression {
+                    plain = try decompression.decompressing(chunks, from: .zlib)
+                } else {
+                    throw DPMError.corrupt("its table data is \(toc.header.compression)-compressed, where dpm asked pg_dump for none")
+                }
+                try body(entry, plain)
+                try chunks.skip()
+            } catch let error as DPMError where error.kind == .corrupt {
+                let state = error.message.hasPrefix(ArchiveReader.truncation) ? "cut short" : "damaged"
+                throw error.rephrased("the data of \(entry.namespace ?? "").\(entry.tag) is \(state) (\(error.message))")
+            }
+        }
+        if let first = missing.min(), let entry = names[first] {
+            throw DPMError.corrupt("it is cut short: it ends before the data of \(entry.namespace ?? "").\(entry.tag)\(missing.count > 1 ? " and \(missing.count - 1) more tables" : "")")
         }
     }
 }

@@ -8,6 +8,10 @@ public protocol DumpTools: Sendable {
     func dumpDataSQL(of database: String, filters: TableFilters) throws -> String
     /// `pg_dump -Fd -Z0 -j jobs` into `directory` (which must not exist yet).
     func dumpDirectory(of database: String, to directory: String, jobs: Int, filters: TableFilters) throws
+    /// `pg_dump -Fc -Z0` of the database, handed to `consume` as a stream while pg_dump writes it:
+    /// nothing of it lands on disk. pg_dump's failure is thrown even when `consume` failed on
+    /// the stream it cut short.
+    func streamArchive(of database: String, filters: TableFilters, into consume: (ByteReader) throws -> Void) throws
     /// The table of contents of a dump directory (`pg_restore --list`), limited to `sections`
     /// (all when empty); `verbose` adds each entry's dependencies.
     func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String

@@ -67,7 +67,7 @@ public struct SnapshotPrune {
             notes += skipped.current.sorted().map { "Skipped (left as it is): \($0)" }
         }
         let indexes = listed(read.snapshots)
-        if let problem = indexes.problem { notes.append("Media files and chunks are not all counted in the sizes: \(problem)") }
+        if let problem = indexes.problem { notes.append("Media files and chunks are not counted in the sizes: \(problem)") }
 
         let now = workspace.now()
         func plans(with pins: GitPins.Pins) -> [ProfileName: PrunePlan] {

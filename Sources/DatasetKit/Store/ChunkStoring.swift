@@ -1,8 +1,9 @@
 import Foundation
 
-/// Stores the chunks of one stream while it is still being cut: up to `width` chunks are
-/// hashed, compressed and put at once, so one big table keeps every core busy, and memory is
-/// `width` chunks whatever the stream's size. The results come back in content order.
+/// Stores chunks while their streams are still being cut: up to `width` chunks are hashed,
+/// compressed and put at once, so one big table (or a stream of small ones) keeps every core
+/// busy, and memory is `width` chunks whatever the size. Each chunk gets the next index, and
+/// the results come back in that order.
 final class ChunkStoring: @unchecked Sendable {
     private let condition = NSCondition()
     private let width: Int
@@ -18,7 +19,9 @@ final class ChunkStoring: @unchecked Sendable {
     }
 
     /// Hands one chunk over, waiting while `width` are in flight; throws the first failure of any.
-    func submit(_ chunk: Data) throws {
+    /// Returns the chunk's index.
+    @discardableResult
+    func submit(_ chunk: Data) throws -> Int {
         condition.lock()
         while inFlight >= width, failure == nil { condition.wait() }
         if let failure {
@@ -29,11 +32,19 @@ final class ChunkStoring: @unchecked Sendable {
         submitted += 1
         inFlight += 1
         condition.unlock()
-        guard width > 1 else { return complete(index, Result { try storeChunk(chunk) }) }
+        guard width > 1 else {
+            complete(index, Result { try storeChunk(chunk) })
+            if let failure = condition.withLock({ failure }) { throw failure }
+            return index
+        }
         let thread = Thread { [self] in complete(index, Result { try storeChunk(chunk) }) }
         thread.stackSize = 1 << 20
         thread.start()
+        return index
     }
+
+    /// How many chunks have been handed over: the index the next one gets.
+    var count: Int { condition.withLock { submitted } }
 
     private func complete(_ index: Int, _ result: Result<ObjectTransfer.Stored, Error>) {
         condition.lock()

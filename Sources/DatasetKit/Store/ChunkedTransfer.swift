@@ -23,33 +23,55 @@ extension ObjectTransfer {
     /// to `width` at once; then the chunk list, unless the content is a single chunk.
     public func storeChunked(fileAt path: String, countingLines: Bool = false, recordedSizes: [String: Int64] = [:],
                              width: Int = 1, parameters: ChunkerParameters = .standard) throws -> StoredArtifact {
-        let chunkStore = ChunkStoring(width: width) { [self] data in
-            let stored = try storeData(data, recordedSizes: recordedSizes)
-            progress.advance(bytes: stored.size)
-            return stored
-        }
-        let lines = NewlineCounter()
-        let chunker = ContentChunker(parameters: parameters) { bytes in try chunkStore.submit(Data(bytes)) }
-        let chunks: [Stored]
+        let chunkStore = chunkStoring(width: width, recordedSizes: recordedSizes)
+        let cut: CutContent
         do {
-            try FileReader(path: path).pump(into: countingLines ? FanOutWriter([lines, chunker]) : chunker)
-            try chunker.finish()
-            chunks = try chunkStore.finish()
+            cut = try self.cut(try FileReader(path: path), into: chunkStore, countingLines: countingLines, parameters: parameters)
         } catch {
             _ = try? chunkStore.finish() // no chunk is still being stored once this returns
             throw error
         }
+        return try storeList(of: Array(try chunkStore.finish()[cut.chunks]), newlines: cut.newlines, recordedSizes: recordedSizes)
+    }
+
+    /// Where storing chunks goes: each chunk stored unless the store has it, counted in the progress.
+    func chunkStoring(width: Int, recordedSizes: [String: Int64]) -> ChunkStoring {
+        ChunkStoring(width: width) { [self] data in
+            let stored = try storeData(data, recordedSizes: recordedSizes)
+            progress.advance(bytes: stored.size)
+            return stored
+        }
+    }
+
+    /// What cutting one stream handed over: the indexes of its chunks, and its line feeds.
+    struct CutContent: Sendable {
+        var chunks: Range<Int>
+        var newlines: Int64
+    }
+
+    /// Reads `source` to its end, handing each chunk to `chunkStore`.
+    func cut(_ source: ByteReader, into chunkStore: ChunkStoring, countingLines: Bool, parameters: ChunkerParameters) throws -> CutContent {
+        let first = chunkStore.count
+        let lines = NewlineCounter()
+        let chunker = ContentChunker(parameters: parameters) { bytes in try chunkStore.submit(Data(bytes)) }
+        try source.pump(into: countingLines ? FanOutWriter([lines, chunker]) : chunker)
+        try chunker.finish()
+        return CutContent(chunks: first..<chunkStore.count, newlines: lines.count)
+    }
+
+    /// The artifact the stored `chunks` make: its chunk list, stored now, or the one chunk itself.
+    func storeList(of chunks: [Stored], newlines: Int64, recordedSizes: [String: Int64]) throws -> StoredArtifact {
         let size = chunks.reduce(0) { $0 + $1.size }
         guard chunks.count > 1 else {
             // One chunk (or an empty file) is the content itself: the object format 1 names too.
             let whole = try chunks.first ?? storeData(Data(), recordedSizes: recordedSizes)
-            return StoredArtifact(sha256: whole.sha256, size: size, storedSize: whole.storedSize, newlines: lines.count,
+            return StoredArtifact(sha256: whole.sha256, size: size, storedSize: whole.storedSize, newlines: newlines,
                                   chunks: nil, objects: [whole])
         }
         let list = try storeData(try ChunkList.encode(chunks.map { Chunk(id: $0.sha256, size: $0.size, storedSize: $0.storedSize) }),
                                  recordedSizes: recordedSizes)
         return StoredArtifact(sha256: list.sha256, size: size, storedSize: chunks.reduce(list.storedSize) { $0 + $1.storedSize },
-                              newlines: lines.count, chunks: ChunkedContent(count: chunks.count, listSize: list.size, listStoredSize: list.storedSize),
+                              newlines: newlines, chunks: ChunkedContent(count: chunks.count, listSize: list.size, listStoredSize: list.storedSize),
                               objects: chunks + [list])
     }
 

@@ -170,6 +170,12 @@ public struct Upload: Sendable {
             : (work: nil, skipped: [])
         // An error of the database part is reported once the media part has stopped too.
         defer { _ = try? media.work?.wait() }
+        if plan == nil, standIn?.archive == nil, try !hasLargeObjects() {
+            let streamed = try streamData(filters: filters, jobs: options.jobs, transfer: transfer, start: start, recorded: recorded,
+                                          record: record, into: "\(scratch)/dump")
+            return Captured(schema: streamed.schema, data: streamed.data, tables: streamed.tables, media: try media.work?.wait(),
+                            skippedMedia: media.skipped, sanitize: nil, migrations: nil)
+        }
         let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, transfer: transfer, into: "\(scratch)/dump")
         if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
         try start.publish()
@@ -180,6 +186,48 @@ public struct Upload: Sendable {
         let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: dump.checked!.leakCheck) }
         return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
                         sanitize: sanitize, migrations: dump.migrations)
+    }
+
+    /// Large objects are pg_dump's BLOBS entries, which only a directory dump gives dpm as files.
+    private func hasLargeObjects() throws -> Bool {
+        try server.query("SELECT EXISTS (SELECT 1 FROM pg_largeobject_metadata)", parameters: [], in: database).first?.first == "t"
+    }
+
+    /// What the streamed capture stored of the database.
+    struct StreamedData {
+        var schema: Artifact
+        var data: [Artifact]
+        var tables: Int
+    }
+
+    /// The data read straight from pg_dump into the store (`StreamedDump`), with no scratch copy;
+    /// the schema is dumped meanwhile, and the store's settings written once pg_dump has begun
+    /// to send data.
+    private func streamData(filters: TableFilters, jobs: Int, transfer: ObjectTransfer, start: StoreEncryption.UploadStart,
+                            recorded: [String: Int64], record: @escaping @Sendable (ObjectTransfer.Stored) -> Void,
+                            into directory: String) throws -> StreamedData {
+        let schemaSQL = BackgroundWork { [server, database] in try server.dumpSchema(of: database, filters: filters) }
+        defer { _ = try? schemaSQL.wait() }
+        workspace.progress.begin("dumping \(database) with pg_dump and storing its data")
+        let stored = try StreamedDump(server: server, transfer: transfer, jobs: jobs, recorded: recorded)
+            .store(database, filters: filters, into: directory, beforeData: { try start.publish() })
+        try start.publish()
+        let listing = try server.listDirectory(directory)
+        let tableNames = DumpTOC.tableFiles(fromListing: listing)
+        let toc = try transfer.storeChunked(fileAt: "\(directory)/toc.dat", recordedSizes: recorded, width: jobs)
+        var data = [Artifact(path: "toc.dat", sha256: toc.sha256, size: toc.size, storedSize: toc.storedSize, chunks: toc.chunks)]
+        toc.objects.forEach(record)
+        for (name, artifact) in stored {
+            artifact.objects.forEach(record)
+            // A COPY data block ends with a "\." line and two blank lines.
+            data.append(Artifact(path: name, sha256: artifact.sha256, size: artifact.size, storedSize: artifact.storedSize,
+                                 table: tableNames[name], rows: max(0, artifact.newlines - 3), chunks: artifact.chunks))
+        }
+        let schemaText = SchemaNormalizer.normalize(try schemaSQL.wait())
+        let schema = try transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
+        record(schema)
+        return StreamedData(schema: Artifact(path: "schema.sql", sha256: schema.sha256, size: schema.size, storedSize: schema.storedSize),
+                            data: data.sorted { $0.path < $1.path }, tables: DumpTOC.tableCount(fromListing: listing))
     }
 
     /// The key of a profile with rules, read before anything of the source is: without it, nothing is needed.
