@@ -1340,14 +1340,14 @@ select :n_rows as rows, (select count(*) from refresh_ids) as updated, :n_change
         cache = self.work / f"refresh-cache-{variant}"
         env = {"AWS_ENDPOINT_URL_S3": proxy.endpoint, "DPM_STORE": "s3://dpm-bench/refresh", "XDG_CACHE_HOME": str(cache)}
         try:
-            self.measure_dpm(f"rf_{variant}_cold", f"r. dpm restore of the first snapshot, empty cache ({variant})",
+            self.measure_dpm(f"rf_{variant}_cold", f"r. dpm restore first, cold ({variant})",
                              ["restore", "refresh", "--snapshot", ids[0], "--into", "bench_r3", "--json", *self.s.jobs],
                              cwd=project, env=env)
             cold = proxy.take()
             log(f"    {cold.summary()}")
             run(["dropdb", "bench_r3"])
             cached = dir_bytes(cache)
-            warm_step = self.measure_dpm(f"rf_{variant}_warm", f"r. dpm restore of the refreshed snapshot, first cached ({variant})",
+            warm_step = self.measure_dpm(f"rf_{variant}_warm", f"r. dpm restore refreshed ({variant})",
                                          ["restore", "refresh", "--snapshot", ids[1], "--into", "bench_r3", "--json",
                                           *self.s.jobs], cwd=project, env=env)
             warm = proxy.take()
@@ -1462,7 +1462,7 @@ vacuum analyze;
             for what in ("pg", "dpm") if k % 2 else ("dpm", "pg"):
                 if what == "pg":
                     run(["createdb", "bench_many_r"])
-                    self.measure(f"many_pg_restore_{k}", f"s. pg_restore -j2 (from -Fd -Z0), {n} tables #{k}",
+                    self.measure(f"many_pg_restore_{k}", f"s. pg_restore -j2, {n} tables #{k}",
                                  ["pg_restore", "-j2", "-d", "bench_many_r", folder])
                 else:
                     self.measure_dpm(f"many_dpm_restore_{k}", f"s. dpm restore, {n} tables #{k}",
@@ -1487,7 +1487,7 @@ vacuum analyze;
                              env={**env, "XDG_CACHE_HOME": str(self.work / "many-cache-up")})
             upload = proxy.take()
             log(f"    {upload.summary()}")
-            self.measure_dpm("many_s3_restore", f"s. dpm restore from moto, empty cache, {n} tables",
+            self.measure_dpm("many_s3_restore", f"s. dpm restore from moto, {n} tables",
                              ["restore", "many", "--into", "bench_many_r", "--json", *self.s.jobs], cwd=project,
                              env={**env, "XDG_CACHE_HOME": str(self.work / "many-cache-down")})
             restore = proxy.take()
