@@ -1312,6 +1312,7 @@ select :n_rows as rows, (select count(*) from refresh_ids) as updated, :n_change
         first = self.measure_dpm(f"rf_{variant}_up1", f"r. dpm upload, first ({variant})",
                                  ["upload", "refresh", "-m", "first", "--json", *self.s.jobs], cwd=project)
         objects_first = dir_bytes(store / "objects")
+        started = time.perf_counter()
         done = subprocess.run(["psql", "-X", "-q", "-At", "-F", " ", "-d", db, "-f", "-"], text=True,
                               input=self.REFRESH_SQL.format(choice=self.REFRESH_CHOICE[variant]),
                               stdout=subprocess.PIPE)
@@ -1320,7 +1321,8 @@ select :n_rows as rows, (select count(*) from refresh_ids) as updated, :n_change
         rows, updated, inserted, lo, hi = (int(x) for x in done.stdout.split()[-5:])
         if updated != inserted:
             die(f"the refresh step updated {updated} rows, not {inserted}")
-        log(f"    {self.REFRESH_TABLE}: {rows} rows (ids {lo} to {hi}), {updated} updated, {inserted} inserted")
+        log(f"    {self.REFRESH_TABLE}: {rows} rows (ids {lo} to {hi}), {updated} updated, {inserted} inserted,"
+            f" in {time.perf_counter() - started:.1f} s")
         second = self.measure_dpm(f"rf_{variant}_up2", f"r. dpm upload, refreshed ({variant})",
                                   ["upload", "refresh", "-m", "refreshed", "--json", *self.s.jobs], cwd=project)
         objects_growth = dir_bytes(store / "objects") - objects_first
