@@ -2,8 +2,10 @@
 """dpm's benchmark: dpm upload/restore/use against pg_dump/pg_restore, aws s3 cp and
 CREATE DATABASE, on a generated dataset of realistic, random content; dpm upload with
 sanitize rules against without, dpm upload --from-dump against pg_restore + dpm upload,
-dpm upload/restore of an encrypted store against a plaintext one, and dpm verify --read-data
-against zstd -t of the same objects.
+dpm upload/restore of an encrypted store against a plaintext one, dpm verify --read-data
+against zstd -t of the same objects, the store at scale, a refresh (1% of the biggest table
+changed: bytes re-uploaded and downloaded) and many small tables (dpm restore against
+pg_restore, S3 requests counted by a proxy in front of moto).
 
 Run it through shell/bench.sh, which starts the throw-away PostgreSQL cluster (PGHOST, PGPORT,
 PGUSER exported) and locates or builds dpm (DPM_BIN); see that script for the usage and the
@@ -33,6 +35,7 @@ from typing import Callable
 REPO = Path(__file__).resolve().parent.parent
 LIB_SH = REPO / "shell" / "lib.sh"
 GEN_SQL = REPO / "shell" / "gen-dataset.sql"
+ONLY_STEPS = ("r", "s")  # the steps DPM_BENCH_ONLY can pick
 USAGE = "usage: shell/bench.sh [SIZE_MB] [--json FILE]  (a whole number, at least 20)"
 MIN_SIZE_MB = 20
 SMALL_SWITCH_MB = 100  # the switching steps also run on a dataset of this size, when SIZE_MB is larger
@@ -89,6 +92,9 @@ S3_FILE = "the S3 file: DPM_BENCH_S3_MB, 500 MB by default"
 SWITCH_SIZES = f"{SMALL_SWITCH_MB} MB (when SIZE_MB is larger) and the dataset"
 SANITIZED = "the dataset, with rules on customers.email, .name, .phone and orders.shipping_address"
 ENCRYPTED = "the dataset, in an encrypted file: store (one recipient) and in a plaintext one"
+
+REFRESHED = "the dataset's biggest table (documents): 1% of its rows updated, 1% inserted"
+MANY = "DPM_BENCH_MANY_TABLES tables (1,200 by default) of 300 rows, 4 indexes and 1 foreign key each"
 
 # dpm log, verify (by size) and gc --dry-run of the generated store of step q, against moto.
 SCALE_LIMIT_SECONDS = 30.0
@@ -158,6 +164,27 @@ TARGETS = (
            "the largest peak resident set size of dpm and its children in the encrypted uploads and restores (o)",
            "<", 150, " MB", ENCRYPTED,
            lambda r, mb: max(r.rss("enc_up_sealed"), r.rss("enc_reupload"), r.rss("enc_re_sealed"))),
+    Target("refresh_bytes", "refresh", "refresh, scattered: new bytes, % of first upload",
+           "bytes the second dpm upload stored (its --json bytesStored) after 1% of the biggest table's rows, chosen"
+           " uniformly at random, were updated and 1% new rows inserted (r), in % of what the first upload stored"
+           " into an empty store",
+           "<", 5, "%", REFRESHED, lambda r, mb: r.refresh["scattered"]["new_bytes_pct"]),
+    Target("refresh_download", "refresh", "refresh, scattered: restore download, % of snapshot",
+           "data bytes dpm restore of that refreshed snapshot received from moto (counted by the proxy) with the"
+           " first snapshot's objects in the download cache (r), in % of the refreshed snapshot's stored size",
+           "<", 5, "%", REFRESHED, lambda r, mb: r.refresh["scattered"]["downloaded_pct"]),
+    Target("many_restore", "many", "dpm restore / pg_restore -j2, {tables} tables (medians)",
+           "median wall time of dpm restore from a file: store over that of pg_restore -j2 of a pg_dump -Fd -Z0 of"
+           " the many-tables database (s), in DPM_BENCH_ROUNDS alternating rounds",
+           "<=", 1.1, "", MANY, lambda r, mb: r.secs("many_dpm_restore") / nz(r.secs("many_pg_restore"))),
+    Target("many_s3_upload", "many", "S3 data requests, dpm upload of {tables} tables",
+           "requests on the store's data keys (all but records, tags, marks, leases, settings and listings) of a"
+           " dpm upload of the many-tables database into an empty moto bucket, counted by the proxy (s)",
+           "<=", 50, "", MANY, lambda r, mb: r.many["upload_requests"]["data"]),
+    Target("many_s3_restore", "many", "S3 data requests, dpm restore of {tables} tables",
+           "requests on the store's data keys of a dpm restore of that snapshot from moto with an empty download"
+           " cache, counted by the proxy (s)",
+           "<=", 50, "", MANY, lambda r, mb: r.many["restore_requests"]["data"]),
 )
 
 OPS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
@@ -212,6 +239,8 @@ class Results:
         self.verify_objects = 0    # objects (and their stored bytes) the verify step (p) read
         self.verify_stored = 0
         self.gc_store: dict = {}   # what the gc step (q) generated: objects, records, garbage
+        self.refresh: dict = {}    # per variant of the refresh step (r): its bytes, percentages and requests
+        self.many: dict = {}       # the many-tables step (s): its shape and S3 requests
 
     def add(self, step: Step, row: bool = True) -> Step:
         self.steps[step.key] = step
@@ -281,6 +310,9 @@ class Settings:
     fsync: str
     gc: bool = True
     gc_only: bool = False
+    refresh: bool = True
+    many_tables: int = 1200          # tables of the many-tables step (s); 0 skips it
+    only: frozenset = frozenset()    # DPM_BENCH_ONLY: run only these of ONLY_STEPS (and the dataset for r)
 
     @property
     def s3(self) -> bool:
@@ -312,6 +344,14 @@ class Settings:
         if not re.fullmatch(r"[0-9]+", s3_text):
             die("DPM_BENCH_S3_MB must be a whole number")
         s3_mb = int(s3_text)
+        many_text = environ.get("DPM_BENCH_MANY_TABLES", "1200")
+        if not re.fullmatch(r"0|[1-9][0-9]{0,3}", many_text):  # tables are named t0001 to t9999
+            die("DPM_BENCH_MANY_TABLES must be a whole number up to 9999 (0 skips the many-tables step)")
+        only = frozenset(part.strip() for part in environ.get("DPM_BENCH_ONLY", "").split(",") if part.strip())
+        if only - set(ONLY_STEPS):
+            die(f"DPM_BENCH_ONLY takes a comma-separated list of {', '.join(ONLY_STEPS)}")
+        if only and (baseline_only or environ.get("DPM_BENCH_SCALE_ONLY", "0") == "1"):
+            die("DPM_BENCH_ONLY runs dpm steps: not with DPM_BENCH_BASELINE_ONLY=1 or DPM_BENCH_SCALE_ONLY=1")
         return cls(
             size_mb=size, json_path=json_path,
             dpm_bin=None if baseline_only else environ.get("DPM_BIN"),
@@ -327,7 +367,9 @@ class Settings:
             verify=environ.get("DPM_BENCH_VERIFY", "1") != "0",
             fsync=environ.get("DPM_PG_FSYNC", "off"),
             gc=environ.get("DPM_BENCH_SCALE", "1") != "0",
-            gc_only=environ.get("DPM_BENCH_SCALE_ONLY", "0") == "1")
+            gc_only=environ.get("DPM_BENCH_SCALE_ONLY", "0") == "1",
+            refresh=environ.get("DPM_BENCH_REFRESH", "1") != "0",
+            many_tables=int(many_text), only=only)
 
 
 # --- running things --------------------------------------------------------------------------
@@ -400,6 +442,152 @@ class Moto:
             self.holder.stdin.close()
             self.holder.wait(timeout=60)
             self.holder = None
+
+
+# What a store key is, for counting S3 requests: "data" (objects, and whatever else holds an
+# artifact's bytes, e.g. packs) or "metadata" (records, tags, marks, leases, settings, listings).
+METADATA_PREFIXES = ("snapshots/", "tags/", "damaged/", "keys/", "uploads/", "gc/", "dpm-store.json")
+
+
+def request_kind(target: str, store_prefix: str) -> str:
+    """"data" or "metadata" for a path-style request target (/bucket/prefix/key?query) to a
+    store at store_prefix (/bucket/prefix/)."""
+    path, _, query = target.partition("?")
+    if "list-type=" in query or not path.startswith(store_prefix):
+        return "metadata"  # a listing, or something outside the store (the bucket itself)
+    key = path[len(store_prefix):]
+    return "metadata" if key.startswith(METADATA_PREFIXES) else "data"
+
+
+@dataclass
+class RequestTally:
+    """S3 requests seen by the counting proxy: per kind ("data", "metadata"), the requests by
+    method and the body bytes sent (request bodies) and received (response bodies)."""
+    requests: dict = field(default_factory=lambda: {"data": {}, "metadata": {}})
+    sent: dict = field(default_factory=lambda: {"data": 0, "metadata": 0})
+    received: dict = field(default_factory=lambda: {"data": 0, "metadata": 0})
+
+    def add(self, method: str, kind: str, sent: int, received: int) -> None:
+        self.requests[kind][method] = self.requests[kind].get(method, 0) + 1
+        self.sent[kind] += sent
+        self.received[kind] += received
+
+    def count(self, kind: str | None = None) -> int:
+        kinds = [kind] if kind else list(self.requests)
+        return sum(sum(self.requests[k].values()) for k in kinds)
+
+    def by_method(self, kind: str | None = None) -> dict:
+        out: dict = {}
+        for k in [kind] if kind else list(self.requests):
+            for method, n in self.requests[k].items():
+                out[method] = out.get(method, 0) + n
+        return dict(sorted(out.items()))
+
+    def summary(self) -> str:
+        """One line: total, data requests by method, metadata requests."""
+        methods = ", ".join(f"{m} {n}" for m, n in self.by_method("data").items()) or "none"
+        return (f"{self.count()} requests: {self.count('data')} data ({methods}), {self.count('metadata')} metadata;"
+                f" {self.received['data']} data bytes received, {self.sent['data']} sent")
+
+    def as_json(self) -> dict:
+        return {"total": self.count(), "data": self.count("data"), "metadata": self.count("metadata"),
+                "by_method": self.by_method(), "data_by_method": self.by_method("data"),
+                "metadata_by_method": self.by_method("metadata"),
+                "bytes_received": dict(self.received), "bytes_sent": dict(self.sent)}
+
+
+class CountingProxy:
+    """A tiny HTTP server on loopback between dpm and moto: forwards every request as it is
+    (dpm's signature covers the Host header, which is kept) and counts them by method and
+    kind, with their body bytes: what dpm really moved, not what it says it moved."""
+
+    HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
+
+    def __init__(self, upstream: str, store_prefix: str) -> None:
+        import http.client
+        import http.server
+        import threading
+        from urllib.parse import urlsplit
+        target = urlsplit(upstream)
+        self.lock = threading.Condition()
+        self.tally = RequestTally()
+        self.in_flight = 0  # requests being forwarded: take() waits for them
+        proxy = self
+
+        class Forward(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps dpm's connections alive, as S3 does
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def forward(self) -> None:
+                with proxy.lock:
+                    proxy.in_flight += 1
+                try:
+                    self.forward_counted()
+                finally:
+                    with proxy.lock:
+                        proxy.in_flight -= 1
+                        proxy.lock.notify_all()
+
+            def forward_counted(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=600)
+                try:
+                    upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                    for name, value in self.headers.items():
+                        if name.lower() not in proxy.HOP_BY_HOP:
+                            upstream.putheader(name, value)
+                    upstream.endheaders()
+                    left = length
+                    while left:
+                        block = self.rfile.read(min(left, 1 << 20))
+                        if not block:
+                            break
+                        upstream.send(block)
+                        left -= len(block)
+                    response = upstream.getresponse()
+                    body_length = response.getheader("Content-Length")
+                    body = None if body_length is not None or self.command == "HEAD" else response.read()
+                    self.send_response_only(response.status, response.reason)
+                    for name, value in response.getheaders():
+                        if name.lower() not in proxy.HOP_BY_HOP and not (body is not None and name.lower() == "content-length"):
+                            self.send_header(name, value)
+                    if body is not None:
+                        self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    received = 0
+                    if body is not None:
+                        self.wfile.write(body)
+                        received = len(body)
+                    elif self.command != "HEAD":
+                        while block := response.read(1 << 20):
+                            self.wfile.write(block)
+                            received += len(block)
+                finally:
+                    upstream.close()
+                with proxy.lock:
+                    proxy.tally.add(self.command, request_kind(self.path, store_prefix), length, received)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def take(self) -> RequestTally:
+        """The requests counted since the last take, once none is being forwarded (a client
+        has its answer a moment before the proxy counts the request)."""
+        with self.lock:
+            self.lock.wait_for(lambda: self.in_flight == 0, timeout=30)
+            tally, self.tally = self.tally, RequestTally()
+        return tally
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def run(argv: list, *, cwd=None, quiet: bool = False, failure: str | None = None) -> str:
@@ -1046,6 +1234,277 @@ class Bench:
                 die(f"{label}: dpm gc --json says records, referencedObjects, garbageObjects, deletedObjects = {got},"
                     f" not {expected_gc}")
 
+    # --- r. refresh --------------------------------------------------------------------------
+
+    REFRESH_TABLE = "public.documents"  # the biggest table of gen-dataset.sql, which REFRESH_SQL changes
+    REFRESH_DB = "bench_refresh"
+    # Which rows the refresh updates: 1% of the table (:n_change rows), uniformly at random, or
+    # in 20 contiguous id ranges, one at a random place in each twentieth of the ids.
+    REFRESH_CHOICE = {
+        "scattered": "select id from documents order by random() limit :n_change",
+        "clustered": "select d.id from documents d join (select :lo + k * ((:hi - :lo + 1) / 20)"
+                     " + floor(random() * greatest((:hi - :lo + 1) / 20 - ceil(:n_change / 20.0), 1))::bigint as s"
+                     " from generate_series(0, 19) k) r on d.id >= r.s and d.id < r.s + ceil(:n_change / 20.0)::bigint"
+                     " order by d.id limit :n_change",
+    }
+    # Updates the chosen rows (a new title and updated_at, as an application edits a document) and
+    # inserts 1% new rows of random text in gen-dataset.sql's manner (sentences of words; the words
+    # are taken from the table's own titles, so the vocabulary is the generator's).
+    REFRESH_SQL = """\\set ON_ERROR_STOP 1
+select setseed(0.18);
+select count(*) as n_rows, ceil(count(*) / 100.0)::int as n_change, min(id) as lo, max(id) as hi from documents \\gset
+select coalesce(max(id), 1) as n_customers from customers \\gset
+create temporary table refresh_words as
+  select array_agg(w order by w) as a
+  from (select distinct w from (select regexp_split_to_table(lower(title), ' ') as w
+                                from (select title from documents order by id limit 5000) t) s where w <> '') x;
+create function pg_temp.words(n int) returns text language sql volatile as $$
+  select string_agg(d.a[1 + floor(power(random(), 3) * cardinality(d.a))::int], ' ')
+  from refresh_words d, generate_series(1, n) $$;
+create temporary table refresh_ids as {choice};
+update documents d set title = initcap(pg_temp.words(3 + floor(random() * 6)::int + (d.id % 1)::int)),
+                       updated_at = d.updated_at + interval '1 day'
+where d.id in (select id from refresh_ids);
+insert into documents (customer_id, title, body, tags, created_at, updated_at)
+select d.c, initcap(pg_temp.words(3 + floor(random() * 6)::int + (d.c % 1)::int)),
+       (select string_agg(upper(left(t.x, 1)) || substr(t.x, 2) || '.',
+                          case when random() < 0.2 then E'\\n\\n' else ' ' end)
+        from generate_series(1, d.sentences) s(i),
+             lateral pg_temp.words(6 + floor(random() * 20)::int + 0 * s.i) as t(x)),
+       array(select pg_temp.words(1) from generate_series(1, floor(random() * 5)::int + (d.c % 1)::int)),
+       d.at, d.at + random() * interval '90 days'
+from (select 1 + floor(random() * :n_customers)::bigint as c, (5 + floor(power(random(), 2) * 120))::int as sentences,
+             timestamptz '2026-01-01' + random() * interval '30 days' as at
+      from generate_series(1, :n_change)) d;
+select :n_rows as rows, (select count(*) from refresh_ids) as updated, :n_change as inserted, :lo as lo, :hi as hi;
+"""
+
+    def s3_environment(self) -> None:
+        if lib("dpm_install_awscli").wait():
+            die("cannot install awscli")
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+
+    def refresh(self) -> None:
+        """r. The refresh: the dataset uploaded into an empty store, 1% of its biggest table's rows
+        updated and 1% inserted, uploaded again: the bytes the second upload stored. Then, from
+        moto through the counting proxy, a restore of the first snapshot with an empty download
+        cache (it fills the cache), and a restore of the refreshed one: the bytes it downloaded.
+        A file: store has no download cache (dpm reads it in place), hence moto. Two variants:
+        the updated rows scattered uniformly (the issue's case) and in 20 contiguous id ranges."""
+        biggest = query("select format('%I.%I', schemaname, tablename) from pg_tables where schemaname = 'public'"
+                        " order by pg_table_size(format('%I.%I', schemaname, tablename)) desc limit 1", "bench")
+        if biggest != self.REFRESH_TABLE:
+            die(f"the refresh step changes {self.REFRESH_TABLE}, but the biggest table is {biggest}")
+        self.s3_environment()
+        self.databases.append(self.REFRESH_DB)
+        for variant in self.REFRESH_CHOICE:
+            self.refresh_variant(variant)
+
+    def refresh_variant(self, variant: str) -> None:
+        log(f"==> refresh ({variant}): 1% of {self.REFRESH_TABLE} updated and 1% inserted, then uploaded again")
+        db = self.REFRESH_DB
+        run(["createdb", "-T", "bench", db])
+        project, store = self.work / f"refresh-{variant}", self.work / f"refresh-store-{variant}"
+        project.mkdir()
+        run(["git", "init", "-q"], cwd=project)
+        self.dpm_quiet("init", "--database", f"dbname={db}", "--store", f"file:{store}", cwd=project)
+        self.dpm_quiet("profile", "create", "refresh", "--kind", "shared", "--description", "refresh benchmark", cwd=project)
+        first = self.measure_dpm(f"rf_{variant}_up1", f"r. dpm upload, first ({variant})",
+                                 ["upload", "refresh", "-m", "first", "--json", *self.s.jobs], cwd=project)
+        objects_first = dir_bytes(store / "objects")
+        started = time.perf_counter()
+        done = subprocess.run(["psql", "-X", "-q", "-At", "-F", " ", "-d", db, "-f", "-"], text=True,
+                              input=self.REFRESH_SQL.format(choice=self.REFRESH_CHOICE[variant]),
+                              stdout=subprocess.PIPE)
+        if done.returncode:
+            die(f"changing {self.REFRESH_TABLE} for the refresh step failed")
+        rows, updated, inserted, lo, hi = (int(x) for x in done.stdout.split()[-5:])
+        if updated != inserted:
+            die(f"the refresh step updated {updated} rows, not {inserted}")
+        log(f"    {self.REFRESH_TABLE}: {rows} rows (ids {lo} to {hi}), {updated} updated, {inserted} inserted,"
+            f" in {time.perf_counter() - started:.1f} s")
+        second = self.measure_dpm(f"rf_{variant}_up2", f"r. dpm upload, refreshed ({variant})",
+                                  ["upload", "refresh", "-m", "refreshed", "--json", *self.s.jobs], cwd=project)
+        objects_growth = dir_bytes(store / "objects") - objects_first
+        for step in (first, second):
+            if not isinstance(step.output, dict) or not isinstance(step.output.get("bytesStored"), int):
+                die(f"{step.label}: dpm upload --json has no bytesStored")
+            step.bytes = step.output["bytesStored"]
+        ids = [first.output.get("snapshot"), second.output.get("snapshot")]
+        record = json.loads((store / "snapshots" / "refresh" / f"{ids[1]}.json").read_text())
+        refreshed_stored = record["sizes"]["stored"]
+        expected = self.fingerprint(db, db)
+
+        endpoint = self.moto.fresh()
+        run(["aws", "--endpoint-url", endpoint, "s3", "sync", "--quiet", "--exclude", "*.tmp*", str(store),
+             "s3://dpm-bench/refresh"], failure="aws s3 sync of the refresh store into moto failed")
+        proxy = CountingProxy(endpoint, "/dpm-bench/refresh/")
+        cache = self.work / f"refresh-cache-{variant}"
+        env = {"AWS_ENDPOINT_URL_S3": proxy.endpoint, "DPM_STORE": "s3://dpm-bench/refresh", "XDG_CACHE_HOME": str(cache)}
+        try:
+            self.measure_dpm(f"rf_{variant}_cold", f"r. dpm restore first, cold ({variant})",
+                             ["restore", "refresh", "--snapshot", ids[0], "--into", "bench_r3", "--json", *self.s.jobs],
+                             cwd=project, env=env)
+            cold = proxy.take()
+            log(f"    {cold.summary()}")
+            run(["dropdb", "bench_r3"])
+            cached = dir_bytes(cache)
+            warm_step = self.measure_dpm(f"rf_{variant}_warm", f"r. dpm restore refreshed ({variant})",
+                                         ["restore", "refresh", "--snapshot", ids[1], "--into", "bench_r3", "--json",
+                                          *self.s.jobs], cwd=project, env=env)
+            warm = proxy.take()
+            log(f"    {warm.summary()}")
+        finally:
+            proxy.close()
+            self.moto.stop()
+        cache_growth = dir_bytes(cache) - cached
+        warm_step.bytes = warm.received["data"]
+        self.expect_rows("bench_r3", expected, db, f"the refreshed snapshot restored ({variant}) does not hold the rows of {db}")
+        log("    bench_r3 verified: same rows as the refreshed database")
+        run(["dropdb", "bench_r3"])
+        run(["dropdb", db])
+        shutil.rmtree(store)
+        shutil.rmtree(cache)
+        self.r.refresh[variant] = {
+            "table": self.REFRESH_TABLE, "rows": rows, "updated": updated, "inserted": inserted,
+            "first_stored": first.bytes, "second_stored": second.bytes, "objects_growth": objects_growth,
+            "new_bytes_pct": 100 * second.bytes / first.bytes, "objects_growth_pct": 100 * objects_growth / first.bytes,
+            "refreshed_snapshot_stored": refreshed_stored, "downloaded": warm.received["data"],
+            "downloaded_pct": 100 * warm.received["data"] / refreshed_stored, "cache_growth": cache_growth,
+            "cold_restore_requests": cold.as_json(), "warm_restore_requests": warm.as_json()}
+
+    # --- s. many tables ----------------------------------------------------------------------
+
+    MANY_DB, MANY_ROWS = "bench_many", 300
+    # Tables t0001...: a primary key and 3 more indexes (4 in all, as in the issue: 4,800 for
+    # 1,200 tables), a foreign key to the previous table (1,199 for 1,200), MANY_ROWS rows of
+    # random words each. One transaction per table, so no transaction holds thousands of locks.
+    MANY_SQL = """do $$
+declare
+  words text[] := regexp_split_to_array('the of and to in is for that on with as customer order account payment invoice
+    delivery shipping product price discount refund return support ticket issue request report team project release
+    version update change status review approved pending closed open error warning failed success user email phone
+    address city country street number date week month year note meeting call schedule plan budget cost total amount
+    item quantity stock warehouse supplier contract agreement service quality feedback survey rating comment', '\s+');
+  t text;
+begin
+  for i in 1..{tables} loop
+    t := format('t%s', lpad(i::text, 4, '0'));
+    execute format('create table %I (id bigint primary key, code text not null, parent_id bigint not null,'
+                   ' created_at timestamptz not null, title text not null, body text)', t);
+    execute format('insert into %I select g, md5(%L || g), 1 + floor(random() * {rows})::bigint,'
+                   ' timestamptz ''2024-01-01'' + random() * interval ''2 years'','
+                   ' (select string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * k], '' '') from generate_series(1, 3 + g %% 5) k),'
+                   ' (select string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * k], '' '') from generate_series(1, 5 + g %% 30) k)'
+                   ' from generate_series(1, {rows}) g, (select %L::text[] as w) d', t, t, words);
+    execute format('create unique index on %I (code)', t);
+    execute format('create index on %I (parent_id)', t);
+    execute format('create index on %I (created_at)', t);
+    if i > 1 then
+      execute format('alter table %I add foreign key (parent_id) references %I (id)', t, format('t%s', lpad((i - 1)::text, 4, '0')));
+    end if;
+    commit;
+  end loop;
+end $$;
+vacuum analyze;
+"""
+
+    def many_fingerprint(self, db: str) -> list[str]:
+        """Per table of the many-tables database, its row count and row hash, in one query; then
+        its numbers of indexes and foreign keys."""
+        tables = [f"t{i:04d}" for i in range(1, self.s.many_tables + 1)]
+        # On stdin: the query is longer than one argument may be.
+        done = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", "-"], text=True,
+                              stdout=subprocess.PIPE,
+                              input=" union all ".join(f"select '{t}', count(*), coalesce(sum(hashtext(x::text)::bigint), 0)"
+                                                       f" from {t} x" for t in tables) + ";\n")
+        if done.returncode:
+            die(f"cannot read the tables of {db}")
+        rows = done.stdout.splitlines()
+        shape = query("select (select count(*) from pg_indexes where schemaname = 'public') || ' indexes, '"
+                      " || (select count(*) from pg_constraint where contype = 'f') || ' foreign keys'", db)
+        return sorted(rows) + [shape]
+
+    def many_tables(self) -> None:
+        """s. Many small tables: pg_restore -j2 of a directory dump against dpm restore from a file:
+        store, in alternating rounds; then the S3 requests of a dpm upload into an empty moto
+        bucket and of a dpm restore from it with an empty download cache, counted by the proxy."""
+        n, db = self.s.many_tables, self.MANY_DB
+        log(f"==> many tables: generating {n} tables of {self.MANY_ROWS} rows in database {db}")
+        self.databases += [db, "bench_many_r"]
+        run(["createdb", db])
+        started = time.perf_counter()
+        if subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", "-"], text=True,
+                          input=self.MANY_SQL.format(tables=n, rows=self.MANY_ROWS)).returncode:
+            die("generating the many-tables database failed")
+        size = int(query(f"select pg_database_size('{db}')"))
+        self.r.add(Step("many_gen", f"s. generate {n} tables (psql, wall)", round(time.perf_counter() - started, 2),
+                        bytes=size, wall_seconds=time.perf_counter() - started))
+        expected = self.many_fingerprint(db)
+        log(f"    {expected[-1]}, pg_database_size = {size // 1048576} MiB")
+        folder = self.work / "many.dir"
+        self.measure("many_dump_dir", f"s. pg_dump -Fd -Z0 -j2, {n} tables", ["pg_dump", "-Fd", "-Z0", "-j2", "-f", folder, db])
+        self.r.steps["many_dump_dir"].bytes = dir_bytes(folder)
+        project, store = self.work / "many-project", self.work / "many-store"
+        project.mkdir()
+        run(["git", "init", "-q"], cwd=project)
+        self.dpm_quiet("init", "--database", f"dbname={db}", "--store", f"file:{store}", cwd=project)
+        self.dpm_quiet("profile", "create", "many", "--kind", "shared", "--description", "many tables", cwd=project)
+        up = self.measure_dpm("many_upload", f"s. dpm upload, {n} tables", ["upload", "many", "-m", "many tables", "--json",
+                                                                              *self.s.jobs], cwd=project)
+        up.bytes = dir_bytes(store)
+
+        def check(what: str) -> None:
+            if self.many_fingerprint("bench_many_r") != expected:
+                die(f"{what} of the many-tables database does not hold the same tables, rows, indexes and foreign keys")
+            log(f"    bench_many_r verified: same rows, {expected[-1]}")
+
+        rounds = range(1, self.s.rounds + 1)
+        for k in rounds:
+            for what in ("pg", "dpm") if k % 2 else ("dpm", "pg"):
+                if what == "pg":
+                    run(["createdb", "bench_many_r"])
+                    self.measure(f"many_pg_restore_{k}", f"s. pg_restore -j2, {n} tables #{k}",
+                                 ["pg_restore", "-j2", "-d", "bench_many_r", folder])
+                else:
+                    self.measure_dpm(f"many_dpm_restore_{k}", f"s. dpm restore, {n} tables #{k}",
+                                     ["restore", "many", "--into", "bench_many_r", "--json", *self.s.jobs], cwd=project)
+                if k == 1:
+                    check("pg_restore" if what == "pg" else "dpm restore")
+                run(["dropdb", "bench_many_r"])
+        shutil.rmtree(folder)
+        shutil.rmtree(store)
+        self.r.add_median("many_pg_restore", f"s. pg_restore -j2, {n} tables, median",
+                          [f"many_pg_restore_{k}" for k in rounds], row=True)
+        self.r.add_median("many_dpm_restore", f"s. dpm restore, {n} tables, median",
+                          [f"many_dpm_restore_{k}" for k in rounds], row=True)
+
+        self.s3_environment()
+        endpoint = self.moto.fresh()
+        proxy = CountingProxy(endpoint, "/dpm-bench/many/")
+        env = {"AWS_ENDPOINT_URL_S3": proxy.endpoint, "DPM_STORE": "s3://dpm-bench/many"}
+        try:
+            self.measure_dpm("many_s3_upload", f"s. dpm upload to moto, {n} tables",
+                             ["upload", "many", "-m", "many tables", "--json", *self.s.jobs], cwd=project,
+                             env={**env, "XDG_CACHE_HOME": str(self.work / "many-cache-up")})
+            upload = proxy.take()
+            log(f"    {upload.summary()}")
+            self.measure_dpm("many_s3_restore", f"s. dpm restore from moto, {n} tables",
+                             ["restore", "many", "--into", "bench_many_r", "--json", *self.s.jobs], cwd=project,
+                             env={**env, "XDG_CACHE_HOME": str(self.work / "many-cache-down")})
+            restore = proxy.take()
+            log(f"    {restore.summary()}")
+        finally:
+            proxy.close()
+            self.moto.stop()
+        check("dpm restore from moto")
+        run(["dropdb", "bench_many_r"])
+        run(["dropdb", db])
+        self.r.many = {"tables": n, "rows_per_table": self.MANY_ROWS, "shape": expected[-1],
+                       "indexes_per_table": "4: the primary key's and 3 more (unique code, parent_id, created_at)",
+                       "foreign_keys": "one per table but the first, to the previous table's primary key",
+                       "upload_requests": upload.as_json(), "restore_requests": restore.as_json()}
+
     def run_all(self) -> None:
         if self.dpm:
             done = subprocess.run([self.dpm, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -1054,6 +1513,13 @@ class Bench:
         self.versions["pg_dump"] = run(["pg_dump", "--version"]).strip()
         if self.s.gc_only:
             return self.gc_scale()
+        if self.s.only:  # DPM_BENCH_ONLY: the dataset only for the steps that use it
+            if "r" in self.s.only:
+                self.dataset()
+                self.refresh()
+            if "s" in self.s.only and self.s.many_tables:
+                self.many_tables()
+            return
         self.dataset()
         self.baseline()
         if not self.s.baseline_only:
@@ -1073,6 +1539,10 @@ class Bench:
             self.verify_read()
         if not self.s.baseline_only and self.s.gc:
             self.gc_scale()
+        if not self.s.baseline_only and self.s.refresh:
+            self.refresh()
+        if not self.s.baseline_only and self.s.many_tables:
+            self.many_tables()
 
     def drop_databases(self) -> None:
         """Drops every database the benchmark may have made, and those dpm made beside a working
@@ -1113,7 +1583,7 @@ def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
         return []
     out = []
     for t in TARGETS:
-        if t.group == "dataset":
+        if t.group == "dataset" and r.has("dpm_upload"):  # not with DPM_BENCH_ONLY
             out.append(Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb))
         elif t.group == "s3" and r.has("s3_dpm_down"):
             out.append(Verdict(t, t.name.format(s3_mb=s.s3_mb), t.value(r, s.s3_mb), s.s3_mb))
@@ -1123,6 +1593,12 @@ def verdicts(r: Results, s: Settings, switch_sizes: list[int]) -> list[Verdict]:
         out += [Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb) for t in TARGETS if t.group == "sanitize"]
     if r.has("enc_re_sealed"):
         out += [Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb) for t in TARGETS if t.group == "encrypt"]
+    if "scattered" in r.refresh:
+        out += [Verdict(t, t.name, t.value(r, s.size_mb), s.size_mb) for t in TARGETS if t.group == "refresh"]
+    if r.many:
+        many_mb = round(r.bytes("many_gen") / 1048576)
+        out += [Verdict(t, t.name.format(tables=f"{r.many['tables']:,}"), t.value(r, many_mb), many_mb)
+                for t in TARGETS if t.group == "many"]
     return out
 
 
@@ -1162,9 +1638,13 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
                   " (with the peak RSS) over",
                   f"{s.switch_rounds} rounds; bytes on j: the working database size;"
                   " l pairs dpm use without a spare with a bare clone"]
-    lines += [f"pg_database_size / pg_dump -Fc size:        {r.bytes('gen') / r.bytes('dump_fc'):.2f}",
-              f"pg_dump -Fd -Z0 size / pg_dump -Fc size:    {r.bytes('dump_dir') / r.bytes('dump_fc'):.2f}"
-              "  (how well the data compresses)", ""]
+    if r.has("dump_fc"):  # not with DPM_BENCH_ONLY
+        lines += [f"pg_database_size / pg_dump -Fc size:        {r.bytes('gen') / r.bytes('dump_fc'):.2f}",
+                  f"pg_dump -Fd -Z0 size / pg_dump -Fc size:    {r.bytes('dump_dir') / r.bytes('dump_fc'):.2f}"
+                  "  (how well the data compresses)"]
+    if s.only:
+        lines.append(f"only steps {', '.join(sorted(s.only))} (DPM_BENCH_ONLY)")
+    lines.append("")
     if s.baseline_only:
         return lines + ["!!! dpm steps NOT RUN (DPM_BENCH_BASELINE_ONLY=1): no dpm ratios"]
     # Lines of figures printed before a target's verdict.
@@ -1178,6 +1658,8 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
         "s3_download": lambda mb: "(each at its default part size, dpm 64 MiB / awscli 8 MiB:"
                                   f" {default_parts_ratio(r):.2f}x; moto completes big parts more slowly)",
         "sanitize_time": lambda mb: sanitize_lines(r, s),
+        "refresh_bytes": lambda mb: refresh_lines(r),
+        "many_restore": lambda mb: many_lines(r, s),
         "encrypt_upload": lambda mb: f"encryption medians over {s.rounds} rounds: dpm upload plaintext"
                                      f" {r.secs('enc_up_plain'):.2f} s, encrypted {r.secs('enc_up_sealed'):.2f} s;"
                                      f" dpm restore plaintext {r.secs('enc_re_plain'):.2f} s, encrypted"
@@ -1194,6 +1676,8 @@ def report(r: Results, s: Settings, switch_sizes: list[int], versions: dict, cor
             figures_before = before[v.target.key](v.size_mb)
             lines += figures_before if isinstance(figures_before, list) else [figures_before]
         lines.append(v.line())
+        if v.target.key == "refresh_download" and "clustered" in r.refresh:
+            lines += clustered_lines(r)  # the same figures, without a target
     # Figures without a target.
     if r.has("fd_dpm"):
         lines.append(f"dpm upload --from-dump / (pg_restore + dpm upload), medians over {s.rounds} rounds:"
@@ -1249,6 +1733,46 @@ def verify_rates(r: Results) -> dict[str, float]:
     return {what: r.verify_stored / 1e6 / nz(r.secs(f"vr_{what}")) for what in ("dpm", "dpm1", "zstdt", "zsha")}
 
 
+def refresh_line(r: Results, variant: str) -> str:
+    f = r.refresh[variant]
+    warm = f["warm_restore_requests"]
+    return (f"  {variant}: the second upload stored {f['second_stored']} bytes ({f['new_bytes_pct']:.2f}% of the first"
+            f" upload's {f['first_stored']}; objects/ grew {f['objects_growth']}, {f['objects_growth_pct']:.2f}%);"
+            f" the restore with the first snapshot cached downloaded {f['downloaded']} data bytes in"
+            f" {warm['data']} data requests ({f['downloaded_pct']:.2f}% of the snapshot's {f['refreshed_snapshot_stored']}"
+            f" stored bytes; the cache grew {f['cache_growth']})")
+
+
+def refresh_lines(r: Results) -> list[str]:
+    f = r.refresh["scattered"]
+    return [f"refresh (r), {f['table']} of {f['rows']} rows: {f['updated']} rows updated, {f['inserted']} inserted"
+            " (1% each), uploaded again; restores from moto through the counting proxy",
+            refresh_line(r, "scattered")]
+
+
+def clustered_lines(r: Results) -> list[str]:
+    f = r.refresh["clustered"]
+    return [refresh_line(r, "clustered"),
+            f"  clustered (the updated rows in 20 contiguous id ranges): new bytes {f['new_bytes_pct']:.2f}%,"
+            f" restore download {f['downloaded_pct']:.2f}% (no target; the issue's targets are for scattered rows)"]
+
+
+def many_lines(r: Results, s: Settings) -> list[str]:
+    m = r.many
+    up, down = m["upload_requests"], m["restore_requests"]
+
+    def requests(t: dict) -> str:
+        data = ", ".join(f"{k} {v}" for k, v in t["data_by_method"].items()) or "none"
+        meta = ", ".join(f"{k} {v}" for k, v in t["metadata_by_method"].items()) or "none"
+        return f"{t['total']} in all, {t['data']} data ({data}), {t['metadata']} metadata ({meta})"
+
+    return [f"many tables (s): {m['tables']} tables of {m['rows_per_table']} rows ({m['shape']}; per table"
+            f" {m['indexes_per_table']}; foreign keys {m['foreign_keys']}); restore medians over {s.rounds} rounds:"
+            f" pg_restore -j2 {r.secs('many_pg_restore'):.2f} s, dpm restore {r.secs('many_dpm_restore'):.2f} s",
+            f"  S3 requests, dpm upload into an empty bucket: {requests(up)}",
+            f"  S3 requests, dpm restore with an empty cache: {requests(down)}"]
+
+
 def verify_lines(r: Results, s: Settings) -> list[str]:
     rate = verify_rates(r)
     jobs = s.jobs[1] if s.jobs else "cores"
@@ -1272,8 +1796,9 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
             out["dpm_output"] = st.output
         return out
     results = verdicts(r, s, switch_sizes)
-    ratios = {} if s.gc_only else {"pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
-                                   "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
+    ratios = {} if not r.has("dump_fc") else {
+        "pg_database_size / pg_dump -Fc size": r.bytes("gen") / r.bytes("dump_fc"),
+        "pg_dump -Fd -Z0 size / pg_dump -Fc size": r.bytes("dump_dir") / r.bytes("dump_fc")}
     if r.has("s3_dpm_down"):
         ratios["S3 upload, each at its default part size: dpm 64 MiB / awscli 8 MiB"] = default_parts_ratio(r)
     if r.has("fd_dpm"):
@@ -1297,6 +1822,7 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
             "size_mb": s.size_mb, "rounds": s.rounds, "s3_mb": s.s3_mb, "s3_rounds": s.s3_rounds,
             "switch": s.switch, "switch_rounds": s.switch_rounds, "switch_sizes_mb": switch_sizes,
             "sanitize": s.sanitize, "encrypt": s.encrypt, "verify": s.verify, "gc": s.gc,
+            "refresh": s.refresh, "many_tables": s.many_tables, "only": sorted(s.only),
             "jobs": s.jobs[1] if s.jobs else None, "baseline_only": s.baseline_only, "strict": s.strict,
             "fsync": s.fsync, "cores": cores, "dpm_bin": s.dpm_bin,
             "versions": {**versions, "python": platform.python_version()},
@@ -1313,6 +1839,8 @@ def figures(r: Results, s: Settings, switch_sizes: list[int], versions: dict, co
             **{f"{command}_{where}": r.secs(f"scale_{command}_{key}") for command in Bench.SCALE_COMMANDS
                for where, key in (("file", "file"), ("moto", "s3"))},
             "aws_list_moto": r.secs("scale_list_s3")}} if r.has("scale_gc_file") else None,
+        "refresh": r.refresh or None,
+        "many_tables": r.many or None,
         "notes": r.notes,
     }
 
@@ -1474,10 +2002,15 @@ def self_test() -> int:
                 ("dpm restore encrypted / plaintext (medians)", "<=", 1.10, ""),
                 ("encrypted re-upload new bytes, % of first upload", "<", 1, "%"),
                 ("dpm peak RSS, encrypted upload and restore", "<", 150, " MB"),
+                ("refresh, scattered: new bytes, % of first upload", "<", 5, "%"),
+                ("refresh, scattered: restore download, % of snapshot", "<", 5, "%"),
+                ("dpm restore / pg_restore -j2, {tables} tables (medians)", "<=", 1.1, ""),
+                ("S3 data requests, dpm upload of {tables} tables", "<=", 50, ""),
+                ("S3 data requests, dpm restore of {tables} tables", "<=", 50, ""),
             ])
             self.assertEqual(len({t.key for t in TARGETS}), len(TARGETS))
             self.assertEqual(SANITIZED_RULES, 4)
-            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch", "sanitize", "encrypt") and t.measures
+            self.assertTrue(all(t.op in OPS and t.group in ("dataset", "s3", "switch", "sanitize", "encrypt", "refresh", "many") and t.measures
                                 and t.applies_at for t in TARGETS))
 
         def test_encryption_targets_and_report(self):
@@ -1567,7 +2100,8 @@ def self_test() -> int:
         def test_json_holds_every_figure(self):
             r, s = sample()
             doc = json.loads(json.dumps(figures(r, s, [100, 20], {"dpm": "0.1.0", "postgresql": "16"}, 2)))
-            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "scale", "notes"})
+            self.assertEqual(set(doc), {"parameters", "steps", "ratios", "targets", "targets_missed", "sanitize", "verify", "scale", "refresh",
+                                         "many_tables", "notes"})
             p = doc["parameters"]
             self.assertEqual((p["size_mb"], p["rounds"], p["switch_rounds"], p["s3_mb"], p["dpm_bin"], p["versions"]["dpm"]),
                              (20, 3, 2, 2, "/bin/dpm", "0.1.0"))
@@ -1623,6 +2157,142 @@ def self_test() -> int:
             without(r, "vr_")
             self.assertFalse(any("verify" in line for line in report(r, s, [100, 20], {"postgresql": "16.4"}, 2)))
             self.assertIsNone(figures(r, s, [100, 20], {"postgresql": "16"}, 2)["verify"])
+
+        def test_request_kinds_and_tally(self):
+            store = "/dpm-bench/many/"
+            self.assertEqual(request_kind("/dpm-bench/many/objects/ab/abcd", store), "data")
+            self.assertEqual(request_kind("/dpm-bench/many/objects/ab/abcd?uploadId=7&partNumber=2", store), "data")
+            self.assertEqual(request_kind("/dpm-bench/many/packs/00/0011", store), "data")  # whatever holds bytes
+            for target in ("/dpm-bench/many/snapshots/many/20261203T000000Z-abc.json", "/dpm-bench/many/dpm-store.json",
+                           "/dpm-bench/many/uploads/x.json", "/dpm-bench/many/gc/y.json", "/dpm-bench/many/tags/many/t.json",
+                           "/dpm-bench?list-type=2&prefix=many%2Fobjects%2F", "/dpm-bench/other/objects/ab/abcd"):
+                self.assertEqual(request_kind(target, store), "metadata", target)
+            t = RequestTally()
+            t.add("PUT", "data", 100, 0)
+            t.add("PUT", "data", 50, 0)
+            t.add("GET", "metadata", 0, 7)
+            t.add("POST", "data", 10, 300)
+            self.assertEqual((t.count(), t.count("data"), t.count("metadata")), (4, 3, 1))
+            self.assertEqual(t.by_method(), {"GET": 1, "POST": 1, "PUT": 2})
+            self.assertEqual(t.summary(), "4 requests: 3 data (POST 1, PUT 2), 1 metadata; 300 data bytes received, 160 sent")
+            self.assertEqual(t.as_json()["bytes_received"], {"data": 300, "metadata": 7})
+
+        def test_counting_proxy_forwards_and_counts(self):
+            import http.server
+            import threading
+            import urllib.request
+
+            class Upstream(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+
+                def log_message(self, *args) -> None:
+                    pass
+
+                def do_PUT(self) -> None:
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    reply = f"{self.headers['Host']} {len(body)}".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+
+                def do_GET(self) -> None:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "5000")
+                    self.end_headers()
+                    self.wfile.write(b"x" * 5000)
+
+            upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+            threading.Thread(target=upstream.serve_forever, daemon=True).start()
+            proxy = CountingProxy(f"http://127.0.0.1:{upstream.server_address[1]}", "/b/p/")
+            try:
+                put = urllib.request.Request(f"{proxy.endpoint}/b/p/objects/aa/aa1", data=b"y" * 3000, method="PUT")
+                with urllib.request.urlopen(put) as answer:
+                    # The Host header reaches the upstream as dpm sent it (it is signed).
+                    self.assertEqual(answer.read().decode(), f"{proxy.endpoint[len('http://'):]} 3000")
+                with urllib.request.urlopen(f"{proxy.endpoint}/b/p/snapshots/x/1.json") as answer:
+                    self.assertEqual(len(answer.read()), 5000)
+                with urllib.request.urlopen(f"{proxy.endpoint}/b/p/objects/aa/aa1") as answer:
+                    answer.read()
+                t = proxy.take()
+                self.assertEqual((t.requests, t.sent, t.received),
+                                 ({"data": {"PUT": 1, "GET": 1}, "metadata": {"GET": 1}}, {"data": 3000, "metadata": 0},
+                                  {"data": len(f"{proxy.endpoint[len('http://'):]} 3000") + 5000, "metadata": 5000}))
+                self.assertEqual(proxy.take().count(), 0)
+            finally:
+                proxy.close()
+                upstream.shutdown()
+                upstream.server_close()
+
+        def test_refresh_and_many_tables_targets_and_report(self):
+            r, s = sample()
+            tally = lambda data, meta: {"total": data + meta, "data": data, "metadata": meta,
+                                        "data_by_method": {"PUT": data}, "metadata_by_method": {"GET": meta}}
+            for variant, (second, down) in (("scattered", (30_000, 40_000)), ("clustered", (5_000, 4_000))):
+                r.refresh[variant] = {"table": "public.documents", "rows": 1000, "updated": 10, "inserted": 10,
+                                      "first_stored": 1_000_000, "second_stored": second, "objects_growth": second + 100,
+                                      "new_bytes_pct": 100 * second / 1_000_000,
+                                      "objects_growth_pct": 100 * (second + 100) / 1_000_000,
+                                      "refreshed_snapshot_stored": 1_000_000, "downloaded": down,
+                                      "downloaded_pct": 100 * down / 1_000_000, "cache_growth": down,
+                                      "warm_restore_requests": tally(3, 2)}
+            r.add(Step("many_gen", "s. generate", 10.0, bytes=200 << 20))
+            for k, (pg, dpm) in enumerate([(8.0, 12.0), (9.0, 13.0), (8.5, 14.0)], 1):
+                r.add(Step(f"many_pg_restore_{k}", f"pg #{k}", pg, rss_mb=10.0), row=False)
+                r.add(Step(f"many_dpm_restore_{k}", f"dpm #{k}", dpm, rss_mb=50.0), row=False)
+            r.add_median("many_pg_restore", "s. pg median", [f"many_pg_restore_{k}" for k in (1, 2, 3)], row=True)
+            r.add_median("many_dpm_restore", "s. dpm median", [f"many_dpm_restore_{k}" for k in (1, 2, 3)], row=True)
+            r.many = {"tables": 1200, "rows_per_table": 300, "shape": "4800 indexes, 1199 foreign keys",
+                      "indexes_per_table": "4", "foreign_keys": "to the previous table",
+                      "upload_requests": tally(1203, 4), "restore_requests": tally(40, 3)}
+            by_key = {v.target.key: v for v in verdicts(r, s, [100, 20])}
+            self.assertAlmostEqual(by_key["refresh_bytes"].value, 3.0)
+            self.assertAlmostEqual(by_key["refresh_download"].value, 4.0)
+            self.assertTrue(by_key["refresh_bytes"].met and by_key["refresh_download"].met)
+            self.assertAlmostEqual(by_key["many_restore"].value, 13.0 / 8.5)
+            self.assertEqual((by_key["many_s3_upload"].value, by_key["many_s3_upload"].met), (1203, False))
+            self.assertEqual((by_key["many_s3_restore"].value, by_key["many_s3_restore"].met), (40, True))
+            self.assertEqual((by_key["many_restore"].name, by_key["many_restore"].size_mb),
+                             ("dpm restore / pg_restore -j2, 1,200 tables (medians)", 200))
+            self.assertFalse(Verdict(by_key["refresh_bytes"].target, "", 5.0, 20).met)
+            self.assertTrue(Verdict(by_key["many_s3_restore"].target, "", 50, 20).met)
+            lines = report(r, s, [100, 20], {"postgresql": "16.4"}, 2)
+            self.assertIn("  scattered: the second upload stored 30000 bytes (3.00% of the first upload's 1000000; objects/"
+                          " grew 30100, 3.01%); the restore with the first snapshot cached downloaded 40000 data bytes in"
+                          " 3 data requests (4.00% of the snapshot's 1000000 stored bytes; the cache grew 40000)", lines)
+            self.assertIn("  clustered (the updated rows in 20 contiguous id ranges): new bytes 0.50%, restore download 0.40%"
+                          " (no target; the issue's targets are for scattered rows)", lines)
+            self.assertIn("  S3 requests, dpm upload into an empty bucket: 1207 in all, 1203 data (PUT 1203), 4 metadata (GET 4)",
+                          lines)
+            self.assertIn("S3 data requests, dpm upload of 1,200 tables       1203.000   (target <= 50)  MISSED", lines)
+            self.assertEqual(lines[-2:], ["", "3 of 26 targets missed"])
+            doc = json.loads(json.dumps(figures(r, s, [100, 20], {"postgresql": "16"}, 2)))
+            self.assertEqual(doc["many_tables"]["upload_requests"]["data"], 1203)
+            self.assertEqual(doc["refresh"]["clustered"]["downloaded"], 4000)
+            # Skipped (DPM_BENCH_REFRESH=0, DPM_BENCH_MANY_TABLES=0): no verdicts, no lines.
+            r.refresh, r.many = {}, {}
+            self.assertFalse(any(v.target.group in ("refresh", "many") for v in verdicts(r, s, [100, 20])))
+            self.assertFalse(any("refresh" in line or "S3 requests" in line
+                                 for line in report(r, s, [100, 20], {"postgresql": "16.4"}, 2)))
+
+        def test_only_runs_the_new_steps(self):
+            s = Settings.parse(["20"], {"DPM_BENCH_ONLY": "r, s", "DPM_BIN": "/bin/dpm"})
+            self.assertEqual(s.only, frozenset({"r", "s"}))
+            self.assertEqual((Settings.parse(["20"], {}).refresh, Settings.parse(["20"], {"DPM_BENCH_REFRESH": "0"}).refresh),
+                             (True, False))
+            self.assertEqual([Settings.parse(["20"], env).many_tables for env in
+                              ({}, {"DPM_BENCH_MANY_TABLES": "0"}, {"DPM_BENCH_MANY_TABLES": "50"})], [1200, 0, 50])
+            for env in ({"DPM_BENCH_ONLY": "q"}, {"DPM_BENCH_MANY_TABLES": "-1"}, {"DPM_BENCH_MANY_TABLES": "x"}, {"DPM_BENCH_MANY_TABLES": "10000"},
+                        {"DPM_BENCH_ONLY": "r", "DPM_BENCH_BASELINE_ONLY": "1"}):
+                with self.assertRaises(Abort):
+                    Settings.parse(["20"], env)
+            # Only the many-tables step ran: no dataset figures, no dataset verdicts.
+            r = Results()
+            r.add(Step("many_gen", "s. generate", 10.0, bytes=200 << 20))
+            self.assertEqual(verdicts(r, s, []), [])
+            lines = report(r, s, [], {"postgresql": "16.4"}, 2)
+            self.assertIn("only steps r, s (DPM_BENCH_ONLY)", lines)
+            self.assertEqual(figures(r, s, [], {"postgresql": "16"}, 2)["ratios"], {})
 
         def test_time_report(self):
             text = ("\tCommand being timed: \"pg_dump\"\n\tUser time (seconds): 10.52\n\tSystem time (seconds): 1.31\n"

@@ -48,6 +48,24 @@
 #                        list-objects-v2 of the same keys from moto)
 #   DPM_BENCH_SCALE_ONLY=1
 #                        run only the store-at-scale step (no dataset, no other step)
+#   DPM_BENCH_REFRESH=0  skip the refresh step (r: the dataset uploaded into an empty file:
+#                        store; in its biggest table, documents, 1% of the rows updated and
+#                        1% new rows inserted; dpm upload again: bytes newly stored, from
+#                        --json bytesStored and from the growth of objects/, in % of the first
+#                        upload's; then, from moto through a counting HTTP proxy in bench.py,
+#                        dpm restore of the first snapshot into an empty download cache and
+#                        of the refreshed one: data bytes downloaded, in % of the refreshed
+#                        snapshot's stored size; once with the updated rows scattered uniformly
+#                        and once in 20 contiguous id ranges)
+#   DPM_BENCH_MANY_TABLES=N
+#                        tables of the many-tables step (s; default 1200, 0 skips it): a
+#                        database of N tables of 300 rows, each with 4 indexes (the primary
+#                        key's and 3 more) and a foreign key to the previous table; pg_restore
+#                        -j2 of its pg_dump -Fd -Z0 against dpm restore from a file: store in
+#                        DPM_BENCH_ROUNDS alternating rounds; then the S3 requests (by method,
+#                        data and metadata) of a dpm upload into an empty moto bucket and of a
+#                        dpm restore from it with an empty cache, counted by the proxy
+#   DPM_BENCH_ONLY=r,s   run only these steps (any of r, s; r with the dataset it needs)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
@@ -67,7 +85,7 @@ dpm_install_deps
 # Arguments and settings are checked before a build or a cluster is started.
 python3 shell/bench.py --check-args "$@" || exit
 if [[ "${DPM_BENCH_BASELINE_ONLY:-0}" == 1 ]]; then
-  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to p) will NOT run"
+  log "!!! DPM_BENCH_BASELINE_ONLY=1: the dpm steps (d to s) will NOT run"
 else
   dpm_locate_bin release
 fi
