@@ -112,24 +112,47 @@ extension ToolFailure.Status {
 }
 
 
-/// A pipe from a child's stdout, read as a `ByteReader` while the child runs.
-private final class OutputPipe: ByteReader {
-    let childEnd: FileHandle
-    private var readEnd: Int32
-    private var writeEnd: Int32
+/// Both ends of a pipe to or from a child, each closed once. Close-on-exec: no other child may
+/// hold an end open, or the reader never sees the end.
+private final class PipeEnds {
+    private(set) var readEnd: Int32
+    private(set) var writeEnd: Int32
 
-    init() throws {
+    init(purpose: String) throws {
         var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw DPMError.systemCall("Cannot make a pipe for a client tool's output") }
+        guard pipe(&ends) == 0 else { throw DPMError.systemCall("Cannot make a pipe for a client tool's \(purpose)") }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         readEnd = ends[0]
         writeEnd = ends[1]
-        childEnd = FileHandle(fileDescriptor: writeEnd, closeOnDealloc: false)
+    }
+
+    func closeRead() { close(&readEnd) }
+    func closeWrite() { close(&writeEnd) }
+
+    private func close(_ descriptor: inout Int32) {
+        if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit {
+        closeRead()
+        closeWrite()
+    }
+}
+
+/// A pipe from a child's stdout, read as a `ByteReader` while the child runs.
+private final class OutputPipe: ByteReader {
+    let childEnd: FileHandle
+    private let ends: PipeEnds
+
+    init() throws {
+        ends = try PipeEnds(purpose: "output")
+        childEnd = FileHandle(fileDescriptor: ends.writeEnd, closeOnDealloc: false)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            let count = Glibc.read(readEnd, buffer.baseAddress, buffer.count)
+            let count = Glibc.read(ends.readEnd, buffer.baseAddress, buffer.count)
             if count >= 0 { return count }
             guard errno == EINTR else { throw DPMError.systemCall("Cannot read a client tool's output") }
         }
@@ -139,8 +162,8 @@ private final class OutputPipe: ByteReader {
     /// blocks on a full pipe); when `consume` fails, stops the child. Returns `consume`'s error.
     func drain(into consume: (ByteReader) throws -> Void, stopping process: Process) -> Error? {
         // Only the child holds the write end now: its exit is the stream's end.
-        closeEnd(&writeEnd)
-        defer { closeEnd(&readEnd) }
+        ends.closeWrite()
+        defer { ends.closeRead() }
         do {
             try consume(self)
             _ = try pump(into: NullWriter())
@@ -152,32 +175,19 @@ private final class OutputPipe: ByteReader {
     }
 
     func close() {
-        closeEnd(&readEnd)
-        closeEnd(&writeEnd)
+        ends.closeRead()
+        ends.closeWrite()
     }
-
-    private func closeEnd(_ descriptor: inout Int32) {
-        if descriptor >= 0 { _ = Glibc.close(descriptor) }
-        descriptor = -1
-    }
-
-    deinit { close() }
 }
 
 /// A pipe to a child's stdin, fed from a `ByteReader`.
 private final class InputPipe {
     let childEnd: FileHandle
-    private var readEnd: Int32
-    private var writeEnd: Int32
+    private let ends: PipeEnds
 
     init() throws {
-        var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw DPMError.systemCall("Cannot make a pipe for a client tool's input") }
-        // Close-on-exec: no other child may hold the write end open, or this one never sees the end.
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        readEnd = ends[0]
-        writeEnd = ends[1]
-        childEnd = FileHandle(fileDescriptor: readEnd, closeOnDealloc: false)
+        ends = try PipeEnds(purpose: "input")
+        childEnd = FileHandle(fileDescriptor: ends.readEnd, closeOnDealloc: false)
         // A child that stops reading (psql at its first error) must not kill dpm with SIGPIPE:
         // the write fails with EPIPE instead, and the child's own failure is reported.
         signal(SIGPIPE, SIG_IGN)
@@ -185,8 +195,8 @@ private final class InputPipe {
 
     /// Writes all of `source` and closes the pipe; returns the error of reading `source`, if any.
     func feed(from source: ByteReader) -> Error? {
-        closeEnd(&readEnd)
-        defer { closeEnd(&writeEnd) }
+        ends.closeRead()
+        defer { ends.closeWrite() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
         defer { buffer.deallocate() }
         do {
@@ -195,7 +205,7 @@ private final class InputPipe {
                 if count == 0 { return nil }
                 var offset = 0
                 while offset < count {
-                    let written = write(writeEnd, buffer.baseAddress! + offset, count - offset)
+                    let written = write(ends.writeEnd, buffer.baseAddress! + offset, count - offset)
                     if written < 0, errno == EINTR { continue }
                     // EPIPE: the child has stopped reading; how it ended says why.
                     guard written > 0 else { return nil }
@@ -208,14 +218,7 @@ private final class InputPipe {
     }
 
     func close() {
-        closeEnd(&readEnd)
-        closeEnd(&writeEnd)
+        ends.closeRead()
+        ends.closeWrite()
     }
-
-    private func closeEnd(_ descriptor: inout Int32) {
-        if descriptor >= 0 { _ = Glibc.close(descriptor) }
-        descriptor = -1
-    }
-
-    deinit { close() }
 }

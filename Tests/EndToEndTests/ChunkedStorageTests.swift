@@ -43,6 +43,12 @@ final class ChunkedStorageTests: XCTestCase {
         return (try JSONDecoder().decode(UploadResult.self, from: Data(run.stdout.utf8)), try VerifyTests.manifest("ug", in: harness))
     }
 
+    private func diffWorking() throws -> DiffReport {
+        let run = harness.dpm("diff", "ug", "--working", "--json")
+        XCTAssertTrue([0, 1].contains(run.status), run.stderr)
+        return try JSONDecoder().decode(DiffReport.self, from: Data(run.stdout.utf8))
+    }
+
     private static func events(_ snapshot: Snapshot) throws -> Artifact {
         try XCTUnwrap(snapshot.data.first { $0.table == "public.events" })
     }
@@ -79,14 +85,19 @@ final class ChunkedStorageTests: XCTestCase {
         XCTAssertEqual(restore.status, 0, restore.stderr)
         XCTAssertEqual(try harness.contentDigest(of: copy), try harness.contentDigest())
 
+        // diff --working measures the working database as an upload would cut it: unchanged.
+        XCTAssertEqual(try diffWorking().tables.changed, 0)
         try refresh()
+        let changedTables = try diffWorking().tables
+        XCTAssertEqual(changedTables.tables.filter { $0.status != .unchanged }.map(\.table), ["public.events"])
         let second = try upload()
         let refreshed = try Self.events(second.snapshot)
         let newChunks = try Self.chunks(of: refreshed, in: store)
         let changed = Set(newChunks.map(\.id)).subtracting(chunks.map(\.id))
         XCTAssertLessThanOrEqual(changed.count, 3, "one chunk around the updated rows, the last one or two for the appended rows")
         XCTAssertGreaterThan(changed.count, 0)
-        XCTAssertLessThan(second.result.bytesStored * 4, first.result.bytesStored,
+        // At most three of the table's ten or so chunks, its new list and the small files.
+        XCTAssertLessThan(second.result.bytesStored * 2, first.result.bytesStored,
                           "the refresh stored \(second.result.bytesStored) bytes after \(first.result.bytesStored)")
         XCTAssertEqual(refreshed.rows, 60500)
 
@@ -221,6 +232,61 @@ final class ChunkedStorageTests: XCTestCase {
                        "what the first restore cached is not downloaded again (the schema is read by the check)")
         let downloadedBytes = downloaded.values.reduce(0, +)
         XCTAssertLessThan(downloadedBytes * 4, second.snapshot.sizes.stored, "downloaded \(downloadedBytes) of \(second.snapshot.sizes.stored)")
+    }
+
+    /// A media file above the chunk size is chunked as table data is: restored byte for byte,
+    /// and an edit in its middle stores only the chunks around it; gc and verify see its chunks.
+    func testABigMediaFileIsChunked() throws {
+        try Fixture.create(in: harness)
+        try Fixture.createMedia(in: harness)
+        XCTAssertEqual(harness.dpm("profile", "create", "ug", "--kind", "shared").status, 0)
+        var video = Data(count: 9 << 20)
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        video.withUnsafeMutableBytes { bytes in
+            for index in stride(from: 0, to: bytes.count, by: 8) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                bytes.storeBytes(of: state, toByteOffset: index, as: UInt64.self)
+            }
+        }
+        let path = "\(harness.media)/videos/intro.mp4"
+        try FileManager.default.createDirectory(atPath: "\(harness.media)/videos", withIntermediateDirectories: true)
+        try video.write(to: URL(fileURLWithPath: path))
+        let store = try LocalStoreAccess.open(harness.store)
+        let (first, snapshot) = try upload()
+        func entry(of snapshot: Snapshot) throws -> MediaEntry {
+            let index = try XCTUnwrap(snapshot.media).index
+            let stored = try store.open(StoreLayout.objectKey(index.sha256)).readAll()
+            let entries = try JSONDecoder().decode([MediaEntry].self, from: LocalStoreAccess.codec.decompressing(DataReader(stored)).readAll())
+            return try XCTUnwrap(entries.first { $0.path == "videos/intro.mp4" })
+        }
+        let chunked = try entry(of: snapshot)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(chunked.chunks).count, 3)
+        XCTAssertGreaterThan(first.bytesStored, 9 << 20, "random bytes do not compress")
+
+        video.replaceSubrange((5 << 20)..<((5 << 20) + 100), with: Data(repeating: 0x41, count: 100))
+        try video.write(to: URL(fileURLWithPath: path))
+        let (second, edited) = try upload()
+        XCTAssertLessThan(second.bytesStored, 6 << 20, "at most two 4 MiB chunks around the edit, stored \(second.bytesStored)")
+        let firstChunks = try Self.chunks(of: chunked.artifact, in: store).map(\.id)
+        let editedChunks = try Self.chunks(of: try entry(of: edited).artifact, in: store).map(\.id)
+        XCTAssertLessThanOrEqual(Set(editedChunks).subtracting(firstChunks).count, 2)
+
+        let media = Fixture.mediaFingerprint(harness.media)
+        try FileManager.default.removeItem(atPath: harness.media)
+        let restore = harness.dpm("restore", "ug", "--force")
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media)
+
+        let verify = try VerifyTests.verify(["--read-data", "--all"], in: harness, status: 0)
+        XCTAssertGreaterThanOrEqual(verify.objectsChecked, Set(firstChunks + editedChunks).count)
+        let gcStore = try GCStore.file(harness)
+        try gcStore.removeRecord(snapshot)
+        Thread.sleep(forTimeInterval: GCStore.beyondStale)
+        _ = try gcStore.gc()
+        let left = try gcStore.objects()
+        for id in editedChunks { XCTAssertNotNil(left[id], "gc kept the chunk \(id) of the pinned video") }
+        for id in Set(firstChunks).subtracting(editedChunks) { XCTAssertNil(left[id]) }
+        try gcStore.requireIntact()
     }
 
     /// Object id → stored size of each object in the download cache.

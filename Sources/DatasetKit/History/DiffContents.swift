@@ -22,11 +22,12 @@ struct DiffContents {
         var tables: [String: TableFigures] = [:]
         for artifact in snapshot.data {
             guard let table = artifact.table else { continue }
-            tables[table] = TableFigures(rows: artifact.rows ?? 0, bytes: artifact.size, id: artifact.sha256)
+            tables[table] = TableFigures(rows: artifact.rows ?? 0, bytes: artifact.size, id: try transfer.contentID(of: artifact))
         }
         let entries = try SnapshotLoader.mediaEntries(of: snapshot, transfer: transfer)
-        let media = entries.map { entries in
-            Dictionary(entries.map { ($0.path, MediaFigures(size: $0.size, mode: $0.mode, id: $0.sha256)) }, uniquingKeysWith: { first, _ in first })
+        let media = try entries.map { entries in
+            Dictionary(try entries.map { ($0.path, MediaFigures(size: $0.size, mode: $0.mode, id: try transfer.contentID(of: $0.artifact))) },
+                       uniquingKeysWith: { first, _ in first })
         }
         return DiffContents(summary: summary, schema: schema, tables: tables, media: media,
                             noMedia: media == nil ? "\(summary.label) has no media index (uploaded with --no-media, or without a media folder)" : nil,

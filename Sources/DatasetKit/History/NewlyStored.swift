@@ -30,7 +30,14 @@ public enum NewlyStored {
             for chunk in list { objects[chunk.id] = chunk.storedSize }
         }
         // An index written before media files recorded their stored size gives their size instead.
-        for entry in media ?? [] where objects[entry.sha256] == nil { objects[entry.sha256] = entry.storedSize ?? entry.size }
+        for entry in media ?? [] where objects[entry.sha256] == nil {
+            guard entry.chunks != nil, let list = chunks[entry.sha256] else {
+                objects[entry.sha256] = entry.storedSize ?? entry.size
+                continue
+            }
+            objects[entry.sha256] = entry.objectStoredSize
+            for chunk in list where objects[chunk.id] == nil { objects[chunk.id] = chunk.storedSize }
+        }
         return Named(id: snapshot.id, objects: objects)
     }
 

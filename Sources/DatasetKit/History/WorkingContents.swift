@@ -47,7 +47,7 @@ struct WorkingContents {
         workspace.progress.begin("hashing data", totalItems: files.count)
         let tables = Locked([String: TableFigures]())
         try concurrentForEach(Array(files), width: jobs) { file, table in
-            let digest = try transfer.digest(ofFileAt: "\(directory)/\(file)", countingLines: true)
+            let digest = try transfer.contentID(ofFileAt: "\(directory)/\(file)", countingLines: true)
             // A COPY data file ends with a "\." line and two blank lines, as upload counts them.
             let figures = TableFigures(rows: max(0, digest.newlines - 3), bytes: digest.size, id: digest.sha256)
             tables.withValue { $0[table] = figures }
@@ -66,7 +66,7 @@ struct WorkingContents {
         workspace.progress.begin("hashing media", totalItems: scan.files.count)
         let files = Locked([String: MediaFigures]())
         try concurrentForEach(scan.files, width: jobs) { file in
-            let digest = try transfer.digest(ofFileAt: file.absolutePath)
+            let digest = try transfer.contentID(ofFileAt: file.absolutePath)
             files.withValue { $0[file.relativePath] = MediaFigures(size: digest.size, mode: file.mode, id: digest.sha256) }
             transfer.progress.advance(bytes: digest.size, items: 1)
         }

@@ -18,7 +18,7 @@ struct MediaFolder {
             transfer.progress.begin("restoring media", totalItems: entries.count)
             let transfer = transfer
             try concurrentForEach(entries, width: jobs) { entry in
-                let artifact = Artifact(path: entry.path, sha256: entry.sha256, size: entry.size, storedSize: 0)
+                let artifact = entry.artifact
                 let path = FilePath.join(staging, entry.path), mode = mode_t(entry.mode & 0o777)
                 try transfer.fetch(artifact, to: path, mode: mode)
                 // The recorded bits, whatever the umask (open's mode is masked by it).

@@ -36,6 +36,13 @@ public struct ChunkedContent: Codable, Sendable, Equatable {
 public enum ChunkList {
     public static func encode(_ chunks: [Chunk]) throws -> Data { try CanonicalJSON.encode(chunks) }
 
+    /// What tells two contents apart without compressing them (`dpm diff`): the one chunk's id,
+    /// or for more chunks the SHA-256 of their ids in order. (A list's own id depends on the
+    /// chunks' stored sizes, which only storing gives.)
+    public static func contentID(of chunkIDs: [String]) -> String {
+        chunkIDs.count == 1 ? chunkIDs[0] : SHA256Hex.of(Data(chunkIDs.joined(separator: "\n").utf8))
+    }
+
     /// The list of `artifact` (chunked), checked against what the record says of it: as many
     /// chunks, well-formed ids, sizes adding up to the artifact's.
     public static func decode(_ data: Data, of artifact: Artifact, what: String) throws -> [Chunk] {

@@ -7,16 +7,29 @@ public struct MediaEntry: Codable, Sendable, Equatable {
     public var mode: Int
     public var sha256: String
     /// The object's size as stored, so that restore and later uploads can tell a truncated
-    /// or replaced object; absent in indexes of older snapshots.
+    /// or replaced object; absent in indexes of older snapshots. For a chunked file, every
+    /// stored byte of it (list and chunks), as for a chunked artifact.
     public var storedSize: Int64?
+    /// Set when the file is stored as chunks (above the chunk size): `sha256` then names its
+    /// chunk list, as an artifact's does (format 2).
+    public var chunks: ChunkedContent?
 
-    public init(path: String, size: Int64, mode: Int, sha256: String, storedSize: Int64? = nil) {
+    public init(path: String, size: Int64, mode: Int, sha256: String, storedSize: Int64? = nil, chunks: ChunkedContent? = nil) {
         self.path = path
         self.size = size
         self.mode = mode
         self.sha256 = sha256
         self.storedSize = storedSize
+        self.chunks = chunks
     }
+
+    /// The file as an artifact, for the reads and checks artifacts and media files share.
+    public var artifact: Artifact {
+        Artifact(path: path, sha256: sha256, size: size, storedSize: storedSize ?? 0, mode: mode, chunks: chunks)
+    }
+
+    /// The stored size of the object `sha256` names (the chunk list's, for a chunked file).
+    public var objectStoredSize: Int64? { chunks?.listStoredSize ?? storedSize }
 }
 
 /// A media folder walked for upload: regular files to store, and what was skipped.

@@ -75,6 +75,31 @@ extension ObjectTransfer {
                               objects: chunks + [list])
     }
 
+    /// A local file's `ChunkList.contentID`, as an upload would cut it, read once and stored
+    /// nowhere; with its size and line feeds (`dpm diff --working`).
+    public func contentID(ofFileAt path: String, countingLines: Bool = false, parameters: ChunkerParameters = .standard) throws -> FileDigest {
+        var ids: [String] = []
+        let lines = NewlineCounter()
+        var size: Int64 = 0
+        let key = sealing?.idKey
+        let chunker = ContentChunker(parameters: parameters) { bytes in
+            let hasher = HashingWriter(key: key)
+            try hasher.write(bytes)
+            ids.append(hasher.hexDigest())
+            size += Int64(bytes.count)
+        }
+        try FileReader(path: path).pump(into: countingLines ? FanOutWriter([lines, chunker]) : chunker)
+        try chunker.finish()
+        let id = ids.isEmpty ? (sealing?.id(of: Data()) ?? SHA256Hex.of(Data())) : ChunkList.contentID(of: ids)
+        return FileDigest(sha256: id, size: size, newlines: lines.count)
+    }
+
+    /// `ChunkList.contentID` of a stored artifact (its list read when it is chunked).
+    public func contentID(of artifact: Artifact, what: String? = nil) throws -> String {
+        guard artifact.chunks != nil else { return artifact.sha256 }
+        return ChunkList.contentID(of: try chunks(of: artifact, what: what).map(\.id))
+    }
+
     /// The chunks of a chunked artifact, from its list (read, verified and cached like any object).
     public func chunks(of artifact: Artifact, what: String? = nil) throws -> [Chunk] {
         let label = what ?? artifact.path

@@ -1,10 +1,11 @@
 import Foundation
 
 /// The objects snapshots name through other objects: the chunks of each chunk list (of a
-/// chunked artifact) and the files of each media index. Each distinct list or index is read
-/// once (through the transfer, so verified, and cached where the transfer caches), in parallel.
-/// One that cannot be read is kept as a failure; each caller decides what that means (gc
-/// refuses, log leaves the objects uncounted).
+/// chunked artifact or media file) and the files of each media index. Each distinct list or
+/// index is read once (through the transfer, so verified, and cached where the transfer
+/// caches), in parallel: the data's lists and the media indexes first, then the lists of the
+/// media files those name. One that cannot be read is kept as a failure; each caller decides
+/// what that means (gc refuses, log leaves the objects uncounted).
 struct SnapshotIndexes: Sendable {
     var chunkLists: [String: [Chunk]] = [:]
     var mediaIndexes: [String: [MediaEntry]] = [:]
@@ -23,11 +24,11 @@ struct SnapshotIndexes: Sendable {
     /// of the snapshots sharing an index, the one a failure names (the first by default).
     static func read(_ snapshots: [Snapshot], transfer: ObjectTransfer, width: Int, media: Bool = true,
                      owner: (Snapshot, Snapshot) -> Bool = { _, _ in false }) -> SnapshotIndexes {
-        var lists: [String: (Snapshot, Artifact)] = [:]
+        var lists: [String: (snapshot: Snapshot, artifact: Artifact)] = [:]
         var indexes: [String: Snapshot] = [:]
         for snapshot in snapshots {
             for artifact in snapshot.data where artifact.chunks != nil {
-                if let known = lists[artifact.sha256], !owner(snapshot, known.0) { continue }
+                if let known = lists[artifact.sha256], !owner(snapshot, known.snapshot) { continue }
                 lists[artifact.sha256] = (snapshot, artifact)
             }
             if media, let index = snapshot.media?.index.sha256 {
@@ -35,37 +36,60 @@ struct SnapshotIndexes: Sendable {
                 indexes[index] = snapshot
             }
         }
-        enum Work: Sendable {
-            case list(String, Snapshot, Artifact)
-            case media(String, Snapshot)
-        }
-        let work = lists.sorted { $0.key < $1.key }.map { Work.list($0.key, $0.value.0, $0.value.1) }
-            + indexes.sorted { $0.key < $1.key }.map { Work.media($0.key, $0.value) }
         let result = Locked(SnapshotIndexes())
-        try? concurrentForEach(work, width: width) { item in
-            switch item {
-            case .list(let id, let snapshot, let artifact):
-                do {
-                    let chunks = try transfer.chunks(of: artifact)
-                    result.withValue { $0.chunkLists[id] = chunks }
-                } catch {
-                    let failure = Failure(id: id, snapshot: snapshot, what: "chunk list of \(artifact.path)", error: DPMError(reporting: error))
-                    result.withValue { $0.failures.append(failure) }
-                }
-            case .media(let id, let snapshot):
-                do {
-                    let data = try transfer.fetchData(sha256: id, what: "media index")
-                    let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
-                    result.withValue { $0.mediaIndexes[id] = entries }
-                } catch {
-                    let failure = Failure(id: id, snapshot: snapshot, what: "media index", error: DPMError(reporting: error))
-                    result.withValue { $0.failures.append(failure) }
-                }
+        let listWork = lists.sorted { $0.key < $1.key }.map { ListWork(snapshot: $0.value.snapshot, artifact: $0.value.artifact) }
+        let indexWork = indexes.sorted { $0.key < $1.key }.map { (id: $0.key, snapshot: $0.value) }
+        try? concurrentForEach(listWork.map { Work.list($0) } + indexWork.map { Work.media($0.id, $0.snapshot) }, width: width) { item in
+            readOne(item, transfer: transfer, into: result)
+        }
+        // The chunked media files of the indexes just read, each list once.
+        var mediaLists: [String: ListWork] = [:]
+        for (id, snapshot) in indexes {
+            for entry in result.current.mediaIndexes[id] ?? [] where entry.chunks != nil && mediaLists[entry.sha256] == nil {
+                mediaLists[entry.sha256] = ListWork(snapshot: snapshot, artifact: entry.artifact, media: true)
             }
         }
-        var read = result.current
-        read.failures.sort { $0.id < $1.id }
-        return read
+        try? concurrentForEach(mediaLists.values.sorted { $0.artifact.sha256 < $1.artifact.sha256 }.map { Work.list($0) }, width: width) { item in
+            readOne(item, transfer: transfer, into: result)
+        }
+        var found = result.current
+        found.failures.sort { $0.id < $1.id }
+        return found
+    }
+
+    private struct ListWork: Sendable {
+        let snapshot: Snapshot
+        let artifact: Artifact
+        var media = false
+    }
+
+    private enum Work: Sendable {
+        case list(ListWork)
+        case media(String, Snapshot)
+    }
+
+    private static func readOne(_ item: Work, transfer: ObjectTransfer, into result: Locked<SnapshotIndexes>) {
+        switch item {
+        case .list(let work):
+            let artifact = work.artifact
+            do {
+                let chunks = try transfer.chunks(of: artifact)
+                result.withValue { $0.chunkLists[artifact.sha256] = chunks }
+            } catch {
+                let what = work.media ? "chunk list of media file \(artifact.path)" : "chunk list of \(artifact.path)"
+                let failure = Failure(id: artifact.sha256, snapshot: work.snapshot, what: what, error: DPMError(reporting: error))
+                result.withValue { $0.failures.append(failure) }
+            }
+        case .media(let id, let snapshot):
+            do {
+                let data = try transfer.fetchData(sha256: id, what: "media index")
+                let entries = try CanonicalJSON.decode([MediaEntry].self, from: data, what: "The media index of snapshot \(snapshot.id)")
+                result.withValue { $0.mediaIndexes[id] = entries }
+            } catch {
+                let failure = Failure(id: id, snapshot: snapshot, what: "media index", error: DPMError(reporting: error))
+                result.withValue { $0.failures.append(failure) }
+            }
+        }
     }
 
     /// The chunks of `artifact`, when it is chunked and its list was read.
@@ -88,7 +112,10 @@ struct SnapshotIndexes: Sendable {
         }
         if let index = snapshot.media?.index {
             objects.append((index.sha256, index.storedSize))
-            for entry in media(of: snapshot) ?? [] { objects.append((entry.sha256, entry.storedSize)) }
+            for entry in media(of: snapshot) ?? [] {
+                objects.append((entry.sha256, entry.objectStoredSize))
+                for chunk in chunks(of: entry.artifact) ?? [] { objects.append((chunk.id, chunk.storedSize)) }
+            }
         }
         return objects
     }

@@ -33,25 +33,36 @@ struct SnapshotObjectCheck {
     /// snapshot's media index when its files will be restored too.
     func check(_ snapshot: Snapshot, media: [MediaEntry]?) throws {
         var needed = [Needed(sha256: snapshot.schema.sha256, storedSize: snapshot.schema.storedSize, label: "schema.sql", read: true)]
-        // Chunk lists are read (and so verified) here, for the chunks they name.
-        let lists = SnapshotIndexes.read([snapshot], transfer: transfer, width: width, media: false)
-        let unlisted = Dictionary(lists.failures.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for artifact in snapshot.data {
-            guard let chunks = lists.chunks(of: artifact) else {
-                if unlisted[artifact.sha256] == nil {
-                    needed.append(Needed(sha256: artifact.sha256, storedSize: artifact.objectStoredSize, label: Self.label(of: artifact), read: false))
-                }
-                continue
-            }
-            for (number, chunk) in chunks.enumerated() {
-                needed.append(Needed(sha256: chunk.id, storedSize: chunk.storedSize,
-                                     label: "\(Self.label(of: artifact)), chunk \(number + 1) of \(chunks.count)", read: false))
-            }
-        }
         if let index = snapshot.media?.index {
             needed.append(Needed(sha256: index.sha256, storedSize: index.storedSize, label: "media index", read: false))
         }
-        needed += (media ?? []).map { Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: "media file \($0.path)", read: false) }
+        // Every file restored: the data's, and the media files' when they are restored too.
+        // (A media file of an older index has no stored size: nil, only looked up.)
+        let files = snapshot.data.map { (artifact: $0, storedSize: Optional($0.storedSize), label: Self.label(of: $0)) }
+            + (media ?? []).map { (artifact: $0.artifact, storedSize: $0.storedSize, label: "media file \($0.path)") }
+        // Chunk lists are read (and so verified) here, for the chunks they name.
+        let lists = Locked([String: [Chunk]]())
+        let unlisted = Locked([Problem]())
+        try concurrentForEach(files.filter { $0.artifact.chunks != nil }, width: width) { [transfer] file in
+            do {
+                let chunks = try transfer.chunks(of: file.artifact, what: file.label)
+                lists.withValue { $0[file.artifact.sha256] = chunks }
+            } catch let error as DPMError {
+                let reason = error.kind == .notFound ? "is missing" : "cannot be read (\(sentence(error.message).dropLast()))"
+                unlisted.withValue { $0.append(Problem(label: "chunk list of \(file.label)", sha256: file.artifact.sha256, reason: reason)) }
+            }
+        }
+        for file in files {
+            guard file.artifact.chunks != nil else {
+                needed.append(Needed(sha256: file.artifact.sha256, storedSize: file.storedSize, label: file.label, read: false))
+                continue
+            }
+            let chunks = lists.current[file.artifact.sha256] ?? []
+            for (number, chunk) in chunks.enumerated() {
+                needed.append(Needed(sha256: chunk.id, storedSize: chunk.storedSize, label: "\(file.label), chunk \(number + 1) of \(chunks.count)",
+                                     read: false))
+            }
+        }
         var seen = Set<String>()
         needed = needed.filter { seen.insert($0.sha256).inserted }
         // An object dpm verify marked damaged is read in full whatever its size says (a flipped
@@ -61,11 +72,7 @@ struct SnapshotObjectCheck {
         let marked = fromStore ? (try? DamageMarks.list(in: transfer.store)) ?? [] : []
         needed = needed.map { marked.contains($0.sha256) ? Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: $0.label, read: true) : $0 }
 
-        let problems = Locked(lists.failures.map { failure in
-            let artifact = snapshot.data.first { $0.sha256 == failure.id }
-            let reason = failure.error.kind == .notFound ? "is missing" : "cannot be read (\(sentence(failure.error.message).dropLast()))"
-            return Problem(label: artifact.map { "chunk list of \(Self.label(of: $0))" } ?? failure.what, sha256: failure.id, reason: reason)
-        })
+        let problems = Locked(unlisted.current)
         try concurrentForEach(needed, width: width) { [transfer] item in
             if let reason = try Self.problem(with: item, transfer: transfer) {
                 problems.withValue { $0.append(Problem(label: item.label, sha256: item.sha256, reason: reason)) }

@@ -402,11 +402,13 @@ public struct Upload: Sendable {
         let entries = Locked([MediaEntry]())
         let storedBytes = Locked(Int64(0))
         try concurrentForEach(scan.files, width: jobs) { file in
-            let stored = try transfer.storeFile(at: file.absolutePath, recordedSizes: recorded)
-            record(stored)
+            // Above the chunk size a file is chunked as table data is: an edited video or
+            // archive stores only the chunks around the edit.
+            let stored = try transfer.storeChunked(fileAt: file.absolutePath, recordedSizes: recorded, width: jobs)
+            stored.objects.forEach(record)
             storedBytes.withValue { $0 += stored.storedSize }
             let entry = MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256,
-                                   storedSize: stored.storedSize)
+                                   storedSize: stored.storedSize, chunks: stored.chunks)
             entries.withValue { $0.append(entry) }
             transfer.progress.advance(items: 1)
         }

@@ -43,7 +43,16 @@ struct ObjectNeeds: Sendable {
             add(index.sha256, size: index.storedSize, what: "media index", for: name)
             byID[index.sha256]?.isIndex = true
             for entry in media[index.sha256] ?? [] {
-                add(entry.sha256, size: entry.storedSize, what: "media file \(entry.path)", for: name)
+                guard entry.chunks != nil else {
+                    add(entry.sha256, size: entry.storedSize, what: "media file \(entry.path)", for: name)
+                    continue
+                }
+                add(entry.sha256, size: entry.objectStoredSize, what: "chunk list of media file \(entry.path)", for: name)
+                byID[entry.sha256]?.isIndex = true
+                let chunks = chunkLists[entry.sha256] ?? []
+                for (number, chunk) in chunks.enumerated() {
+                    add(chunk.id, size: chunk.storedSize, what: "media file \(entry.path), chunk \(number + 1) of \(chunks.count)", for: name)
+                }
             }
         }
     }

@@ -64,7 +64,8 @@ public struct StoreVerification {
         let progress = workspace.progress
         var checks = Checks()
         let media = try readMediaIndexes(of: selection.snapshots, transfer: transfer, into: &checks, unreadable: &selection.unreadable)
-        let chunkLists = try readChunkLists(of: selection.snapshots, transfer: transfer, into: &checks, unreadable: &selection.unreadable)
+        let chunkLists = try readChunkLists(of: selection.snapshots, media: media, transfer: transfer, into: &checks,
+                                            unreadable: &selection.unreadable)
         let needs = ObjectNeeds(snapshots: selection.snapshots, media: media, chunkLists: chunkLists)
         progress.begin("Listing objects")
         let stored = try ObjectListing.all(in: store, width: listingWidth)
@@ -175,10 +176,13 @@ public struct StoreVerification {
     /// Reads each distinct chunk list of the snapshots in full from the store, as media indexes
     /// are read: objects to verify, and the lists of the chunks to check. One that cannot be
     /// read is a problem object, and its chunks are not checked (said per snapshot).
-    private func readChunkLists(of snapshots: [Snapshot], transfer: ObjectTransfer, into checks: inout Checks,
+    private func readChunkLists(of snapshots: [Snapshot], media: [String: [MediaEntry]], transfer: ObjectTransfer, into checks: inout Checks,
                                 unreadable: inout [SnapshotProblem]) throws -> [String: [Chunk]] {
         var artifacts: [String: Artifact] = [:]
-        for snapshot in snapshots { for artifact in snapshot.data where artifact.chunks != nil { artifacts[artifact.sha256] = artifact } }
+        func files(of snapshot: Snapshot) -> [Artifact] {
+            snapshot.data + (snapshot.media.flatMap { media[$0.index.sha256] } ?? []).map(\.artifact)
+        }
+        for snapshot in snapshots { for artifact in files(of: snapshot) where artifact.chunks != nil { artifacts[artifact.sha256] = artifact } }
         guard !artifacts.isEmpty else { return [:] }
         workspace.progress.begin("Reading chunk lists", totalItems: artifacts.count)
         defer { workspace.progress.end() }
@@ -206,7 +210,7 @@ public struct StoreVerification {
             }
         }
         for snapshot in snapshots {
-            for reason in Set(snapshot.data.compactMap { unlisted[$0.sha256] }).sorted() {
+            for reason in Set(files(of: snapshot).compactMap { unlisted[$0.sha256] }).sorted() {
                 unreadable.append(SnapshotProblem(profile: snapshot.profile, id: snapshot.id, reason: reason))
             }
         }
