@@ -52,13 +52,15 @@ final class ObjectSealingTests: XCTestCase {
         XCTAssertEqual(stored.storedSize, Int64(bytes.count))
         XCTAssertEqual(try transfer.fetchData(sha256: stored.sha256, what: "t"), content)
 
-        // A file's digest is the same keyed id, with its lines counted.
+        // A file of one chunk is the same keyed id, with its lines counted; stored once; and
+        // diff --working names it alike.
         let file = "\(folder!)/data.dat"
         try content.write(to: URL(fileURLWithPath: file))
-        let digest = try transfer.digest(ofFileAt: file, countingLines: true)
-        XCTAssertEqual(digest.sha256, stored.sha256)
-        XCTAssertEqual(digest.newlines, 1)
-        XCTAssertFalse(try transfer.store(digest, fileAt: file).isNew, "the same content is stored once")
+        let chunked = try transfer.storeChunked(fileAt: file, countingLines: true)
+        XCTAssertEqual(chunked.sha256, stored.sha256)
+        XCTAssertEqual(chunked.newlines, 1)
+        XCTAssertFalse(try XCTUnwrap(chunked.objects.first).isNew, "the same content is stored once")
+        XCTAssertEqual(try transfer.contentID(ofFileAt: file).sha256, stored.sha256)
     }
 
     func testAFlippedByteInAStoredObjectIsReportedCorrupt() throws {

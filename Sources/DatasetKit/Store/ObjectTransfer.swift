@@ -45,32 +45,12 @@ public struct ObjectTransfer: Sendable {
         public var replacedSize: Int64?
     }
 
-    /// A local file's content address, read once; `inspecting` sees its bytes on the way.
+    /// A local file's content id as `dpm diff` compares it (`contentID(ofFileAt:)`), its size
+    /// and its line feeds.
     public struct FileDigest: Sendable {
         public var sha256: String
         public var size: Int64
         public var newlines: Int64
-    }
-
-    /// Stores a local file as an object unless the store already has its content intact.
-    /// `recordedSizes` are stored sizes that snapshot records give for objects (see `storeIfAbsent`).
-    public func storeFile(at path: String, countingLines: Bool = false, recordedSizes: [String: Int64] = [:]) throws -> Stored {
-        try store(try digest(ofFileAt: path, countingLines: countingLines), fileAt: path, recordedSizes: recordedSizes)
-    }
-
-    public func digest(ofFileAt path: String, countingLines: Bool = false, inspecting inspector: ByteWriter? = nil) throws -> FileDigest {
-        let hasher = HashingWriter(forwardingTo: inspector, countingLines: countingLines, key: sealing?.idKey)
-        try FileReader(path: path).pump(into: hasher)
-        try hasher.finish()
-        return FileDigest(sha256: hasher.hexDigest(), size: hasher.byteCount, newlines: hasher.newlineCount)
-    }
-
-    /// Stores the file `digest` was taken of (unchanged since).
-    public func store(_ digest: FileDigest, fileAt path: String, recordedSizes: [String: Int64] = [:]) throws -> Stored {
-        progress.advance(bytes: digest.size)
-        let stored = try storeIfAbsent(sha256: digest.sha256, recordedSize: recordedSizes[digest.sha256]) { try FileReader(path: path) }
-        return Stored(sha256: digest.sha256, size: digest.size, storedSize: stored.size,
-                      newlines: digest.newlines, isNew: stored.isNew, replacedSize: stored.replacedSize)
     }
 
     /// Stores in-memory content (a schema dump, a media index) as an object.
