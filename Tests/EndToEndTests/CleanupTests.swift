@@ -37,6 +37,9 @@ final class CleanupTests: XCTestCase {
     }
 
     /// Pids of processes whose command line mentions `text`.
+    /// The pg_dump of an upload, streaming the data into dpm (its scratch folder exists by then).
+    private static let streaming = "--format=custom --compress=0 --dbname="
+
     private func processes(mentioning text: String) -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
             guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
@@ -63,13 +66,13 @@ final class CleanupTests: XCTestCase {
 
     func testKilledUploadLeavesNoRunningChildrenAndCleanupRemovesWhatItLeft() throws {
         try bigProject()
-        // Killed while pg_dump runs: pg_dump (and its workers) die with dpm.
+        // Killed while pg_dump streams the data into dpm: pg_dump dies with dpm.
         let upload = try start(["upload", "ug", "-j", "2"])
-        XCTAssertTrue(waitFor(60) { !processes(mentioning: "\(scratch!)/dpm-upload-").isEmpty }, "pg_dump started")
+        XCTAssertTrue(waitFor(60) { !processes(mentioning: Self.streaming).isEmpty }, "pg_dump started")
         kill(upload.processIdentifier, SIGKILL)
         upload.waitUntilExit()
-        XCTAssertTrue(waitFor(1) { processes(mentioning: scratch).isEmpty },
-                      "no pg_dump keeps running after dpm was killed: \(processes(mentioning: scratch))")
+        XCTAssertTrue(waitFor(1) { processes(mentioning: Self.streaming).isEmpty && processes(mentioning: scratch).isEmpty },
+                      "no pg_dump keeps running after dpm was killed: \(processes(mentioning: Self.streaming))")
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch)
         XCTAssertFalse(left.isEmpty, "the killed upload left its dump folder")
 
@@ -125,7 +128,7 @@ final class CleanupTests: XCTestCase {
     /// `dpm cleanup` while `binary` uploads (pg_dump running) removes nothing of it, and the upload succeeds.
     private func cleanupDuringAnUpload(by binary: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let upload = try start(["upload", "ug", "-j", "2"], binary: binary)
-        XCTAssertTrue(waitFor(60) { !processes(mentioning: "\(scratch!)/dpm-upload-").isEmpty }, "pg_dump started", file: file, line: line)
+        XCTAssertTrue(waitFor(60) { !processes(mentioning: Self.streaming).isEmpty }, "pg_dump started", file: file, line: line)
         let cleanup = harness.dpm(["cleanup", "--json"], environment: environment)
         XCTAssertEqual(cleanup.status, 0, cleanup.stderr, file: file, line: line)
         let result = try JSONDecoder().decode(CleanupResult.self, from: Data(cleanup.stdout.utf8))
