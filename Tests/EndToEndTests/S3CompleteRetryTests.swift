@@ -5,7 +5,9 @@ import TestSupport
 import XCTest
 
 /// `dpm upload` of an object in parts against moto_server, through the fault server in proxy
-/// mode, which spoils the answers to CompleteMultipartUpload the ways S3 can.
+/// mode, which spoils the answers to CompleteMultipartUpload the ways S3 can. (Since data and
+/// media are chunks of at most 4 MiB, only a schema or chunk list above the part size goes up
+/// in parts; the test makes a big schema.)
 final class S3CompleteRetryTests: XCTestCase {
     private var harness: Harness!
     private var proxy: FaultServer?
@@ -34,10 +36,16 @@ final class S3CompleteRetryTests: XCTestCase {
 
         try Fixture.create(in: harness)
         try Fixture.createMedia(in: harness)
-        // Random bytes do not compress: the object goes up in two parts of at least 5 MiB.
-        var generator = SystemRandomNumberGenerator()
-        let large = Data((0..<(7 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        try large.write(to: URL(fileURLWithPath: "\(harness.media)/large.bin"))
+        // Data and media files are chunks of at most 4 MiB, so the object that goes up in two
+        // parts of at least 5 MiB is the schema: a comment of 9.6 MB of random base64 text
+        // compresses to about 7 MB.
+        try harness.psql("""
+            DO $$ BEGIN EXECUTE 'COMMENT ON TABLE accounts IS ' ||
+              quote_literal((SELECT string_agg(encode(gen_random_bytes(1024), 'base64'), '') FROM generate_series(1, 7000)));
+            END $$
+            """)
+        let digest = try harness.contentDigest()
+        let comment = try harness.psql("SELECT md5(obj_description('accounts'::regclass))")
         let media = Fixture.mediaFingerprint(harness.media)
         harness.dpm("profile", "create", "ug", "--kind", "shared")
 
@@ -54,10 +62,13 @@ final class S3CompleteRetryTests: XCTestCase {
         XCTAssertEqual(checked?["upstream_status"] as? Int, 200, "the object was looked up in the store")
         XCTAssertTrue(upload.stderr.contains("was completed by an earlier attempt whose answer was lost"), upload.stderr)
 
-        // The object the lost attempt made is whole: restore it straight from the store.
+        // The object the lost attempt made is whole: the restore's check reads the schema
+        // straight from the store in full, and the database and media come back as they were.
         try FileManager.default.removeItem(atPath: harness.media)
         let restore = harness.dpm("restore", "ug", "--force", environment: direct.merging(["XDG_CACHE_HOME": harness.root + "/cache2"]) { $1 })
         XCTAssertEqual(restore.status, 0, restore.stderr)
         XCTAssertEqual(Fixture.mediaFingerprint(harness.media), media)
+        XCTAssertEqual(try harness.contentDigest(), digest)
+        XCTAssertEqual(try harness.psql("SELECT md5(obj_description('accounts'::regclass))"), comment)
     }
 }
