@@ -17,6 +17,13 @@ extension ObjectTransfer {
         public var chunks: ChunkedContent?
         /// Every object stored or reused for it, chunks in content order, then the list.
         public var objects: [Stored]
+
+        /// The record's artifact for the file stored at `path`; a table's gets its row count
+        /// (a COPY data file ends with a "\." line and two blank lines).
+        public func artifact(path: String, table: String?) -> Artifact {
+            Artifact(path: path, sha256: sha256, size: size, storedSize: storedSize, table: table,
+                     rows: table.map { _ in max(0, newlines - 3) }, chunks: chunks)
+        }
     }
 
     /// Cuts a local file into chunks and stores each the store lacks (see `storeIfAbsent`), up

@@ -176,7 +176,7 @@ public struct Upload: Sendable {
             return Captured(schema: streamed.schema, data: streamed.data, tables: streamed.tables, media: try media.work?.wait(),
                             skippedMedia: media.skipped, sanitize: nil, migrations: nil)
         }
-        let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, transfer: transfer, into: "\(scratch)/dump")
+        let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, into: "\(scratch)/dump")
         if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
         try start.publish()
         let schema = try storeSchema(filters: filters, dump: dump, transfer: transfer, recorded: recorded, record: record)
@@ -215,19 +215,14 @@ public struct Upload: Sendable {
         let listing = try server.listDirectory(directory)
         let tableNames = DumpTOC.tableFiles(fromListing: listing)
         let toc = try transfer.storeChunked(fileAt: "\(directory)/toc.dat", recordedSizes: recorded, width: jobs)
-        var data = [Artifact(path: "toc.dat", sha256: toc.sha256, size: toc.size, storedSize: toc.storedSize, chunks: toc.chunks)]
+        var data = [toc.artifact(path: "toc.dat", table: nil)]
         toc.objects.forEach(record)
         for (name, artifact) in stored {
             artifact.objects.forEach(record)
-            // A COPY data block ends with a "\." line and two blank lines.
-            data.append(Artifact(path: name, sha256: artifact.sha256, size: artifact.size, storedSize: artifact.storedSize,
-                                 table: tableNames[name], rows: max(0, artifact.newlines - 3), chunks: artifact.chunks))
+            data.append(artifact.artifact(path: name, table: tableNames[name]))
         }
-        let schemaText = SchemaNormalizer.normalize(try schemaSQL.wait())
-        let schema = try transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
-        record(schema)
-        return StreamedData(schema: Artifact(path: "schema.sql", sha256: schema.sha256, size: schema.size, storedSize: schema.storedSize),
-                            data: data.sorted { $0.path < $1.path }, tables: DumpTOC.tableCount(fromListing: listing))
+        let schema = try storeSchema(try schemaSQL.wait(), transfer: transfer, recorded: recorded, record: record)
+        return StreamedData(schema: schema, data: data.sorted { $0.path < $1.path }, tables: DumpTOC.tableCount(fromListing: listing))
     }
 
     /// The key of a profile with rules, read before anything of the source is: without it, nothing is needed.
@@ -277,8 +272,13 @@ public struct Upload: Sendable {
     private func storeSchema(filters: TableFilters, dump: DataDump, transfer: ObjectTransfer, recorded: [String: Int64],
                              record: @Sendable (ObjectTransfer.Stored) -> Void) throws -> Artifact {
         let sql = try standIn?.archive != nil ? ArchiveSchema.sql(of: dump.directory, tools: server) : server.dumpSchema(of: database, filters: filters)
-        let schemaText = SchemaNormalizer.normalize(sql)
-        let stored = try transfer.storeData(Data(schemaText.utf8), recordedSizes: recorded)
+        return try storeSchema(sql, transfer: transfer, recorded: recorded, record: record)
+    }
+
+    /// Stores a schema dump, normalized as every snapshot's is.
+    private func storeSchema(_ sql: String, transfer: ObjectTransfer, recorded: [String: Int64],
+                             record: @Sendable (ObjectTransfer.Stored) -> Void) throws -> Artifact {
+        let stored = try transfer.storeData(Data(SchemaNormalizer.normalize(sql).utf8), recordedSizes: recorded)
         record(stored)
         return Artifact(path: "schema.sql", sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize)
     }
@@ -296,7 +296,7 @@ public struct Upload: Sendable {
         var migrations: [MigrationState]?
     }
 
-    private func dumpData(filters: TableFilters, plan: SanitizePlan?, jobs: Int, transfer: ObjectTransfer, into directory: String) throws -> DataDump {
+    private func dumpData(filters: TableFilters, plan: SanitizePlan?, jobs: Int, into directory: String) throws -> DataDump {
         let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
         var migrations: [MigrationState]?
         if let archive = standIn?.archive {
@@ -385,10 +385,7 @@ public struct Upload: Sendable {
             let stored = try transfer.storeChunked(fileAt: "\(directory)/\(name)", countingLines: table != nil, recordedSizes: recorded,
                                                    width: jobs)
             stored.objects.forEach(record)
-            // A COPY data file ends with a "\." line and two blank lines.
-            let rows = table.map { _ in max(0, stored.newlines - 3) }
-            let artifact = Artifact(path: name, sha256: stored.sha256, size: stored.size, storedSize: stored.storedSize,
-                                    table: table, rows: rows, chunks: stored.chunks)
+            let artifact = stored.artifact(path: name, table: table)
             artifacts.withValue { $0.append(artifact) }
             transfer.progress.advance(items: 1)
         }
