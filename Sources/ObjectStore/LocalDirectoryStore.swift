@@ -69,6 +69,12 @@ public struct LocalDirectoryStore: ObjectStore {
         return try FileReader(path: file)
     }
 
+    public func open(_ key: String, range: Range<Int64>) throws -> ByteReader {
+        let file = try path(key)
+        guard FileManager.default.fileExists(atPath: file) else { throw DPMError.objectNotFound(key: key, store: displayName) }
+        return try FileReader(path: file, offset: range.lowerBound, length: Int64(range.count))
+    }
+
     public func storedSize(_ key: String) throws -> Int64? {
         var info = stat()
         guard stat(try path(key), &info) == 0 else { return nil }

@@ -58,7 +58,7 @@ struct AppContext {
                          // and the store's own settings, opened with the user's identity when needed.
                          encryption: StoreEncryption(store: store, config: project.config.encryption, identity: settings.encryption,
                                                       cache: cache),
-                         leases: settings.leases)
+                         leases: settings.leases, packBelow: settings.compression.packBelow)
     }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.

@@ -10,6 +10,8 @@ import Foundation
 struct GCReferences {
     var records = 0
     var objects = Set<String>()
+    /// The objects among them that travel in packs: no key of their own, but marks of their own.
+    var packed = Set<String>()
 
     static func read(from workspace: Workspace, width: Int) throws -> GCReferences {
         let store = workspace.store
@@ -41,6 +43,7 @@ struct GCReferences {
         }
         for snapshot in snapshots.current {
             references.objects.formUnion(indexes.objects(of: snapshot).map(\.id))
+            references.packed.formUnion(indexes.places(of: snapshot).keys)
         }
         return references
     }

@@ -50,7 +50,8 @@ public struct GarbageCollection {
             report.records = references.records
             let garbage = Self.garbage(in: stored, references: references, before: oldest, into: &report)
             let garbageIDs = Set(garbage.compactMap { ObjectListing.id(of: $0.key) })
-            let staleMarks = marks.filter { garbageIDs.contains($0) || stored[$0] == nil }.sorted()
+            // A mark on an object in a pack stays while a record places it there: the pack is its copy.
+            let staleMarks = marks.filter { garbageIDs.contains($0) || (stored[$0] == nil && !references.packed.contains($0)) }.sorted()
             report.damageMarks = staleMarks.count
 
             if request.dryRun {

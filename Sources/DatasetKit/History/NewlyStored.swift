@@ -3,7 +3,8 @@
 /// the schema, each data file (or its chunk list) and the media index, as the record gives
 /// them, each chunk, as its list gives it, and each media file, as its media index gives it. Counting in id order (ids sort by creation time) makes
 /// the figure the same whoever runs `log`, and the figures of a store's records add up to
-/// the bytes they hold together.
+/// the bytes they hold together (an object in a pack counts its bytes there; packs' own
+/// indexes are not counted).
 public enum NewlyStored {
     /// What one record names: object id → its stored size.
     public struct Named: Sendable {

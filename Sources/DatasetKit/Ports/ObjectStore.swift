@@ -46,6 +46,10 @@ public protocol ObjectStore: Sendable {
     /// Opens `key` for streaming; fails with `DPMError.objectNotFound` (a `.notFound`) when it is absent.
     func open(_ key: String) throws -> ByteReader
 
+    /// Opens the stored bytes of `key` in `range` (an object in a pack); fewer when the object
+    /// is shorter. Fails as `open` does when `key` is absent.
+    func open(_ key: String, range: Range<Int64>) throws -> ByteReader
+
     /// The size of the stored bytes of `key`, or nil when the store does not have it.
     func storedSize(_ key: String) throws -> Int64?
 

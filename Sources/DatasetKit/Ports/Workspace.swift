@@ -24,13 +24,15 @@ public struct Workspace: Sendable {
     public let leases: LeaseSettings
     /// Who this process is, in the leases and markers it writes.
     public let host: String
+    /// Uploads place contents smaller than this in packs (`PackWriter`); 0 places none.
+    public let packBelow: Int
 
     public init(project: Project, store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent,
                 temporaryDirectory: String = NSTemporaryDirectory(), toolVersion: String,
                 now: @escaping @Sendable () -> Date = { Date() }, note: @escaping @Sendable (String) -> Void = { _ in },
                 checkpoint: @escaping @Sendable (String) throws -> Void = { _ in }, cache: ObjectCache? = nil,
                 encryption: StoreEncryption? = nil, leases: LeaseSettings = LeaseSettings(),
-                host: String = ProcessInfo.processInfo.hostName) {
+                host: String = ProcessInfo.processInfo.hostName, packBelow: Int = ChunkerParameters.standard.minimum) {
         self.project = project
         self.store = store
         self.codec = codec
@@ -44,6 +46,7 @@ public struct Workspace: Sendable {
         self.encryption = encryption ?? StoreEncryption(store: store, config: project.config.encryption, identity: nil, cache: cache)
         self.leases = leases
         self.host = host
+        self.packBelow = packBelow
     }
 
     /// The transfer of the store's objects, sealed as the store is. The first call decides that

@@ -75,12 +75,17 @@ public struct SwitchSettings: Sendable, Equatable {
     }
 }
 
-/// DPM_ZSTD_LEVEL (1 to 19, default 3): the zstd level of new objects.
+/// DPM_ZSTD_LEVEL (1 to 19, default 3): the zstd level of new objects. DPM_PACK_BELOW (bytes,
+/// default 262144, at most the largest chunk): contents smaller than this travel in packs; 0
+/// stores every object on its own, as format 2 did.
 public struct CompressionSettings: Sendable, Equatable {
     public var zstdLevel: Int
+    public var packBelow: Int
 
     public init(environment: [String: String]) {
         zstdLevel = environment["DPM_ZSTD_LEVEL"].flatMap(Int.init).map { min(max($0, 1), 19) } ?? 3
+        packBelow = environment["DPM_PACK_BELOW"].flatMap(Int.init).map { min(max($0, 0), ChunkerParameters.standard.maximum) }
+            ?? ChunkerParameters.standard.minimum
     }
 }
 

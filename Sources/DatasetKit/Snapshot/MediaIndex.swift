@@ -13,19 +13,23 @@ public struct MediaEntry: Codable, Sendable, Equatable {
     /// Set when the file is stored as chunks (above the chunk size): `sha256` then names its
     /// chunk list, as an artifact's does (format 2).
     public var chunks: ChunkedContent?
+    /// Set when the file travels in a pack (format 3), as an artifact's `pack`.
+    public var pack: PackedAt?
 
-    public init(path: String, size: Int64, mode: Int, sha256: String, storedSize: Int64? = nil, chunks: ChunkedContent? = nil) {
+    public init(path: String, size: Int64, mode: Int, sha256: String, storedSize: Int64? = nil, chunks: ChunkedContent? = nil,
+                pack: PackedAt? = nil) {
         self.path = path
         self.size = size
         self.mode = mode
         self.sha256 = sha256
         self.storedSize = storedSize
         self.chunks = chunks
+        self.pack = pack
     }
 
     /// The file as an artifact, for the reads and checks artifacts and media files share.
     public var artifact: Artifact {
-        Artifact(path: path, sha256: sha256, size: size, storedSize: storedSize ?? 0, mode: mode, chunks: chunks)
+        Artifact(path: path, sha256: sha256, size: size, storedSize: storedSize ?? 0, mode: mode, chunks: chunks, pack: pack)
     }
 
     /// The stored size of the object `sha256` names (the chunk list's, for a chunked file).

@@ -16,6 +16,9 @@ public struct Artifact: Codable, Sendable, Equatable {
     public var storedSize: Int64
     /// Set when the content is stored as chunks listed by the object `sha256` names.
     public var chunks: ChunkedContent?
+    /// Set when the object travels in a pack (format 3, small unchunked contents only): its
+    /// stored bytes are `storedSize` bytes of that pack.
+    public var pack: PackedAt?
     /// For table data files: the table, and its row count.
     public var table: String?
     public var rows: Int64?
@@ -23,7 +26,7 @@ public struct Artifact: Codable, Sendable, Equatable {
     public var mode: Int?
 
     public init(path: String, sha256: String, size: Int64, storedSize: Int64,
-                table: String? = nil, rows: Int64? = nil, mode: Int? = nil, chunks: ChunkedContent? = nil) {
+                table: String? = nil, rows: Int64? = nil, mode: Int? = nil, chunks: ChunkedContent? = nil, pack: PackedAt? = nil) {
         self.path = path
         self.sha256 = sha256
         self.size = size
@@ -32,6 +35,7 @@ public struct Artifact: Codable, Sendable, Equatable {
         self.rows = rows
         self.mode = mode
         self.chunks = chunks
+        self.pack = pack
     }
 
     /// The stored size of the object `sha256` names (the chunk list's, for a chunked artifact).
@@ -111,10 +115,11 @@ public struct SnapshotSizes: Codable, Sendable, Equatable {
 /// An immutable capture of a profile. The same structure is the store's snapshot record
 /// and the profile's manifest.json (the pinned snapshot).
 public struct Snapshot: Codable, Sendable, Equatable {
-    /// 2: artifacts may be chunked (`Artifact.chunks`). Format 1 records (every artifact one
-    /// object) keep restoring.
-    public static let currentFormat = 2
-    public static let readableFormats = 1...2
+    /// 2: artifacts may be chunked (`Artifact.chunks`); 3: small ones may travel in packs
+    /// (`Artifact.pack`, and media files' `MediaEntry.pack`). Format 1 records (every artifact
+    /// one object) and format 2 records keep restoring.
+    public static let currentFormat = 3
+    public static let readableFormats = 1...3
 
     public var format: Int
     public var id: String

@@ -7,21 +7,22 @@ import Foundation
 final class ChunkStoring: @unchecked Sendable {
     private let condition = NSCondition()
     private let width: Int
-    private let storeChunk: @Sendable (Data) throws -> ObjectTransfer.Stored
+    private let storeChunk: @Sendable (Data, Bool) throws -> ObjectTransfer.Stored
     private var submitted = 0
     private var inFlight = 0
     private var results: [Int: ObjectTransfer.Stored] = [:]
     private var failure: Error?
 
-    init(width: Int, storeChunk: @escaping @Sendable (Data) throws -> ObjectTransfer.Stored) {
+    /// `storeChunk` gets each chunk, and whether it is a whole content (its stream's only chunk).
+    init(width: Int, storeChunk: @escaping @Sendable (Data, Bool) throws -> ObjectTransfer.Stored) {
         self.width = max(1, width)
         self.storeChunk = storeChunk
     }
 
     /// Hands one chunk over, waiting while `width` are in flight; throws the first failure of any.
-    /// Returns the chunk's index.
+    /// Returns the chunk's index. `whole`: the chunk is all of its stream's content.
     @discardableResult
-    func submit(_ chunk: Data) throws -> Int {
+    func submit(_ chunk: Data, whole: Bool = false) throws -> Int {
         condition.lock()
         while inFlight >= width, failure == nil { condition.wait() }
         if let failure {
@@ -33,11 +34,11 @@ final class ChunkStoring: @unchecked Sendable {
         inFlight += 1
         condition.unlock()
         guard width > 1 else {
-            complete(index, Result { try storeChunk(chunk) })
+            complete(index, Result { try storeChunk(chunk, whole) })
             if let failure = condition.withLock({ failure }) { throw failure }
             return index
         }
-        let thread = Thread { [self] in complete(index, Result { try storeChunk(chunk) }) }
+        let thread = Thread { [self] in complete(index, Result { try storeChunk(chunk, whole) }) }
         thread.stackSize = 1 << 20
         thread.start()
         return index

@@ -15,6 +15,8 @@ extension ObjectTransfer {
         public var newlines: Int64
         /// nil when the content is one chunk (stored as it would be unchunked).
         public var chunks: ChunkedContent?
+        /// Set when the content is one small chunk that travels in a pack.
+        public var pack: PackedAt?
         /// Every object stored or reused for it, chunks in content order, then the list.
         public var objects: [Stored]
 
@@ -22,7 +24,7 @@ extension ObjectTransfer {
         /// (a COPY data file ends with a "\." line and two blank lines).
         public func artifact(path: String, table: String?) -> Artifact {
             Artifact(path: path, sha256: sha256, size: size, storedSize: storedSize, table: table,
-                     rows: table.map { _ in max(0, newlines - 3) }, chunks: chunks)
+                     rows: table.map { _ in max(0, newlines - 3) }, chunks: chunks, pack: pack)
         }
     }
 
@@ -41,10 +43,15 @@ extension ObjectTransfer {
         return try storeList(of: Array(try chunkStore.finish()[cut.chunks]), newlines: cut.newlines, recordedSizes: recordedSizes)
     }
 
-    /// Where storing chunks goes: each chunk stored unless the store has it, counted in the progress.
+    /// Where storing chunks goes: each chunk stored unless the store has it, counted in the
+    /// progress; a whole content below the packs' member limit goes into the packs, if any.
     func chunkStoring(width: Int, recordedSizes: [String: Int64]) -> ChunkStoring {
-        ChunkStoring(width: width) { [self] data in
-            let stored = try storeData(data, recordedSizes: recordedSizes)
+        ChunkStoring(width: width) { [self] data, whole in
+            let stored = if whole, let packs, data.count < packs.memberLimit {
+                try storePacked(data, in: packs)
+            } else {
+                try storeData(data, recordedSizes: recordedSizes)
+            }
             progress.advance(bytes: stored.size)
             return stored
         }
@@ -60,8 +67,13 @@ extension ObjectTransfer {
     func cut(_ source: ByteReader, into chunkStore: ChunkStoring, countingLines: Bool, parameters: ChunkerParameters) throws -> CutContent {
         let first = chunkStore.count
         let lines = NewlineCounter()
-        let chunker = ContentChunker(parameters: parameters) { bytes in try chunkStore.submit(Data(bytes)) }
+        // The chunk that `finish` emits is the whole content when none came before it.
+        var finishing = false
+        let chunker = ContentChunker(parameters: parameters) { bytes in
+            try chunkStore.submit(Data(bytes), whole: finishing && chunkStore.count == first)
+        }
         try source.pump(into: countingLines ? FanOutWriter([lines, chunker]) : chunker)
+        finishing = true
         try chunker.finish()
         return CutContent(chunks: first..<chunkStore.count, newlines: lines.count)
     }
@@ -73,13 +85,13 @@ extension ObjectTransfer {
             // One chunk (or an empty file) is the content itself: the object format 1 names too.
             let whole = try chunks.first ?? storeData(Data(), recordedSizes: recordedSizes)
             return StoredArtifact(sha256: whole.sha256, size: size, storedSize: whole.storedSize, newlines: newlines,
-                                  chunks: nil, objects: [whole])
+                                  chunks: nil, pack: whole.packedAt, objects: [whole])
         }
         let list = try storeData(try ChunkList.encode(chunks.map { Chunk(id: $0.sha256, size: $0.size, storedSize: $0.storedSize) }),
                                  recordedSizes: recordedSizes)
         return StoredArtifact(sha256: list.sha256, size: size, storedSize: chunks.reduce(list.storedSize) { $0 + $1.storedSize },
                               newlines: newlines, chunks: ChunkedContent(count: chunks.count, listSize: list.size, listStoredSize: list.storedSize),
-                              objects: chunks + [list])
+                              pack: nil, objects: chunks + [list])
     }
 
     /// A local file's `ChunkList.contentID`, as an upload would cut it, read once and stored
@@ -116,7 +128,9 @@ extension ObjectTransfer {
 
     /// Streams an artifact's content into `writer` (not finished): its object, or its chunks in order.
     public func read(_ artifact: Artifact, into writer: ByteWriter, what: String? = nil) throws {
-        guard artifact.chunks != nil else { return try read(sha256: artifact.sha256, into: writer, what: what ?? artifact.path) }
+        guard artifact.chunks != nil else {
+            return try read(sha256: artifact.sha256, into: writer, what: what ?? artifact.path, packedAt: artifact.pack, storedSize: artifact.storedSize)
+        }
         let label = what ?? artifact.path
         let chunks = try chunks(of: artifact, what: label)
         for (number, chunk) in chunks.enumerated() {

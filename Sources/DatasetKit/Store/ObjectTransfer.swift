@@ -18,6 +18,10 @@ public struct ObjectTransfer: Sendable {
     /// stores them anew whatever the store's copy looks like, and removes the mark once the new
     /// copy is in place.
     private let damaged: Locked<Set<String>>
+    /// Where an upload's small contents go (`packing(into:)`); nil stores every object on its own.
+    private(set) var packs: PackWriter?
+    /// Packs being downloaded into the cache, so that each is fetched once (`PackedTransfer`).
+    let packFetches = PackFetches()
 
     public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent, cache: ObjectCache? = nil,
                 sealing: ObjectSealing? = nil, damaged: Set<String> = []) {
@@ -31,8 +35,20 @@ public struct ObjectTransfer: Sendable {
 
     /// This transfer, storing the objects of `marks` anew (an upload's, from `DamageMarks.list`).
     public func repairing(_ marks: Set<String>) -> ObjectTransfer {
-        ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache, sealing: sealing, damaged: marks.union(damaged.current))
+        var copy = ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache, sealing: sealing, damaged: marks.union(damaged.current))
+        copy.packs = packs
+        return copy
     }
+
+    /// This transfer, placing small contents cut by `storeChunked` and `cut` in `packs`.
+    func packing(into packs: PackWriter) -> ObjectTransfer {
+        var copy = self
+        copy.packs = packs
+        return copy
+    }
+
+    /// Whether `dpm verify` marked the object damaged and no upload stored it anew yet.
+    func isMarkedDamaged(_ sha256: String) -> Bool { damaged.current.contains(sha256) }
 
     public struct Stored: Sendable {
         public var sha256: String
@@ -43,6 +59,8 @@ public struct ObjectTransfer: Sendable {
         public var isNew: Bool
         /// The size of a damaged copy the store had (truncated or replaced), now stored anew.
         public var replacedSize: Int64?
+        /// Set when the object travels in a pack (`PackWriter`).
+        public var packedAt: PackedAt? = nil
     }
 
     /// A local file's content id as `dpm diff` compares it (`contentID(ofFileAt:)`), its size
@@ -101,8 +119,17 @@ public struct ObjectTransfer: Sendable {
 
     /// Streams an object's content into `writer` (not finished), verifying it on the way.
     /// With a cache, a hit is read locally and a miss is copied into the cache once verified.
-    public func read(sha256: String, into writer: ByteWriter, what: String? = nil) throws {
+    /// An object in a pack (`packedAt`, with its `storedSize`) is cut out of the pack: with a
+    /// cache, the whole pack is downloaded once and split into the cache (`fetchPack`).
+    public func read(sha256: String, into writer: ByteWriter, what: String? = nil, packedAt: PackedAt? = nil, storedSize: Int64 = 0) throws {
         let label = "\(sha256)\(what.map { " (\($0))" } ?? "")"
+        if let packedAt, cache?.open(sha256) == nil {
+            guard cache != nil else {
+                let source = try openPacked(sha256, at: packedAt, storedSize: storedSize, label: label)
+                return progress.advance(bytes: try readVerified(source, sha256: sha256, into: writer, source: store.displayName, label: label))
+            }
+            try fetchPack(holding: sha256, at: packedAt, storedSize: storedSize, label: label)
+        }
         if let cache, let cached = cache.open(sha256) {
             do {
                 progress.advance(bytes: try readVerified(cached, sha256: sha256, into: writer, source: "the download cache", label: label))
@@ -138,7 +165,7 @@ public struct ObjectTransfer: Sendable {
 
     /// Opens (in an encrypted store) and decompresses `source` into `writer`, and checks the
     /// content's id; returns the content size.
-    private func readVerified(_ source: ByteReader, sha256: String, into writer: ByteWriter, source name: String, label: String) throws -> Int64 {
+    func readVerified(_ source: ByteReader, sha256: String, into writer: ByteWriter, source name: String, label: String) throws -> Int64 {
         do {
             return try verifiedContent(of: source, sha256: sha256, into: writer).content
         } catch let damage as ContentDamage {
@@ -148,7 +175,7 @@ public struct ObjectTransfer: Sendable {
 
     /// How bytes that were to be an object's failed to be it: the reason, as the end of a
     /// sentence ("its content hashes to …").
-    private struct ContentDamage: Error {
+    struct ContentDamage: Error {
         let reason: String
         /// The stored bytes read before the damage showed.
         let stored: Int64
@@ -157,7 +184,7 @@ public struct ObjectTransfer: Sendable {
     /// Opens, decompresses and checks the id of `source`'s bytes; throws `ContentDamage` when
     /// they are not the object, and the reader's or writer's own error when those fail (a
     /// download cut short is not a damaged object). Returns the bytes read and the content size.
-    private func verifiedContent(of source: ByteReader, sha256: String, into writer: ByteWriter) throws -> (stored: Int64, content: Int64) {
+    func verifiedContent(of source: ByteReader, sha256: String, into writer: ByteWriter) throws -> (stored: Int64, content: Int64) {
         let watchedSource = WatchedReader(source)
         let watchedWriter = WatchedWriter(writer)
         let hasher = HashingWriter(forwardingTo: watchedWriter, key: sealing?.idKey)
@@ -198,10 +225,16 @@ public struct ObjectTransfer: Sendable {
         public var contentBytes: Int64
     }
 
-    public func checkStoredCopy(of sha256: String, into writer: ByteWriter = NullWriter()) throws -> StoredCopy {
+    /// `packedAt`: the object's place in a pack, and its `storedSize` there; only its range is read.
+    public func checkStoredCopy(of sha256: String, into writer: ByteWriter = NullWriter(), packedAt: PackedAt? = nil,
+                                storedSize: Int64 = 0) throws -> StoredCopy {
         let reader: ByteReader
         do {
-            reader = try store.open(StoreLayout.objectKey(sha256))
+            if let packedAt {
+                reader = try store.open(StoreLayout.objectKey(packedAt.pack), range: packedAt.offset..<packedAt.end(storedSize: storedSize))
+            } else {
+                reader = try store.open(StoreLayout.objectKey(sha256))
+            }
         } catch let error as DPMError where error.kind == .notFound {
             return StoredCopy(state: .missing, storedBytes: 0, contentBytes: 0)
         }

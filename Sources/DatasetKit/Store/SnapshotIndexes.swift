@@ -103,20 +103,32 @@ struct SnapshotIndexes: Sendable {
     }
 
     /// Every object a snapshot needs, named or listed, with the stored size given for it
-    /// (nil for media files of older indexes).
+    /// (nil for media files of older indexes); an object in a pack comes with its pack (whose
+    /// size no record gives: nil).
     func objects(of snapshot: Snapshot) -> [(id: String, storedSize: Int64?)] {
         var objects: [(id: String, storedSize: Int64?)] = [(snapshot.schema.sha256, snapshot.schema.storedSize)]
         for artifact in snapshot.data {
             objects.append((artifact.sha256, artifact.objectStoredSize))
+            if let pack = artifact.pack { objects.append((pack.pack, nil)) }
             for chunk in chunks(of: artifact) ?? [] { objects.append((chunk.id, chunk.storedSize)) }
         }
         if let index = snapshot.media?.index {
             objects.append((index.sha256, index.storedSize))
             for entry in media(of: snapshot) ?? [] {
                 objects.append((entry.sha256, entry.objectStoredSize))
+                if let pack = entry.pack { objects.append((pack.pack, nil)) }
                 for chunk in chunks(of: entry.artifact) ?? [] { objects.append((chunk.id, chunk.storedSize)) }
             }
         }
         return objects
+    }
+
+    /// Where a snapshot places the objects it has in packs, with their stored sizes.
+    func places(of snapshot: Snapshot) -> [String: PackWriter.Recorded] {
+        var places: [String: PackWriter.Recorded] = [:]
+        for artifact in snapshot.data + (media(of: snapshot) ?? []).map(\.artifact) {
+            if let pack = artifact.pack { places[artifact.sha256] = PackWriter.Recorded(at: pack, storedSize: artifact.storedSize) }
+        }
+        return places
     }
 }

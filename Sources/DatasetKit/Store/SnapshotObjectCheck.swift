@@ -20,6 +20,10 @@ struct SnapshotObjectCheck {
         let label: String
         /// Read and verified in full, not only looked up.
         let read: Bool
+        /// Its place in a pack, when it travels in one: the pack is looked up instead.
+        var packedAt: PackedAt? = nil
+
+        var reading: Needed { Needed(sha256: sha256, storedSize: storedSize, label: label, read: true, packedAt: packedAt) }
     }
 
     private struct Problem: Sendable, Comparable {
@@ -54,7 +58,8 @@ struct SnapshotObjectCheck {
         }
         for file in files {
             guard file.artifact.chunks != nil else {
-                needed.append(Needed(sha256: file.artifact.sha256, storedSize: file.storedSize, label: file.label, read: false))
+                needed.append(Needed(sha256: file.artifact.sha256, storedSize: file.storedSize, label: file.label, read: false,
+                                     packedAt: file.artifact.pack))
                 continue
             }
             let chunks = lists.current[file.artifact.sha256] ?? []
@@ -70,11 +75,12 @@ struct SnapshotObjectCheck {
         // cached copy is verified as it is read.
         let fromStore = needed.contains { transfer.cache?.open($0.sha256) == nil }
         let marked = fromStore ? (try? DamageMarks.list(in: transfer.store)) ?? [] : []
-        needed = needed.map { marked.contains($0.sha256) ? Needed(sha256: $0.sha256, storedSize: $0.storedSize, label: $0.label, read: true) : $0 }
+        needed = needed.map { marked.contains($0.sha256) ? $0.reading : $0 }
 
         let problems = Locked(unlisted.current)
+        let packs = PackSizes(store: transfer.store)
         try concurrentForEach(needed, width: width) { [transfer] item in
-            if let reason = try Self.problem(with: item, transfer: transfer) {
+            if let reason = try Self.problem(with: item, transfer: transfer, packs: packs) {
                 problems.withValue { $0.append(Problem(label: item.label, sha256: item.sha256, reason: reason)) }
             }
         }
@@ -91,9 +97,23 @@ struct SnapshotObjectCheck {
     }
 
     /// Why the object cannot be used, or nil when it can.
-    private static func problem(with item: Needed, transfer: ObjectTransfer) throws -> String? {
+    private static func problem(with item: Needed, transfer: ObjectTransfer, packs: PackSizes) throws -> String? {
         // A cached copy is verified whenever it is read, and the restore reads that one.
         if !item.read, let cache = transfer.cache, cache.open(item.sha256) != nil { return nil }
+        if let place = item.packedAt {
+            let storedSize = item.storedSize ?? 0
+            guard let size = try packs.size(of: place.pack) else { return "is missing: the store has no pack \(place.pack), which holds it" }
+            guard size >= place.end(storedSize: storedSize) else {
+                return "lies beyond the end of its pack \(place.pack), which has \(size) bytes"
+            }
+            guard item.read else { return nil }
+            do {
+                try transfer.read(sha256: item.sha256, into: NullWriter(), what: item.label, packedAt: place, storedSize: storedSize)
+            } catch is DPMError {
+                return "does not verify against its \(transfer.sealing == nil ? "SHA-256 name" : "keyed id")"
+            }
+            return nil
+        }
         let key = StoreLayout.objectKey(item.sha256)
         if !item.read {
             guard let size = try transfer.store.storedSize(key) else { return "is missing" }

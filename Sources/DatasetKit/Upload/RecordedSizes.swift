@@ -1,24 +1,47 @@
 import Foundation
 
-/// The stored sizes of the objects that a profile's newest snapshot names, as its record, its
-/// chunk lists and its media index give them. Upload reuses an object the store already has
-/// only when its stored size still matches; objects no record sizes are read back and
-/// verified instead (see `ObjectTransfer.storeIfAbsent`), so the chunks of a refreshed table
-/// are reused by one size check each.
+/// What the store's records say of the objects an upload may reuse.
+///
+/// Sizes: the stored sizes of the objects that a profile's newest snapshot names, as its
+/// record, its chunk lists and its media index give them. Upload reuses an object the store
+/// already has only when its stored size still matches; objects no record sizes are read back
+/// and verified instead (see `ObjectTransfer.storeIfAbsent`), so the chunks of a refreshed
+/// table are reused by one size check each.
+///
+/// Places: where the newest snapshot of every profile of the store places objects in packs
+/// (the profile's own first), so that an unchanged small table, or the same content under
+/// another profile, is named where it already is after one size check of its pack
+/// (`PackWriter`) instead of being packed again. One listing of `snapshots/` and one record
+/// per profile.
 enum RecordedSizes {
-    static func newest(of profile: ProfileName, workspace: Workspace, transfer: ObjectTransfer) throws -> [String: Int64] {
+    static func newest(of profile: ProfileName, workspace: Workspace, transfer: ObjectTransfer) throws
+        -> (sizes: [String: Int64], places: [String: PackWriter.Recorded]) {
         let catalog = SnapshotCatalog(store: workspace.store, project: workspace.project)
-        // A record dpm cannot read gives no sizes: every object is then verified by reading.
-        guard let id = try catalog.ids(of: profile).last, let snapshot = try? catalog.record(of: profile, id: id),
-              (try? transfer.requireObjectIDs(of: snapshot)) != nil else { return [:] }
+        var newest: [ProfileName: String] = [:]
+        for key in try StoreRecords.list(in: workspace.store) where newest[key.profile].map({ key.id > $0 }) ?? true {
+            newest[key.profile] = key.id
+        }
+        // A record dpm cannot read gives nothing: its objects are then verified by reading, or packed again.
+        let records = Locked([Snapshot]())
+        try concurrentForEach(newest.sorted { $0.key.value < $1.key.value }, width: 8) { entry in
+            guard let snapshot = try? catalog.record(of: entry.key, id: entry.value), (try? transfer.requireObjectIDs(of: snapshot)) != nil else { return }
+            records.withValue { $0.append(snapshot) }
+        }
+        let own = records.current.first { $0.profile == profile.value }
+        let others = records.current.filter { $0.profile != profile.value }
         // Without progress: these reads are not part of what the upload reports. A list or
         // index that cannot be read only leaves its objects to be verified by reading.
         let quiet = ObjectTransfer(store: transfer.store, codec: transfer.codec, cache: transfer.cache, sealing: transfer.sealing)
-        let indexes = SnapshotIndexes.read([snapshot], transfer: quiet, width: 8)
+        let indexes = SnapshotIndexes.read(records.current, transfer: quiet, width: 8)
         var sizes: [String: Int64] = [:]
-        for object in indexes.objects(of: snapshot) {
-            if let size = object.storedSize { sizes[object.id] = size }
+        var places: [String: PackWriter.Recorded] = [:]
+        for snapshot in others { places.merge(indexes.places(of: snapshot)) { kept, _ in kept } }
+        if let own {
+            for object in indexes.objects(of: own) {
+                if let size = object.storedSize { sizes[object.id] = size }
+            }
+            places.merge(indexes.places(of: own)) { _, ownPlace in ownPlace }
         }
-        return sizes
+        return (sizes, places)
     }
 }

@@ -97,10 +97,12 @@ public struct Upload: Sendable {
         let lease = try UploadLease.take(profile: options.profile.value, workspace: workspace)
         defer { lease.release() }
         // Objects dpm verify marked damaged are stored anew, never reused (one listing of damaged/).
-        let transfer = workspace.transfer(sealing: start.sealing).repairing(try DamageMarks.list(in: workspace.store))
+        let plainTransfer = workspace.transfer(sealing: start.sealing).repairing(try DamageMarks.list(in: workspace.store))
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
-        let recorded = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: transfer)
+        let (recorded, places) = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: plainTransfer)
+        let packs = workspace.packBelow > 0 ? PackWriter(store: workspace.store, recorded: places, memberLimit: workspace.packBelow) : nil
+        let transfer = packs.map { plainTransfer.packing(into: $0) } ?? plainTransfer
         let counters = Locked(Counters())
         let named = Locked([String: Int64]())
         let record = recorder(counting: counters, naming: named)
@@ -109,6 +111,9 @@ public struct Upload: Sendable {
             try capture(options, filters: filters, plan: plan, scratch: scratch, transfer: transfer, start: start,
                         recorded: recorded, record: record)
         }
+        // The record names the packs its small objects lie in, not the objects themselves.
+        let packSizes = try packs?.finish() ?? [:]
+        named.withValue { $0.merge(packSizes) { _, pack in pack } }
         let migrations = try captured.migrations ?? MigrationDetector.detect(in: database, on: server)
         workspace.progress.end()
         let (schema, data, tableCount, mediaSummary) = (captured.schema, captured.data, captured.tables, captured.media)
@@ -246,7 +251,7 @@ public struct Upload: Sendable {
         let note = workspace.note
         return { stored in
             counters.withValue { $0.add(stored) }
-            named.withValue { $0[stored.sha256] = stored.storedSize }
+            if stored.packedAt == nil { named.withValue { $0[stored.sha256] = stored.storedSize } }
             if let damaged = stored.replacedSize {
                 note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
             }
@@ -405,7 +410,7 @@ public struct Upload: Sendable {
             stored.objects.forEach(record)
             storedBytes.withValue { $0 += stored.storedSize }
             let entry = MediaEntry(path: file.relativePath, size: stored.size, mode: file.mode, sha256: stored.sha256,
-                                   storedSize: stored.storedSize, chunks: stored.chunks)
+                                   storedSize: stored.storedSize, chunks: stored.chunks, pack: stored.pack)
             entries.withValue { $0.append(entry) }
             transfer.progress.advance(items: 1)
         }

@@ -11,9 +11,30 @@ struct ObjectNeed: Sendable, Equatable {
     var snapshots: Set<SnapshotName> = []
     /// A media index or chunk list: read in full in every mode, for the objects it lists.
     var isIndex = false
+    /// Its place in a pack, when records place it in one (format 3). One content may have
+    /// several places (two profiles uploaded it, or a damaged copy was stored anew): each place
+    /// is a need of its own, since each is what some snapshot reads.
+    var packedAt: PackedAt?
+
+    /// What tells this need from the others: the id, and for a place in a pack the place too.
+    var key: String { Self.key(id, packedAt) }
+
+    static func key(_ id: String, _ packedAt: PackedAt?) -> String {
+        packedAt.map { "\(id)@\($0.pack)+\($0.offset)" } ?? id
+    }
+
+    /// Where its bytes must end in its pack.
+    var packEnd: Int64? { packedAt.map { $0.end(storedSize: recordedSizes.max() ?? 0) } }
+
+    /// Whether the store has it where the records say: on its own, or in a pack long enough to hold it.
+    func isStored(in stored: [String: StoreEntry]) -> Bool {
+        guard let packedAt else { return stored[id] != nil }
+        guard let pack = stored[packedAt.pack], let end = packEnd else { return false }
+        return pack.size >= end
+    }
 }
 
-/// Object id → what needs it: the schema, each data file (or its chunk list) and the media
+/// Object id (and place in a pack) → what needs it: the schema, each data file (or its chunk list) and the media
 /// index each snapshot's record names, and every chunk a chunk list and every media file its
 /// media index names (which `Snapshot.objectHashes` leaves out), each object once however
 /// many snapshots share it.
@@ -29,7 +50,7 @@ struct ObjectNeeds: Sendable {
             for artifact in snapshot.data {
                 let what = artifact.table.map { "\(artifact.path), data of \($0)" } ?? artifact.path
                 guard artifact.chunks != nil else {
-                    add(artifact.sha256, size: artifact.storedSize, what: what, for: name)
+                    add(artifact.sha256, size: artifact.storedSize, what: what, for: name, packedAt: artifact.pack)
                     continue
                 }
                 add(artifact.sha256, size: artifact.objectStoredSize, what: "chunk list of \(what)", for: name)
@@ -44,7 +65,7 @@ struct ObjectNeeds: Sendable {
             byID[index.sha256]?.isIndex = true
             for entry in media[index.sha256] ?? [] {
                 guard entry.chunks != nil else {
-                    add(entry.sha256, size: entry.storedSize, what: "media file \(entry.path)", for: name)
+                    add(entry.sha256, size: entry.storedSize, what: "media file \(entry.path)", for: name, packedAt: entry.pack)
                     continue
                 }
                 add(entry.sha256, size: entry.objectStoredSize, what: "chunk list of media file \(entry.path)", for: name)
@@ -57,18 +78,20 @@ struct ObjectNeeds: Sendable {
         }
     }
 
-    private mutating func add(_ id: String, size: Int64?, what: String, for snapshot: SnapshotName) {
-        var need = byID[id] ?? ObjectNeed(id: id)
+    private mutating func add(_ id: String, size: Int64?, what: String, for snapshot: SnapshotName, packedAt: PackedAt? = nil) {
+        let key = ObjectNeed.key(id, packedAt)
+        var need = byID[key] ?? ObjectNeed(id: id, packedAt: packedAt)
         if let size { need.recordedSizes.insert(size) }
         need.what.insert(what)
         need.snapshots.insert(snapshot)
-        byID[id] = need
+        byID[key] = need
     }
 
-    /// Sorted by id, for a stable order of work and report.
-    var all: [ObjectNeed] { byID.values.sorted { $0.id < $1.id } }
+    /// Sorted by key, for a stable order of work and report.
+    var all: [ObjectNeed] { byID.values.sorted { $0.key < $1.key } }
 
     var count: Int { byID.count }
 
-    subscript(id: String) -> ObjectNeed? { byID[id] }
+    /// By `ObjectNeed.key` (the id, for an object on its own).
+    subscript(key: String) -> ObjectNeed? { byID[key] }
 }

@@ -72,8 +72,14 @@ public struct StoreVerification {
         let marked = try DamageMarks.list(in: store)
         progress.end()
 
-        for need in needs.all where !need.isIndex && stored[need.id] == nil {
-            checks.found(need.id, .missing, reason: "is missing")
+        for need in needs.all where !need.isIndex && !need.isStored(in: stored) {
+            if let place = need.packedAt, let pack = stored[place.pack] {
+                checks.found(need.key, .wrongSize, reason: "its pack \(place.pack) has \(pack.size) bytes, too few to hold it at \(place.offset)")
+            } else if let place = need.packedAt {
+                checks.found(need.key, .missing, reason: "is missing: the store has no pack \(place.pack), which holds it")
+            } else {
+                checks.found(need.key, .missing, reason: "is missing")
+            }
         }
         let plan = ReadPlan.choose(needs.all, stored: stored, marked: marked, reading: request.reading)
         try read(plan, needs: needs, stored: stored, transfer: transfer, jobs: request.jobs, into: &checks)
@@ -88,7 +94,9 @@ public struct StoreVerification {
             problems: checks.problems(needs: needs, stored: stored), unreadable: selection.unreadable.sorted { ($0.profile, $0.id ?? "") < ($1.profile, $1.id ?? "") },
             marked: [], marksRemoved: [], markingFailed: nil, intact: false)
         report.intact = report.problems.isEmpty && report.unreadable.isEmpty
-        mark(&report, intact: checks.intact.intersection(marked), marked: marked, store: store)
+        // A content read intact everywhere it was read loses its mark.
+        let intact = Set(checks.intact.compactMap { needs[$0]?.id }).subtracting(report.problems.map(\.object))
+        mark(&report, intact: intact.intersection(marked), marked: marked, store: store)
         report.seconds = Date().timeIntervalSince(started)
         report.megabytesPerSecond = report.seconds > 0 ? Double(report.bytesRead) / 1e6 / report.seconds : 0
         return report
@@ -117,10 +125,12 @@ public struct StoreVerification {
             }
         }
 
+        /// Keyed by `ObjectNeed.key`; each problem names the object's id.
         func problems(needs: ObjectNeeds, stored: [String: StoreEntry]) -> [ObjectProblem] {
-            found.map { id, problem in
-                let need = needs[id]
-                let size = stored[id]?.size
+            found.map { key, problem in
+                let need = needs[key]
+                let id = need?.id ?? key
+                let size = need?.packedAt == nil ? stored[id]?.size : nil
                 var reason = problem.reason
                 if problem.kind == .wrongSize, let size {
                     let recorded = (need?.recordedSizes.sorted() ?? []).map(String.init).joined(separator: " or ")
@@ -222,12 +232,19 @@ public struct StoreVerification {
                       into checks: inout Checks) throws {
         guard !plan.read.isEmpty else { return }
         let progress = workspace.progress
-        progress.begin("Reading objects", totalBytes: plan.read.reduce(0) { $0 + (stored[$1]?.size ?? 0) }, totalItems: plan.read.count)
+        // An object in a pack is read from its range of the pack.
+        @Sendable func place(of key: String) -> (at: PackedAt, storedSize: Int64)? {
+            guard let need = needs[key], let at = need.packedAt else { return nil }
+            return (at, need.recordedSizes.max() ?? 0)
+        }
+        progress.begin("Reading objects", totalBytes: plan.read.reduce(0) { $0 + (place(of: $1)?.storedSize ?? stored[$1]?.size ?? 0) },
+                       totalItems: plan.read.count)
         defer { progress.end() }
         let copies = Locked([(String, ObjectTransfer.StoredCopy)]())
-        try concurrentForEach(plan.read, width: jobs) { id in
-            let copy = try transfer.checkStoredCopy(of: id)
-            copies.withValue { $0.append((id, copy)) }
+        try concurrentForEach(plan.read, width: jobs) { key in
+            let packed = place(of: key)
+            let copy = try transfer.checkStoredCopy(of: needs[key]?.id ?? key, packedAt: packed?.at, storedSize: packed?.storedSize ?? 0)
+            copies.withValue { $0.append((key, copy)) }
             progress.advance(bytes: copy.storedBytes, items: 1)
         }
         for (id, copy) in copies.current { checks.add(id, copy, wrongSize: plan.wrongSize.contains(id)) }

@@ -42,27 +42,28 @@ public enum VerifyReading: Sendable, Equatable {
 /// read already, for their lists of files.
 enum ReadPlan {
     struct Choice: Equatable {
-        /// Ids to read, sorted.
+        /// Needs to read (`ObjectNeed.key`: the id of an object on its own), sorted.
         var read: [String]
-        /// The ids among them whose stored size no record gives.
+        /// The ones among them whose stored size no record gives.
         var wrongSize: Set<String>
     }
 
     /// `pick(count, ids)` returns `count` of `ids` at random (injected, for tests).
     static func choose(_ needs: [ObjectNeed], stored: [String: StoreEntry], marked: Set<String>, reading: VerifyReading,
                        pick: ([String], Int) -> [String] = { ids, count in Array(ids.shuffled().prefix(count)) }) -> Choice {
-        let present = needs.filter { !$0.isIndex && stored[$0.id] != nil }
+        let present = needs.filter { !$0.isIndex && $0.isStored(in: stored) }
         var wrongSize = Set<String>()
-        for need in present where !need.recordedSizes.isEmpty && !need.recordedSizes.contains(stored[need.id]!.size) {
-            wrongSize.insert(need.id)
+        // An object in a pack has no stored size of its own: its pack is long enough (`isStored`).
+        for need in present where need.packedAt == nil && !need.recordedSizes.isEmpty && !need.recordedSizes.contains(stored[need.id]!.size) {
+            wrongSize.insert(need.key)
         }
-        var read = wrongSize.union(present.map(\.id).filter(marked.contains))
+        var read = wrongSize.union(present.filter { marked.contains($0.id) }.map(\.key))
         switch reading {
         case .sizes: break
-        case .all: read.formUnion(present.map(\.id))
+        case .all: read.formUnion(present.map(\.key))
         case .sample(let percent):
-            let ids = present.map(\.id)
-            read.formUnion(pick(ids, sampleSize(of: ids.count, percent: percent)))
+            let keys = present.map(\.key)
+            read.formUnion(pick(keys, sampleSize(of: keys.count, percent: percent)))
         }
         return Choice(read: read.sorted(), wrongSize: wrongSize)
     }

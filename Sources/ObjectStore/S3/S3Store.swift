@@ -124,6 +124,19 @@ public struct S3Store: ObjectStore {
         return try spool.reader()
     }
 
+    /// A ranged GET, answered in memory: ranges are objects in packs, a few hundred KiB at most.
+    public func open(_ key: String, range: Range<Int64>) throws -> ByteReader {
+        guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
+        guard !range.isEmpty else { return DataReader(Data()) }
+        let response = try send("GET", key: configuration.prefix + key, headers: [("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        if response.status == 404 { throw DPMError.objectNotFound(key: key, store: displayName) }
+        // Nothing of the range is there: the object is shorter than where it starts.
+        if response.status == 416 { return DataReader(Data()) }
+        try expectSuccess(response, "read \(key)")
+        // A server that ignores Range answers 200 with the whole object.
+        return response.status == 206 ? DataReader(response.body) : RangeReader(DataReader(response.body), range: range)
+    }
+
     public func storedSize(_ key: String) throws -> Int64? {
         guard StoreLayout.isValidKey(key) else { throw DPMError.invalidStoreKey(key) }
         let response = try send("HEAD", key: configuration.prefix + key)
