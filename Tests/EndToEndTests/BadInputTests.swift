@@ -62,6 +62,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testManifestNamingAMissingObject() throws {
+        harness.environment = Harness.unpacked // one table's object (PackTests removes a pack)
         let snapshot = try uploadedProject()
         let table = try XCTUnwrap(snapshot.data.first { $0.table == "public.orders" })
         try FileManager.default.removeItem(atPath: "\(harness.store)/\(StoreLayout.objectKey(table.sha256))")
@@ -70,6 +71,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testCorruptedObjectIsNamed() throws {
+        harness.environment = Harness.unpacked // one table's object (PackTests damages a member)
         let snapshot = try uploadedProject()
         let table = try XCTUnwrap(snapshot.data.first { $0.table == "public.accounts" })
         let path = "\(harness.store)/\(StoreLayout.objectKey(table.sha256))"
@@ -94,6 +96,7 @@ final class BadInputTests: XCTestCase {
         edited.data[index].sha256 = bad.sha256
         edited.data[index].size = bad.size
         edited.data[index].storedSize = bad.storedSize
+        edited.data[index].pack = nil
         try writeHostileRecord(edited)
     }
 

@@ -64,7 +64,7 @@ final class ChunkedStorageTests: XCTestCase {
         try createDatabase()
         let store = try LocalStoreAccess.open(harness.store)
         let first = try upload()
-        XCTAssertEqual(first.snapshot.format, 2)
+        XCTAssertEqual(first.snapshot.format, 3)
         let events = try Self.events(first.snapshot)
         let chunked = try XCTUnwrap(events.chunks, "a 12 MB table is chunked")
         XCTAssertGreaterThanOrEqual(chunked.count, 4)
@@ -130,6 +130,8 @@ final class ChunkedStorageTests: XCTestCase {
     /// A record of format 1 (every artifact one object, no format 2 field) restores as before;
     /// one of a format this dpm does not know is refused in one sentence.
     func testFormat1RecordsStillRestoreAndUnknownFormatsAreRefused() throws {
+        // Every file an object of its own, as format 1 stored them.
+        harness.environment = Harness.unpacked
         try Fixture.create(in: harness)
         XCTAssertEqual(harness.dpm("profile", "create", "ug", "--kind", "shared").status, 0)
         let (_, snapshot) = try upload()
@@ -140,6 +142,7 @@ final class ChunkedStorageTests: XCTestCase {
             old.format = format
             let json = try CanonicalJSON.encode(old)
             XCTAssertFalse(String(decoding: json, as: UTF8.self).contains("\"chunks\""))
+            XCTAssertFalse(String(decoding: json, as: UTF8.self).contains("\"pack\""))
             try json.write(to: URL(fileURLWithPath: recordPath))
             try json.write(to: URL(fileURLWithPath: "\(harness.root)/profiles/ug/manifest.json"))
         }
@@ -151,10 +154,10 @@ final class ChunkedStorageTests: XCTestCase {
         let verify = harness.dpm("verify", "--read-data")
         XCTAssertEqual(verify.status, 0, verify.stderr)
 
-        try rewrite(format: 3)
+        try rewrite(format: 4)
         let refused = harness.dpm("restore", "ug", "--into", harness.prefix + "_new")
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("its format 3 is unknown (this dpm reads formats 1 to 2)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("its format 4 is unknown (this dpm reads formats 1 to 3)"), refused.stderr)
         XCTAssertEqual(refused.stderr.filter { $0 == "\n" }.count, 1, refused.stderr)
         XCTAssertFalse(try harness.databaseExists(harness.prefix + "_new"))
     }
@@ -163,6 +166,8 @@ final class ChunkedStorageTests: XCTestCase {
     /// named; verify reads chunks and lists; a flipped or missing chunk stops a restore before
     /// it builds anything, naming the table and the chunk.
     func testGCVerifyAndRestoreSeeEveryChunk() throws {
+        // Objects counted one by one: the small files too (PackTests counts packs).
+        harness.environment = Harness.unpacked
         try createDatabase()
         let gcStore = try GCStore.file(harness)
         let first = try gcStore.upload("ug")
@@ -231,7 +236,8 @@ final class ChunkedStorageTests: XCTestCase {
         XCTAssertEqual(Set(downloaded.keys), secondObjects.subtracting(firstObjects).subtracting([second.snapshot.schema.sha256]),
                        "what the first restore cached is not downloaded again (the schema is read by the check)")
         let downloadedBytes = downloaded.values.reduce(0, +)
-        XCTAssertLessThan(downloadedBytes * 4, second.snapshot.sizes.stored, "downloaded \(downloadedBytes) of \(second.snapshot.sizes.stored)")
+        // At most three of the table's ten or so chunks (random rows: their sizes vary).
+        XCTAssertLessThan(downloadedBytes * 3, second.snapshot.sizes.stored, "downloaded \(downloadedBytes) of \(second.snapshot.sizes.stored)")
     }
 
     /// A media file above the chunk size is chunked as table data is: restored byte for byte,

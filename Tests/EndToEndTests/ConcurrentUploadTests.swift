@@ -104,7 +104,8 @@ final class BackgroundDPM {
         process.executableURL = URL(fileURLWithPath: Harness.binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: harness.root)
-        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }
+            .merging(harness.environment) { $1 }.merging(environment) { $1 }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)

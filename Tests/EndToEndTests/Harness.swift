@@ -17,6 +17,11 @@ final class Harness {
     let prefix: String
     var media: String { "\(root)/media" }
     var store: String { "\(root)/.dpm/store" }
+    /// Set for every dpm this harness runs (a test's own tuning, like `unpacked`).
+    var environment: [String: String] = [:]
+    /// DPM_PACK_BELOW=0: every object stored on its own, as format 2 stored it, for the tests
+    /// that damage, delete or count one table's object (PackTests does the same for packs).
+    static let unpacked = ["DPM_PACK_BELOW": "0"]
 
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["DPM_BINARY"], !path.isEmpty { return path }
@@ -139,7 +144,8 @@ final class Harness {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         // No background refills unless a test asks: they would outlive the test's databases.
-        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["DPM_REFILL": "off"]) { $1 }
+            .merging(self.environment) { $1 }.merging(environment) { $1 }
         let output = NSTemporaryDirectory() + "dpm-out-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: output + ".1", contents: nil)
         _ = FileManager.default.createFile(atPath: output + ".2", contents: nil)

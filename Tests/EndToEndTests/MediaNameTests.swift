@@ -126,12 +126,12 @@ final class MediaNameTests: XCTestCase {
     func testFailedMediaRestoreLeavesNoDatabaseOrStagingFolder() throws {
         _ = try uploadOddMedia()
         let sha = SHA256Hex.of(Data("twenty folders deep".utf8))
-        let object = "\(harness.store)/objects/\(sha.prefix(2))/\(sha)"
-        XCTAssertTrue(FileManager.default.fileExists(atPath: object))
-        // Bytes of the recorded size, so that the check before the restore lets it through and
-        // the failure comes while media is being written.
-        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: object)[.size] as? Int)
-        try Data(repeating: 0x21, count: size).write(to: URL(fileURLWithPath: object))
+        // Its bytes (in a pack) replaced by as many others, so that the check before the restore
+        // lets it through and the failure comes while media is being written.
+        let (object, range) = try LocalStoreAccess.storedBytes(of: sha, in: harness.store)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: object))
+        bytes.replaceSubrange(range, with: Data(repeating: 0x21, count: range.count))
+        try bytes.write(to: URL(fileURLWithPath: object))
 
         let copy = harness.prefix + "_copy", parent = "\(harness.root)/restored"
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)

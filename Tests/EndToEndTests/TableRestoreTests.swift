@@ -269,9 +269,9 @@ final class TableRestoreTests: XCTestCase {
         let snapshot = try makeApp()
         try changeEverything()
         let rates = try XCTUnwrap(snapshot.data.first { $0.table == "public.re_rates" })
-        let path = "\(harness.store)/objects/\(rates.sha256.prefix(2))/\(rates.sha256)"
+        let (path, range) = try LocalStoreAccess.storedBytes(of: rates.sha256, in: harness.store)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        bytes[bytes.count / 2] ^= 0x40
+        bytes[range.lowerBound + range.count / 2] ^= 0x40
         try bytes.write(to: URL(fileURLWithPath: path))
         // Its size is as recorded, so only reading it finds the damage: after the tables were emptied.
         try harness.assertRefused(["restore", "shared", "--table", "re_*", "--into", harness.database],

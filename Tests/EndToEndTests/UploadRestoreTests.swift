@@ -165,10 +165,12 @@ final class UploadRestoreTests: XCTestCase {
 }
 
 extension Harness {
-    /// The content of a store object, read and verified with dpm's own codec.
+    /// The content of a store object (on its own or in a pack), decompressed with dpm's own
+    /// codec and checked against its id.
     func dpmObject(_ sha256: String) throws -> String {
-        let data = try ObjectTransfer(store: try LocalStoreAccess.open(store), codec: LocalStoreAccess.codec)
-            .fetchData(sha256: sha256, what: "test")
+        let stored = try LocalStoreAccess.bytes(of: sha256, in: store)
+        let data = try LocalStoreAccess.codec.decompressing(DataReader(Data(stored))).readAll()
+        XCTAssertEqual(SHA256Hex.of(data), sha256, "the object's content")
         return String(decoding: data, as: UTF8.self)
     }
 }

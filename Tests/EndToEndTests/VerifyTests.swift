@@ -8,7 +8,11 @@ import XCTest
 final class VerifyTests: XCTestCase {
     private var harness: Harness!
 
-    override func setUpWithError() throws { harness = try Harness() }
+    override func setUpWithError() throws {
+        harness = try Harness()
+        // Objects damaged, removed and counted one by one (PackTests does it to packs).
+        harness.environment = Harness.unpacked
+    }
     override func tearDown() { harness?.tearDown() }
 
     // MARK: shared steps (also used by the S3 and encrypted tests)
