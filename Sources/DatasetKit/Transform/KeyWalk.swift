@@ -22,7 +22,9 @@ struct KeyWalk {
     let beyondLast: String?
 
     static func plan(_ target: TransformTarget, size: Int, in session: SQLSession, file: String) throws -> KeyWalk {
-        let last = try session.query("SELECT max(\(target.key))::text FROM \(target.table)", parameters: []).first?.first ?? nil
+        // ORDER BY … LIMIT 1 rather than max(): PostgreSQL 15 has no max(uuid), and this reads one index entry.
+        let last = try session.query("SELECT \(target.key)::text FROM \(target.table) WHERE \(target.key) IS NOT NULL ORDER BY \(target.key) DESC LIMIT 1",
+                                     parameters: []).first?.first ?? nil
         guard let last else { return KeyWalk(target: target, size: size, last: nil, beyondLast: nil) }
         switch target.kind {
         case .integer:
@@ -56,8 +58,8 @@ struct KeyWalk {
         guard let last else { return nil }
         let key = target.key, table = target.table
         let first = done == nil
-            ? try session.query("SELECT min(\(key))::text FROM \(table) WHERE \(key) <= $1", parameters: [last])
-            : try session.query("SELECT min(\(key))::text FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2", parameters: [done, last])
+            ? try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) <= $1 ORDER BY \(key) LIMIT 1", parameters: [last])
+            : try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1", parameters: [done, last])
         guard let start = first.first?.first ?? nil else { return nil }
         switch target.kind {
         case .integer:
@@ -72,7 +74,8 @@ struct KeyWalk {
             guard var end = next else { return BatchBounds(start: start, end: beyondLast!, isLast: true) }
             if end == start {
                 // More than `size` rows share the start key: the batch takes all of them.
-                let after = try session.query("SELECT min(\(key))::text FROM \(table) WHERE \(key) > $1 AND \(key) <= $2", parameters: [start, last])
+                let after = try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) > $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1",
+                                              parameters: [start, last])
                 guard let following = after.first?.first ?? nil else { return BatchBounds(start: start, end: beyondLast!, isLast: true) }
                 end = following
             }

@@ -80,10 +80,10 @@ public struct Transform {
         }
         let walk = try KeyWalk.plan(target, size: header.size, in: session, file: file)
         let resuming = earlier != nil && earlier?.finished == nil
-        if !resuming {
-            try table.create()
-            try table.start(table: target.tableName, key: target.keyName)
-        }
+        // A fresh start (the table, the file's row) commits with the first batch, so a first
+        // batch that fails leaves the database as it was.
+        var starting = !resuming
+        let start = { try table.create(); try table.start(table: target.tableName, key: target.keyName) }
         var done = resuming ? earlier?.lastKeyDone : nil
         if let done { note("Resuming \(file) in \(database) after \(earlier?.batches ?? 0) batches, from key \(done).") }
 
@@ -93,13 +93,17 @@ public struct Transform {
         let totalBefore = resuming ? (earlier?.batches ?? 0, earlier?.rows ?? 0) : (0, 0)
         while true {
             guard let bounds = try walk.batch(after: done, in: session) else {
+                try session.query("BEGIN", parameters: [])
+                if starting { try start() }
                 try table.finish()
+                try session.query("COMMIT", parameters: [])
                 finished = true
                 break
             }
             let number = totalBefore.0 + batches + 1
-            let changed = try runBatch(bounds, number: number, previous: done, table: table, session: session,
+            let changed = try runBatch(bounds, number: number, previous: done, table: table, session: session, first: starting ? start : nil,
                                        file: file, database: database, committedBefore: (totalBefore.0 + batches, totalBefore.1 + rows))
+            starting = false
             batches += 1
             rows += changed
             done = bounds.end
@@ -126,9 +130,10 @@ public struct Transform {
     /// One batch: the statement and its progress row in one transaction. A failure rolls back
     /// this batch only, and says so.
     private func runBatch(_ bounds: BatchBounds, number: Int64, previous: String?, table: TransformProgressTable, session: SQLSession,
-                          file: String, database: String, committedBefore: (batches: Int64, rows: Int64)) throws -> Int64 {
+                          first: (() throws -> Void)?, file: String, database: String, committedBefore: (batches: Int64, rows: Int64)) throws -> Int64 {
         do {
             try session.query("BEGIN", parameters: [])
+            try first?()
             let changed = try session.runPrepared(Self.preparedName, parameters: [bounds.start, bounds.end])
             try checkpoint("transform.batch-\(number).ran")
             try table.record(bounds, rows: changed, previous: previous)
