@@ -23,7 +23,9 @@ struct KeyWalk {
 
     static func plan(_ target: TransformTarget, size: Int, in session: SQLSession, file: String) throws -> KeyWalk {
         // ORDER BY … LIMIT 1 rather than max(): PostgreSQL 15 has no max(uuid), and this reads one index entry.
-        let last = try session.query("SELECT \(target.key)::text FROM \(target.table) WHERE \(target.key) IS NOT NULL ORDER BY \(target.key) DESC LIMIT 1",
+        // Keys come back as text AS dpm_key: an output column named like the key would make
+        // ORDER BY sort the text, not the key.
+        let last = try session.query("SELECT \(target.key)::text AS dpm_key FROM \(target.table) WHERE \(target.key) IS NOT NULL ORDER BY \(target.key) DESC LIMIT 1",
                                      parameters: []).first?.first ?? nil
         guard let last else { return KeyWalk(target: target, size: size, last: nil, beyondLast: nil) }
         switch target.kind {
@@ -58,8 +60,8 @@ struct KeyWalk {
         guard let last else { return nil }
         let key = target.key, table = target.table
         let first = done == nil
-            ? try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) <= $1 ORDER BY \(key) LIMIT 1", parameters: [last])
-            : try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1", parameters: [done, last])
+            ? try session.query("SELECT \(key)::text AS dpm_key FROM \(table) WHERE \(key) <= $1 ORDER BY \(key) LIMIT 1", parameters: [last])
+            : try session.query("SELECT \(key)::text AS dpm_key FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1", parameters: [done, last])
         guard let start = first.first?.first ?? nil else { return nil }
         switch target.kind {
         case .integer:
@@ -69,12 +71,12 @@ struct KeyWalk {
             let end = overflow || sum > limit ? limit : sum
             return BatchBounds(start: start, end: String(end), isLast: end == limit)
         case .uuid, .text:
-            let next = try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) OFFSET \(size) LIMIT 1",
+            let next = try session.query("SELECT \(key)::text AS dpm_key FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) OFFSET \(size) LIMIT 1",
                                          parameters: [start, last]).first?.first ?? nil
             guard var end = next else { return BatchBounds(start: start, end: beyondLast!, isLast: true) }
             if end == start {
                 // More than `size` rows share the start key: the batch takes all of them.
-                let after = try session.query("SELECT \(key)::text FROM \(table) WHERE \(key) > $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1",
+                let after = try session.query("SELECT \(key)::text AS dpm_key FROM \(table) WHERE \(key) > $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1",
                                               parameters: [start, last])
                 guard let following = after.first?.first ?? nil else { return BatchBounds(start: start, end: beyondLast!, isLast: true) }
                 end = following
