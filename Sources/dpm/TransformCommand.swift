@@ -23,7 +23,7 @@ struct TransformCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run in this database instead of the working one.", valueName: "dbname"))
     var db: String?
 
-    @Option(help: ArgumentHelp("Keys per batch, instead of the header's size=.", valueName: "n"))
+    @Option(help: ArgumentHelp("Batch size instead of the header's size=: n key values (integer keys) or n keys (uuid, text).", valueName: "n"))
     var size: String?
 
     @Option(help: ArgumentHelp("Sleep between batches, instead of the header's pause=.", valueName: "duration"))
@@ -49,7 +49,8 @@ struct TransformCommand: ParsableCommand {
         let server = try context.server()
         let path = FilePath.isAbsolute(file) ? file : FilePath.join(FileManager.default.currentDirectoryPath, file)
         let transform = Transform(project: context.project, sessions: server, note: Terminal.note, checkpoint: context.checkpoint)
-        let progress: ((TransformStatus) -> Void)? = Terminal.stderrIsTerminal ? { TransformText.draw($0) } : nil
+        let line = TransformProgressLine()
+        let progress: ((TransformStatus) -> Void)? = Terminal.stderrIsTerminal ? { line.draw($0) } : nil
         let result: TransformResult
         do {
             result = try transform.run(path, in: db ?? server.defaultDatabase, options: options, progress: progress)
@@ -63,14 +64,23 @@ struct TransformCommand: ParsableCommand {
     }
 }
 
-/// The progress line and the summary of a transform.
-enum TransformText {
-    static func draw(_ status: TransformStatus) {
+/// The progress line on stderr, redrawn in place at most ten times a second, as ProgressMeter's.
+final class TransformProgressLine {
+    private var lastDraw = Date.distantPast
+
+    func draw(_ status: TransformStatus) {
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
         var parts = ["Transform: \(status.batches) batch\(status.batches == 1 ? "" : "es")", "\(status.rows) rows",
-                     "\(rate(status.rowsPerSecond)) rows/s"]
-        if let left = status.secondsLeft { parts.append("about \(duration(left)) left") }
+                     "\(TransformText.rate(status.rowsPerSecond)) rows/s"]
+        if let left = status.secondsLeft { parts.append("about \(TransformText.duration(left)) left") }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(parts.joined(separator: "  "))".utf8))
     }
+}
+
+/// The summary of a transform, and the numbers of its progress line.
+enum TransformText {
 
     static func summary(_ result: TransformResult) -> String {
         let batches = "\(result.batches) batch\(result.batches == 1 ? "" : "es")"

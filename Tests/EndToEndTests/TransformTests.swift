@@ -240,6 +240,18 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(try harness.contentDigest(), before, "no bad input changed the database (no progress table either)")
     }
 
+    func testOnATerminalItShowsRateAndTimeLeftAndLeavesOnlyTheSummary() throws {
+        try makeItems(600)
+        // Ids up to 1800 in ranges of 300: 6 batches, 5 pauses.
+        let file = try writeTransform("shown", header: "size=300 pause=150ms")
+        let run = harness.onTerminal(["transform", file])
+        XCTAssertEqual(run.status, 0, run.stdout)
+        let (lines, redraws) = Harness.screen(run.stdout)
+        XCTAssertTrue(redraws.contains { $0.hasPrefix("Transform: ") && $0.contains(" rows/s") && $0.contains(" left") }, "\(redraws)")
+        XCTAssertEqual(lines.filter { !$0.isEmpty }.count, 1, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("Finished \(file) in \(harness.database): 6 batches, 600 rows changed in ") }, "\(lines)")
+    }
+
     // MARK: - helpers
 
     private func launch(_ arguments: [String]) throws -> Process {
