@@ -107,23 +107,43 @@ final class TransformTests: XCTestCase {
         // Killed from outside while a batch sleeps in its statement.
         let sleepy = try writeTransform("fill", header: "size=100", condition: "(SELECT true FROM pg_sleep(0.3))")
         let running = try launch(["transform", sleepy])
+        try waitUntil("batch 7 committed") { try self.progress(file).batches >= 7 }
+        let second = harness.dpm("transform", sleepy)
+        XCTAssertNotEqual(second.status, 0, "one run of a file at a time")
+        XCTAssertTrue(second.stderr.contains("is running \(file) in \(harness.database): a dpm transform still going"), second.stderr)
         try waitUntil("batch 8 committed") { try self.progress(file).batches >= 8 }
         kill(running.processIdentifier, SIGKILL)
         running.waitUntilExit()
         recorded = try progress(file)
-        XCTAssertLessThan(recorded.batches, 10, "killed before the end")
+        XCTAssertLessThan(recorded.batches, 30, "killed before the end (ids up to 3000 in ranges of 100)")
         XCTAssertEqual(try touches(), "0:\(1000 - recorded.rows),1:\(recorded.rows)")
         // The killed run's backend ends its statement and rolls back; until then it holds the run's lock.
         try waitUntil("the killed run's session ended") {
             try self.harness.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dpm transform'", in: "postgres") == "0"
         }
 
+        // Ctrl-C (SIGINT) in the middle of a batch.
+        let interrupted = try launch(["transform", sleepy])
+        try waitUntil("batch 9 committed") { try self.progress(file).batches >= 9 }
+        Thread.sleep(forTimeInterval: 0.1)
+        kill(interrupted.processIdentifier, SIGINT)
+        interrupted.waitUntilExit()
+        XCTAssertNotEqual(interrupted.terminationStatus, 0)
+        recorded = try progress(file)
+        XCTAssertFalse(recorded.finished, "interrupted before the end")
+        XCTAssertEqual(try touches(), "0:\(1000 - recorded.rows),1:\(recorded.rows)")
+        try waitUntil("the interrupted run's session ended") {
+            try self.harness.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dpm transform'", in: "postgres") == "0"
+        }
+
+        // The rest without the sleep (a file may change between runs; its progress stays).
+        _ = try writeTransform("fill", header: "size=100")
         let resumed = try result(harness.dpm("transform", file, "--json"))
         XCTAssertEqual(resumed.resumedFrom, recorded.lastKeyDone)
         XCTAssertTrue(resumed.finished)
         XCTAssertEqual(resumed.totalRows, 1000)
         XCTAssertEqual(resumed.rows, Int64(1000 - recorded.rows))
-        XCTAssertEqual(try touches(), "1:1000", "every row changed exactly once over four runs")
+        XCTAssertEqual(try touches(), "1:1000", "every row changed exactly once over five runs")
         XCTAssertEqual(try progress(file).rows, 1000)
     }
 
@@ -173,6 +193,16 @@ final class TransformTests: XCTestCase {
                        + "division by zero; the 2 batches before it stay committed (334 rows), and running it again resumes at this batch.\n")
         XCTAssertEqual(try progress(file).batches, 2)
         XCTAssertEqual(try touches(), "0:666,1:334")
+
+        // Resuming another walk than the one recorded is refused.
+        let before = try harness.contentDigest()
+        _ = try writeTransform("fails", key: "uid", header: "size=500", condition: "check_item(id)")
+        let otherKey = harness.dpm("transform", file)
+        XCTAssertNotEqual(otherKey.status, 0)
+        XCTAssertTrue(otherKey.stderr.contains("stopped in \(harness.database) after 2 batches walking public.items by id, and now names public.items by uid"),
+                      otherKey.stderr)
+        XCTAssertEqual(try harness.contentDigest(), before)
+        _ = try writeTransform("fails", header: "size=500", condition: "check_item(id)")
 
         try harness.psql("CREATE OR REPLACE FUNCTION check_item(i bigint) RETURNS boolean LANGUAGE sql AS 'SELECT true'")
         let resumed = try result(harness.dpm("transform", file, "--json"))

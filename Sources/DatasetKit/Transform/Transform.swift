@@ -80,6 +80,12 @@ public struct Transform {
         }
         let walk = try KeyWalk.plan(target, size: header.size, in: session, file: file)
         let resuming = earlier != nil && earlier?.finished == nil
+        if let earlier, resuming, earlier.table != target.tableName || earlier.key != target.keyName {
+            // Its last key done is a position in another walk.
+            throw DPMError.conflict("\(file) stopped in \(database) after \(earlier.batches) batches walking \(earlier.table) by \(earlier.key), "
+                                    + "and now names \(target.tableName) by \(target.keyName); put the header back to resume, "
+                                    + "or delete its row from \(TransformProgressTable.name) to start over.")
+        }
         // A fresh start (the table, the file's row) commits with the first batch, so a first
         // batch that fails leaves the database as it was.
         var starting = !resuming

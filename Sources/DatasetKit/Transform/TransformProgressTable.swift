@@ -4,6 +4,9 @@ import Foundation
 public struct TransformProgressRow: Codable, Equatable, Sendable {
     /// The end (exclusive) of the last committed batch: the next batch starts at the first key
     /// at or after it. Nil before the first batch.
+    /// The table and key column the batches walked.
+    public var table: String
+    public var key: String
     public var lastKeyDone: String?
     public var batches: Int64
     public var rows: Int64
@@ -38,13 +41,13 @@ struct TransformProgressTable {
     func read() throws -> TransformProgressRow? {
         guard try session.query("SELECT to_regclass($1) IS NOT NULL", parameters: [Self.name]).first?.first == "t" else { return nil }
         let rows = try session.query("""
-            SELECT last_key_done, batches::text, rows::text, to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            SELECT table_name, key_column, last_key_done, batches::text, rows::text, to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                    to_char(finished AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
             FROM \(Self.name) WHERE file = $1
             """, parameters: [file])
         guard let row = rows.first else { return nil }
-        return TransformProgressRow(lastKeyDone: row[0], batches: Int64(row[1] ?? "0") ?? 0, rows: Int64(row[2] ?? "0") ?? 0,
-                                    started: row[3] ?? "", finished: row[4])
+        return TransformProgressRow(table: row[0] ?? "", key: row[1] ?? "", lastKeyDone: row[2], batches: Int64(row[3] ?? "0") ?? 0,
+                                    rows: Int64(row[4] ?? "0") ?? 0, started: row[5] ?? "", finished: row[6])
     }
 
     /// Starts the file's row afresh: the first run, or `--again` after a finished one.
