@@ -84,6 +84,22 @@ final class TransformTests: XCTestCase {
         XCTAssertTrue(text.stdout.hasSuffix("; run again (--again).\n"), text.stdout)
     }
 
+    func testKeysSharedByMoreRowsThanABatchAndAnEmptyTable() throws {
+        try makeItems(1000)
+        try harness.psql("ALTER TABLE items ADD grp text; UPDATE items SET grp = 'g' || (plain % 3); CREATE INDEX ON items (grp)")
+        let shared = try result(harness.dpm("transform", try writeTransform("groups", key: "grp", header: "size=100"), "--json"))
+        XCTAssertEqual(shared.batches, 3, "a batch takes every row of its start key")
+        XCTAssertEqual(try touches(), "1:1000")
+
+        try harness.psql("DELETE FROM items")
+        let file = try writeTransform("empty")
+        let empty = try result(harness.dpm("transform", file, "--json"))
+        XCTAssertEqual(empty.batches, 0)
+        XCTAssertTrue(empty.finished)
+        XCTAssertTrue(try progress(file).finished)
+        XCTAssertNotEqual(harness.dpm("transform", file).status, 0, "finished, so refused")
+    }
+
     func testKilledAtSeveralMomentsItResumesAndChangesEachRowOnce() throws {
         try makeItems(1000)
         let file = try writeTransform("fill", header: "size=100")

@@ -27,8 +27,6 @@ public struct Transform {
     let now: @Sendable () -> Date
     let sleep: @Sendable (Double) -> Void
 
-    static let preparedName = "dpm_transform_batch"
-
     public init(project: Project, sessions: SQLSessions, note: @escaping @Sendable (String) -> Void,
                 checkpoint: @escaping @Sendable (String) throws -> Void = { _ in },
                 now: @escaping @Sendable () -> Date = { Date() },
@@ -47,6 +45,47 @@ public struct Transform {
                     progress: ((TransformStatus) -> Void)? = nil) throws -> TransformResult {
         let began = now()
         let file = project.relative(path)
+        let (header, statement) = try read(path, file: file, options: options)
+        let session = try sessions.openSession(in: database)
+        _ = try? session.query("SET application_name = 'dpm transform'", parameters: [])
+        // A killed run's backend would otherwise hold its batch (and the lock below) until its
+        // statement ends; PostgreSQL 14 and later notice the closed connection sooner.
+        _ = try? session.query("SET client_connection_check_interval = '1s'", parameters: [])
+        let target = try TransformTarget.resolve(header, in: session, database: database, file: file)
+        do {
+            _ = try session.prepare(BatchRun.preparedName, statement.sql)
+        } catch let error as DPMError where error.kind == .database {
+            throw error.rephrased("\(file)'s statement does not run in \(database): \(error.message)")
+        }
+        try lock(file, in: session, database: database)
+
+        let table = TransformProgressTable(session: session, file: file, table: target.tableName, key: target.keyName)
+        let earlier = try table.read()
+        let resumed = try resumption(of: earlier, target: target, again: options.again, file: file, database: database)
+        if !target.hasIndex {
+            note("warning: \(target.tableName) has no index on \(target.keyName), so each batch scans the table.")
+        }
+        let walk = try KeyWalk.plan(target, size: header.size, in: session, file: file)
+        if let resumed, let done = resumed.lastKeyDone {
+            note("Resuming \(file) in \(database) after \(resumed.batches) batches, from key \(done).")
+        }
+        var run = BatchRun(session: session, table: table, walk: walk,
+                           throttle: Throttle(pause: header.pause, maxRowsPerSecond: options.maxRowsPerSecond),
+                           file: file, database: database, before: (resumed?.batches ?? 0, resumed?.rows ?? 0),
+                           checkpoint: checkpoint, now: now, sleep: sleep)
+        let estimate = progress == nil ? nil : try ProgressEstimate(walk: walk, after: resumed?.lastKeyDone, in: session)
+        try run.run(after: resumed?.lastKeyDone, starting: resumed == nil, began: began, estimate: estimate, progress: progress)
+
+        let seconds = now().timeIntervalSince(began)
+        return TransformResult(file: file, database: database, table: target.tableName, key: target.keyName, keyKind: target.kind,
+                               batches: run.batches, rows: run.rows, seconds: seconds, rowsPerSecond: Double(run.rows) / max(seconds, 0.001),
+                               resumedFrom: resumed?.lastKeyDone, again: earlier?.finished != nil, finished: true,
+                               totalBatches: run.before.batches + run.batches, totalRows: run.before.rows + run.rows,
+                               unindexedKey: !target.hasIndex)
+    }
+
+    /// The header (with the options' size and pause) and the statement of the file.
+    private func read(_ path: String, file: String, options: TransformOptions) throws -> (TransformHeader, BatchStatement) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DPMError.notFound("There is no transform file \(file).")
         }
@@ -55,113 +94,29 @@ public struct Transform {
         let statement = try BatchStatement(text, file: file)
         if let size = options.size { header.size = size }
         if let pause = options.pause { header.pause = pause }
+        return (header, statement)
+    }
 
-        let session = try sessions.openSession(in: database)
-        _ = try? session.query("SET application_name = 'dpm transform'", parameters: [])
-        // A killed run's backend would otherwise hold its batch (and the lock below) until its
-        // statement ends; PostgreSQL 14 and later notice the closed connection sooner.
-        _ = try? session.query("SET client_connection_check_interval = '1s'", parameters: [])
-        let target = try TransformTarget.resolve(header, in: session, database: database, file: file)
-        do {
-            _ = try session.prepare(Self.preparedName, statement.sql)
-        } catch let error as DPMError where error.kind == .database {
-            throw error.rephrased("\(file)'s statement does not run in \(database): \(error.message)")
+    /// The earlier run this one takes up, nil for a start from the first batch; refuses a
+    /// finished transform without --again, and a stopped one whose header now names another walk.
+    private func resumption(of earlier: TransformProgressRow?, target: TransformTarget, again: Bool,
+                            file: String, database: String) throws -> TransformProgressRow? {
+        guard let earlier else { return nil }
+        if let finished = earlier.finished {
+            guard again else {
+                throw DPMError.conflict("\(file) finished in \(database) at \(finished) (\(earlier.batches) batches, \(earlier.rows) rows); "
+                                        + "add --again to run it once more.")
+            }
+            return nil
         }
-        try lock(file, in: session, database: database)
-
-        let table = TransformProgressTable(session: session, file: file)
-        let earlier = try table.read()
-        if let earlier, let finished = earlier.finished, !options.again {
-            throw DPMError.conflict("\(file) finished in \(database) at \(finished) (\(earlier.batches) batches, \(earlier.rows) rows); "
-                                    + "add --again to run it once more.")
-        }
-        if !target.hasIndex {
-            note("warning: \(target.tableName) has no index on \(target.keyName), so each batch scans the table.")
-        }
-        let walk = try KeyWalk.plan(target, size: header.size, in: session, file: file)
-        let resuming = earlier != nil && earlier?.finished == nil
-        if let earlier, resuming, earlier.table != target.tableName || earlier.key != target.keyName {
+        guard earlier.table == target.tableName, earlier.key == target.keyName else {
             // Its last key done is a position in another walk.
             throw DPMError.conflict("\(file) stopped in \(database) after \(earlier.batches) batches walking \(earlier.table) by \(earlier.key), "
                                     + "and now names \(target.tableName) by \(target.keyName); put the header back to resume, "
                                     + "or delete its row from \(TransformProgressTable.name) to start over.")
         }
-        // A fresh start (the table, the file's row) commits with the first batch, so a first
-        // batch that fails leaves the database as it was.
-        var starting = !resuming
-        let start = { try table.create(); try table.start(table: target.tableName, key: target.keyName) }
-        var done = resuming ? earlier?.lastKeyDone : nil
-        if let done { note("Resuming \(file) in \(database) after \(earlier?.batches ?? 0) batches, from key \(done).") }
-
-        let throttle = Throttle(pause: header.pause, maxRowsPerSecond: options.maxRowsPerSecond)
-        var estimate = progress == nil ? nil : try ProgressEstimate(walk: walk, after: done, in: session)
-        var batches: Int64 = 0, rows: Int64 = 0, finished = false
-        let totalBefore = resuming ? (earlier?.batches ?? 0, earlier?.rows ?? 0) : (0, 0)
-        while true {
-            guard let bounds = try walk.batch(after: done, in: session) else {
-                try session.query("BEGIN", parameters: [])
-                if starting { try start() }
-                try table.finish()
-                try session.query("COMMIT", parameters: [])
-                finished = true
-                break
-            }
-            let number = totalBefore.0 + batches + 1
-            let changed = try runBatch(bounds, number: number, previous: done, table: table, session: session, first: starting ? start : nil,
-                                       file: file, database: database, committedBefore: (totalBefore.0 + batches, totalBefore.1 + rows))
-            starting = false
-            batches += 1
-            rows += changed
-            done = bounds.end
-            let elapsed = now().timeIntervalSince(began)
-            if let progress {
-                estimate?.walked(bounds, size: header.size)
-                progress(TransformStatus(batches: batches, rows: rows, seconds: elapsed, rowsPerSecond: Double(rows) / max(elapsed, 0.001),
-                                         bounds: bounds, secondsLeft: estimate?.secondsLeft(elapsed: elapsed)))
-            }
-            if bounds.isLast {
-                finished = true
-                break
-            }
-            let wait = throttle.delay(rows: rows, elapsed: elapsed)
-            if wait > 0 { sleep(wait) }
-        }
-        let seconds = now().timeIntervalSince(began)
-        return TransformResult(file: file, database: database, table: target.tableName, key: target.keyName, keyKind: target.kind,
-                               batches: batches, rows: rows, seconds: seconds, rowsPerSecond: Double(rows) / max(seconds, 0.001),
-                               resumedFrom: resuming ? earlier?.lastKeyDone : nil, again: earlier?.finished != nil, finished: finished,
-                               totalBatches: totalBefore.0 + batches, totalRows: totalBefore.1 + rows, unindexedKey: !target.hasIndex)
-    }
-
-    /// One batch: the statement and its progress row in one transaction. A failure rolls back
-    /// this batch only, and says so.
-    private func runBatch(_ bounds: BatchBounds, number: Int64, previous: String?, table: TransformProgressTable, session: SQLSession,
-                          first: (() throws -> Void)?, file: String, database: String, committedBefore: (batches: Int64, rows: Int64)) throws -> Int64 {
-        do {
-            try session.query("BEGIN", parameters: [])
-            try first?()
-            let changed = try session.runPrepared(Self.preparedName, parameters: [bounds.start, bounds.end])
-            try checkpoint("transform.batch-\(number).ran")
-            try table.record(bounds, rows: changed, previous: previous)
-            try session.query("COMMIT", parameters: [])
-            try checkpoint("transform.batch-\(number).committed")
-            return changed
-        } catch let error as DPMError where error.kind == .database || error.kind == .unreachable {
-            _ = try? session.query("ROLLBACK", parameters: [])
-            let kept = committedBefore.batches == 0
-                ? "no batch before it was committed, so nothing changed"
-                : "the \(committedBefore.batches) batch\(committedBefore.batches == 1 ? "" : "es") before it stay committed (\(committedBefore.rows) rows), "
-                    + "and running it again resumes at this batch"
-            throw error.rephrased("Batch \(number) of \(file) (\(target(bounds))) failed in \(database) and was rolled back: "
-                                  + "\(error.message.trimmingCharacters(in: CharacterSet(charactersIn: "."))); \(kept).")
-        } catch {
-            _ = try? session.query("ROLLBACK", parameters: [])
-            throw error
-        }
-    }
-
-    private func target(_ bounds: BatchBounds) -> String {
-        ":batch_start = \(bounds.start), :batch_end = \(bounds.end)"
+        if again { note("\(file) has not finished in \(database), so --again does not apply: this run resumes it.") }
+        return earlier
     }
 
     /// One run of a file at a time per database: a session-level advisory lock, which

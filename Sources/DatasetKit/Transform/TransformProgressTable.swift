@@ -20,8 +20,11 @@ struct TransformProgressTable {
     static let name = "dpm_transform_progress"
     let session: SQLSession
     let file: String
+    /// The walk's table and key, as the catalog spells them.
+    let table: String
+    let key: String
 
-    func create() throws {
+    private func create() throws {
         try session.query("""
             CREATE TABLE IF NOT EXISTS \(Self.name) (
               file text PRIMARY KEY,
@@ -50,8 +53,10 @@ struct TransformProgressTable {
                                     rows: Int64(row[4] ?? "0") ?? 0, started: row[5] ?? "", finished: row[6])
     }
 
-    /// Starts the file's row afresh: the first run, or `--again` after a finished one.
-    func start(table: String, key: String) throws {
+    /// Starts the file's row afresh (the table too, on first use): the first run, or `--again`
+    /// after a finished one.
+    func start() throws {
+        try create()
         try session.query("""
             INSERT INTO \(Self.name) (file, table_name, key_column) VALUES ($1, $2, $3)
             ON CONFLICT (file) DO UPDATE SET table_name = $2, key_column = $3, last_key_done = NULL, batches = 0, rows = 0,
