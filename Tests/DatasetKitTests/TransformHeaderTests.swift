@@ -79,6 +79,13 @@ final class TransformHeaderTests: XCTestCase {
         XCTAssertNil(message("UPDATE t SET a = $$x$1$$ WHERE id >= :batch_start AND id < :batch_end"), "$1 inside a dollar quote is text")
     }
 
+    func testTheKeyIsANameAsSQLReadsIt() {
+        XCTAssertEqual(TransformTarget.columnName("ID"), "id")
+        XCTAssertEqual(TransformTarget.columnName("\"Id\""), "Id")
+        XCTAssertEqual(TransformTarget.columnName("\"a\"\"b\""), "a\"b")
+        XCTAssertEqual(TransformTarget.columnName("ÄB"), "Äb", "only ASCII letters fold")
+    }
+
     func testTheNextUUIDIsTheNumberPlusOne() {
         XCTAssertEqual(UUIDOrder.successor(of: "00000000-0000-0000-0000-00000000000f"), "00000000-0000-0000-0000-000000000010")
         XCTAssertEqual(UUIDOrder.successor(of: "0fffffff-ffff-ffff-ffff-ffffffffffff"), "10000000-0000-0000-0000-000000000000")

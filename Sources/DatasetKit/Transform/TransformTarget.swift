@@ -34,11 +34,11 @@ struct TransformTarget {
             throw DPMError.invalidInput("\(file) names \(name), which is not a table in \(database); a transform walks a table's key.")
         }
         let columns = try session.query("""
-            SELECT quote_ident(a.attname), coalesce(nullif(t.typbasetype, 0), t.oid)::regtype::text
+            SELECT quote_ident(a.attname), coalesce(nullif(t.typbasetype, 0), t.oid)::regtype::text, a.attname
             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = $1::oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-            """, parameters: [oid, header.key])
-        guard let column = columns.first, let key = column[0], let type = column[1] else {
+            """, parameters: [oid, columnName(header.key)])
+        guard let column = columns.first, let key = column[0], let type = column[1], let keyName = column[2] else {
             throw DPMError.notFound("\(file) names the key column \(header.key), which \(name) in \(database) does not have.")
         }
         let kinds: [String: (TransformKeyKind, Int64?)] = [
@@ -46,15 +46,25 @@ struct TransformTarget {
             "uuid": (.uuid, nil), "text": (.text, nil), "character varying": (.text, nil),
         ]
         guard let (kind, limit) = kinds[type] else {
-            throw DPMError.invalidInput("The key column \(header.key) of \(name) is \(type); dpm transform walks integer, uuid and text keys.")
+            throw DPMError.invalidInput("The key column \(keyName) of \(name) is \(type); dpm transform walks integer, uuid and text keys.")
         }
         // A btree index that starts with the key, over all rows, is what makes each batch a range scan.
         let indexed = try session.query("""
             SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
                            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2
                            WHERE i.indrelid = $1::oid AND i.indkey[0] = a.attnum AND i.indpred IS NULL AND am.amname = 'btree')
-            """, parameters: [oid, header.key])
-        return TransformTarget(table: quoted, tableName: name, key: key, keyName: header.key, kind: kind, integerLimit: limit,
+            """, parameters: [oid, keyName])
+        return TransformTarget(table: quoted, tableName: name, key: key, keyName: keyName, kind: kind, integerLimit: limit,
                                hasIndex: indexed.first?.first == "t")
+    }
+
+    /// A column name as SQL reads it, like the table's (which to_regclass reads): folded to
+    /// lower case unless double-quoted, so key=ID and key="Id" mean what they mean in SQL.
+    static func columnName(_ written: String) -> String {
+        guard written.count >= 2, written.hasPrefix("\""), written.hasSuffix("\"") else {
+            // PostgreSQL folds ASCII letters only (in UTF-8 databases).
+            return String(written.map { $0.isASCII && $0.isUppercase ? Character($0.lowercased()) : $0 })
+        }
+        return String(written.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
     }
 }
