@@ -98,5 +98,7 @@ final class TransformHeaderTests: XCTestCase {
         XCTAssertEqual(limited.delay(rows: 5000, elapsed: 1), 4, accuracy: 1e-9, "5000 rows at 1000/s take 5 s")
         XCTAssertEqual(limited.delay(rows: 500, elapsed: 1), 0.1, accuracy: 1e-9, "under the rate, the pause")
         XCTAssertEqual(Throttle(pause: 0, maxRowsPerSecond: nil).delay(rows: 1_000_000, elapsed: 0.1), 0)
+        XCTAssertEqual(limited.delay(rows: 500, elapsed: 1, last: true), 0, "no pause after the last batch")
+        XCTAssertEqual(limited.delay(rows: 5000, elapsed: 4.5, last: true), 0.5, accuracy: 1e-9, "but the rate holds to the end")
     }
 }

@@ -53,10 +53,10 @@ struct BatchRun {
                 progress(TransformStatus(batches: batches, rows: rows, seconds: elapsed, rowsPerSecond: Double(rows) / max(elapsed, 0.001),
                                          bounds: bounds, secondsLeft: estimate?.secondsLeft(elapsed: elapsed)))
             }
+            let wait = throttle.delay(rows: rows, elapsed: elapsed, last: bounds.isLast)
+            if wait > 0 { sleep(wait) }
             // The last batch recorded the walk as finished.
             if bounds.isLast { return }
-            let wait = throttle.delay(rows: rows, elapsed: elapsed)
-            if wait > 0 { sleep(wait) }
         }
         // No key left: an empty table, or a run killed after its last batch committed.
         try inTransaction {

@@ -12,7 +12,10 @@ public struct Throttle: Equatable, Sendable {
     }
 
     /// Seconds to sleep after a batch, when this run has changed `rows` in `elapsed` seconds.
-    public func delay(rows: Int64, elapsed: Double) -> Double {
+    /// After the last batch there is no pause, but the rate still holds: the run's average,
+    /// as its summary reports it, stays within the limit.
+    public func delay(rows: Int64, elapsed: Double, last: Bool = false) -> Double {
+        let pause = last ? 0 : self.pause
         guard let limit = maxRowsPerSecond, limit > 0 else { return pause }
         return max(pause, Double(rows) / Double(limit) - elapsed)
     }
