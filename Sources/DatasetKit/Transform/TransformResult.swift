@@ -17,6 +17,8 @@ public struct TransformResult: Codable, Equatable, Sendable {
     public var resumedFrom: String?
     /// Whether this run started over a finished transform (--again).
     public var again: Bool
+    /// The walk reached its end. A run that stops before the end fails instead, and the
+    /// progress table keeps where it stopped.
     public var finished: Bool
     /// Batches and rows of the whole transform, earlier runs included.
     public var totalBatches: Int64
