@@ -21,7 +21,7 @@ struct KeyWalk {
     /// A value above `last` in the key's order: the end of the final uuid or text batch.
     let beyondLast: String?
 
-    static func plan(_ target: TransformTarget, size: Int, in session: SQLSession, file: String) throws -> KeyWalk {
+    static func plan(_ target: TransformTarget, size: Int, in session: SQLSession) throws -> KeyWalk {
         // ORDER BY … LIMIT 1 rather than max(): PostgreSQL 15 has no max(uuid), and this reads one index entry.
         // Keys come back as text AS dpm_key: an output column named like the key would make
         // ORDER BY sort the text, not the key.

@@ -65,7 +65,7 @@ public struct Transform {
         if !target.hasIndex {
             note("warning: \(target.tableName) has no index on \(target.keyName), so each batch scans the table.")
         }
-        let walk = try KeyWalk.plan(target, size: header.size, in: session, file: file)
+        let walk = try KeyWalk.plan(target, size: header.size, in: session)
         if let resumed, let done = resumed.lastKeyDone {
             note("Resuming \(file) in \(database) after \(resumed.batches) batches, from key \(done).")
         }
