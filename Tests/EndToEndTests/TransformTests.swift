@@ -133,10 +133,8 @@ final class TransformTests: XCTestCase {
         recorded = try progress(file)
         XCTAssertLessThan(recorded.batches, 30, "killed before the end (ids up to 3000 in ranges of 100)")
         XCTAssertEqual(try touches(), "0:\(1000 - recorded.rows),1:\(recorded.rows)")
-        // The killed run's backend ends its statement and rolls back; until then it holds the run's lock.
-        try waitUntil("the killed run's session ended") {
-            try self.harness.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dpm transform'", in: "postgres") == "0"
-        }
+        // Run again at once: the killed run's backend still holds the lock until PostgreSQL
+        // notices the closed connection (within about a second), and the new run waits for it.
 
         // Ctrl-C (SIGINT) in the middle of a batch.
         let interrupted = try launch(["transform", sleepy])
@@ -148,9 +146,6 @@ final class TransformTests: XCTestCase {
         recorded = try progress(file)
         XCTAssertFalse(recorded.finished, "interrupted before the end")
         XCTAssertEqual(try touches(), "0:\(1000 - recorded.rows),1:\(recorded.rows)")
-        try waitUntil("the interrupted run's session ended") {
-            try self.harness.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dpm transform'", in: "postgres") == "0"
-        }
 
         // The rest without the sleep (a file may change between runs; its progress stays).
         _ = try writeTransform("fill", header: "size=100")

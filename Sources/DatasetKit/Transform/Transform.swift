@@ -119,11 +119,22 @@ public struct Transform {
         return earlier
     }
 
+    /// How long to wait for the lock: a killed run's session ends within about a second
+    /// (client_connection_check_interval) of its client's death.
+    static let lockWait = 3.0
+
     /// One run of a file at a time per database: a session-level advisory lock, which
     /// PostgreSQL releases when the session ends, however it ends.
     private func lock(_ file: String, in session: SQLSession, database: String) throws {
         let key = "hashtext('\(TransformProgressTable.name)'), hashtext($1)"
-        guard try session.query("SELECT pg_try_advisory_lock(\(key))", parameters: [file]).first?.first == "t" else {
+        let deadline = now().addingTimeInterval(Self.lockWait)
+        var locked = false
+        while !locked {
+            locked = try session.query("SELECT pg_try_advisory_lock(\(key))", parameters: [file]).first?.first == "t"
+            guard !locked, now() < deadline else { break }
+            sleep(0.1)
+        }
+        guard locked else {
             let holder = try? session.query("""
                 SELECT a.pid::text, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE l.locktype = 'advisory' AND l.classid::int = hashtext('\(TransformProgressTable.name)') AND l.objid::int = hashtext($1)
