@@ -47,7 +47,7 @@ struct TransformCommand: ParsableCommand {
                                        maxRowsPerSecond: maxRowsPerSecond, again: again)
         let context = try AppContext()
         let server = try context.server()
-        let path = FilePath.isAbsolute(file) ? file : FilePath.join(FileManager.default.currentDirectoryPath, file)
+        let path = Self.resolved(FilePath.isAbsolute(file) ? file : FilePath.join(FileManager.default.currentDirectoryPath, file))
         let transform = Transform(project: context.project, sessions: server, note: Terminal.note, checkpoint: context.checkpoint)
         let line = TransformProgressLine()
         let progress: ((TransformStatus) -> Void)? = Terminal.stderrIsTerminal ? { line.draw($0) } : nil
@@ -61,6 +61,15 @@ struct TransformCommand: ParsableCommand {
         if Terminal.stderrIsTerminal { Terminal.writeLine("") }
         if output.json { return try Terminal.printJSON(result) }
         print(TransformText.summary(result))
+    }
+
+    /// The file's real path, so that "db/../db/transforms/x.sql" and a link to it are the one
+    /// file the progress table knows (the project root is a real path, from getcwd); `path`
+    /// itself when it does not resolve (the run then says the file is missing).
+    private static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 }
 

@@ -187,6 +187,9 @@ final class TransformTests: XCTestCase {
         XCTAssertTrue(refused.stderr.hasSuffix("(9 batches, 300 rows); add --again to run it once more.\n"), refused.stderr)
         XCTAssertEqual(try harness.contentDigest(), before, "the refusal changed nothing")
 
+        let elsewhere = harness.dpm(["transform", "../db/transforms/once.sql"], in: harness.root + "/db")
+        XCTAssertTrue(elsewhere.stderr.contains("error: \(file) finished in"), "the same file from a subfolder: \(elsewhere.stderr)")
+
         let again = try result(harness.dpm("transform", file, "--again", "--json"))
         XCTAssertTrue(again.again)
         XCTAssertEqual(again.rows, 300)
