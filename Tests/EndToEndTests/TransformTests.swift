@@ -91,6 +91,16 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(shared.batches, 3, "a batch takes every row of its start key")
         XCTAssertEqual(try touches(), "1:1000")
 
+        // A case-insensitive (nondeterministic) collation: "Name 1" and "name 1" are one key.
+        try harness.psql("""
+            CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+            ALTER TABLE items ADD label text COLLATE ci; UPDATE items SET label = CASE WHEN plain % 2 = 0 THEN 'Name ' ELSE 'name ' END || (plain % 40);
+            CREATE INDEX ON items (label); UPDATE items SET touched = 0
+            """)
+        let folded = try result(harness.dpm("transform", try writeTransform("labels", key: "label", header: "size=10"), "--json"))
+        XCTAssertEqual(folded.batches, 40, "each batch takes one key's 25 rows, both spellings")
+        XCTAssertEqual(try touches(), "1:1000")
+
         try harness.psql("DELETE FROM items")
         let file = try writeTransform("empty")
         let empty = try result(harness.dpm("transform", file, "--json"))

@@ -71,10 +71,13 @@ struct KeyWalk {
             let end = overflow || sum > limit ? limit : sum
             return BatchBounds(start: start, end: String(end), isLast: end == limit)
         case .uuid, .text:
-            let next = try session.query("SELECT \(key)::text AS dpm_key FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) OFFSET \(size) LIMIT 1",
-                                         parameters: [start, last]).first?.first ?? nil
-            guard var end = next else { return BatchBounds(start: start, end: beyondLast!, isLast: true) }
-            if end == start {
+            // Whether the key found equals the start is the collation's to say: a nondeterministic
+            // one (case-insensitive, say) finds "ABC" equal to "abc".
+            let next = try session.query("""
+                SELECT \(key)::text AS dpm_key, \(key) = $1 FROM \(table) WHERE \(key) >= $1 AND \(key) <= $2 ORDER BY \(key) OFFSET \(size) LIMIT 1
+                """, parameters: [start, last]).first
+            guard let next, var end = next[0] else { return BatchBounds(start: start, end: beyondLast!, isLast: true) }
+            if next[1] == "t" {
                 // More than `size` rows share the start key: the batch takes all of them.
                 let after = try session.query("SELECT \(key)::text AS dpm_key FROM \(table) WHERE \(key) > $1 AND \(key) <= $2 ORDER BY \(key) LIMIT 1",
                                               parameters: [start, last])
