@@ -4,7 +4,8 @@ import Foundation
 
 /// One libpq connection. Not shared between threads.
 public final class Connection {
-    private let handle: OpaquePointer
+    /// Internal, for the extensions in this module that speak more of libpq (prepared statements).
+    let handle: OpaquePointer
 
     public init(_ settings: ConnectionSettings) throws {
         let pairs = settings.keywordValues()
@@ -110,7 +111,7 @@ extension Connection {
         return rows
     }
 
-    fileprivate static func serverError(_ result: OpaquePointer?, _ handle: OpaquePointer) -> ServerError {
+    static func serverError(_ result: OpaquePointer?, _ handle: OpaquePointer) -> ServerError {
         ServerError(
             sqlState: PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? "",
             message: PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }

@@ -52,7 +52,7 @@ struct AppContext {
         let cache = store is LocalDirectoryStore ? nil : try ObjectCache(root: settings.cache.root)
         return Workspace(project: project, store: store, codec: ZstdCodec(level: settings.compression.zstdLevel),
                          progress: Terminal.progressMeter(), toolVersion: DPM.version, note: Terminal.note,
-                         checkpoint: Self.checkpoint(settings.diagnostics),
+                         checkpoint: checkpoint,
                          cache: cache,
                          // The one place a command's objects get their sealing: dpm.yaml's encryption:
                          // and the store's own settings, opened with the user's identity when needed.
@@ -60,6 +60,9 @@ struct AppContext {
                                                       cache: cache),
                          leases: settings.leases, packBelow: settings.compression.packBelow)
     }
+
+    /// The crash and race test hooks below, for the workflows that take a checkpoint.
+    var checkpoint: @Sendable (String) throws -> Void { Self.checkpoint(settings.diagnostics) }
 
     /// For crash tests: DPM_STOP_AT=<step> kills the process at that step, as a power cut would.
     /// For race tests: DPM_PAUSE_AT=<step>:<seconds> waits there (at most 60 s), saying so on stderr;

@@ -19,6 +19,8 @@ final class SystemFailureTests: XCTestCase {
         try harness.write("CREATE TABLE settings (key text PRIMARY KEY);\n", to: "db/migration-base/clean-db/schema.sql")
         let use = harness.dpm("use", "ug")
         XCTAssertEqual(use.status, 0, use.stderr)
+        try harness.write("-- dpm:batch table=orders key=id size=500\nUPDATE orders SET note = note WHERE id >= :batch_start AND id < :batch_end;\n",
+                          to: "db/transforms/notes.sql")
         // New rows, so that an upload has something new to store.
         try harness.psql("INSERT INTO audit_log (entry) SELECT md5(i::text) FROM generate_series(1, 20000) i")
     }
@@ -35,7 +37,7 @@ final class SystemFailureTests: XCTestCase {
             ["upload", "ug"], ["upload", "clean-db"], ["restore", "ug", "--into", harness.prefix + "_copy"], ["restore", "ug", "--force"],
             ["use", "clean-db"], ["undo"], ["stash", "list"], ["stash", "prune", "--keep", "0"], ["attach", "ug"], ["detach", "--all"],
             ["cache", "list"], ["cache", "refill"], ["cache", "prune", "--keep", "0"], ["migrate", "--dry-run"], ["migrate"],
-            ["migrations", "status"], ["squash", "--dry-run"], ["profile", "delete", "other", "--yes"],
+            ["migrations", "status"], ["transform", "db/transforms/notes.sql", "--again"], ["squash", "--dry-run"], ["profile", "delete", "other", "--yes"],
             ["init", "--database", "dbname=\(harness.database)"],
         ]
     }
