@@ -281,16 +281,25 @@ if dpm restore user-generated --snapshot acme-contract --table users --into demo
 fi
 
 step "25. Is every object in the store still intact? A disk flips one byte of the projects table's data in the store: verify by size cannot see it, verify --read-data finds it, names the snapshot that needs it and marks it; the next upload stores it anew."
-# The manifest is the pinned snapshot's record: it names the object of each table's data.
-projects="$(python3 -c 'import json; print(next(a["sha256"] for a in json.load(open("profiles/user-generated/manifest.json"))["data"] if a.get("table") == "public.projects"))')"
-python3 - ".dpm/store/objects/${projects:0:2}/$projects" <<'PY'
-import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(0, 2); middle = f.tell() // 2
+# The manifest is the pinned snapshot's record: it names the object of each table's data, and
+# for a small table its place in a pack (the pack's id and where the table's bytes begin).
+python3 - <<'PY'
+import json
+data = json.load(open("profiles/user-generated/manifest.json"))["data"]
+projects = next(a for a in data if a.get("table") == "public.projects")
+pack = projects.get("pack")
+key = pack["pack"] if pack else projects["sha256"]
+start, length = (pack["offset"], projects["storedSize"]) if pack else (0, None)
+path = f".dpm/store/objects/{key[:2]}/{key}"
+with open(path, "r+b") as f:
+    if length is None:
+        f.seek(0, 2); length = f.tell()
+    middle = start + length // 2
     f.seek(middle); byte = f.read(1)
     f.seek(middle); f.write(bytes([byte[0] ^ 0x01]))
+where = f"pack objects/{key[:2]}/{key}, {length} bytes from byte {start}" if pack else f"objects/{key[:2]}/{key}"
+print(f"flipped one byte in the middle of the projects table's data ({where})")
 PY
-printf 'flipped one byte in the middle of objects/%s/%s\n' "${projects:0:2}" "$projects"
 show dpm verify
 status=0
 show dpm verify --read-data || status=$?

@@ -68,14 +68,28 @@ final class PackWriterTests: XCTestCase {
         let reused = try transfer.storePacked(Self.content(1), in: second)
         XCTAssertFalse(reused.isNew)
         XCTAssertEqual(reused.packedAt, placed[1].packedAt)
+        // A member verify marked is mended where it is: its pack gets the good bytes back.
+        let key = StoreLayout.objectKey(placed[0].packedAt!.pack)
+        let flipAt = Int(placed[2].packedAt!.offset) + 7
+        store.objects.withValue { $0[key]![flipAt] ^= 0x5A }
         let marked = ObjectTransfer(store: store, codec: IdentityCodec(), damaged: [placed[2].sha256])
-        let anew = try marked.storePacked(Self.content(2), in: second)
-        XCTAssertTrue(anew.isNew, "a member verify marked is stored anew")
-        XCTAssertNotEqual(anew.packedAt?.pack, placed[2].packedAt?.pack)
-        XCTAssertEqual(try second.finish().keys.sorted(), [placed[1].packedAt!.pack, anew.packedAt!.pack].sorted())
+        let mended = try marked.storePacked(Self.content(2), in: second)
+        XCTAssertTrue(mended.isNew)
+        XCTAssertEqual(mended.replacedSize, placed[2].storedSize)
+        XCTAssertEqual(mended.packedAt, placed[2].packedAt)
+        XCTAssertEqual(store.objects.current[key]![Int(placed[2].packedAt!.offset)..<Int(placed[2].packedAt!.end(storedSize: placed[2].storedSize))],
+                       Self.content(2))
+        XCTAssertFalse(marked.isMarkedDamaged(placed[2].sha256))
+        XCTAssertEqual(try second.finish().keys.sorted(), [placed[1].packedAt!.pack])
+        // Stored at another length (another codec level), a marked member goes into a new pack.
+        let longer = ObjectTransfer(store: store, codec: PaddingCodec(), damaged: [placed[0].sha256])
+        let fourth = PackWriter(store: store, recorded: recorded, memberLimit: 8 << 10)
+        let moved = try longer.storePacked(Self.content(0), in: fourth)
+        XCTAssertTrue(moved.isNew)
+        XCTAssertNotEqual(moved.packedAt?.pack, placed[0].packedAt?.pack)
+        _ = try fourth.finish()
 
         // A pack cut short no longer holds its last member: that one is placed anew.
-        let key = StoreLayout.objectKey(placed[0].packedAt!.pack)
         store.objects.withValue { $0[key] = $0[key]!.prefix(Int(placed[2].packedAt!.offset) + 10) }
         let third = PackWriter(store: store, recorded: recorded, memberLimit: 8 << 10)
         XCTAssertFalse(try transfer.storePacked(Self.content(1), in: third).isNew)
@@ -120,4 +134,12 @@ final class PackWriterTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("does not lie inside it"), "\(error)")
         }
     }
+}
+
+/// Stores each content with one byte more in front, as another compression level would give
+/// another length.
+private struct PaddingCodec: CompressionCodec {
+    var name: String { "padding" }
+    func compressing(_ source: ByteReader) throws -> ByteReader { DataReader(Data([0]) + (try source.readAll())) }
+    func decompressing(_ source: ByteReader) throws -> ByteReader { DataReader(Data(try source.readAll().dropFirst())) }
 }

@@ -122,7 +122,7 @@ final class PackTests: XCTestCase {
     }
 
     /// A flipped byte in one member: verify names its table, restore refuses before building
-    /// anything, and the next upload stores it anew in a new pack; a pack that is gone is named.
+    /// anything, and the next upload mends it in its pack; a pack that is gone is named.
     func testADamagedMemberIsFoundRefusedAndStoredAnew() throws {
         try createDatabase()
         let store = try LocalStoreAccess.open(harness.store)
@@ -145,16 +145,21 @@ final class PackTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("nothing was changed"), refused.stderr)
         XCTAssertEqual(try harness.stateFingerprint(), fingerprint)
 
-        // The mark makes the next upload store the member anew; the rest keeps its places.
-        let (_, repaired) = try upload()
-        let moved = try Self.setting(42, of: repaired)
-        XCTAssertEqual(moved.sha256, victim.sha256)
-        XCTAssertNotEqual(moved.pack?.pack, place.pack)
+        // The mark makes the next upload mend the member where it is: its pack gets the good
+        // bytes back, so every record placing it there reads it again, the older one too.
+        let heal = harness.dpm("upload", "ug")
+        XCTAssertEqual(heal.status, 0, heal.stderr)
+        XCTAssertTrue(heal.stderr.contains("The store's copy of object \(victim.sha256) was damaged"), heal.stderr)
+        let repaired = try VerifyTests.manifest("ug", in: harness)
+        XCTAssertEqual(try Self.setting(42, of: repaired).pack, place)
         XCTAssertEqual(try Self.setting(41, of: repaired).pack, try Self.setting(41, of: snapshot).pack)
-        let restored = harness.dpm("restore", "ug", "--into", harness.prefix + "_repaired")
-        XCTAssertEqual(restored.status, 0, restored.stderr)
-        XCTAssertEqual(try harness.contentDigest(of: harness.prefix + "_repaired"), try harness.contentDigest())
-        XCTAssertEqual(try VerifyTests.verify(["--read-data"], in: harness, status: 0).marksRemoved, [victim.sha256])
+        XCTAssertNil(try VerifyTests.mark(victim.sha256, in: store), "the upload removed the mark")
+        XCTAssertEqual(try VerifyTests.verify(["--read-data", "--all"], in: harness, status: 0).problems, [])
+        for (name, id) in [("_repaired", repaired.id), ("_older", snapshot.id)] {
+            let restored = harness.dpm("restore", "ug", "--snapshot", id, "--into", harness.prefix + name)
+            XCTAssertEqual(restored.status, 0, restored.stderr)
+            XCTAssertEqual(try harness.contentDigest(of: harness.prefix + name), try harness.contentDigest())
+        }
 
         // The first pack gone: the restore names it, before building anything.
         try store.delete(StoreLayout.objectKey(place.pack))

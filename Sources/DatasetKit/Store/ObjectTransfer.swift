@@ -50,6 +50,14 @@ public struct ObjectTransfer: Sendable {
     /// Whether `dpm verify` marked the object damaged and no upload stored it anew yet.
     func isMarkedDamaged(_ sha256: String) -> Bool { damaged.current.contains(sha256) }
 
+    /// The object is stored anew: its mark goes. A mark left behind (a store that lets this
+    /// upload put but not delete) only costs the next upload another put, and the next verify
+    /// finds the object intact and removes it.
+    func removeMark(_ sha256: String) {
+        damaged.withValue { _ = $0.remove(sha256) }
+        try? DamageMarks.remove(sha256, from: store)
+    }
+
     public struct Stored: Sendable {
         public var sha256: String
         public var size: Int64
@@ -102,12 +110,7 @@ public struct ObjectTransfer: Sendable {
         let written = try store.put(key, from: sealing?.seal(compressed) ?? compressed, expectedSHA256: nil, overwrite: true) { stored in
             _ = try readVerified(stored, sha256: sha256, into: NullWriter(), source: store.displayName, label: sha256)
         }
-        // A mark left behind (a store that lets this upload put but not delete) only costs the
-        // next upload another put, and the next verify finds the object intact and removes it.
-        if marked {
-            damaged.withValue { _ = $0.remove(sha256) }
-            try? DamageMarks.remove(sha256, from: store)
-        }
+        if marked { removeMark(sha256) }
         return (written.size, true, existing)
     }
 

@@ -55,6 +55,10 @@ final class PackWriter: @unchecked Sendable {
             return reused
         }
         let bytes = try storedBytes()
+        if damaged, let place = recorded[id], let repaired = try repair(id, size: size, at: place, with: bytes) {
+            lock.withLock { placed[id] = repaired }
+            return repaired
+        }
         let (stored, full): (ObjectTransfer.Stored, (id: String, data: Data)?) = try lock.withLock {
             if let known = placed[id] { return (known.reused, nil) }
             let at = PackedAt(pack: pendingID, offset: Int64(pending.count))
@@ -66,6 +70,23 @@ final class PackWriter: @unchecked Sendable {
         }
         if let full { try put(full) }
         return stored
+    }
+
+    /// A member `dpm verify` marked damaged is mended where it is, so that every record placing
+    /// it there (older snapshots too) reads it intact again: its pack, read whole, gets the new
+    /// stored bytes in the member's range and replaces itself (a verified put). Only when the
+    /// new bytes are as long as the old (the same codec level: zstd and sealing are
+    /// deterministic in length) and the pack still reaches the member's end; nil otherwise, and
+    /// the member is placed anew in this upload's pack.
+    private func repair(_ id: String, size: Int64, at place: Recorded, with bytes: Data) throws -> ObjectTransfer.Stored? {
+        let key = StoreLayout.objectKey(place.at.pack)
+        guard Int64(bytes.count) == place.storedSize, var pack = try? store.open(key).readAll(),
+              Int64(pack.count) >= place.at.end(storedSize: place.storedSize) else { return nil }
+        pack.replaceSubrange(Int(place.at.offset)..<Int(place.at.end(storedSize: place.storedSize)), with: bytes)
+        let written = try store.put(key, from: DataReader(pack), expectedSHA256: SHA256Hex.of(pack), overwrite: true)
+        lock.withLock { packs[place.at.pack] = written.size }
+        return ObjectTransfer.Stored(sha256: id, size: size, storedSize: place.storedSize, newlines: 0, isNew: true,
+                                     replacedSize: place.storedSize, packedAt: place.at)
     }
 
     /// Puts the pack still pending; returns every pack the placed members lie in, with its

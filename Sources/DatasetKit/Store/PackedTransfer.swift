@@ -8,12 +8,17 @@ extension ObjectTransfer {
     /// and verified as a put would verify them, unless a recorded place still holds it.
     func storePacked(_ data: Data, in packs: PackWriter) throws -> Stored {
         let sha256 = sealing?.id(of: data) ?? SHA256Hex.of(data)
-        return try packs.add(id: sha256, size: Int64(data.count), damaged: isMarkedDamaged(sha256)) {
+        let marked = isMarkedDamaged(sha256)
+        let stored = try packs.add(id: sha256, size: Int64(data.count), damaged: marked) {
             let compressed = try codec.compressing(DataReader(data))
             let bytes = try (sealing?.seal(compressed) ?? compressed).readAll()
             _ = try readVerified(DataReader(bytes), sha256: sha256, into: NullWriter(), source: "the pack being written", label: sha256)
             return bytes
         }
+        // Stored anew (mended in its pack, or placed in a new one): the mark has done its work,
+        // as for an object of its own (`storeIfAbsent`).
+        if marked, stored.isNew { removeMark(sha256) }
+        return stored
     }
 
     /// The member's range of its pack, read from the store itself.
