@@ -17,21 +17,29 @@ struct AttachCommand: ParsableCommand {
 
     @OptionGroup var snapshot: SnapshotOption<AttachAction>
 
+    @OptionGroup var hooks: HooksFlag
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let context = try AppContext()
-        let info = try Attachments(local: try context.localDatabases()).attach(AttachOptions(
+        var local = try context.localDatabases()
+        local.hooks = try hooks.hooks(context)
+        let info = try Attachments(local: local).attach(AttachOptions(
             profile: try context.profileName(profile), snapshotID: snapshot.snapshot, name: name, jobs: jobs.count))
         context.startBackgroundRefill()
         if info.kind == .customer {
             Terminal.note("\(info.database) holds a customer's data (\(info.profile ?? profile)): keep it on this machine, and run \"dpm detach \(info.database)\" when you are done.")
         }
+        let report = {
+            if output.json { return try Terminal.printJSON(info) }
+            print(info.uri)
+        }
+        try hooks.run(local.hooks, .copied, on: info.database, profile: info.profile ?? profile, snapshot: info.snapshot,
+                      reportingFirst: report)
         try migrations.followUp(context, database: info.database)
-        if output.json { return try Terminal.printJSON(info) }
-        print(info.uri)
+        try report()
     }
 }
 

@@ -41,6 +41,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Replace an existing database and media folder.")
     var force = false
 
+    @OptionGroup var hooks: HooksFlag
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
@@ -51,13 +52,16 @@ struct RestoreCommand: ParsableCommand {
         if !tables.isEmpty || !excludedTables.isEmpty { return try restoreTables(context, name) }
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
             profile: name, snapshotID: snapshot.snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
-        try migrations.followUp(context, database: result.database) {
+        let report = {
             if output.json { return try Terminal.printJSON(result) }
             var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
                 + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"
             if let media = result.mediaDirectory { line += ", \(result.mediaFiles) media files into \(media)" }
             print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
         }
+        try hooks.run(try hooks.hooks(context), .restored, on: result.database, profile: result.profile, snapshot: result.snapshot,
+                      reportingFirst: report)
+        try migrations.followUp(context, database: result.database, thenReport: report)
     }
 
     /// `--table`: the rows of chosen tables, into an existing database.
@@ -66,6 +70,7 @@ struct RestoreCommand: ParsableCommand {
         if force { throw DPMError.invalidInput("--table replaces rows of an existing database in one transaction, so --force does not apply; leave it out.") }
         if mediaDir != nil { throw DPMError.invalidInput("--table restores table rows only, never media, so --media-dir does not apply; leave it out.") }
         if migrations.migrate { throw DPMError.invalidInput("--table keeps the database's schema as it is, so --migrate does not apply; leave it out.") }
+        if hooks.noHooks { throw DPMError.invalidInput("--table replaces rows of chosen tables and runs no post_restore hooks, so --no-hooks does not apply; leave it out.") }
         guard let into else {
             throw DPMError.invalidInput("--table needs --into DBNAME, the existing database whose tables are replaced (the working database is \(try context.server().defaultDatabase)).")
         }

@@ -30,20 +30,25 @@ struct UseCommand: ParsableCommand {
     @Flag(help: "Leave the media folder as it is.")
     var noMedia = false
 
+    @OptionGroup var hooks: HooksFlag
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let context = try AppContext()
-        let local = try context.localDatabases()
+        var local = try context.localDatabases()
+        local.hooks = try hooks.hooks(context)
         let result = try Switch(local: local).use(SwitchOptions(
             profile: try context.profileName(profile), snapshotID: snapshot.snapshot, force: sessions.force, media: !noMedia, jobs: jobs.count))
         context.startBackgroundRefill()
-        try migrations.followUp(context, database: result.database) {
+        let report = {
             SwitchReport.print(result, json: output.json, verb: "Switched")
             SwitchReport.warnAboutStashes(context, local)
         }
+        try hooks.run(local.hooks, .copied, on: result.database, profile: result.profile ?? profile, snapshot: result.snapshot,
+                      reportingFirst: report)
+        try migrations.followUp(context, database: result.database, thenReport: report)
     }
 }
 

@@ -58,9 +58,11 @@ struct TemplateCache {
         do {
             try loader.fill(building, with: choice, label: name)
             try DatabaseProperties.applySettings(choice.properties, to: building, on: local.server, note: local.workspace.note)
+            // Before it becomes a template: a hook that fails leaves no template to be taken as good.
+            try local.hooks.run(.templateBuilt, on: building, profile: profile, snapshot: choice.key)
             let applied = try MigrationDetector.appliedCount(in: building, on: local.query)
             label = DatabaseLabel(role: .template, working: names.working, profile: profile, snapshot: choice.key,
-                                  kind: choice.kind, since: local.timestamp(), migrations: applied)
+                                  kind: choice.kind, since: local.timestamp(), migrations: applied, hooks: local.hooks.templateRecord)
             try local.server.setTemplate(building, true)
             try local.server.applyAtomically([.comment(on: building, label.commentText), .rename(building, to: name)]) { _ in }
         } catch {
@@ -70,6 +72,19 @@ struct TemplateCache {
         }
         try LocalState.update(names) { $0.templates.append(name) }
         return (LocalCatalog.Item(name: name, label: label, isTemplate: true), true)
+    }
+
+    /// `catalog` without the template of `choice` (and its spare) when it lacks the work of the
+    /// post_restore hooks configured now, so that it is built again with them; its media stays.
+    func droppingOutdated(_ choice: SnapshotChoice, from catalog: LocalCatalog) throws -> LocalCatalog {
+        let profile = choice.profile.value
+        guard let template = catalog.template(profile: profile, snapshot: choice.key), local.hooks.outdates(template.label) else { return catalog }
+        let how = template.label.hooks == nil ? "without dpm.yaml's post_restore hooks" : "with other post_restore hooks than dpm.yaml's"
+        local.workspace.note("The cached template \(template.name) of \(profile) \(choice.key) was built \(how); rebuilding it with them (--no-hooks would use it as it is).")
+        if let spare = catalog.spare(profile: profile, snapshot: choice.key) { try local.drop(spare) }
+        try local.drop(template)
+        try LocalState.update(names) { state in state.templates.removeAll { $0 == template.name } }
+        return try local.catalog()
     }
 
     /// Records that a switch or attach used the template now (it picks spares and pruning order).
