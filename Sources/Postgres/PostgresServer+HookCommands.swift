@@ -21,6 +21,8 @@ extension PostgresServer: HookCommands {
             environment["PGSERVICEFILE"] = secrets.path
             environment["PGSERVICE"] = ClientSecrets.service
         }
+        // A stderr closed under dpm must fail a write, not kill dpm while its hook runs.
+        signal(SIGPIPE, SIG_IGN)
         // One pipe for both streams, so that the lines keep their order.
         let pipe = try PipeEnds(purpose: "hook output")
         let process = Process()
@@ -48,7 +50,7 @@ extension PostgresServer: HookCommands {
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            FileHandle.standardError.write(Data(bytes))
+            Self.passThrough(bytes)
             tail.append(bytes)
         }
         pipe.closeRead()
@@ -56,6 +58,18 @@ extension PostgresServer: HookCommands {
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let failure = ToolFailure(tool: command, status: ToolFailure.Status(of: process), lastLines: tail.lastLines(5))
             throw DPMError.toolFailed(failure, "The post_restore hook \"\(command)\" failed (\(failure.statusText)): \(failure.output).")
+        }
+    }
+
+    /// Writes a hook's output to dpm's stderr; a stderr that is gone (a closed pipe) must not
+    /// stop the hook's run, so failures are ignored (and SIGPIPE is, in `runHook`).
+    private static func passThrough(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
         }
     }
 }

@@ -6,7 +6,7 @@ struct AttachCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach",
         abstract: "Restore a profile's snapshot into a database beside the working one and print its URI.",
-        discussion: "The working database is not touched. The copy comes from the template cache (restored on first use). Remove it with dpm detach."
+        discussion: "The working database is not touched. The copy comes from the template cache (restored on first use). Remove it with dpm detach. dpm.yaml's hooks.post_restore commands run when the template is built, per_switch ones on the attached copy; --no-hooks skips them."
     )
 
     @Argument(help: "The profile to attach.")

@@ -12,6 +12,9 @@ struct RestoreCommand: ParsableCommand {
         it is renamed aside and the new one takes its name in one transaction, and it is dropped only after the new \
         one (and its media) is in place. If the media cannot be swapped in, the old database is swapped back.
 
+        Then dpm.yaml's hooks.post_restore commands run on the restored database (not with --table, nor \
+        --no-hooks); their output goes to stderr.
+
         Media is restored when the target is the working database, or into --media-dir: it is rebuilt in a \
         staging folder beside the media folder and swapped in by rename.
 

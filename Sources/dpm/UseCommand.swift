@@ -15,7 +15,8 @@ struct UseCommand: ParsableCommand {
         The working database is never dropped: it becomes a stash (see dpm stash list), and dpm undo brings it \
         back with its media folder. A stash that holds nothing but the unchanged template copy it was switched in \
         as is not kept: it becomes the template's spare (or is dropped), and dpm undo rebuilds it from the \
-        template. Stashes over DPM_STASH_WARN_GB (default 10) are warned about. Open connections to the working database make dpm refuse, naming them; \
+        template. dpm.yaml's hooks.post_restore commands run on a template while it is built (so later switches \
+        stay instant), those with per_switch: true after every switch; --no-hooks skips them. Stashes over DPM_STASH_WARN_GB (default 10) are warned about. Open connections to the working database make dpm refuse, naming them; \
         --force ends them.
         """
     )

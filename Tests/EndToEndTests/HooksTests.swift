@@ -155,6 +155,16 @@ final class HooksTests: XCTestCase {
         XCTAssertEqual(try harness.databases().filter { $0.contains("__tpl_") || $0.contains("__dpm_") }, [], "no template, no leftover")
         let skipped = harness.dpm("use", "ug", "--no-hooks")
         XCTAssertEqual(skipped.status, 0, skipped.stderr)
+
+        // A per_switch hook fails after the switch: the working database is switched and stays.
+        try configure("hooks:\n  post_restore:\n    - {run: sh hooks/fail.sh, per_switch: true}\n")
+        XCTAssertEqual(harness.dpm("use", "clean-db", "--no-hooks").status, 0)
+        let switched = harness.dpm("use", "ug", "--json")
+        XCTAssertNotEqual(switched.status, 0)
+        XCTAssertTrue(switched.stderr.contains("failed with exit code 3 on \(harness.database) (its last lines: reindexing / search index is broken); "
+                                               + "\(harness.database) stays, filled with ug \(snapshotID), without the hook's work."), switched.stderr)
+        XCTAssertEqual(try JSONDecoder().decode(SwitchResult.self, from: Data(switched.stdout.utf8)).profile, "ug", "the summary comes first")
+        XCTAssertEqual(try harness.psql("SELECT count(*) FROM accounts"), accounts)
     }
 
     func testAHookCommandThatDoesNotExist() throws {
