@@ -103,7 +103,7 @@ final class HooksTests: XCTestCase {
         let first = harness.dpm("use", "ug", "--json")
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(try JSONDecoder().decode(SwitchResult.self, from: Data(first.stdout.utf8)).method, .restore, first.stderr)
-        XCTAssertTrue(first.stderr.contains("was built without dpm.yaml's post_restore hooks; rebuilding it"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("was built without dpm.yaml's post_restore hooks; building it again from the store with them"), first.stderr)
         let built = try XCTUnwrap(runs("template.log").first)
         XCTAssertEqual(runs("template.log").count, 1)
         XCTAssertTrue(built["PGDATABASE"]?.contains("__dpm_template_") == true, "the template being built: \(built)")

@@ -54,7 +54,7 @@ public struct Attachments {
         }
 
         let templates = TemplateCache(local: local, loader: loader)
-        let catalog = try templates.droppingOutdated(choice, from: try local.catalog())
+        let catalog = try templates.droppingOutdatedSpare(choice, from: try local.catalog())
         let incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: names.building("incoming"))
         let clone = incoming.method == .spare ? nil : incoming.database
         var media: String?
