@@ -114,7 +114,7 @@ extension ToolFailure.Status {
 
 /// Both ends of a pipe to or from a child, each closed once. Close-on-exec: no other child may
 /// hold an end open, or the reader never sees the end.
-private final class PipeEnds {
+final class PipeEnds {
     private(set) var readEnd: Int32
     private(set) var writeEnd: Int32
 

@@ -6,7 +6,7 @@ struct AttachCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach",
         abstract: "Restore a profile's snapshot into a database beside the working one and print its URI.",
-        discussion: "The working database is not touched. The copy comes from the template cache (restored on first use). Remove it with dpm detach."
+        discussion: "The working database is not touched. The copy comes from the template cache (restored on first use). Remove it with dpm detach. dpm.yaml's hooks.post_restore commands run when the template is built, per_switch ones on the attached copy; --no-hooks skips them."
     )
 
     @Argument(help: "The profile to attach.")
@@ -17,21 +17,29 @@ struct AttachCommand: ParsableCommand {
 
     @OptionGroup var snapshot: SnapshotOption<AttachAction>
 
+    @OptionGroup var hooks: HooksFlag
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let context = try AppContext()
-        let info = try Attachments(local: try context.localDatabases()).attach(AttachOptions(
+        var local = try context.localDatabases()
+        local.hooks = try hooks.hooks(context)
+        let info = try Attachments(local: local).attach(AttachOptions(
             profile: try context.profileName(profile), snapshotID: snapshot.snapshot, name: name, jobs: jobs.count))
         context.startBackgroundRefill()
         if info.kind == .customer {
             Terminal.note("\(info.database) holds a customer's data (\(info.profile ?? profile)): keep it on this machine, and run \"dpm detach \(info.database)\" when you are done.")
         }
+        let report = {
+            if output.json { return try Terminal.printJSON(info) }
+            print(info.uri)
+        }
+        try hooks.run(local.hooks, .copied, on: info.database, profile: info.profile ?? profile, snapshot: info.snapshot,
+                      reportingFirst: report)
         try migrations.followUp(context, database: info.database)
-        if output.json { return try Terminal.printJSON(info) }
-        print(info.uri)
+        try report()
     }
 }
 

@@ -12,6 +12,9 @@ struct RestoreCommand: ParsableCommand {
         it is renamed aside and the new one takes its name in one transaction, and it is dropped only after the new \
         one (and its media) is in place. If the media cannot be swapped in, the old database is swapped back.
 
+        Then dpm.yaml's hooks.post_restore commands run on the restored database (not with --table, nor \
+        --no-hooks); their output goes to stderr.
+
         Media is restored when the target is the working database, or into --media-dir: it is rebuilt in a \
         staging folder beside the media folder and swapped in by rename.
 
@@ -41,6 +44,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Replace an existing database and media folder.")
     var force = false
 
+    @OptionGroup var hooks: HooksFlag
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
@@ -51,13 +55,16 @@ struct RestoreCommand: ParsableCommand {
         if !tables.isEmpty || !excludedTables.isEmpty { return try restoreTables(context, name) }
         let result = try DatasetKit.Restore(workspace: try context.workspace(), server: try context.server()).run(RestoreOptions(
             profile: name, snapshotID: snapshot.snapshot, database: into, mediaDirectory: mediaDir, force: force, jobs: jobs.count))
-        try migrations.followUp(context, database: result.database) {
+        let report = {
             if output.json { return try Terminal.printJSON(result) }
             var line = "Restored \(result.profile)\(result.snapshot.map { " snapshot \($0)" } ?? "") into \(result.database): "
                 + "\(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes))"
             if let media = result.mediaDirectory { line += ", \(result.mediaFiles) media files into \(media)" }
             print(line + ", in \(String(format: "%.1f", result.seconds)) s.")
         }
+        try hooks.run(try hooks.hooks(context), .restored, on: result.database, profile: result.profile, snapshot: result.snapshot,
+                      reportingFirst: report)
+        try migrations.followUp(context, database: result.database, thenReport: report)
     }
 
     /// `--table`: the rows of chosen tables, into an existing database.
@@ -66,6 +73,7 @@ struct RestoreCommand: ParsableCommand {
         if force { throw DPMError.invalidInput("--table replaces rows of an existing database in one transaction, so --force does not apply; leave it out.") }
         if mediaDir != nil { throw DPMError.invalidInput("--table restores table rows only, never media, so --media-dir does not apply; leave it out.") }
         if migrations.migrate { throw DPMError.invalidInput("--table keeps the database's schema as it is, so --migrate does not apply; leave it out.") }
+        if hooks.noHooks { throw DPMError.invalidInput("--table replaces rows of chosen tables and runs no post_restore hooks, so --no-hooks does not apply; leave it out.") }
         guard let into else {
             throw DPMError.invalidInput("--table needs --into DBNAME, the existing database whose tables are replaced (the working database is \(try context.server().defaultDatabase)).")
         }

@@ -15,7 +15,8 @@ struct UseCommand: ParsableCommand {
         The working database is never dropped: it becomes a stash (see dpm stash list), and dpm undo brings it \
         back with its media folder. A stash that holds nothing but the unchanged template copy it was switched in \
         as is not kept: it becomes the template's spare (or is dropped), and dpm undo rebuilds it from the \
-        template. Stashes over DPM_STASH_WARN_GB (default 10) are warned about. Open connections to the working database make dpm refuse, naming them; \
+        template. dpm.yaml's hooks.post_restore commands run on a template while it is built (so later switches \
+        stay instant), those with per_switch: true after every switch; --no-hooks skips them. Stashes over DPM_STASH_WARN_GB (default 10) are warned about. Open connections to the working database make dpm refuse, naming them; \
         --force ends them.
         """
     )
@@ -30,20 +31,25 @@ struct UseCommand: ParsableCommand {
     @Flag(help: "Leave the media folder as it is.")
     var noMedia = false
 
+    @OptionGroup var hooks: HooksFlag
     @OptionGroup var migrations: MigrateFlag
     @OptionGroup var jobs: JobOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let context = try AppContext()
-        let local = try context.localDatabases()
+        var local = try context.localDatabases()
+        local.hooks = try hooks.hooks(context)
         let result = try Switch(local: local).use(SwitchOptions(
             profile: try context.profileName(profile), snapshotID: snapshot.snapshot, force: sessions.force, media: !noMedia, jobs: jobs.count))
         context.startBackgroundRefill()
-        try migrations.followUp(context, database: result.database) {
+        let report = {
             SwitchReport.print(result, json: output.json, verb: "Switched")
             SwitchReport.warnAboutStashes(context, local)
         }
+        try hooks.run(local.hooks, .copied, on: result.database, profile: result.profile ?? profile, snapshot: result.snapshot,
+                      reportingFirst: report)
+        try migrations.followUp(context, database: result.database, thenReport: report)
     }
 }
 

@@ -39,7 +39,7 @@ final class EncryptionConfigTests: XCTestCase {
         XCTAssertEqual(message("store: file:s\nencryption:\n  recipient:\n    - \(alice)\n"),
                        "dpm.yaml line 3: unknown setting \"encryption.recipient\" (known: recipients).")
         XCTAssertEqual(message("encrypton:\n  recipients: []\n"),
-                       "dpm.yaml line 1: unknown setting \"encrypton\" (known: database, encryption, endpoint, media, migrations, retention, store).")
+                       "dpm.yaml line 1: unknown setting \"encrypton\" (known: database, encryption, endpoint, hooks, media, migrations, retention, store).")
         XCTAssertEqual(message("encryption:\n  recipients:\n    - \(alice)\n    - age1qqqq\n"),
                        "dpm.yaml line 4: encryption.recipients: \"age1qqqq\" is not an age public key: it is too short to hold a checksum.")
         XCTAssertEqual(message("encryption:\n  recipients:\n    - \(alice)\n    - \(alice)\n"),

@@ -51,7 +51,7 @@ final class ProjectFilesTests: XCTestCase {
                       message { _ = try ProjectConfig.load(path: syntax, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) })
         let unknown = write("database: app\nstroe: file:x\n")
         XCTAssertEqual(message { _ = try ProjectConfig.load(path: unknown, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) },
-                       "\(unknown) line 2: unknown setting \"stroe\" (known: database, encryption, endpoint, media, migrations, retention, store).")
+                       "\(unknown) line 2: unknown setting \"stroe\" (known: database, encryption, endpoint, hooks, media, migrations, retention, store).")
         let notMapping = write("- a\n- b\n")
         XCTAssertTrue(message { _ = try ProjectConfig.load(path: notMapping, overrides: ProjectOverrides(), connectionStrings: UnparsableStrings()) }.contains("expected a mapping"))
     }

@@ -54,7 +54,8 @@ public struct Attachments {
         }
 
         let templates = TemplateCache(local: local, loader: loader)
-        let incoming = try templates.incomingCopy(choice, catalog: try local.catalog(), cloneName: names.building("incoming"))
+        let catalog = try templates.droppingOutdatedSpare(choice, from: try local.catalog())
+        let incoming = try templates.incomingCopy(choice, catalog: catalog, cloneName: names.building("incoming"))
         let clone = incoming.method == .spare ? nil : incoming.database
         var media: String?
         let label: DatabaseLabel

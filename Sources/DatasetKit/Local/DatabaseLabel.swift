@@ -50,10 +50,13 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
     /// Working databases switched in as an untouched copy of a template: what they held
     /// then, so that their stash can be recycled if nothing changed.
     public var pristine: PristineMark?
+    /// Templates: a digest of the post_restore hooks that ran on it when it was built (see
+    /// `PostRestoreHooks.templateRecord`); nil when none ran.
+    public var hooks: String?
 
     public init(role: Role, working: String, profile: String? = nil, snapshot: String? = nil, kind: ProfileKind? = nil,
                 since: String, lastUsed: String? = nil, media: String? = nil, token: String? = nil, migrations: Int? = nil,
-                target: String? = nil, owner: String? = nil, pristine: PristineMark? = nil) {
+                target: String? = nil, owner: String? = nil, pristine: PristineMark? = nil, hooks: String? = nil) {
         self.role = role
         self.working = working
         self.profile = profile
@@ -67,6 +70,7 @@ public struct DatabaseLabel: Codable, Sendable, Equatable {
         self.target = target
         self.owner = owner
         self.pristine = pristine
+        self.hooks = hooks
     }
 
     static let prefix = "dpm "

@@ -12,6 +12,9 @@ public struct LocalDatabases: Sendable {
     /// Loads a snapshot into a new template, with that many parallel jobs.
     let loader: @Sendable (Int) -> any SnapshotLoading
     public let names: LocalNames
+    /// The post-restore hooks a template build and a copy put in place run (`use`, `attach`);
+    /// none unless the command sets them.
+    public var hooks = PostRestoreHooks.none
 
     public init(workspace: Workspace, server: DatabaseServer) throws {
         try self.init(workspace: workspace, catalog: server, query: server, connection: server,

@@ -74,7 +74,7 @@ public struct Switch {
         let choice = try loader.choose(options.profile, id: options.snapshotID)
         let mediaTarget = options.media ? workspace.project.mediaDirectory : nil
         try local.checkMediaFileSystem(mediaTarget)
-        let catalog = try local.catalog()
+        let catalog = try TemplateCache(local: local, loader: loader).droppingOutdatedSpare(choice, from: try local.catalog())
         if catalog.workingExists {
             // Refuse before any slow work; the swap checks again.
             try local.clearSessions(on: names.working, force: options.force, what: "The working database")

@@ -22,7 +22,9 @@ struct TemplateCache {
     /// there is none) named `cloneName`.
     func incomingCopy(_ choice: SnapshotChoice, catalog: LocalCatalog, cloneName: String) throws -> IncomingCopy {
         let template = catalog.template(profile: choice.profile.value, snapshot: choice.key)
-        if let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key) {
+        // The spare of a template the hooks outdate is a copy of it: `ensure` builds a new one.
+        if let spare = catalog.spare(profile: choice.profile.value, snapshot: choice.key),
+           !(template.map { local.hooks.outdates($0.label) } ?? false) {
             return IncomingCopy(database: spare.name, method: .spare, migrations: spare.label.migrations, template: template)
         }
         let ensured = try ensure(choice, catalog: catalog)
@@ -34,12 +36,15 @@ struct TemplateCache {
     }
 
     /// The template for `choice`, restoring it from the store (or git) when there is none,
-    /// and whether it was built now.
+    /// and whether it was built now. A template without the work of the post_restore hooks
+    /// configured now is built again, and replaced only when its successor is complete (until
+    /// then it stays, for `--no-hooks`).
     func ensure(_ choice: SnapshotChoice, catalog: LocalCatalog) throws -> (template: LocalCatalog.Item, built: Bool) {
         let profile = choice.profile.value
-        if let template = catalog.template(profile: profile, snapshot: choice.key) { return (template, false) }
+        let existing = catalog.template(profile: profile, snapshot: choice.key)
+        if let existing, !local.hooks.outdates(existing.label) { return (existing, false) }
         let name = names.template(profile: profile, snapshot: choice.key)
-        if catalog.allNames.contains(name) {
+        if existing == nil, catalog.allNames.contains(name) {
             throw DPMError.conflict("The database \(name) exists but is not a template dpm made; drop or rename it, and dpm will rebuild it.")
         }
         // Media is checked too when this build will be followed by fetching it.
@@ -47,29 +52,60 @@ struct TemplateCache {
             && !FolderMoves.exists(names.templateMedia(profile: profile, snapshot: choice.key))
         try loader.checkObjects(choice, media: mediaNeeded ? try loader.mediaEntries(choice) : nil)
         let source = choice.snapshot == nil ? "the files in git" : "the store"
-        if LocalState.load(names).templates.contains(name) {
+        if let existing {
+            let how = existing.label.hooks == nil ? "without dpm.yaml's post_restore hooks" : "with other post_restore hooks than dpm.yaml's"
+            local.workspace.note("The cached template \(name) of \(profile) \(choice.key) was built \(how); building it again from \(source) with them (--no-hooks would use it as it is).")
+        } else if LocalState.load(names).templates.contains(name) {
             local.workspace.note("The cached template \(name) of \(profile) \(choice.key) is gone (dropped by hand?); rebuilding it from \(source).")
         } else {
             local.workspace.note("First use of \(profile) \(choice.key): restoring it from \(source) into the template \(name).")
         }
         let building = names.building("template")
+        let retired = existing.map { (from: $0.name, to: names.building("template")) }
         if let fallback = try local.server.createDatabase(building, like: choice.properties) { local.workspace.note(fallback.note(for: name)) }
         let label: DatabaseLabel
         do {
             try loader.fill(building, with: choice, label: name)
             try DatabaseProperties.applySettings(choice.properties, to: building, on: local.server, note: local.workspace.note)
+            // Before it becomes a template: a hook that fails leaves no template to be taken as good.
+            try local.hooks.run(.templateBuilt, on: building, profile: profile, snapshot: choice.key)
             let applied = try MigrationDetector.appliedCount(in: building, on: local.query)
             label = DatabaseLabel(role: .template, working: names.working, profile: profile, snapshot: choice.key,
-                                  kind: choice.kind, since: local.timestamp(), migrations: applied)
+                                  kind: choice.kind, since: local.timestamp(), migrations: applied, hooks: local.hooks.templateRecord)
             try local.server.setTemplate(building, true)
-            try local.server.applyAtomically([.comment(on: building, label.commentText), .rename(building, to: name)]) { _ in }
+            try local.server.applyAtomically(putInPlace(building, as: name, labelled: label, retiring: retired)) { _ in }
         } catch {
             try? local.server.setTemplate(building, false)
             local.dropIfPresent(building)
             throw error
         }
-        try LocalState.update(names) { $0.templates.append(name) }
+        if let retired {
+            try? local.server.setTemplate(retired.to, false)
+            local.dropIfPresent(retired.to)
+        } else {
+            try LocalState.update(names) { $0.templates.append(name) }
+        }
         return (LocalCatalog.Item(name: name, label: label, isTemplate: true), true)
+    }
+
+    /// The renames that put a built template in place, in one transaction: the outdated one it
+    /// replaces goes aside first, unlabelled, under a name of the building pattern, which the
+    /// next command's repair drops if this one dies before it does.
+    private func putInPlace(_ building: String, as name: String, labelled label: DatabaseLabel,
+                            retiring retired: (from: String, to: String)?) -> [CatalogChange] {
+        let aside: [CatalogChange] = retired.map { [.rename($0.from, to: $0.to), .comment(on: $0.to, nil)] } ?? []
+        return aside + [.comment(on: building, label.commentText), .rename(building, to: name)]
+    }
+
+    /// `catalog` without the spare of `choice` when its template lacks the work of the
+    /// post_restore hooks configured now: the spare is a copy of it, and `ensure` builds the
+    /// template again (a spare is only a copy, so dropping it first loses nothing).
+    func droppingOutdatedSpare(_ choice: SnapshotChoice, from catalog: LocalCatalog) throws -> LocalCatalog {
+        let profile = choice.profile.value
+        guard let template = catalog.template(profile: profile, snapshot: choice.key), local.hooks.outdates(template.label),
+              let spare = catalog.spare(profile: profile, snapshot: choice.key) else { return catalog }
+        try local.drop(spare)
+        return try local.catalog()
     }
 
     /// Records that a switch or attach used the template now (it picks spares and pruning order).

@@ -18,6 +18,8 @@ public struct ProjectConfig: Sendable, Equatable {
     public var encryption: EncryptionConfig?
     /// `retention:`: the rules `dpm prune` applies when its flags do not say otherwise.
     public var retention = RetentionPolicy()
+    /// `hooks:`: commands run after restore, use and attach fill a database.
+    public var hooks = HooksConfig()
 
     public static let fileName = "dpm.yaml"
     public static let defaultStore = "file:.dpm/store"
@@ -36,7 +38,8 @@ public struct ProjectConfig: Sendable, Equatable {
     /// finds a password in the committed database setting.
     public static func load(path: String, overrides: ProjectOverrides, connectionStrings: ConnectionStringReader) throws -> ProjectConfig {
         let file = try YAMLFile(path: path, displayName: path)
-        try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint", EncryptionConfig.key, RetentionPolicy.key])
+        try file.rejectUnknownKeys(allowed: ["database", "store", "media", "migrations", "endpoint", EncryptionConfig.key, RetentionPolicy.key,
+                                                  HooksConfig.key])
         var config = ProjectConfig()
         config.database = try file.string("database")
         if let store = try file.string("store") { config.store = store }
@@ -74,6 +77,9 @@ public struct ProjectConfig: Sendable, Equatable {
         }
         if let node = file.root[RetentionPolicy.key] {
             config.retention = try RetentionPolicy.parse(node, in: file)
+        }
+        if let node = file.root[HooksConfig.key] {
+            config.hooks = try HooksConfig.parse(node, in: file)
         }
         if let database = config.database, ConnectionString.containsSecret(database, reader: connectionStrings) {
             throw file.error("database", "the connection string contains a password; dpm.yaml is committed, so put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD (an sslpassword in a service file named by PGSERVICEFILE) instead")
