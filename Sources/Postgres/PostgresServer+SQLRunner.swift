@@ -20,6 +20,10 @@ extension PostgresServer {
         try runMigration(path, ["--set=AUTOCOMMIT=on", "--file=\(path)"], in: database)
     }
 
+    public func runFileInOneTransaction(_ path: String, in database: String) throws {
+        try runMigration(path, ["--single-transaction", "--file=\(path)"], in: database)
+    }
+
     /// A failure of psql is told in PostgreSQL's words (psql's last lines), with what they say
     /// about the script read once, here.
     private func runMigration(_ path: String, _ arguments: [String], in database: String) throws {
