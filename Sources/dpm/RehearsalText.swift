@@ -26,7 +26,7 @@ enum RehearsalText {
             lines.append("  transform: \(transform.batches) batches, \(transform.rows) rows changed, \(TransformText.rate(transform.rowsPerSecond)) rows/s")
         }
         if let estimate = profile.estimate {
-            lines.append("  on the snapshot's \(estimate.snapshotRows) rows of \(estimate.table) (the clone walked \(estimate.cloneRows)): about \(TransformText.duration(estimate.seconds))")
+            lines.append("  on the snapshot's \(estimate.snapshotRows) rows of \(estimate.table) (the clone walked \(estimate.cloneRows)): about \(estimate.seconds < 60 ? seconds(estimate.seconds) : TransformText.duration(estimate.seconds))")
         }
         if profile.rows.isEmpty {
             lines.append("  rows: none changed")

@@ -150,7 +150,9 @@ final class RehearseTests: XCTestCase {
         let run = try XCTUnwrap(transform.profiles.first)
         XCTAssertNil(run.failure)
         XCTAssertEqual(run.transform?.rows, 2000)
-        XCTAssertEqual(run.rows.first { $0.table == "orders" }?.updated, 2000)
+        XCTAssertEqual(run.rows, [TableRowChanges(table: "orders", inserted: 0, updated: 2000, deleted: 0)],
+                       "dpm's own progress table is left out")
+        XCTAssertNil(run.schemaDiff, "dpm's own progress table is left out")
         let estimate = try XCTUnwrap(run.estimate)
         XCTAssertEqual(estimate.snapshotRows, 2000)
         XCTAssertEqual(estimate.cloneRows, 2000)

@@ -111,7 +111,9 @@ public struct Rehearsal {
     private func measure(_ options: RehearsalOptions, on choice: SnapshotChoice, in scratch: String,
                          settled: inout String) throws -> ProfileRehearsal {
         let workspace = local.workspace
-        let schemas = SchemaBeforeAfter(tools: server)
+        // A transform's progress table is dpm's bookkeeping, not part of the change.
+        let isTransform = options.change.isTransform
+        let schemas = SchemaBeforeAfter(tools: server, leftOut: isTransform ? [TransformProgressTable.name] : [])
         let counters = RowCounters(query: server)
         let schemaBefore = try schemas.dump(scratch)
         let countsBefore = try counters.read(scratch)
@@ -149,6 +151,7 @@ public struct Rehearsal {
         settled = final
 
         let rows = RowCounters.changes(from: countsBefore, to: try counters.read(final))
+            .filter { !isTransform || $0.table != TransformProgressTable.name }
         let locks = LockSummary.tables(samples, interval: options.lockInterval, names: try relationNames(samples, in: final))
         let diff = schemas.diff(before: schemaBefore, after: try schemas.dump(final), profile: choice.profile.value)
         var estimate: ProductionEstimate?

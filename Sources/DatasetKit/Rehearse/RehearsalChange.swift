@@ -73,6 +73,11 @@ public enum RehearsalChange: Sendable {
         }
     }
 
+    public var isTransform: Bool {
+        if case .transform = self { return true }
+        return false
+    }
+
     /// How the change runs, for the report.
     public var mode: String {
         switch self {
