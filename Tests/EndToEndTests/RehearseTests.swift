@@ -161,6 +161,22 @@ final class RehearseTests: XCTestCase {
         XCTAssertEqual(try scratchDatabases(), [])
     }
 
+    func testAKilledRehearsalsCloneIsDroppedByTheNext() throws {
+        try harness.write("DELETE FROM audit_log WHERE id <= 3;\n", to: "fix.sql")
+        let killed = harness.dpm("rehearse", "fix.sql", "--on", "ug", environment: ["DPM_STOP_AT": "rehearse.change-ran"])
+        XCTAssertEqual(killed.status, SIGKILL, killed.stderr)
+        let left = try scratchDatabases()
+        XCTAssertEqual(left.count, 1, "\(left)")
+        XCTAssertTrue(left.first?.contains("__dpm_rehearse_") == true, "\(left)")
+        let cleanup = harness.dpm("cleanup", "--dry-run")
+        XCTAssertTrue(cleanup.stdout.contains("killed dpm rehearse"), cleanup.stdout + cleanup.stderr)
+
+        let report = try rehearse("fix.sql", "--on", "ug")
+        XCTAssertEqual(report.profiles.first?.rows, [TableRowChanges(table: "audit_log", inserted: 0, updated: 0, deleted: 3)])
+        XCTAssertEqual(try scratchDatabases(), [], "the killed run's clone is gone too")
+        XCTAssertEqual(try harness.contentDigest(), workingDigest)
+    }
+
     func testBadInputIsOneSentenceAndChangesNothing() throws {
         try harness.write("SELECT 1;\n", to: "ok.sql")
         harness.dpm("profile", "create", "empty", "--kind", "shared")

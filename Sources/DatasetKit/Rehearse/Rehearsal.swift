@@ -134,6 +134,7 @@ public struct Rehearsal {
         }
         let took = ContinuousClock.now - began
         let samples = try sampler.stop()
+        try workspace.checkpoint("rehearse.change-ran")
 
         // PostgreSQL renames a database only once no other session is connected to it (it
         // waits a few seconds for them to exit), and a session hands its statistics over as it
