@@ -36,11 +36,12 @@ enum RehearsalText {
         }
         let every = "sampled every \(Int((profile.lockSamplingInterval * 1000).rounded())) ms, \(profile.lockSamples) samples"
         if profile.locks.isEmpty {
-            lines.append("  locks: none seen (\(every))")
+            lines.append("  locks on tables: none seen (\(every))")
         } else {
             lines.append("  locks (\(every); durations ± one interval):")
             for table in profile.locks {
-                let modes = table.modes.map { "\(spoken($0.mode)) \(seconds($0.seconds))" }.joined(separator: ", ")
+                let under = "under \(Int((profile.lockSamplingInterval * 1000).rounded())) ms"
+                let modes = table.modes.map { "\(spoken($0.mode)) \($0.samples == 0 ? under : seconds($0.seconds))" }.joined(separator: ", ")
                 lines.append("    \(table.table): strongest \(spoken(table.strongest)); held \(modes)")
             }
         }

@@ -173,6 +173,9 @@ final class RehearseTests: XCTestCase {
 
         let report = try rehearse("fix.sql", "--on", "ug")
         XCTAssertEqual(report.profiles.first?.rows, [TableRowChanges(table: "audit_log", inserted: 0, updated: 0, deleted: 3)])
+        // Too quick for the samples, perhaps; but a one-transaction file's locks are read at its commit too.
+        XCTAssertEqual(report.profiles.first?.locks.map(\.table), ["audit_log"])
+        XCTAssertEqual(report.profiles.first?.locks.first?.strongest, "RowExclusiveLock")
         XCTAssertEqual(try scratchDatabases(), [], "the killed run's clone is gone too")
         XCTAssertEqual(try harness.contentDigest(), workingDigest)
     }

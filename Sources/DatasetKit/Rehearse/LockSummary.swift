@@ -9,7 +9,8 @@ public struct TableLocks: Codable, Sendable, Equatable {
         /// samples that saw it, the time from the first to the last plus one interval
         /// (the truth lies within one interval of that).
         public var seconds: Double
-        /// How many samples saw it.
+        /// How many samples saw it; 0 for a lock seen only at a one-transaction file's commit
+        /// (held for less than the sampling interval; `seconds` is then 0).
         public var samples: Int
     }
 
@@ -27,7 +28,9 @@ enum LockSummary {
 
     /// Per table, the modes held; `names` resolves oids the sampler could not name (tables the
     /// change created in its still open transaction); a table it dropped keeps its oid.
-    static func tables(_ samples: [LockSampler.Sample], interval: Double, names: [String: String]) -> [TableLocks] {
+    /// `atCommit`: the locks a one-transaction file held at its end, which include any too short-lived for the samples.
+    static func tables(_ samples: [LockSampler.Sample], atCommit: [LockSampler.Held] = [], interval: Double,
+                       names: [String: String]) -> [TableLocks] {
         struct Key: Hashable { let oid: String; let mode: String }
         var seen: [Key: [Int]] = [:]
         var sampledName: [String: String] = [:]
@@ -37,9 +40,20 @@ enum LockSummary {
                 if !held.name.isEmpty { sampledName[held.oid] = held.name }
             }
         }
+        for held in atCommit {
+            if seen[Key(oid: held.oid, mode: held.mode)] == nil { seen[Key(oid: held.oid, mode: held.mode)] = [] }
+            if !held.name.isEmpty { sampledName[held.oid] = held.name }
+        }
         var byTable: [String: [TableLocks.Held]] = [:]
         for (key, indexes) in seen {
-            var seconds = 0.0, runStart = indexes[0], previous = indexes[0]
+            var seconds = 0.0
+            guard let first = indexes.first else {
+                // Seen only at the commit: held for less than an interval.
+                let name = names[key.oid] ?? sampledName[key.oid] ?? "relation \(key.oid)"
+                byTable[display(name), default: []].append(TableLocks.Held(mode: key.mode, seconds: 0, samples: 0))
+                continue
+            }
+            var runStart = first, previous = first
             for index in indexes.dropFirst() + [Int.max] {
                 if index != previous + 1 {
                     seconds += samples[previous].time - samples[runStart].time + interval

@@ -153,7 +153,8 @@ public struct Rehearsal {
 
         let rows = RowCounters.changes(from: countsBefore, to: try counters.read(final))
             .filter { !isTransform || $0.table != TransformProgressTable.name }
-        let locks = LockSummary.tables(samples, interval: options.lockInterval, names: try relationNames(samples, in: final))
+        let locks = LockSummary.tables(samples, atCommit: outcome.locksAtCommit, interval: options.lockInterval,
+                                       names: try relationNames(samples.flatMap(\.locks) + outcome.locksAtCommit, in: final))
         let diff = schemas.diff(before: schemaBefore, after: try schemas.dump(final), profile: choice.profile.value)
         var estimate: ProductionEstimate?
         if let result = outcome.transform, let cloneRows, cloneRows > 0, let snapshotRows = snapshotRows(of: result.table, in: choice) {
@@ -169,8 +170,8 @@ public struct Rehearsal {
     }
 
     /// Names of the relations the sampler saw by oid only (created inside the change's open transaction).
-    private func relationNames(_ samples: [LockSampler.Sample], in database: String) throws -> [String: String] {
-        let unnamed = Set(samples.flatMap(\.locks).filter { $0.name.isEmpty }.map(\.oid))
+    private func relationNames(_ locks: [LockSampler.Held], in database: String) throws -> [String: String] {
+        let unnamed = Set(locks.filter { $0.name.isEmpty }.map(\.oid))
         guard !unnamed.isEmpty else { return [:] }
         let rows = try server.query("""
             SELECT c.oid::text, n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
