@@ -59,10 +59,8 @@ public struct Rehearsal {
         let project = local.workspace.project
         if profiles.isEmpty {
             let all = project.profileNames().compactMap { try? ProfileName($0) }
-            let choices = all.compactMap { name -> SnapshotChoice? in
-                guard (try? hasSnapshot(name)) == true else { return nil }
-                return try? loader.choose(name, id: nil)
-            }
+            // A profile whose snapshot cannot be read (store unreachable, damaged record) is an error, not skipped.
+            let choices = try all.filter { (try? hasSnapshot($0)) == true }.map { try loader.choose($0, id: nil) }
             guard !choices.isEmpty else {
                 throw DPMError.notFound("No profile has a snapshot to rehearse on yet; upload one (dpm upload PROFILE) first.")
             }
