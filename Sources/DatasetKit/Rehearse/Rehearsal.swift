@@ -35,7 +35,8 @@ public struct Rehearsal {
         // Only a rehearsal holding this lock makes these names: a killed one left them.
         local.dropLeftovers(of: [Self.runningPurpose, Self.settledPurpose])
         try local.requireCreatePrivilege(for: "rehearse")
-        let loader = local.loader(1)
+        // A template restored on first use loads with every core, as attach does.
+        let loader = local.loader(ProcessInfo.processInfo.activeProcessorCount)
         let choices = try choose(options.profiles, loader: loader)
         if options.keep {
             for choice in choices where try server.databaseExists(keptName(choice)) {
