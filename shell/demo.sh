@@ -4,7 +4,8 @@
 # migrate, squash; then make the user-generated profile from a production-like
 # database with personal data, through sanitize rules and a purge script; and
 # look back: the profile's history, a tag, a pin back to May and forward again, a
-# diff, one table rolled back; check every object in the store, and reclaim space.
+# diff, one table rolled back; check every object in the store, and reclaim space;
+# and rehearse a fix on clones of two profiles.
 #
 #   shell/demo.sh
 #
@@ -328,5 +329,18 @@ for tag in acme-contract june-production; do
   dpm log user-generated --json | python3 -c 'import json, sys; sys.exit(0 if any(sys.argv[1] in s["tags"] for s in json.load(sys.stdin)["snapshots"]) else 1)' "$tag" ||
     die "prune removed the snapshot tagged $tag"
 done
+
+step "27. Rehearse a hand-written fix before it runs in production: on a clone of user-generated and of customer-acme, timed, with the rows it changes, the locks it takes (CREATE INDEX holds SHARE on tasks: writes wait) and the schema it leaves. demo_app is not touched."
+mkdir -p db/fixes
+cat >db/fixes/raise_overdue_priority.sql <<'SQL'
+-- Overdue tasks that are not done get the top priority, and the overdue query its index.
+UPDATE tasks SET priority = 1 WHERE due_on < current_date AND status <> 'done' AND priority <> 1;
+CREATE INDEX tasks_due_on_priority_idx ON tasks (due_on, priority);
+SQL
+before="$(row_counts)"
+show dpm rehearse db/fixes/raise_overdue_priority.sql --on user-generated --on customer-acme
+[[ "$(row_counts)" == "$before" ]] || die "dpm rehearse changed the working database"
+[[ "$(sql -At -c "select count(*) from pg_indexes where indexname = 'tasks_due_on_priority_idx'")" == 0 ]] ||
+  die "dpm rehearse created the index in the working database"
 
 printf '\ndemo finished: every step succeeded\n'

@@ -20,13 +20,21 @@ extension PostgresServer {
         try runMigration(path, ["--set=AUTOCOMMIT=on", "--file=\(path)"], in: database)
     }
 
+    public func runFileInOneTransaction(_ path: String, finalQuery: String, marker: String, in database: String) throws -> [String] {
+        var lines: [String] = []
+        try runMigration(path, ["--single-transaction", "--tuples-only", "--no-align", "--file=\(path)", "--command=\(finalQuery)"],
+                         in: database) { stdout in lines = try MarkedLines.read(stdout, marker: marker) }
+        return lines
+    }
+
     /// A failure of psql is told in PostgreSQL's words (psql's last lines), with what they say
     /// about the script read once, here.
-    private func runMigration(_ path: String, _ arguments: [String], in database: String) throws {
+    private func runMigration(_ path: String, _ arguments: [String], in database: String,
+                              output: ((ByteReader) throws -> Void)? = nil) throws {
         do {
             try withClient(database) { dbArgument, environment in
                 try tools().runTool("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"] + arguments + [dbArgument],
-                                    environment: environment)
+                                    environment: environment, output: output)
             }
         } catch let error as DPMError {
             guard let failure = error.tool else { throw error }

@@ -14,6 +14,6 @@ struct DPM: ParsableCommand {
         """,
         version: version,
         subcommands: [InitCommand.self, ProfileCommand.self, UploadCommand.self, LogCommand.self, PinCommand.self, TagCommand.self, DiffCommand.self, VerifyCommand.self, PruneCommand.self, GCCommand.self, SanitizeCommand.self, RestoreCommand.self, UseCommand.self, UndoCommand.self, StashCommand.self,
-                      AttachCommand.self, DetachCommand.self, CacheCommand.self, MigrateCommand.self, MigrationsCommand.self, TransformCommand.self, SquashCommand.self, StatusCommand.self, CleanupCommand.self, KeyCommand.self]
+                      AttachCommand.self, DetachCommand.self, CacheCommand.self, MigrateCommand.self, MigrationsCommand.self, TransformCommand.self, RehearseCommand.self, SquashCommand.self, StatusCommand.self, CleanupCommand.self, KeyCommand.self]
     )
 }

@@ -7,7 +7,7 @@ final class HelpTests: XCTestCase {
         let harness = try Harness()
         defer { harness.tearDown() }
         for command in ["init", "profile", "upload", "log", "pin", "tag", "restore", "use", "undo", "stash", "attach", "detach", "cache", "cleanup",
-                        "migrate", "migrations", "transform", "squash", "status", "key", "verify", "prune", "gc"] {
+                        "migrate", "migrations", "transform", "rehearse", "squash", "status", "key", "verify", "prune", "gc"] {
             for arguments in [["help", command], [command, "--help"]] {
                 let run = harness.dpm(arguments)
                 XCTAssertEqual(run.status, 0, "dpm \(arguments.joined(separator: " ")): \(run.stderr)")

@@ -33,7 +33,7 @@ public struct LeftoverScan: Sendable {
     /// Whether no background refill runs now.
     let refillIdle: Bool
 
-    static let purposes = ["restore", "old", "incoming", "template", "clone", "scratch"]
+    static let purposes = ["restore", "old", "incoming", "template", "clone", "scratch", "rehearse", "rehearsed"]
 
     public func all() throws -> [Leftover] {
         try databases() + files()
@@ -117,6 +117,10 @@ public struct LeftoverScan: Sendable {
         case "scratch":
             return Leftover(kind: .database, name: name, holds: "a scratch database of an older or killed dpm command",
                             removable: !othersRunning, advice: othersRunning ? "another dpm is running and may be using it" : nil)
+        case "rehearse", "rehearsed":
+            // dpm rehearse holds the project lock while its clone exists.
+            return Leftover(kind: .database, name: name, holds: "the clone a killed dpm rehearse was trying a change on",
+                            removable: projectIdle, advice: projectIdle ? nil : busy)
         default:
             return Leftover(kind: .database, name: name, holds: "a partial copy a killed dpm use or attach was making",
                             removable: projectIdle, advice: projectIdle ? nil : busy)
