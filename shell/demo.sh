@@ -343,4 +343,43 @@ show dpm rehearse db/fixes/raise_overdue_priority.sql --on user-generated --on c
 [[ "$(sql -At -c "select count(*) from pg_indexes where indexname = 'tasks_due_on_priority_idx'")" == 0 ]] ||
   die "dpm rehearse created the index in the working database"
 
+step "28. A data change too long for a deploy: dpm transform walks tasks by id in batches of 20, each committed together with its progress row, pausing 200 ms between them. Killed with kill -9 halfway, it resumes after its last committed batch: every task is changed exactly once."
+sql -c "alter table tasks add column reviewed_count int not null default 0"
+mkdir -p db/transforms
+cat >db/transforms/20261203_review_tasks.sql <<'SQL'
+-- dpm:batch table=public.tasks key=id size=20 pause=200ms
+UPDATE tasks SET reviewed_count = reviewed_count + 1 WHERE id >= :batch_start AND id < :batch_end;
+SQL
+# The binary itself in the background (not the dpm function, whose subshell kill -9 would miss).
+"$DPM_BIN" transform db/transforms/20261203_review_tasks.sql >/dev/null 2>&1 &
+transform_pid=$!
+# Wait (at most 20 s) until five batches are committed, then kill it as a crash would.
+for _ in $(seq 200); do
+  done_batches="$(sql -At -c "select coalesce((select batches from dpm_transform_progress), 0)" 2>/dev/null || echo 0)"
+  [[ "$done_batches" -ge 5 ]] && break
+  sleep 0.1
+done
+kill -9 "$transform_pid" 2>/dev/null || true
+wait "$transform_pid" 2>/dev/null || true
+printf 'killed dpm transform (kill -9) after %s committed batches\n' "$done_batches"
+show sql -c "select file, last_key_done, batches, rows, finished from dpm_transform_progress"
+[[ "$(sql -At -c "select finished is null from dpm_transform_progress")" == t ]] || die "the transform finished before it was killed"
+show dpm transform db/transforms/20261203_review_tasks.sql
+[[ "$(sql -At -c "select count(*) from tasks where reviewed_count <> 1")" == 0 ]] ||
+  die "after the resumed transform, some tasks were not changed exactly once"
+printf 'every one of the %s tasks was changed exactly once\n' "$(sql -At -c "select count(*) from tasks")"
+status=0
+show dpm transform db/transforms/20261203_review_tasks.sql || status=$?
+[[ $status != 0 ]] || die "a finished transform should refuse to run again without --again"
+sql -c "alter table tasks drop column reviewed_count"
+
+step "29. A command to run whenever dpm fills a database (a search reindex, say; here it counts the tasks): hooks.post_restore in dpm.yaml runs in the project folder with PGDATABASE and DATABASE_URL naming the database just filled. For dpm use it runs when a template is built, so later switches stay instant."
+cat >>dpm.yaml <<'YAML'
+hooks:
+  post_restore: ["psql -X -q -At -c \"select 'post_restore hook: ' || count(*) || ' tasks in ' || current_database() from tasks\""]
+YAML
+show dpm restore user-generated --into demo_hooked
+[[ "$(psql -X -At -d demo_hooked -c "select count(*) from tasks")" -gt 0 ]] || die "the restore with a hook filled no tasks"
+psql -X -q -d postgres -c "drop database demo_hooked"
+
 printf '\ndemo finished: every step succeeded\n'
