@@ -21,7 +21,7 @@ public struct ObjectTransfer: Sendable {
     /// Where an upload's small contents go (`packing(into:)`); nil stores every object on its own.
     private(set) var packs: PackWriter?
     /// Packs being downloaded into the cache, so that each is fetched once (`PackedTransfer`).
-    let packFetches = PackFetches()
+    let packFetches = PackLocks()
 
     public init(store: ObjectStore, codec: CompressionCodec, progress: ProgressMeter = .silent, cache: ObjectCache? = nil,
                 sealing: ObjectSealing? = nil, damaged: Set<String> = []) {

@@ -70,25 +70,33 @@ extension ObjectTransfer {
     }
 }
 
-/// The stored size of each pack asked about, looked up once however many objects it holds.
+/// The stored size of each pack asked about, looked up once however many objects it holds
+/// (threads asking for one pack at once wait for the first one's answer).
 struct PackSizes: Sendable {
     let store: ObjectStore
     private let known = Locked([String: Int64?]())
+    private let lookups = PackLocks()
 
     init(store: ObjectStore) { self.store = store }
 
     /// nil when the store does not have it.
     func size(of pack: String) throws -> Int64? {
-        if let size = known.current[pack] { return size }
-        let size = try store.storedSize(StoreLayout.objectKey(pack))
-        known.withValue { $0[pack] = size }
+        var size: Int64?
+        try lookups.exclusively(pack) {
+            if let found = known.current[pack] {
+                size = found
+                return
+            }
+            size = try store.storedSize(StoreLayout.objectKey(pack))
+            known.withValue { $0[pack] = size }
+        }
         return size
     }
 }
 
-/// One lock per pack being fetched: a second reader of a pack waits for the first's download
-/// and then finds its member in the cache.
-final class PackFetches: @unchecked Sendable {
+/// One lock per pack: a second reader of a pack being fetched (or looked up) waits for the
+/// first, then finds its member in the cache (or the size known).
+final class PackLocks: @unchecked Sendable {
     private let lock = NSLock()
     private var locks: [String: NSLock] = [:]
 
