@@ -126,21 +126,25 @@ public struct ObjectTransfer: Sendable {
     /// cache, the whole pack is downloaded once and split into the cache (`fetchPack`).
     public func read(sha256: String, into writer: ByteWriter, what: String? = nil, packedAt: PackedAt? = nil, storedSize: Int64 = 0) throws {
         let label = "\(sha256)\(what.map { " (\($0))" } ?? "")"
-        if let packedAt, cache?.open(sha256) == nil {
-            guard cache != nil else {
-                let source = try openPacked(sha256, at: packedAt, storedSize: storedSize, label: label)
-                return progress.advance(bytes: try readVerified(source, sha256: sha256, into: writer, source: store.displayName, label: label))
-            }
-            try fetchPack(holding: sha256, at: packedAt, storedSize: storedSize, label: label)
-        }
-        if let cache, let cached = cache.open(sha256) {
+        func readCached(_ cached: ByteReader, from cache: ObjectCache) throws {
             do {
                 progress.advance(bytes: try readVerified(cached, sha256: sha256, into: writer, source: "the download cache", label: label))
             } catch {
                 cache.evict(sha256)
                 throw DPMError(reporting: error).rephrased("\(error.userMessage) The cached copy was removed; run the command again to fetch it from the store.")
             }
-            return
+        }
+        if let cache, let cached = cache.open(sha256) { return try readCached(cached, from: cache) }
+        if let packedAt {
+            guard let cache else {
+                let source = try openPacked(sha256, at: packedAt, storedSize: storedSize, label: label)
+                return progress.advance(bytes: try readVerified(source, sha256: sha256, into: writer, source: store.displayName, label: label))
+            }
+            try fetchPack(holding: sha256, at: packedAt, storedSize: storedSize, label: label)
+            guard let cached = cache.open(sha256) else {
+                throw DPMError.corrupt("The pack \(packedAt.pack) in \(store.displayName) does not give object \(label) at \(packedAt.offset).")
+            }
+            return try readCached(cached, from: cache)
         }
         let key = StoreLayout.objectKey(sha256)
         let remote: ByteReader

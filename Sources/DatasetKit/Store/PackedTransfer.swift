@@ -26,8 +26,12 @@ extension ObjectTransfer {
         do {
             return try store.open(StoreLayout.objectKey(place.pack), range: place.offset..<place.end(storedSize: storedSize))
         } catch let error as DPMError where error.kind == .notFound {
-            throw DPMError.notFound("The store \(store.displayName) has no pack \(place.pack), which holds object \(label); the snapshot cannot be restored from this store.")
+            throw missingPack(place.pack, holding: label)
         }
+    }
+
+    private func missingPack(_ pack: String, holding label: String) -> DPMError {
+        DPMError.notFound("The store \(store.displayName) has no pack \(pack), which holds object \(label); the snapshot cannot be restored from this store.")
     }
 
     /// Downloads the pack at `place` once (other threads wanting it wait) and admits into the
@@ -42,7 +46,7 @@ extension ObjectTransfer {
             do {
                 pack = try store.open(StoreLayout.objectKey(place.pack)).readAll()
             } catch let error as DPMError where error.kind == .notFound {
-                throw DPMError.notFound("The store \(store.displayName) has no pack \(place.pack), which holds object \(label); the snapshot cannot be restored from this store.")
+                throw missingPack(place.pack, holding: label)
             }
             guard Int64(pack.count) >= place.end(storedSize: storedSize) else {
                 throw DPMError.corrupt("Object \(label) in \(store.displayName) is corrupt: its pack \(place.pack) has \(pack.count) bytes, too few to hold it at \(place.offset)…\(place.end(storedSize: storedSize)).")
