@@ -5,22 +5,9 @@ import Foundation
 /// output passed through to dpm's stderr and its last lines kept for the failure.
 extension PostgresServer: HookCommands {
     public func runHook(_ command: String, for database: String, in directory: String, environment extra: [String: String]) throws {
-        let target = settings.with(database: database)
-        // The password as for every client tool (PGPASSWORD from the connection string, if it
-        // carried one); the other secrets in a 0600 service file; none in argv.
-        var environment = target.childEnvironment
-        environment["PGHOST"] = target.host
-        environment["PGPORT"] = target.port
-        environment["PGDATABASE"] = database
-        environment["PGUSER"] = target.user
-        environment["DATABASE_URL"] = target.uri
-        environment.merge(extra) { _, new in new }
-        let secrets = try ClientSecrets(target.toolSecrets)
+        var (environment, secrets) = try commandEnvironment(for: database)
         defer { secrets?.remove() }
-        if let secrets {
-            environment["PGSERVICEFILE"] = secrets.path
-            environment["PGSERVICE"] = ClientSecrets.service
-        }
+        environment.merge(extra) { _, new in new }
         // A stderr closed under dpm must fail a write, not kill dpm while its hook runs.
         signal(SIGPIPE, SIG_IGN)
         // One pipe for both streams, so that the lines keep their order.

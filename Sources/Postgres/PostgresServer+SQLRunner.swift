@@ -42,7 +42,11 @@ extension PostgresServer {
         }
     }
 
-    public func runCommand(_ command: String, for database: String, in directory: String) throws {
+    /// The environment of a project's command (a migration command, a hook) run against
+    /// `database`: PGHOST, PGPORT, PGDATABASE, PGUSER and DATABASE_URL naming it; the password
+    /// as for every client tool (PGPASSWORD from the connection string, if it carried one); the
+    /// other secrets in a 0600 service file, which the caller removes; none in argv.
+    func commandEnvironment(for database: String) throws -> (environment: [String: String], secrets: ClientSecrets?) {
         let target = settings.with(database: database)
         var environment = target.childEnvironment
         environment["PGHOST"] = target.host
@@ -51,11 +55,16 @@ extension PostgresServer {
         environment["PGUSER"] = target.user
         environment["DATABASE_URL"] = target.uri
         let secrets = try ClientSecrets(target.toolSecrets)
-        defer { secrets?.remove() }
         if let secrets {
             environment["PGSERVICEFILE"] = secrets.path
             environment["PGSERVICE"] = ClientSecrets.service
         }
+        return (environment, secrets)
+    }
+
+    public func runCommand(_ command: String, for database: String, in directory: String) throws {
+        let (environment, secrets) = try commandEnvironment(for: database)
+        defer { secrets?.remove() }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent(ScratchNames.make("command") + ".log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(at: log) }
