@@ -8,10 +8,14 @@ extension PostgresServer {
             + filters.excludeData.map { "--exclude-table-data=\($0)" }
     }
 
-    public func dumpSchema(of database: String, filters: TableFilters) throws -> String {
+    private static func snapshotArguments(_ snapshot: String?) -> [String] {
+        snapshot.map { ["--snapshot=\($0)"] } ?? []
+    }
+
+    public func dumpSchema(of database: String, filters: TableFilters, snapshot: String?) throws -> String {
         let output = try withClient(database) { dbArgument, environment in
             try tools().runTool("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", dbArgument]
-                + Self.filterArguments(filters), environment: environment, capture: true)
+                + Self.filterArguments(filters) + Self.snapshotArguments(snapshot), environment: environment, capture: true)
         }
         return String(decoding: output.stdout, as: UTF8.self)
     }
@@ -34,11 +38,13 @@ extension PostgresServer {
         }
     }
 
-    public func streamArchive(of database: String, filters: TableFilters, into consume: (ByteReader) throws -> Void) throws {
+    public func streamArchive(of database: String, filters: TableFilters, dataOnly: Bool, snapshot: String?,
+                              into consume: (ByteReader) throws -> Void) throws {
         // Uncompressed: dpm chunks, hashes and compresses the data itself, on every core.
+        let arguments = ["--format=custom", "--compress=0"] + (dataOnly ? ["--data-only"] : []) + Self.snapshotArguments(snapshot)
         try withoutActuallyEscaping(consume) { consume in
             try withClient(database) { dbArgument, environment in
-                _ = try tools().runTool("pg_dump", ["--format=custom", "--compress=0", dbArgument] + Self.filterArguments(filters),
+                _ = try tools().runTool("pg_dump", arguments + [dbArgument] + Self.filterArguments(filters),
                                         environment: environment, output: consume)
             }
         }

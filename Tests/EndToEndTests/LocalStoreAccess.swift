@@ -31,3 +31,21 @@ extension LocalStoreAccess {
         return try Data(contentsOf: URL(fileURLWithPath: place.path))[place.range]
     }
 }
+
+extension LocalStoreAccess {
+    /// The plaintext of every object of the plaintext store at `root`, packed members included, by id.
+    static func plaintexts(in root: String) throws -> [String: Data] {
+        let store = try open(root)
+        var texts: [String: Data] = [:]
+        for key in try store.list(prefix: "objects/") {
+            let bytes = try store.open(key).readAll(limit: 1 << 30)
+            let members = (try? PackFormat.members(of: bytes, what: key)) ?? []
+            let parts = members.isEmpty ? [(String(key.split(separator: "/").last ?? ""), bytes)]
+                : members.map { ($0.id, bytes[Int($0.offset)..<Int($0.offset + $0.storedSize)]) }
+            for (id, stored) in parts {
+                texts[id] = try codec.decompressing(DataReader(Data(stored))).readAll(limit: 1 << 30)
+            }
+        }
+        return texts
+    }
+}

@@ -2,16 +2,20 @@ import Foundation
 
 /// pg_dump and pg_restore, and the connection that loads a dump's entries.
 public protocol DumpTools: Sendable {
-    /// `pg_dump --schema-only` as plain SQL (not yet normalized).
-    func dumpSchema(of database: String, filters: TableFilters) throws -> String
+    /// `pg_dump --schema-only` as plain SQL (not yet normalized), in `snapshot` when given.
+    func dumpSchema(of database: String, filters: TableFilters, snapshot: String?) throws -> String
     /// `pg_dump --data-only` as plain SQL, for profiles whose data lives in git.
     func dumpDataSQL(of database: String, filters: TableFilters) throws -> String
     /// `pg_dump -Fd -Z0 -j jobs` into `directory` (which must not exist yet).
     func dumpDirectory(of database: String, to directory: String, jobs: Int, filters: TableFilters) throws
     /// `pg_dump -Fc -Z0` of the database, handed to `consume` as a stream while pg_dump writes it:
     /// nothing of it lands on disk. pg_dump's failure is thrown even when `consume` failed on
-    /// the stream it cut short.
-    func streamArchive(of database: String, filters: TableFilters, into consume: (ByteReader) throws -> Void) throws
+    /// the stream it cut short. `dataOnly`: the table data alone; `snapshot`: read in that
+    /// exported snapshot (`exportSnapshot`).
+    func streamArchive(of database: String, filters: TableFilters, dataOnly: Bool, snapshot: String?,
+                       into consume: (ByteReader) throws -> Void) throws
+    /// A snapshot of `database` that several pg_dump runs can read together, held until released.
+    func exportSnapshot(of database: String) throws -> HeldSnapshot
     /// The table of contents of a dump directory (`pg_restore --list`), limited to `sections`
     /// (all when empty); `verbose` adds each entry's dependencies.
     func listDirectory(_ directory: String, sections: [DumpSection], verbose: Bool) throws -> String
@@ -28,6 +32,19 @@ extension DumpTools {
     func listDirectory(_ directory: String) throws -> String {
         try listDirectory(directory, sections: [], verbose: false)
     }
+
+    func dumpSchema(of database: String, filters: TableFilters) throws -> String {
+        try dumpSchema(of: database, filters: filters, snapshot: nil)
+    }
+}
+
+/// A snapshot exported by a transaction of its own (`pg_export_snapshot()`), which stays open
+/// until `release()`: every pg_dump given its name reads exactly the data it saw.
+public protocol HeldSnapshot: AnyObject {
+    /// What pg_dump's `--snapshot` takes.
+    var name: String { get }
+    /// Ends the transaction that holds it; later pg_dump runs can no longer use it.
+    func release()
 }
 
 /// The parts of a dump pg_restore can restore one at a time.

@@ -63,8 +63,10 @@ extension ObjectTransfer {
         var newlines: Int64
     }
 
-    /// Reads `source` to its end, handing each chunk to `chunkStore`.
-    func cut(_ source: ByteReader, into chunkStore: ChunkStoring, countingLines: Bool, parameters: ChunkerParameters) throws -> CutContent {
+    /// Reads `source` to its end, handing each chunk to `chunkStore`. `through` gives the writer
+    /// the content passes first (which finishes what it writes into) when there is one.
+    func cut(_ source: ByteReader, into chunkStore: ChunkStoring, countingLines: Bool, parameters: ChunkerParameters,
+             through transform: ((ByteWriter) throws -> ByteWriter)? = nil) throws -> CutContent {
         let first = chunkStore.count
         let lines = NewlineCounter()
         // The chunk that `finish` emits is the whole content when none came before it.
@@ -72,9 +74,11 @@ extension ObjectTransfer {
         let chunker = ContentChunker(parameters: parameters) { bytes in
             try chunkStore.submit(Data(bytes), whole: finishing && chunkStore.count == first)
         }
-        try source.pump(into: countingLines ? FanOutWriter([lines, chunker]) : chunker)
-        finishing = true
-        try chunker.finish()
+        let sink = FinishingWriter(chunker) { finishing = true }
+        let counted: ByteWriter = countingLines ? FanOutWriter([lines, sink]) : sink
+        let head = try transform?(counted) ?? counted
+        try source.pump(into: head)
+        try head.finish()
         return CutContent(chunks: first..<chunkStore.count, newlines: lines.count)
     }
 
@@ -147,6 +151,21 @@ extension ObjectTransfer {
 }
 
 /// Writes the same bytes to several writers.
+/// A writer that runs `beforeFinish` just before it finishes `downstream`.
+final class FinishingWriter: ByteWriter {
+    private let downstream: ByteWriter
+    private let beforeFinish: () -> Void
+    init(_ downstream: ByteWriter, beforeFinish: @escaping () -> Void) {
+        self.downstream = downstream
+        self.beforeFinish = beforeFinish
+    }
+    func write(_ bytes: UnsafeRawBufferPointer) throws { try downstream.write(bytes) }
+    func finish() throws {
+        beforeFinish()
+        try downstream.finish()
+    }
+}
+
 final class FanOutWriter: ByteWriter {
     private let writers: [ByteWriter]
     init(_ writers: [ByteWriter]) { self.writers = writers }

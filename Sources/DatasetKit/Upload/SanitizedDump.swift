@@ -96,7 +96,7 @@ struct SanitizedDump {
         }
     }
 
-    private static func refuseLeaks(_ hits: [String: LeakHit], origins: [String]) throws {
+    static func refuseLeaks(_ hits: [String: LeakHit], origins: [String]) throws {
         guard !hits.isEmpty else { return }
         let list = hits.keys.sorted().map { column in
             let hit = hits[column]!

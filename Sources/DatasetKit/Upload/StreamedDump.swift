@@ -18,13 +18,15 @@ struct StreamedDump {
 
     /// Streams `database` into the store; writes toc.dat into `directory` (which must not
     /// exist). `beforeData` runs once the table of contents is read and before any object is
-    /// stored (a failure to connect or to read the schema stores nothing).
-    func store(_ database: String, filters: TableFilters, into directory: String, beforeData: () throws -> Void) throws -> Stored {
+    /// stored (a failure to connect or to read the schema stores nothing). `snapshot`: read in
+    /// that exported snapshot; `pass`: what each table's data goes through before it is cut.
+    func store(_ database: String, filters: TableFilters, snapshot: String? = nil, pass: StreamedDataPass? = nil,
+               into directory: String, beforeData: () throws -> Void) throws -> Stored {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         let chunkStore = transfer.chunkStoring(width: jobs, recordedSizes: recorded)
         var cuts: [String: ObjectTransfer.CutContent] = [:]
         do {
-            try server.streamArchive(of: database, filters: filters) { source in
+            try server.streamArchive(of: database, filters: filters, dataOnly: false, snapshot: snapshot) { source in
                 let reader = ArchiveReader(source: source)
                 let toc = try ArchiveTOC.read(reader)
                 if let reason = ArchiveUnpacker.unreadable(toc) {
@@ -35,11 +37,14 @@ struct StreamedDump {
                 let tocFile = try FileWriter(path: FilePath.join(directory, "toc.dat"), exclusive: true, mode: 0o600, durable: false)
                 try toc.directoryTOC(keeping: { _ in true }, dataFiles: files).withUnsafeBytes { try tocFile.write($0) }
                 try tocFile.finish()
+                try pass?.prepare(data)
                 try beforeData()
                 try ArchiveDataBlocks.forEach(in: reader, toc: toc, wanted: Set(files.keys), decompression: nil) { entry, plain in
-                    cuts[files[entry.dumpId]!] = try transfer.cut(plain, into: chunkStore, countingLines: true, parameters: parameters)
+                    cuts[files[entry.dumpId]!] = try transfer.cut(plain, into: chunkStore, countingLines: true, parameters: parameters,
+                                                                  through: pass.map { pass in { try pass.writer(for: entry, into: $0) } })
                 }
             }
+            try pass?.finish()
         } catch {
             _ = try? chunkStore.finish() // no chunk is still being stored once this returns
             throw error
@@ -49,4 +54,16 @@ struct StreamedDump {
             try transfer.storeList(of: Array(chunks[cut.chunks]), newlines: cut.newlines, recordedSizes: recorded)
         }
     }
+}
+
+/// What a streamed upload does to each table's data between pg_dump and the chunker (the
+/// sanitize rules and the leak check).
+protocol StreamedDataPass {
+    /// Runs once, when the archive's table of contents is read and before any of its data:
+    /// `entries` are its table data entries.
+    func prepare(_ entries: [ArchiveEntry]) throws
+    /// The writer the data of `entry` goes through on its way to `sink`, which it finishes.
+    func writer(for entry: ArchiveEntry, into sink: ByteWriter) throws -> ByteWriter
+    /// After the last table; throws when what was read must not be recorded.
+    func finish() throws
 }

@@ -164,7 +164,7 @@ public struct Upload: Sendable {
     /// Dumps, sanitizes and stores schema, data and media. Without rules, media goes up while
     /// pg_dump runs: one waits on the database server, the other on the store, so together
     /// they take about as long as the longer of the two. With rules, nothing is stored until
-    /// the leak check has passed.
+    /// the leak check has passed (streamed, in reads of the data before the one that stores it).
     /// `start` is written to the store just before the first object (its settings, or a new
     /// encrypted store's key), by whichever of the media and the database part stores first,
     /// so that an upload refused before then (a leak, a failed dump) leaves the store as it was.
@@ -175,11 +175,20 @@ public struct Upload: Sendable {
             : (work: nil, skipped: [])
         // An error of the database part is reported once the media part has stopped too.
         defer { _ = try? media.work?.wait() }
-        if plan == nil, standIn?.archive == nil, try !hasLargeObjects() {
-            let streamed = try streamData(filters: filters, jobs: options.jobs, transfer: transfer, start: start, recorded: recorded,
-                                          record: record, into: "\(scratch)/dump")
-            return Captured(schema: streamed.schema, data: streamed.data, tables: streamed.tables, media: try media.work?.wait(),
-                            skippedMedia: media.skipped, sanitize: nil, migrations: nil)
+        // Streamed, with no scratch copy of the data, unless a dump is read directly, large objects
+        // need pg_dump's files, or (with rules, which read the data twice) no snapshot can be held.
+        if standIn?.archive == nil, try !hasLargeObjects() {
+            let held = try? server.exportSnapshot(of: database)
+            defer { held?.release() }
+            if plan == nil || held != nil {
+                let streamed = try streamData(filters: filters, plan: plan, snapshot: held?.name, jobs: options.jobs, transfer: transfer,
+                                              start: start, recorded: recorded, record: record, into: "\(scratch)/dump") {
+                    if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
+                }
+                let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: streamed.leakCheck!) }
+                return Captured(schema: streamed.schema, data: streamed.data, tables: streamed.tables, media: try media.work?.wait(),
+                                skippedMedia: media.skipped, sanitize: sanitize, migrations: nil)
+            }
         }
         let dump = try dumpData(filters: filters, plan: plan, jobs: options.jobs, into: "\(scratch)/dump")
         if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
@@ -203,19 +212,31 @@ public struct Upload: Sendable {
         var schema: Artifact
         var data: [Artifact]
         var tables: Int
+        /// What the leak check did, when there are rules.
+        var leakCheck: LeakCheckRecord?
     }
 
-    /// The data read straight from pg_dump into the store (`StreamedDump`), with no scratch copy;
-    /// the schema is dumped meanwhile, and the store's settings written once pg_dump has begun
-    /// to send data.
-    private func streamData(filters: TableFilters, jobs: Int, transfer: ObjectTransfer, start: StoreEncryption.UploadStart,
-                            recorded: [String: Int64], record: @escaping @Sendable (ObjectTransfer.Stored) -> Void,
-                            into directory: String) throws -> StreamedData {
-        let schemaSQL = BackgroundWork { [server, database] in try server.dumpSchema(of: database, filters: filters) }
+    /// The data read straight from pg_dump into the store (`StreamedDump`), with no scratch copy,
+    /// through the rules and the leak check when there are rules (`SanitizedStream`); the schema
+    /// is dumped meanwhile, in the same snapshot, and the store's settings written once pg_dump
+    /// has begun to send data (with rules, once the original values are known).
+    private func streamData(filters: TableFilters, plan: SanitizePlan?, snapshot: String?, jobs: Int, transfer: ObjectTransfer,
+                            start: StoreEncryption.UploadStart, recorded: [String: Int64],
+                            record: @escaping @Sendable (ObjectTransfer.Stored) -> Void, into directory: String,
+                            beforeData: () throws -> Void) throws -> StreamedData {
+        let schemaSQL = BackgroundWork { [server, database] in try server.dumpSchema(of: database, filters: filters, snapshot: snapshot) }
         defer { _ = try? schemaSQL.wait() }
+        let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
+        let sanitized = plan.flatMap { plan in
+            snapshot.map { SanitizedStream(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, server: server, database: database,
+                                           filters: dumpFilters, snapshot: $0, progress: workspace.progress) }
+        }
         workspace.progress.begin("dumping \(database) with pg_dump and storing its data")
         let stored = try StreamedDump(server: server, transfer: transfer, jobs: jobs, recorded: recorded)
-            .store(database, filters: filters, into: directory, beforeData: { try start.publish() })
+            .store(database, filters: dumpFilters, snapshot: snapshot, pass: sanitized, into: directory) {
+                try start.publish()
+                try beforeData()
+            }
         try start.publish()
         let listing = try server.listDirectory(directory)
         let tableNames = DumpTOC.tableFiles(fromListing: listing)
@@ -227,7 +248,8 @@ public struct Upload: Sendable {
             data.append(artifact.artifact(path: name, table: tableNames[name]))
         }
         let schema = try storeSchema(try schemaSQL.wait(), transfer: transfer, recorded: recorded, record: record)
-        return StreamedData(schema: schema, data: data.sorted { $0.path < $1.path }, tables: DumpTOC.tableCount(fromListing: listing))
+        return StreamedData(schema: schema, data: data.sorted { $0.path < $1.path }, tables: DumpTOC.tableCount(fromListing: listing),
+                            leakCheck: sanitized?.record)
     }
 
     /// The key of a profile with rules, read before anything of the source is: without it, nothing is needed.
