@@ -178,8 +178,9 @@ final class SanitizeUploadTests: XCTestCase {
         try assertNoOriginals(in: copy, from: source)
     }
 
-    /// With rules, too, the data goes from pg_dump's pipe into the store (read three times in one
-    /// snapshot: the originals, the check, the upload): a TMPDIR of 2 MB is enough for a copy of
+    /// With rules and a TMPDIR without room for a copy of the data, the data goes from pg_dump's
+    /// pipe into the store (read three times in one snapshot: the originals, the check, the
+    /// upload), giving the objects a scratch copy gives: a TMPDIR of 2 MB is enough for a copy of
     /// the shop with a 10 MB table of customer notes (each names a customer and their email),
     /// whose notes a rule rewrites and whose payloads are kept (its ids start at 10^9: smaller
     /// ones would equal zip codes, which the leak check would rightly refuse). The restored copy
@@ -207,6 +208,13 @@ final class SanitizeUploadTests: XCTestCase {
         XCTAssertGreaterThan(notes.size, 6 << 20)
         XCTAssertNotNil(notes.chunks, "a table of many chunks")
         XCTAssertGreaterThan(record.sanitize?.leakCheck.fieldsChecked ?? 0, 100_000, "every note's payload and id was checked")
+
+        // With room for a scratch copy, the same data sanitizes to the very same objects.
+        let again = harness.dpm(try uploadArguments(from: big) + ["--json"], environment: keyEnvironment())
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let scratchRecord = try CanonicalJSON.decode(Snapshot.self, from: XCTUnwrap(harness.read("profiles/user-generated/manifest.json")), what: "manifest")
+        XCTAssertEqual(tableObjects(scratchRecord), tableObjects(record), "the same sanitized objects streamed as through a scratch copy")
+        XCTAssertEqual(scratchRecord.sanitize?.leakCheck, record.sanitize?.leakCheck)
 
         let copy = harness.prefix + "_big_copy"
         let restored = harness.dpm("restore", "user-generated", "--into", copy)

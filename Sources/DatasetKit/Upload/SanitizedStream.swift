@@ -1,6 +1,7 @@
 import Foundation
 
-/// The rules and the leak check of a streamed upload, with no scratch copy of the data: three
+/// The rules and the leak check of an upload whose scratch folder has no room for a copy of
+/// the data (see `Upload.capture`): three
 /// reads of one exported snapshot, each table's data held in memory a piece at a time. The first
 /// reads only the tables the rules change and keeps nothing but the original values they
 /// replace (as digests); the second sanitizes every table and compares every field with all of

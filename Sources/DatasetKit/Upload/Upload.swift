@@ -175,12 +175,14 @@ public struct Upload: Sendable {
             : (work: nil, skipped: [])
         // An error of the database part is reported once the media part has stopped too.
         defer { _ = try? media.work?.wait() }
-        // Streamed, with no scratch copy of the data, unless a dump is read directly, large objects
-        // need pg_dump's files, or (with rules, which read the data twice) no snapshot can be held.
+        // Streamed, with no scratch copy of the data, unless a dump is read directly or large
+        // objects need pg_dump's files. With rules, streaming reads the data three times: a copy
+        // in the scratch folder is faster where it has room for one (and a snapshot is needed).
         if standIn?.archive == nil, try !hasLargeObjects() {
             let held = try? server.exportSnapshot(of: database)
             defer { held?.release() }
-            if plan == nil || held != nil {
+            let streams = try plan == nil || held != nil && !scratchHasRoom(at: scratch)
+            if streams {
                 let streamed = try streamData(filters: filters, plan: plan, snapshot: held?.name, jobs: options.jobs, transfer: transfer,
                                               start: start, recorded: recorded, record: record, into: "\(scratch)/dump") {
                     if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
@@ -200,6 +202,21 @@ public struct Upload: Sendable {
         let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: dump.checked!.leakCheck) }
         return Captured(schema: schema, data: data, tables: dump.tableCount, media: mediaSummary, skippedMedia: media.skipped,
                         sanitize: sanitize, migrations: dump.migrations)
+    }
+
+    /// Whether the file system of `scratch` has room for a sanitized upload's copy of the data:
+    /// pg_dump's uncompressed files take about the tables' size on disk (more where TOAST
+    /// compressed long values), and the rules rewrite a file at a time per job beside them.
+    private func scratchHasRoom(at scratch: String) throws -> Bool {
+        let sql = """
+            SELECT coalesce(sum(pg_table_size(c.oid)), 0)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+            """
+        guard let tables = try server.query(sql, parameters: [], in: database).first?.first.flatMap({ $0 }).flatMap(Int64.init),
+              let free = (try? FileManager.default.attributesOfFileSystem(forPath: scratch))?[.systemFreeSize] as? NSNumber else {
+            return false
+        }
+        return free.int64Value / 2 > tables + (128 << 20)
     }
 
     /// Large objects are pg_dump's BLOBS entries, which only a directory dump gives dpm as files.
