@@ -8,25 +8,28 @@ import Foundation
 /// them, storing nothing; only when no field hit does the third, the upload itself, sanitize the
 /// same data again (the rules give the same outputs for the same inputs) into the store. A hit
 /// stops the upload before anything is stored, as with a scratch copy.
-final class SanitizedStream: StreamedDataPass {
+final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
     private let plan: SanitizePlan
     private let server: DumpTools
     private let database: String
-    /// The upload's table filters, the truncated tables' data left out.
-    private let filters: TableFilters
     private let snapshot: String
+    /// The tables' sizes on disk, to share them out among `jobs` pg_dump runs of each read.
+    private let sizes: [QualifiedTable: Int64]
+    private let jobs: Int
     private let progress: ProgressMeter
     private let originals: Locked<LeakDigests>
-    /// The name of each origin number: the column whose original values it stands for.
+    /// The name of each origin number: the column whose original values it stands for (set
+    /// before the reads, which only read it).
     private var origins: [String] = []
-    private var fieldsChecked: Int64 = 0
+    private let fieldsChecked = Locked(Int64(0))
     /// Values a rule that must change every value left as they were, found by the first read.
-    private var unchangedHits: [String: LeakHit] = [:]
+    private let unchangedHits = Locked([String: LeakHit]())
 
-    init(plan: SanitizePlan, leakCheckLimit: Int, server: DumpTools, database: String, filters: TableFilters, snapshot: String,
-         progress: ProgressMeter) {
+    init(plan: SanitizePlan, leakCheckLimit: Int, server: DumpTools, database: String, snapshot: String,
+         sizes: [QualifiedTable: Int64], jobs: Int, progress: ProgressMeter) {
         self.plan = plan
-        self.filters = filters
+        self.sizes = sizes
+        self.jobs = max(1, jobs)
         self.server = server
         self.database = database
         self.snapshot = snapshot
@@ -36,14 +39,14 @@ final class SanitizedStream: StreamedDataPass {
 
     /// What the check did, once the upload's read has finished.
     var record: LeakCheckRecord {
-        LeakCheckRecord(originals: originals.current.count, fieldsChecked: fieldsChecked)
+        LeakCheckRecord(originals: originals.current.count, fieldsChecked: fieldsChecked.current)
     }
 
     private static func table(of entry: ArchiveEntry) -> QualifiedTable {
         QualifiedTable(schema: entry.namespace ?? "", table: entry.tag)
     }
 
-    /// The first two reads, before anything is stored. `filters` are the upload's.
+    /// The first two reads, before anything is stored.
     func prepare(_ entries: [ArchiveEntry]) throws {
         try collectOriginals(entries)
         try check(entries)
@@ -64,25 +67,19 @@ final class SanitizedStream: StreamedDataPass {
         }
         guard !expected.isEmpty else { return }
         progress.begin("reading the original values of \(expected.count) sanitized table\(expected.count == 1 ? "" : "s")")
-        // Each name quoted, so that pg_dump takes it literally.
-        let filters = TableFilters(include: expected.keys.sorted().map { "\(Self.quoted($0.schema)).\(Self.quoted($0.table))" })
-        var read = Set<QualifiedTable>()
-        try server.streamArchive(of: database, filters: filters, dataOnly: true, snapshot: snapshot) { source in
-            let reader = ArchiveReader(source: source)
-            let toc = try ArchiveTOC.read(reader)
-            let data = toc.entries.filter { $0.desc == "TABLE DATA" && expected[Self.table(of: $0)] != nil }
-            try ArchiveDataBlocks.forEach(in: reader, toc: toc, wanted: Set(data.map(\.dumpId)), decompression: nil) { entry, plain in
-                let table = Self.table(of: entry)
-                guard let first = expected[table], let sanitizer = try plan.sanitizer(for: table) else { return }
-                let values = OriginalValues(into: originals, origins: (0..<sanitizer.columns.count).map { UInt16(first + $0) })
-                sanitizer.originals = values
-                try sanitizer.sanitize(from: plain, to: NullWriter())
-                try values.flush()
+        let starts = expected
+        let read = try readData(of: Array(expected.keys)) { [self] entry, plain in
+            let table = Self.table(of: entry)
+            guard let first = starts[table], let sanitizer = try plan.sanitizer(for: table) else { return }
+            let values = OriginalValues(into: originals, origins: (0..<sanitizer.columns.count).map { UInt16(first + $0) })
+            sanitizer.originals = values
+            try sanitizer.sanitize(from: plain, to: NullWriter())
+            try values.flush()
+            unchangedHits.withValue { hits in
                 for (field, count) in sanitizer.unchanged {
-                    unchangedHits["\(plan.ruleOwner(of: table)).\(sanitizer.columns[field])", default: LeakHit()]
+                    hits["\(plan.ruleOwner(of: table)).\(sanitizer.columns[field])", default: LeakHit()]
                         .add(LeakHit(count: count, origins: [UInt16(first + field)]))
                 }
-                read.insert(table)
             }
         }
         // A table left out of this read would leave its originals unlooked-for: never store then.
@@ -90,43 +87,65 @@ final class SanitizedStream: StreamedDataPass {
             throw DPMError.internal("pg_dump did not send the data of \(missed) when asked for the original values of its sanitized columns; nothing was stored.")
         }
         // Rules that left values as they were are known now.
-        try SanitizedDump.refuseLeaks(unchangedHits, origins: origins)
+        try SanitizedDump.refuseLeaks(unchangedHits.current, origins: origins)
     }
 
     /// The second read: every table the upload stores, sanitized and compared with the originals.
     private func check(_ entries: [ArchiveEntry]) throws {
         progress.begin("checking \(entries.count) table\(entries.count == 1 ? "" : "s") for leaks", totalItems: entries.count)
-        let expected = Set(entries.map(Self.table(of:)))
         let digests = originals.current
-        var hits = unchangedHits
-        var checked = Set<QualifiedTable>()
-        try server.streamArchive(of: database, filters: filters, dataOnly: true, snapshot: snapshot) { source in
-            let reader = ArchiveReader(source: source)
-            let toc = try ArchiveTOC.read(reader)
-            let data = toc.entries.filter { $0.desc == "TABLE DATA" && expected.contains(Self.table(of: $0)) }
-            try ArchiveDataBlocks.forEach(in: reader, toc: toc, wanted: Set(data.map(\.dumpId)), decompression: nil) { entry, plain in
-                let table = Self.table(of: entry)
-                guard let columns = plan.catalog.columns[table]?.map(\.name) else { return }
-                let sanitizer = try plan.sanitizer(for: table)
-                let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: columns, ruled: sanitizer?.ruledColumns ?? [],
-                                                 skipped: plan.leakCheckSkip(for: table).union(sanitizer?.jsonColumns ?? []), originals: digests)
-                if let sanitizer {
-                    try sanitizer.sanitize(from: plain, to: checker)
-                } else {
-                    try plain.pump(into: checker)
-                    try checker.finish()
-                }
-                for (column, hit) in checker.hitsByColumn { hits[column, default: LeakHit()].add(hit) }
-                fieldsChecked += checker.fieldsChecked
-                checked.insert(table)
-                progress.advance(items: 1)
+        let hits = Locked(unchangedHits.current)
+        let known = entries.map(Self.table(of:)).filter { plan.catalog.columns[$0] != nil }
+        let checked = try readData(of: known) { [self] entry, plain in
+            let table = Self.table(of: entry)
+            guard let columns = plan.catalog.columns[table]?.map(\.name) else { return }
+            let sanitizer = try plan.sanitizer(for: table)
+            let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: columns, ruled: sanitizer?.ruledColumns ?? [],
+                                             skipped: plan.leakCheckSkip(for: table).union(sanitizer?.jsonColumns ?? []), originals: digests)
+            if let sanitizer {
+                try sanitizer.sanitize(from: plain, to: checker)
+            } else {
+                try plain.pump(into: checker)
+                try checker.finish()
             }
+            hits.withValue { found in
+                for (column, hit) in checker.hitsByColumn { found[column, default: LeakHit()].add(hit) }
+            }
+            fieldsChecked.withValue { $0 += checker.fieldsChecked }
+            progress.advance(items: 1)
         }
-        try SanitizedDump.refuseLeaks(hits, origins: origins)
-        let known = expected.filter { plan.catalog.columns[$0] != nil }
-        if let missed = known.subtracting(checked).sorted().first {
+        try SanitizedDump.refuseLeaks(hits.current, origins: origins)
+        if let missed = Set(known).subtracting(checked).sorted().first {
             throw DPMError.internal("pg_dump did not send the data of \(missed) when asked for it to be checked for leaks; nothing was stored.")
         }
+    }
+
+    /// Reads the data of `tables` with up to `jobs` pg_dump runs at once in the snapshot, each
+    /// given a share of the tables (the biggest first, each to the run with the least so far),
+    /// handing every table's data to `body` on that run's thread; returns the tables read.
+    private func readData(of tables: [QualifiedTable], _ body: @escaping @Sendable (ArchiveEntry, ByteReader) throws -> Void) throws -> Set<QualifiedTable> {
+        var shares = Array(repeating: (bytes: Int64(0), tables: [QualifiedTable]()), count: min(jobs, tables.count))
+        for table in tables.sorted(by: { (sizes[$0] ?? 0, $1) > (sizes[$1] ?? 0, $0) }) {
+            let least = shares.indices.min { shares[$0].bytes < shares[$1].bytes }!
+            shares[least].bytes += sizes[table] ?? 0
+            shares[least].tables.append(table)
+        }
+        let read = Locked(Set<QualifiedTable>())
+        try concurrentForEach(shares.map(\.tables), width: shares.count) { [self] share in
+            let wanted = Set(share)
+            // Each name quoted, so that pg_dump takes it literally.
+            let filters = TableFilters(include: share.map { "\(Self.quoted($0.schema)).\(Self.quoted($0.table))" })
+            try server.streamArchive(of: database, filters: filters, dataOnly: true, snapshot: snapshot) { source in
+                let reader = ArchiveReader(source: source)
+                let toc = try ArchiveTOC.read(reader)
+                let data = toc.entries.filter { $0.desc == "TABLE DATA" && wanted.contains(Self.table(of: $0)) }
+                try ArchiveDataBlocks.forEach(in: reader, toc: toc, wanted: Set(data.map(\.dumpId)), decompression: nil) { entry, plain in
+                    try body(entry, plain)
+                    read.withValue { _ = $0.insert(Self.table(of: entry)) }
+                }
+            }
+        }
+        return read.current
     }
 
     /// The third read: the data the check passed, sanitized again on its way to the store.

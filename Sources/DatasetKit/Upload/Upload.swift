@@ -204,6 +204,19 @@ public struct Upload: Sendable {
                         sanitize: sanitize, migrations: dump.migrations)
     }
 
+    /// Each table's size on disk (`pg_table_size`: its heap and TOAST), by table.
+    private func tableSizes() throws -> [QualifiedTable: Int64] {
+        let sql = """
+            SELECT n.nspname, c.relname, pg_table_size(c.oid)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+            """
+        var sizes: [QualifiedTable: Int64] = [:]
+        for row in try server.query(sql, parameters: [], in: database) where row.count == 3 {
+            if let schema = row[0], let table = row[1] { sizes[QualifiedTable(schema: schema, table: table)] = row[2].flatMap { Int64($0) } ?? 0 }
+        }
+        return sizes
+    }
+
     /// Whether the file system of `scratch` has room for a sanitized upload's copy of the data:
     /// pg_dump's uncompressed files take about the tables' size on disk (more where TOAST
     /// compressed long values), and the rules rewrite a file at a time per job beside them.
@@ -244,9 +257,9 @@ public struct Upload: Sendable {
         let schemaSQL = BackgroundWork { [server, database] in try server.dumpSchema(of: database, filters: filters, snapshot: snapshot) }
         defer { _ = try? schemaSQL.wait() }
         let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
-        let sanitized = plan.flatMap { plan in
-            snapshot.map { SanitizedStream(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, server: server, database: database,
-                                           filters: dumpFilters, snapshot: $0, progress: workspace.progress) }
+        let sanitized = try plan.flatMap { plan in
+            try snapshot.map { SanitizedStream(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, server: server, database: database,
+                                               snapshot: $0, sizes: try tableSizes(), jobs: jobs, progress: workspace.progress) }
         }
         workspace.progress.begin("dumping \(database) with pg_dump and storing its data")
         let stored = try StreamedDump(server: server, transfer: transfer, jobs: jobs, recorded: recorded)
