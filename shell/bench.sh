@@ -29,8 +29,10 @@
 #                        switching targets compare medians
 #   DPM_BENCH_SANITIZE=0 skip the sanitize step (m: dpm upload of a profile with rules
 #                        on four columns against the same upload without rules, each
-#                        into an empty store) and the --from-dump step (n: dpm upload
-#                        --from-dump of the pg_dump -Fc file against pg_restore of it
+#                        into an empty store; as root also with rules and a 64 MB tmpfs
+#                        as TMPDIR, where the upload streams: three reads, no scratch
+#                        copy) and the --from-dump step (n: dpm upload --from-dump of
+#                        the pg_dump -Fc file against pg_restore of it
 #                        into a fresh database and a dpm upload; skipped by itself
 #                        when `dpm upload --help` lists no --from-dump)
 #   DPM_BENCH_ENCRYPT=0  skip the encryption step (o: dpm upload into an empty
@@ -65,7 +67,7 @@
 #                        DPM_BENCH_ROUNDS alternating rounds; then the S3 requests (by method,
 #                        data and metadata) of a dpm upload into an empty moto bucket and of a
 #                        dpm restore from it with an empty cache, counted by the proxy
-#   DPM_BENCH_ONLY=r,s   run only these steps (any of r, s; r with the dataset it needs)
+#   DPM_BENCH_ONLY=m,r,s run only these steps (any of m, r, s; m and r with the dataset they need)
 #
 # Every step runs under /usr/bin/time -v for its wall time and peak resident
 # set size. RSS is the client's (pg_dump, pg_restore or dpm, including its
