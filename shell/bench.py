@@ -743,22 +743,31 @@ class Bench:
                 log("dpm upload --json lacks " + ", ".join(missing))
                 die(f"unexpected output of {step.label}")
 
+    @staticmethod
+    def drop_settled(db: str) -> None:
+        """Drops a restored database and writes back what the restore and the drop left dirty
+        (with fsync=off, a restore leaves its whole database in the page cache): otherwise the
+        next timed step pays for this one's writeback, and any fsync it makes waits for it."""
+        run(["dropdb", db])
+        os.sync()
+
     def restores(self) -> None:
         """Restores in alternating rounds, compared by median: single timings vary by +-15%."""
         dumped = self.work / "bench.dir"
+        os.sync()  # the first round does not pay for the dumps' and uploads' writeback
         for n in range(1, self.s.rounds + 1):
             run(["createdb", "bench_r2"])
             self.measure(f"restore_dir_{n}", f"c. pg_restore -j2 (from -Fd -Z0) #{n}",
                          ["pg_restore", "-j2", "-d", "bench_r2", dumped])
             if n == 1:
                 self.verify_restore("bench_r2")
-            run(["dropdb", "bench_r2"])
+            self.drop_settled("bench_r2")
             if not self.s.baseline_only:
                 self.measure_dpm(f"dpm_restore_{n}", f"f. dpm restore #{n}",
                                  ["restore", "bench", "--into", "bench_r3", "--json", *self.s.jobs],
                                  cwd=self.work / "project")
                 self.verify_restore("bench_r3")
-                run(["dropdb", "bench_r3"])
+                self.drop_settled("bench_r3")
         shutil.rmtree(dumped)
         rounds = range(1, self.s.rounds + 1)
         self.r.add_median("restore_dir", "c. pg_restore -j2 (from -Fd -Z0), median",
@@ -1109,7 +1118,7 @@ class Bench:
                                  ["restore", "bench", "--into", "bench_r3", "--json", *self.s.jobs],
                                  cwd=projects[what], env={**identity, "DPM_STORE": f"file:{self.work / stores[what]}"})
                 self.verify_restore("bench_r3")
-                run(["dropdb", "bench_r3"])
+                self.drop_settled("bench_r3")
         for what in ("plain", "sealed"):
             shutil.rmtree(self.work / stores[what])
             self.r.add_median(f"enc_up_{what}", f"{labels[what]}, median", [f"enc_up_{what}_{n}" for n in rounds], row=True)
@@ -1482,6 +1491,7 @@ vacuum analyze;
             log(f"    bench_many_r verified: same rows, {expected[-1]}")
 
         rounds = range(1, self.s.rounds + 1)
+        os.sync()  # the first round does not pay for the generation's, dump's and upload's writeback
         for k in rounds:
             for what in ("pg", "dpm") if k % 2 else ("dpm", "pg"):
                 if what == "pg":
@@ -1493,7 +1503,7 @@ vacuum analyze;
                                      ["restore", "many", "--into", "bench_many_r", "--json", *self.s.jobs], cwd=project)
                 if k == 1:
                     check("pg_restore" if what == "pg" else "dpm restore")
-                run(["dropdb", "bench_many_r"])
+                self.drop_settled("bench_many_r")
         shutil.rmtree(folder)
         shutil.rmtree(store)
         self.r.add_median("many_pg_restore", f"s. pg_restore -j2, {n} tables, median",

@@ -41,10 +41,10 @@ extension PostgresServer {
     public func streamArchive(of database: String, filters: TableFilters, dataOnly: Bool, snapshot: String?,
                               into consume: (ByteReader) throws -> Void) throws {
         // Uncompressed: dpm chunks, hashes and compresses the data itself, on every core.
-        let arguments = ["--format=custom", "--compress=0"] + (dataOnly ? ["--data-only"] : []) + Self.snapshotArguments(snapshot)
+        let arguments = ["--format=custom", "--compress=0"] + (dataOnly ? ["--data-only"] : [])
         try withoutActuallyEscaping(consume) { consume in
             try withClient(database) { dbArgument, environment in
-                _ = try tools().runTool("pg_dump", arguments + [dbArgument] + Self.filterArguments(filters),
+                _ = try tools().runTool("pg_dump", arguments + [dbArgument] + Self.snapshotArguments(snapshot) + Self.filterArguments(filters),
                                         environment: environment, output: consume)
             }
         }
