@@ -56,26 +56,21 @@ struct SanitizedDump {
         }
 
         let digests = originals.current
-        let hits = Locked(unchangedHits.current)
-        let checked = Locked(Int64(0))
+        let tally = LeakTally(unchangedHits.current)
         let ruledColumns = ruled.current
         let checkedNames = names.filter { tables[$0] != nil }
         progress.begin("checking for leaks", totalItems: checkedNames.count)
         try concurrentForEach(checkedNames.sorted(by: bySize), width: jobs) { name in
             let table = tables[name]!
-            let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: plan.catalog.columns[table]?.map(\.name) ?? [],
-                                             ruled: ruledColumns[table]?.whole ?? [],
-                                             skipped: plan.leakCheckSkip(for: table).union(ruledColumns[table]?.json ?? []), originals: digests)
+            let checker = plan.leakChecker(for: table, ruled: ruledColumns[table]?.whole ?? [], json: ruledColumns[table]?.json ?? [],
+                                           originals: digests)
             try FileReader(path: "\(directory)/\(name)").pump(into: checker)
             try checker.finish()
-            hits.withValue { found in
-                for (column, hit) in checker.hitsByColumn { found[column, default: LeakHit()].add(hit) }
-            }
-            checked.withValue { $0 += checker.fieldsChecked }
+            tally.add(checker)
             progress.advance(items: 1)
         }
-        try Self.refuseLeaks(hits.current, origins: origins)
-        return Checked(leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: checked.current))
+        try Self.refuseLeaks(tally.hits, origins: origins)
+        return Checked(leakCheck: LeakCheckRecord(originals: digests.count, fieldsChecked: tally.fieldsChecked))
     }
 
     private static func sizes(of names: [String], in directory: String) -> [String: Int64] {
@@ -107,4 +102,30 @@ struct SanitizedDump {
             "The leak check found original values of sanitized columns, or their email addresses, in \(list); nothing was stored: give \(hits.count == 1 ? "that column" : "those columns") a rule (text or null for free text), purge them with a sanitize script, or, for values that are not personal (common words in a product name), list the column in sanitize.leak_check_skip."
         )
     }
+}
+
+extension SanitizePlan {
+    /// The leak check of one table's stored data: every field no rule wrote (`ruled`) compared
+    /// with `originals`; `json:` columns and `leak_check_skip` ones only for email addresses.
+    func leakChecker(for table: QualifiedTable, ruled: Set<String>, json: Set<String>, originals: LeakDigests) -> LeakCheckingWriter {
+        LeakCheckingWriter(table: ruleOwner(of: table), columns: catalog.columns[table]?.map(\.name) ?? [], ruled: ruled,
+                           skipped: leakCheckSkip(for: table).union(json), originals: originals)
+    }
+}
+
+/// The hits and checked fields of the tables' leak checks, added up from the threads that ran them.
+final class LeakTally: @unchecked Sendable {
+    private let state: Locked<(hits: [String: LeakHit], fields: Int64)>
+
+    init(_ hits: [String: LeakHit] = [:]) { state = Locked((hits, 0)) }
+
+    func add(_ checker: LeakCheckingWriter) {
+        state.withValue { tally in
+            for (column, hit) in checker.hitsByColumn { tally.hits[column, default: LeakHit()].add(hit) }
+            tally.fields += checker.fieldsChecked
+        }
+    }
+
+    var hits: [String: LeakHit] { state.current.hits }
+    var fieldsChecked: Int64 { state.current.fields }
 }

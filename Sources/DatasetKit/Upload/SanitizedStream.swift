@@ -21,9 +21,10 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
     /// The name of each origin number: the column whose original values it stands for (set
     /// before the reads, which only read it).
     private var origins: [String] = []
-    private let fieldsChecked = Locked(Int64(0))
     /// Values a rule that must change every value left as they were, found by the first read.
     private let unchangedHits = Locked([String: LeakHit]())
+    /// What the second read found.
+    private let tally = LeakTally()
 
     init(plan: SanitizePlan, leakCheckLimit: Int, server: DumpTools, database: String, snapshot: String,
          sizes: [QualifiedTable: Int64], jobs: Int, progress: ProgressMeter) {
@@ -39,7 +40,7 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
 
     /// What the check did, once the upload's read has finished.
     var record: LeakCheckRecord {
-        LeakCheckRecord(originals: originals.current.count, fieldsChecked: fieldsChecked.current)
+        LeakCheckRecord(originals: originals.current.count, fieldsChecked: tally.fieldsChecked)
     }
 
     private static func table(of entry: ArchiveEntry) -> QualifiedTable {
@@ -94,27 +95,22 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
     private func check(_ entries: [ArchiveEntry]) throws {
         progress.begin("checking \(entries.count) table\(entries.count == 1 ? "" : "s") for leaks", totalItems: entries.count)
         let digests = originals.current
-        let hits = Locked(unchangedHits.current)
         let known = entries.map(Self.table(of:)).filter { plan.catalog.columns[$0] != nil }
         let checked = try readData(of: known) { [self] entry, plain in
             let table = Self.table(of: entry)
-            guard let columns = plan.catalog.columns[table]?.map(\.name) else { return }
             let sanitizer = try plan.sanitizer(for: table)
-            let checker = LeakCheckingWriter(table: plan.ruleOwner(of: table), columns: columns, ruled: sanitizer?.ruledColumns ?? [],
-                                             skipped: plan.leakCheckSkip(for: table).union(sanitizer?.jsonColumns ?? []), originals: digests)
+            let checker = plan.leakChecker(for: table, ruled: sanitizer?.ruledColumns ?? [], json: sanitizer?.jsonColumns ?? [],
+                                           originals: digests)
             if let sanitizer {
                 try sanitizer.sanitize(from: plain, to: checker)
             } else {
                 try plain.pump(into: checker)
                 try checker.finish()
             }
-            hits.withValue { found in
-                for (column, hit) in checker.hitsByColumn { found[column, default: LeakHit()].add(hit) }
-            }
-            fieldsChecked.withValue { $0 += checker.fieldsChecked }
+            tally.add(checker)
             progress.advance(items: 1)
         }
-        try SanitizedDump.refuseLeaks(hits.current, origins: origins)
+        try SanitizedDump.refuseLeaks(tally.hits, origins: origins)
         if let missed = Set(known).subtracting(checked).sorted().first {
             throw DPMError.internal("pg_dump did not send the data of \(missed) when asked for it to be checked for leaks; nothing was stored.")
         }
