@@ -1,13 +1,12 @@
 import Foundation
 
-/// The rules and the leak check of an upload whose scratch folder has no room for a copy of
-/// the data (see `Upload.capture`): three
-/// reads of one exported snapshot, each table's data held in memory a piece at a time. The first
-/// reads only the tables the rules change and keeps nothing but the original values they
-/// replace (as digests); the second sanitizes every table and compares every field with all of
-/// them, storing nothing; only when no field hit does the third, the upload itself, sanitize the
-/// same data again (the rules give the same outputs for the same inputs) into the store. A hit
-/// stops the upload before anything is stored, as with a scratch copy.
+/// The rules and the leak check of an upload whose scratch folder has no room for a copy of the
+/// data (see `Upload.capture`): three reads of one exported snapshot, each table's data held in
+/// memory a piece at a time. The first reads only the tables the rules change and keeps nothing
+/// but the original values they replace (as digests); the second sanitizes every table and
+/// compares every field with all of them, storing nothing; only when no field hit does the third,
+/// the upload itself, sanitize the same data again (the rules give the same outputs for the same
+/// inputs) into the store. A hit stops the upload before anything is stored, as with a scratch copy.
 final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
     private let plan: SanitizePlan
     private let server: DumpTools
@@ -38,7 +37,7 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
         originals = Locked(LeakDigests(limit: leakCheckLimit))
     }
 
-    /// What the check did, once the upload's read has finished.
+    /// What the check did, once `prepare` has run.
     var record: LeakCheckRecord {
         LeakCheckRecord(originals: originals.current.count, fieldsChecked: tally.fieldsChecked)
     }
@@ -150,8 +149,6 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
         guard let sanitizer = try plan.sanitizer(for: table) else { return sink }
         return SanitizingWriter(sanitizer, forwardingTo: sink)
     }
-
-    func finish() throws {}
 
     private static func quoted(_ name: String) -> String { "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"" }
 }

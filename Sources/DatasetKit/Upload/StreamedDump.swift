@@ -44,7 +44,6 @@ struct StreamedDump {
                                                                   through: pass.map { pass in { try pass.writer(for: entry, into: $0) } })
                 }
             }
-            try pass?.finish()
         } catch {
             _ = try? chunkStore.finish() // no chunk is still being stored once this returns
             throw error
@@ -57,13 +56,11 @@ struct StreamedDump {
 }
 
 /// What a streamed upload does to each table's data between pg_dump and the chunker (the
-/// sanitize rules and the leak check).
+/// sanitize rules, once the reads before it have checked them).
 protocol StreamedDataPass {
     /// Runs once, when the archive's table of contents is read and before any of its data:
     /// `entries` are its table data entries.
     func prepare(_ entries: [ArchiveEntry]) throws
     /// The writer the data of `entry` goes through on its way to `sink`, which it finishes.
     func writer(for entry: ArchiveEntry, into sink: ByteWriter) throws -> ByteWriter
-    /// After the last table; throws when what was read must not be recorded.
-    func finish() throws
 }
