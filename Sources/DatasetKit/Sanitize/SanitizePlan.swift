@@ -86,8 +86,11 @@ public struct SanitizePlan: Sendable {
     /// so that pg_dump takes each name literally.
     public var excludedData: [String] {
         let tables = Set(rules.truncate.flatMap { catalog.family(of: $0) })
-        return tables.sorted().map { "\(Self.quoted($0.schema)).\(Self.quoted($0.table))" }
+        return tables.sorted().map(Self.literalPattern(of:))
     }
+
+    /// A pg_dump table pattern that matches `table` alone: each name quoted, so taken literally.
+    static func literalPattern(of table: QualifiedTable) -> String { "\(quoted(table.schema)).\(quoted(table.table))" }
 
     private static func quoted(_ name: String) -> String { "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"" }
 

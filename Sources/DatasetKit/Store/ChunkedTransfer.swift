@@ -150,7 +150,6 @@ extension ObjectTransfer {
     }
 }
 
-/// Writes the same bytes to several writers.
 /// A writer that runs `beforeFinish` just before it finishes `downstream`.
 final class FinishingWriter: ByteWriter {
     private let downstream: ByteWriter
@@ -166,6 +165,7 @@ final class FinishingWriter: ByteWriter {
     }
 }
 
+/// Writes the same bytes to several writers.
 final class FanOutWriter: ByteWriter {
     private let writers: [ByteWriter]
     init(_ writers: [ByteWriter]) { self.writers = writers }

@@ -92,9 +92,9 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
 
     /// The second read: every table the upload stores, sanitized and compared with the originals.
     private func check(_ entries: [ArchiveEntry]) throws {
-        progress.begin("checking \(entries.count) table\(entries.count == 1 ? "" : "s") for leaks", totalItems: entries.count)
         let digests = originals.current
         let known = entries.map(Self.table(of:)).filter { plan.catalog.columns[$0] != nil }
+        progress.begin("checking \(known.count) table\(known.count == 1 ? "" : "s") for leaks", totalItems: known.count)
         let checked = try readData(of: known) { [self] entry, plain in
             let table = Self.table(of: entry)
             let sanitizer = try plan.sanitizer(for: table)
@@ -128,8 +128,7 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
         let read = Locked(Set<QualifiedTable>())
         try concurrentForEach(shares.map(\.tables), width: shares.count) { [self] share in
             let wanted = Set(share)
-            // Each name quoted, so that pg_dump takes it literally.
-            let filters = TableFilters(include: share.map { "\(Self.quoted($0.schema)).\(Self.quoted($0.table))" })
+            let filters = TableFilters(include: share.map(SanitizePlan.literalPattern(of:)))
             try server.streamArchive(of: database, filters: filters, dataOnly: true, snapshot: snapshot) { source in
                 let reader = ArchiveReader(source: source)
                 let toc = try ArchiveTOC.read(reader)
@@ -149,6 +148,4 @@ final class SanitizedStream: StreamedDataPass, @unchecked Sendable {
         guard let sanitizer = try plan.sanitizer(for: table) else { return sink }
         return SanitizingWriter(sanitizer, forwardingTo: sink)
     }
-
-    private static func quoted(_ name: String) -> String { "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"" }
 }

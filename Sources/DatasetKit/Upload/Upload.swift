@@ -181,10 +181,11 @@ public struct Upload: Sendable {
         if standIn?.archive == nil, try !hasLargeObjects() {
             let held = try? server.exportSnapshot(of: database)
             defer { held?.release() }
-            let streams = try plan == nil || held != nil && !scratchHasRoom(at: scratch)
-            if streams {
-                let streamed = try streamData(filters: filters, plan: plan, snapshot: held?.name, jobs: options.jobs, transfer: transfer,
-                                              start: start, recorded: recorded, record: record, into: "\(scratch)/dump") {
+            let sizes = plan == nil ? [:] : try tableSizes()
+            if plan == nil || held != nil && !Self.scratchHasRoom(at: scratch, forTablesOf: sizes) {
+                let streamed = try streamData(filters: filters, plan: plan, snapshot: held?.name, tableSizes: sizes, jobs: options.jobs,
+                                              transfer: transfer, start: start, recorded: recorded, record: record,
+                                              into: "\(scratch)/dump") {
                     if plan != nil { media = try startMedia(options, transfer: transfer, start: start, recorded: recorded, record: record) }
                 }
                 let sanitize = plan.map { $0.record(scripts: standIn?.scripts ?? [], leakCheck: streamed.leakCheck!) }
@@ -220,16 +221,11 @@ public struct Upload: Sendable {
     /// Whether the file system of `scratch` has room for a sanitized upload's copy of the data:
     /// pg_dump's uncompressed files take about the tables' size on disk (more where TOAST
     /// compressed long values), and the rules rewrite a file at a time per job beside them.
-    private func scratchHasRoom(at scratch: String) throws -> Bool {
-        let sql = """
-            SELECT coalesce(sum(pg_table_size(c.oid)), 0)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-            """
-        guard let tables = try server.query(sql, parameters: [], in: database).first?.first.flatMap({ $0 }).flatMap(Int64.init),
-              let free = (try? FileManager.default.attributesOfFileSystem(forPath: scratch))?[.systemFreeSize] as? NSNumber else {
+    private static func scratchHasRoom(at scratch: String, forTablesOf sizes: [QualifiedTable: Int64]) -> Bool {
+        guard let free = (try? FileManager.default.attributesOfFileSystem(forPath: scratch))?[.systemFreeSize] as? NSNumber else {
             return false
         }
-        return free.int64Value / 2 > tables + (128 << 20)
+        return free.int64Value / 2 > sizes.values.reduce(0, +) + (128 << 20)
     }
 
     /// Large objects are pg_dump's BLOBS entries, which only a directory dump gives dpm as files.
@@ -250,16 +246,17 @@ public struct Upload: Sendable {
     /// through the rules and the leak check when there are rules (`SanitizedStream`); the schema
     /// is dumped meanwhile, in the same snapshot, and the store's settings written once pg_dump
     /// has begun to send data (with rules, once the original values are known).
-    private func streamData(filters: TableFilters, plan: SanitizePlan?, snapshot: String?, jobs: Int, transfer: ObjectTransfer,
+    private func streamData(filters: TableFilters, plan: SanitizePlan?, snapshot: String?, tableSizes: [QualifiedTable: Int64],
+                            jobs: Int, transfer: ObjectTransfer,
                             start: StoreEncryption.UploadStart, recorded: [String: Int64],
                             record: @escaping @Sendable (ObjectTransfer.Stored) -> Void, into directory: String,
                             beforeData: () throws -> Void) throws -> StreamedData {
         let schemaSQL = BackgroundWork { [server, database] in try server.dumpSchema(of: database, filters: filters, snapshot: snapshot) }
         defer { _ = try? schemaSQL.wait() }
         let dumpFilters = plan.map { filters.merged(with: TableFilters(excludeData: $0.excludedData)) } ?? filters
-        let sanitized = try plan.flatMap { plan in
-            try snapshot.map { SanitizedStream(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, server: server, database: database,
-                                               snapshot: $0, sizes: try tableSizes(), jobs: jobs, progress: workspace.progress) }
+        let sanitized = plan.flatMap { plan in
+            snapshot.map { SanitizedStream(plan: plan, leakCheckLimit: sanitizeSettings.leakCheckLimit, server: server, database: database,
+                                               snapshot: $0, sizes: tableSizes, jobs: jobs, progress: workspace.progress) }
         }
         workspace.progress.begin("dumping \(database) with pg_dump and storing its data")
         let stored = try StreamedDump(server: server, transfer: transfer, jobs: jobs, recorded: recorded)
