@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // The domain: no C imports; talks to the outside through protocols.
         .target(
@@ -32,7 +33,7 @@ let package = Package(
             name: "ObjectStore",
             dependencies: ["CCurl", "CZlib", "DatasetKit", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "Archive", dependencies: ["CLibArchive", "CZlib", "DatasetKit"]),
+        .target(name: "Archive", dependencies: ["CLibArchive", "CZlib", "CZstd", "DatasetKit"]),
         .executableTarget(
             name: "dpm",
             dependencies: [

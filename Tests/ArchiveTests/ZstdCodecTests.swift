@@ -45,4 +45,50 @@ final class ZstdCodecTests: XCTestCase {
         let result = Result { try codec.decompressing(DataReader(damaged)).readAll() }
         if case .success(let output) = result { XCTAssertNotEqual(output, text) }
     }
+
+    /// Content that is itself a zstd stream (a patch, a `.zst` media file) comes back as it
+    /// went in, not decompressed a second time; frames in a row are one stream.
+    func testContentThatIsZstdComesBackAsItIs() throws {
+        var text = Data()
+        while text.count < 3 * streamChunkSize { text.append(contentsOf: "row \(text.count)\tsome words here\n".utf8) }
+        let inner = try codec.compressing(DataReader(text)).readAll()
+        XCTAssertEqual(try roundTrip(inner).restored, inner)
+        let two = try codec.compressing(DataReader(Data("first ".utf8))).readAll() + codec.compressing(DataReader(Data("second".utf8))).readAll()
+        XCTAssertEqual(try codec.decompressing(DataReader(two)).readAll(), Data("first second".utf8))
+        XCTAssertThrowsError(try codec.decompressing(DataReader(inner + Data("trailing".utf8))).readAll()) {
+            XCTAssertTrue($0.userMessage.contains("zstd stream is damaged"), $0.userMessage)
+        }
+    }
+
+    /// A patch of content that shares most of its bytes with its base (rows dropped and edited
+    /// here and there, as a refreshed table chunk) is a small fraction of the compressed content,
+    /// even for a 4 MiB chunk whose copies lie 4 MiB back; applied to another base it fails.
+    func testAPatchIsSmallAndAppliesOnlyToItsBase() throws {
+        var generator = SystemRandomNumberGenerator()
+        var base = Data()
+        var lines: [Data] = []
+        while base.count < 4 << 20 {
+            let line = Data((0..<200).map { _ in UInt8.random(in: 97...122, using: &generator) } + [10])
+            lines.append(line)
+            base.append(line)
+        }
+        var content = Data()
+        for (number, line) in lines.enumerated() where number % 100 != 5 {
+            content.append(number % 100 == 50 ? Data("edited ".utf8) + line : line)
+        }
+        let patch = try XCTUnwrap(try codec.patch(content, against: base))
+        let whole = try codec.compressing(DataReader(content)).readAll()
+        XCTAssertLessThan(patch.count * 50, whole.count, "patch \(patch.count) bytes, compressed whole \(whole.count)")
+        XCTAssertEqual(try codec.apply(patch, to: base, size: content.count), content)
+        var other = base
+        other[other.count / 2] ^= 0x20
+        XCTAssertThrowsError(try codec.apply(patch, to: base, size: content.count + 1)) {
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
+        }
+        let misapplied = Result { try codec.apply(patch, to: other, size: content.count) }
+        if case .success(let output) = misapplied { XCTAssertNotEqual(output, content) }
+        XCTAssertThrowsError(try codec.apply(Data("not a patch".utf8), to: base, size: 11)) {
+            XCTAssertEqual(($0 as? DPMError)?.kind, .corrupt)
+        }
+    }
 }

@@ -64,7 +64,7 @@ final class ChunkedStorageTests: XCTestCase {
         try createDatabase()
         let store = try LocalStoreAccess.open(harness.store)
         let first = try upload()
-        XCTAssertEqual(first.snapshot.format, 3)
+        XCTAssertEqual(first.snapshot.format, 4)
         let events = try Self.events(first.snapshot)
         let chunked = try XCTUnwrap(events.chunks, "a 12 MB table is chunked")
         XCTAssertGreaterThanOrEqual(chunked.count, 4)
@@ -154,10 +154,10 @@ final class ChunkedStorageTests: XCTestCase {
         let verify = harness.dpm("verify", "--read-data")
         XCTAssertEqual(verify.status, 0, verify.stderr)
 
-        try rewrite(format: 4)
+        try rewrite(format: 5)
         let refused = harness.dpm("restore", "ug", "--into", harness.prefix + "_new")
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("its format 4 is unknown (this dpm reads formats 1 to 3)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("its format 5 is unknown (this dpm reads formats 1 to 4)"), refused.stderr)
         XCTAssertEqual(refused.stderr.filter { $0 == "\n" }.count, 1, refused.stderr)
         XCTAssertFalse(try harness.databaseExists(harness.prefix + "_new"))
     }
@@ -174,14 +174,19 @@ final class ChunkedStorageTests: XCTestCase {
         try refresh()
         let second = try gcStore.upload("ug")
         let firstChunks = try Self.chunks(of: try Self.events(first), in: gcStore.store).map(\.id)
-        let secondChunks = try Self.chunks(of: try Self.events(second), in: gcStore.store).map(\.id)
+        let secondList = try Self.chunks(of: try Self.events(second), in: gcStore.store)
+        let secondChunks = secondList.map(\.id)
+        // The changed chunks are patches against the first's: their bases stay with them.
+        let bases = secondList.compactMap(\.base)
+        XCTAssertFalse(bases.isEmpty, "the chunk with the updated rows is stored as a patch")
+        XCTAssertTrue(Set(bases).isSubset(of: firstChunks))
         try gcStore.removeRecord(first)
         Thread.sleep(forTimeInterval: GCStore.beyondStale)
         let report = try gcStore.gc()
-        let onlyFirst = Set(firstChunks).subtracting(secondChunks).union(first.objectSet.subtracting(second.objectSet))
+        let onlyFirst = Set(firstChunks).subtracting(secondChunks + bases).union(first.objectSet.subtracting(second.objectSet))
         XCTAssertEqual(report.deletedObjects, onlyFirst.count)
         let left = try gcStore.objects()
-        for id in secondChunks + second.objectHashes { XCTAssertNotNil(left[id], "gc kept \(id), which the record names") }
+        for id in secondChunks + bases + second.objectHashes { XCTAssertNotNil(left[id], "gc kept \(id), which the record names") }
         for id in onlyFirst { XCTAssertNil(left[id], "gc deleted \(id), which only the removed record named") }
         try gcStore.requireIntact()
         let target = harness.prefix + "_after_gc"

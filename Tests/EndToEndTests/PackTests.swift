@@ -46,7 +46,7 @@ final class PackTests: XCTestCase {
         try createDatabase()
         let store = try LocalStoreAccess.open(harness.store)
         let (first, snapshot) = try upload()
-        XCTAssertEqual(snapshot.format, 3)
+        XCTAssertEqual(snapshot.format, 4)
         let tables = snapshot.data.filter { $0.table != nil }
         XCTAssertGreaterThan(tables.count, Self.tables)
         XCTAssertTrue(snapshot.data.allSatisfy { $0.pack != nil }, "every file of this snapshot is small")

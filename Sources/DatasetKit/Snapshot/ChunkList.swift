@@ -2,16 +2,35 @@ import Foundation
 
 /// One content-defined chunk of a chunked artifact: an object of its own, named by the id of
 /// its content, with its content size and its size as stored.
+///
+/// A patched chunk (format 4, `base` set) is stored as a patch against an older chunk: `id`
+/// names the patch's object (the id of the patch's bytes), `base` the whole chunk it applies
+/// to, and `content` the id of what applying it gives. A base is always a whole chunk, never
+/// a patch, so reading a chunk takes at most two objects.
 public struct Chunk: Codable, Sendable, Equatable {
     public var id: String
     public var size: Int64
     public var storedSize: Int64
+    /// The whole chunk a patch applies to; nil for a chunk stored whole.
+    public var base: String?
+    /// The id of a patched chunk's content; nil for a chunk stored whole (its `id` is that).
+    public var content: String?
+    /// A short digest of the content's first bytes (`ChunkHead`), by which a later upload
+    /// finds the older chunk a changed one most likely resembles; nil in older lists.
+    public var head: String?
 
-    public init(id: String, size: Int64, storedSize: Int64) {
+    public init(id: String, size: Int64, storedSize: Int64, base: String? = nil, content: String? = nil, head: String? = nil) {
         self.id = id
         self.size = size
         self.storedSize = storedSize
+        self.base = base
+        self.content = content
+        self.head = head
     }
+
+    /// The id of the chunk's content, however it is stored.
+    public var contentID: String { content ?? id }
+    public var isPatch: Bool { base != nil }
 }
 
 /// What a record says of an artifact stored as chunks (format 2). The artifact's `sha256` is
@@ -54,6 +73,11 @@ public enum ChunkList {
         var total: Int64 = 0
         for chunk in chunks {
             guard SHA256Hex.isValid(chunk.id) else { throw malformed("\"\(chunk.id)\" is not an object id") }
+            if chunk.base != nil || chunk.content != nil {
+                guard let base = chunk.base, let content = chunk.content, SHA256Hex.isValid(base), SHA256Hex.isValid(content) else {
+                    throw malformed("the patched chunk \(chunk.id) does not name its base and its content by object ids")
+                }
+            }
             guard chunk.size > 0, chunk.storedSize > 0 else { throw malformed("a chunk has no bytes") }
             total += chunk.size
         }

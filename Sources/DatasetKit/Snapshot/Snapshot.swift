@@ -12,7 +12,8 @@ public struct Artifact: Codable, Sendable, Equatable {
     /// `objectIDs` says.
     public var sha256: String
     public var size: Int64
-    /// Every stored byte of the artifact: its object's, and for a chunked one its chunks' too.
+    /// Every stored byte of the artifact: its object's, and for a chunked one its chunks' too
+    /// (and the bases its patched chunks apply to: what restoring it reads).
     public var storedSize: Int64
     /// Set when the content is stored as chunks listed by the object `sha256` names.
     public var chunks: ChunkedContent?
@@ -117,9 +118,10 @@ public struct SnapshotSizes: Codable, Sendable, Equatable {
 public struct Snapshot: Codable, Sendable, Equatable {
     /// 2: artifacts may be chunked (`Artifact.chunks`); 3: small ones may travel in packs
     /// (`Artifact.pack`, and media files' `MediaEntry.pack`). Format 1 records (every artifact
-    /// one object) and format 2 records keep restoring.
-    public static let currentFormat = 3
-    public static let readableFormats = 1...3
+    /// one object) and format 2 records keep restoring. 4: chunk lists may hold patched chunks
+    /// (`Chunk.base`), which a dpm that reads only format 3 would take for their patches' bytes.
+    public static let currentFormat = 4
+    public static let readableFormats = 1...4
 
     public var format: Int
     public var id: String

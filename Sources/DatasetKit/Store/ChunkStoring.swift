@@ -7,14 +7,15 @@ import Foundation
 final class ChunkStoring: @unchecked Sendable {
     private let condition = NSCondition()
     private let width: Int
-    private let storeChunk: @Sendable (Data, Bool) throws -> ObjectTransfer.Stored
+    private let storeChunk: @Sendable (Data, Bool, ChunkHint?) throws -> ObjectTransfer.Stored
     private var submitted = 0
     private var inFlight = 0
     private var results: [Int: ObjectTransfer.Stored] = [:]
     private var failure: Error?
 
-    /// `storeChunk` gets each chunk, and whether it is a whole content (its stream's only chunk).
-    init(width: Int, storeChunk: @escaping @Sendable (Data, Bool) throws -> ObjectTransfer.Stored) {
+    /// `storeChunk` gets each chunk, whether it is a whole content (its stream's only chunk),
+    /// and what the cutter knows of it (`ChunkHint`).
+    init(width: Int, storeChunk: @escaping @Sendable (Data, Bool, ChunkHint?) throws -> ObjectTransfer.Stored) {
         self.width = max(1, width)
         self.storeChunk = storeChunk
     }
@@ -22,7 +23,7 @@ final class ChunkStoring: @unchecked Sendable {
     /// Hands one chunk over, waiting while `width` are in flight; throws the first failure of any.
     /// Returns the chunk's index. `whole`: the chunk is all of its stream's content.
     @discardableResult
-    func submit(_ chunk: Data, whole: Bool = false) throws -> Int {
+    func submit(_ chunk: Data, whole: Bool = false, hint: ChunkHint? = nil) throws -> Int {
         condition.lock()
         while inFlight >= width, failure == nil { condition.wait() }
         if let failure {
@@ -34,11 +35,11 @@ final class ChunkStoring: @unchecked Sendable {
         inFlight += 1
         condition.unlock()
         guard width > 1 else {
-            complete(index, Result { try storeChunk(chunk, whole) })
+            complete(index, Result { try storeChunk(chunk, whole, hint) })
             if let failure = condition.withLock({ failure }) { throw failure }
             return index
         }
-        let thread = Thread { [self] in complete(index, Result { try storeChunk(chunk, whole) }) }
+        let thread = Thread { [self] in complete(index, Result { try storeChunk(chunk, whole, hint) }) }
         thread.stackSize = 1 << 20
         thread.start()
         return index

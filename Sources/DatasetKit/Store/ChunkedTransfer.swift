@@ -10,7 +10,7 @@ extension ObjectTransfer {
         /// The artifact's object: its chunk list, or the content itself when it is one chunk.
         public var sha256: String
         public var size: Int64
-        /// Stored bytes of every chunk and of the list.
+        /// Stored bytes of every chunk, of the list, and of the bases of patched chunks.
         public var storedSize: Int64
         public var newlines: Int64
         /// nil when the content is one chunk (stored as it would be unchunked).
@@ -30,12 +30,13 @@ extension ObjectTransfer {
 
     /// Cuts a local file into chunks and stores each the store lacks (see `storeIfAbsent`), up
     /// to `width` at once; then the chunk list, unless the content is a single chunk.
+    /// `table`: the table whose data the file holds, whose older chunks changed ones are patched against.
     public func storeChunked(fileAt path: String, countingLines: Bool = false, recordedSizes: [String: Int64] = [:],
-                             width: Int = 1, parameters: ChunkerParameters = .standard) throws -> StoredArtifact {
+                             width: Int = 1, parameters: ChunkerParameters = .standard, table: String? = nil) throws -> StoredArtifact {
         let chunkStore = chunkStoring(width: width, recordedSizes: recordedSizes)
         let cut: CutContent
         do {
-            cut = try self.cut(try FileReader(path: path), into: chunkStore, countingLines: countingLines, parameters: parameters)
+            cut = try self.cut(try FileReader(path: path), into: chunkStore, countingLines: countingLines, parameters: parameters, table: table)
         } catch {
             _ = try? chunkStore.finish() // no chunk is still being stored once this returns
             throw error
@@ -46,9 +47,11 @@ extension ObjectTransfer {
     /// Where storing chunks goes: each chunk stored unless the store has it, counted in the
     /// progress; a whole content below the packs' member limit goes into the packs, if any.
     func chunkStoring(width: Int, recordedSizes: [String: Int64]) -> ChunkStoring {
-        ChunkStoring(width: width) { [self] data, whole in
+        ChunkStoring(width: width) { [self] data, whole, hint in
             let stored = if whole, let packs, data.count < packs.memberLimit {
                 try storePacked(data, in: packs)
+            } else if let hint {
+                try storeChunk(data, hint: hint, recordedSizes: recordedSizes)
             } else {
                 try storeData(data, recordedSizes: recordedSizes)
             }
@@ -64,15 +67,18 @@ extension ObjectTransfer {
     }
 
     /// Reads `source` to its end, handing each chunk to `chunkStore`. `through` gives the writer
-    /// the content passes first (which finishes what it writes into) when there is one.
+    /// the content passes first (which finishes what it writes into) when there is one. With
+    /// `patches`, each chunk goes with its head, and `table`'s chunks with their patch base.
     func cut(_ source: ByteReader, into chunkStore: ChunkStoring, countingLines: Bool, parameters: ChunkerParameters,
-             through transform: ((ByteWriter) throws -> ByteWriter)? = nil) throws -> CutContent {
+             table: String? = nil, through transform: ((ByteWriter) throws -> ByteWriter)? = nil) throws -> CutContent {
         let first = chunkStore.count
         let lines = NewlineCounter()
         // The chunk that `finish` emits is the whole content when none came before it.
         var finishing = false
-        let chunker = ContentChunker(parameters: parameters) { bytes in
-            try chunkStore.submit(Data(bytes), whole: finishing && chunkStore.count == first)
+        let bases = patches?.bases(for: table)
+        let chunker = ContentChunker(parameters: parameters) { [patches, sealing] bytes in
+            let hint = patches.map { _ in ChunkHead.of(bytes, sealing: sealing) }.map { ChunkHint(head: $0, base: bases?.base(forHead: $0, size: bytes.count)) }
+            try chunkStore.submit(Data(bytes), whole: finishing && chunkStore.count == first, hint: hint)
         }
         let sink = FinishingWriter(chunker) { finishing = true }
         let counted: ByteWriter = countingLines ? FanOutWriter([lines, sink]) : sink
@@ -91,9 +97,14 @@ extension ObjectTransfer {
             return StoredArtifact(sha256: whole.sha256, size: size, storedSize: whole.storedSize, newlines: newlines,
                                   chunks: nil, pack: whole.packedAt, objects: [whole])
         }
-        let list = try storeData(try ChunkList.encode(chunks.map { Chunk(id: $0.sha256, size: $0.size, storedSize: $0.storedSize) }),
+        let list = try storeData(try ChunkList.encode(chunks.map(\.chunk)),
                                  recordedSizes: recordedSizes)
-        return StoredArtifact(sha256: list.sha256, size: size, storedSize: chunks.reduce(list.storedSize) { $0 + $1.storedSize },
+        // What restoring it reads: its list, its chunks, and the bases its patches apply to (each once).
+        var bases: [String: Int64] = [:]
+        for chunk in chunks { if let patched = chunk.patched { bases[patched.base] = patched.baseStoredSize } }
+        for chunk in chunks { bases[chunk.sha256] = nil }
+        let storedSize = chunks.reduce(list.storedSize) { $0 + $1.storedSize } + bases.values.reduce(0, +)
+        return StoredArtifact(sha256: list.sha256, size: size, storedSize: storedSize,
                               newlines: newlines, chunks: ChunkedContent(count: chunks.count, listSize: list.size, listStoredSize: list.storedSize),
                               pack: nil, objects: chunks + [list])
     }
@@ -120,7 +131,7 @@ extension ObjectTransfer {
     /// `ChunkList.contentID` of a stored artifact (its list read when it is chunked).
     public func contentID(of artifact: Artifact, what: String? = nil) throws -> String {
         guard artifact.chunks != nil else { return artifact.sha256 }
-        return ChunkList.contentID(of: try chunks(of: artifact, what: what).map(\.id))
+        return ChunkList.contentID(of: try chunks(of: artifact, what: what).map(\.contentID))
     }
 
     /// The chunks of a chunked artifact, from its list (read, verified and cached like any object).
@@ -138,7 +149,12 @@ extension ObjectTransfer {
         let label = what ?? artifact.path
         let chunks = try chunks(of: artifact, what: label)
         for (number, chunk) in chunks.enumerated() {
-            try read(sha256: chunk.id, into: writer, what: "\(label), chunk \(number + 1) of \(chunks.count)")
+            let what = "\(label), chunk \(number + 1) of \(chunks.count)"
+            if chunk.isPatch {
+                try readPatched(chunk, into: writer, what: what)
+            } else {
+                try read(sha256: chunk.id, into: writer, what: what)
+            }
         }
     }
 

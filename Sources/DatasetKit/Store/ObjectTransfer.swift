@@ -10,7 +10,7 @@ import Foundation
 public struct ObjectTransfer: Sendable {
     public let store: ObjectStore
     public let codec: CompressionCodec
-    public let progress: ProgressMeter
+    public internal(set) var progress: ProgressMeter
     public let cache: ObjectCache?
     /// nil for a plaintext store.
     public let sealing: ObjectSealing?
@@ -20,6 +20,8 @@ public struct ObjectTransfer: Sendable {
     private let damaged: Locked<Set<String>>
     /// Where an upload's small contents go (`packing(into:)`); nil stores every object on its own.
     private(set) var packs: PackWriter?
+    /// The chunks changed chunks may be patched against (`patching(from:)`); nil stores every chunk whole.
+    var patches: PatchSources?
     /// Packs being downloaded into the cache, so that each is fetched once (`PackedTransfer`).
     let packFetches = PackLocks()
 
@@ -37,6 +39,7 @@ public struct ObjectTransfer: Sendable {
     public func repairing(_ marks: Set<String>) -> ObjectTransfer {
         var copy = ObjectTransfer(store: store, codec: codec, progress: progress, cache: cache, sealing: sealing, damaged: marks.union(damaged.current))
         copy.packs = packs
+        copy.patches = patches
         return copy
     }
 
@@ -69,6 +72,22 @@ public struct ObjectTransfer: Sendable {
         public var replacedSize: Int64?
         /// Set when the object travels in a pack (`PackWriter`).
         public var packedAt: PackedAt? = nil
+        /// Set when the object is a patch (`Chunk.base`): the whole chunk it applies to, that
+        /// chunk's stored size, and the id of the content the patch gives.
+        public var patched: Patched? = nil
+        /// A chunk's `ChunkHead`.
+        public var head: String? = nil
+
+        public struct Patched: Sendable {
+            public var base: String
+            public var baseStoredSize: Int64
+            public var content: String
+        }
+
+        /// What a chunk list says of this object as one of its chunks.
+        var chunk: Chunk {
+            Chunk(id: sha256, size: size, storedSize: storedSize, base: patched?.base, content: patched?.content, head: head)
+        }
     }
 
     /// A local file's content id as `dpm diff` compares it (`contentID(ofFileAt:)`), its size
@@ -80,8 +99,9 @@ public struct ObjectTransfer: Sendable {
     }
 
     /// Stores in-memory content (a schema dump, a media index) as an object.
-    public func storeData(_ data: Data, recordedSizes: [String: Int64] = [:]) throws -> Stored {
-        let sha256 = sealing?.id(of: data) ?? SHA256Hex.of(data)
+    /// `id`: the content's id, when the caller computed it already.
+    public func storeData(_ data: Data, id: String? = nil, recordedSizes: [String: Int64] = [:]) throws -> Stored {
+        let sha256 = id ?? sealing?.id(of: data) ?? SHA256Hex.of(data)
         let stored = try storeIfAbsent(sha256: sha256, recordedSize: recordedSizes[sha256]) { DataReader(data) }
         return Stored(sha256: sha256, size: Int64(data.count), storedSize: stored.size, newlines: 0, isNew: stored.isNew,
                       replacedSize: stored.replacedSize)

@@ -110,17 +110,23 @@ struct SnapshotIndexes: Sendable {
         for artifact in snapshot.data {
             objects.append((artifact.sha256, artifact.objectStoredSize))
             if let pack = artifact.pack { objects.append((pack.pack, nil)) }
-            for chunk in chunks(of: artifact) ?? [] { objects.append((chunk.id, chunk.storedSize)) }
+            for chunk in chunks(of: artifact) ?? [] { Self.append(chunk, to: &objects) }
         }
         if let index = snapshot.media?.index {
             objects.append((index.sha256, index.storedSize))
             for entry in media(of: snapshot) ?? [] {
                 objects.append((entry.sha256, entry.objectStoredSize))
                 if let pack = entry.pack { objects.append((pack.pack, nil)) }
-                for chunk in chunks(of: entry.artifact) ?? [] { objects.append((chunk.id, chunk.storedSize)) }
+                for chunk in chunks(of: entry.artifact) ?? [] { Self.append(chunk, to: &objects) }
             }
         }
         return objects
+    }
+
+    /// A chunk's object, and a patched chunk's base (whose size the list does not give).
+    private static func append(_ chunk: Chunk, to objects: inout [(id: String, storedSize: Int64?)]) {
+        objects.append((chunk.id, chunk.storedSize))
+        if let base = chunk.base { objects.append((base, nil)) }
     }
 
     /// Where a snapshot places the objects it has in packs, with their stored sizes.

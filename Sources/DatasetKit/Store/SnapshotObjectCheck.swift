@@ -66,6 +66,9 @@ struct SnapshotObjectCheck {
             for (number, chunk) in chunks.enumerated() {
                 needed.append(Needed(sha256: chunk.id, storedSize: chunk.storedSize, label: "\(file.label), chunk \(number + 1) of \(chunks.count)",
                                      read: false))
+                if let base = chunk.base {
+                    needed.append(Needed(sha256: base, storedSize: nil, label: "base of \(file.label), chunk \(number + 1)", read: false))
+                }
             }
         }
         var seen = Set<String>()

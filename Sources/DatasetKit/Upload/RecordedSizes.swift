@@ -15,9 +15,12 @@ import Foundation
 /// another profile, is named where it already is after one size check of its pack
 /// (`PackWriter`) instead of being packed again. One listing of `snapshots/` and one record
 /// per profile.
+///
+/// Patch sources: the chunk lists of the profile's newest record, by table, which changed
+/// chunks of the same tables are patched against (`PatchSources`).
 enum RecordedSizes {
     static func newest(of profile: ProfileName, workspace: Workspace, transfer: ObjectTransfer) throws
-        -> (sizes: [String: Int64], places: [String: PackWriter.Recorded]) {
+        -> (sizes: [String: Int64], places: [String: PackWriter.Recorded], patchSources: PatchSources) {
         let catalog = SnapshotCatalog(store: workspace.store, project: workspace.project)
         // Ids sort by their second only: records of the newest second (two uploads in one second)
         // are all the newest, or the one picked might be the older of the two.
@@ -42,14 +45,18 @@ enum RecordedSizes {
         let indexes = SnapshotIndexes.read(records.current, transfer: quiet, width: 8)
         var sizes: [String: Int64] = [:]
         var places: [String: PackWriter.Recorded] = [:]
+        var lists: [String: [Chunk]] = [:]
         for snapshot in others { places.merge(indexes.places(of: snapshot)) { kept, _ in kept } }
         for snapshot in own {
             for object in indexes.objects(of: snapshot) {
                 if let size = object.storedSize { sizes[object.id] = size }
             }
             places.merge(indexes.places(of: snapshot)) { _, ownPlace in ownPlace }
+            for artifact in snapshot.data {
+                if let table = artifact.table, let chunks = indexes.chunks(of: artifact) { lists[table] = chunks }
+            }
         }
-        return (sizes, places)
+        return (sizes, places, PatchSources(lists: lists))
     }
 
     /// The creation second of a snapshot id (`20261122T031826Z-1a2b3c` → `20261122T031826Z`).

@@ -40,8 +40,10 @@ struct StreamedDump {
                 try pass?.prepare(data)
                 try beforeData()
                 try ArchiveDataBlocks.forEach(in: reader, toc: toc, wanted: Set(files.keys), decompression: nil) { entry, plain in
+                    // Named as the record names tables (`DumpTOC.tableFiles`), for the older chunks to patch against.
+                    let table = "\(entry.namespace ?? "").\(entry.tag)"
                     cuts[files[entry.dumpId]!] = try transfer.cut(plain, into: chunkStore, countingLines: true, parameters: parameters,
-                                                                  through: pass.map { pass in { try pass.writer(for: entry, into: $0) } })
+                                                                  table: table, through: pass.map { pass in { try pass.writer(for: entry, into: $0) } })
                 }
             }
         } catch {

@@ -100,9 +100,9 @@ public struct Upload: Sendable {
         let plainTransfer = workspace.transfer(sealing: start.sealing).repairing(try DamageMarks.list(in: workspace.store))
         // Read now, so that a manifest another upload pins meanwhile is not silently replaced.
         let pin = ManifestPin(project: project, profile: options.profile, store: workspace.store)
-        let (recorded, places) = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: plainTransfer)
+        let (recorded, places, patchSources) = try RecordedSizes.newest(of: options.profile, workspace: workspace, transfer: plainTransfer)
         let packs = workspace.packBelow > 0 ? PackWriter(store: workspace.store, recorded: places, memberLimit: workspace.packBelow) : nil
-        let transfer = packs.map { plainTransfer.packing(into: $0) } ?? plainTransfer
+        let transfer = (packs.map { plainTransfer.packing(into: $0) } ?? plainTransfer).patching(from: patchSources)
         let counters = Locked(Counters())
         let named = Locked([String: Int64]())
         let record = recorder(counting: counters, naming: named)
@@ -301,6 +301,7 @@ public struct Upload: Sendable {
         return { stored in
             counters.withValue { $0.add(stored) }
             if stored.packedAt == nil { named.withValue { $0[stored.sha256] = stored.storedSize } }
+            if let patched = stored.patched { named.withValue { $0[patched.base] = patched.baseStoredSize } }
             if let damaged = stored.replacedSize {
                 note("The store's copy of object \(stored.sha256) was damaged (\(damaged) bytes, truncated or replaced); it was stored anew.")
             }
@@ -437,7 +438,7 @@ public struct Upload: Sendable {
         try concurrentForEach(order, width: jobs) { name in
             let table = tables[name]
             let stored = try transfer.storeChunked(fileAt: "\(directory)/\(name)", countingLines: table != nil, recordedSizes: recorded,
-                                                   width: jobs)
+                                                   width: jobs, table: table)
             stored.objects.forEach(record)
             let artifact = stored.artifact(path: name, table: table)
             artifacts.withValue { $0.append(artifact) }

@@ -58,6 +58,7 @@ struct ObjectNeeds: Sendable {
                 let chunks = chunkLists[artifact.sha256] ?? []
                 for (number, chunk) in chunks.enumerated() {
                     add(chunk.id, size: chunk.storedSize, what: "\(what), chunk \(number + 1) of \(chunks.count)", for: name)
+                    if let base = chunk.base { add(base, size: nil, what: "base of \(what), chunk \(number + 1)", for: name) }
                 }
             }
             guard let index = snapshot.media?.index else { continue }
@@ -73,6 +74,7 @@ struct ObjectNeeds: Sendable {
                 let chunks = chunkLists[entry.sha256] ?? []
                 for (number, chunk) in chunks.enumerated() {
                     add(chunk.id, size: chunk.storedSize, what: "media file \(entry.path), chunk \(number + 1) of \(chunks.count)", for: name)
+                    if let base = chunk.base { add(base, size: nil, what: "base of media file \(entry.path), chunk \(number + 1)", for: name) }
                 }
             }
         }
