@@ -21,7 +21,7 @@ final class SnapshotValidationTests: XCTestCase {
 
     func testEachTamperingIsNamed() throws {
         let cases: [(String, (inout Snapshot) -> Void)] = [
-            ("format 4 is unknown", { $0.format = 4 }),
+            ("format 5 is unknown", { $0.format = 5 }),
             ("compression \"gzip\" is unknown", { $0.compression = "gzip" }),
             ("names the profile \"other\"", { $0.profile = "other" }),
             ("kind is customer, but profile.yaml says shared", { $0.kind = .customer }),

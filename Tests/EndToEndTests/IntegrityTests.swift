@@ -143,7 +143,7 @@ final class IntegrityTests: XCTestCase {
     func testAManifestDpmDidNotWriteIsRefusedEverywhere() throws {
         let original = try XCTUnwrap(harness.read("profiles/ug/manifest.json"))
         let cases: [(String, (inout [String: Any]) -> Void)] = [
-            ("format 4 is unknown (this dpm reads formats 1 to 3)", { $0["format"] = 4 }),
+            ("format 5 is unknown (this dpm reads formats 1 to 4)", { $0["format"] = 5 }),
             ("compression \"lz4\" is unknown", { $0["compression"] = "lz4" }),
             ("names the profile \"other\"", { $0["profile"] = "other" }),
             ("kind is customer", { $0["kind"] = "customer" }),

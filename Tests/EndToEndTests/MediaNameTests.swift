@@ -82,6 +82,33 @@ final class MediaNameTests: XCTestCase {
         XCTAssertEqual(try harness.databases().sorted(), [harness.database, copy].sorted())
     }
 
+    /// Media files that are themselves compressed (`.zst` and `.gz` exports, one packed, the
+    /// others chunked) are stored and restored as the bytes they are: zstd's decoder
+    /// decompresses the store's own frame only, never the content inside it.
+    func testCompressedMediaFilesRoundTripAsTheyAre() throws {
+        try Fixture.create(in: harness)
+        try FileManager.default.createDirectory(atPath: "\(harness.media)/exports", withIntermediateDirectories: true)
+        let text = harness.command("sh", ["-c", "seq 1 400000 | awk '{ print \"line\", $1, ($1 * 7919) % 10007 }' > '\(harness.media)/exports/all.txt'"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        for (tool, arguments) in [("zstd", ["-q", "--keep", "-o", "all.txt.zst", "all.txt"]),
+                                  ("gzip", ["--keep", "all.txt"])] {
+            let made = harness.command("sh", ["-c", "cd '\(harness.media)/exports' && \(tool) " + arguments.joined(separator: " ")])
+            XCTAssertEqual(made.status, 0, made.stderr)
+        }
+        let small = harness.command("sh", ["-c", "cd '\(harness.media)/exports' && head -c 4000 all.txt | zstd -q -o small.zst"])
+        XCTAssertEqual(small.status, 0, small.stderr)
+        try FileManager.default.removeItem(atPath: "\(harness.media)/exports/all.txt")
+        let media = Self.fingerprint(harness.media)
+        XCTAssertEqual(media.keys.filter { $0.hasPrefix("exports/") }.sorted(), ["exports/all.txt.gz", "exports/all.txt.zst", "exports/small.zst"])
+        XCTAssertEqual(harness.dpm("profile", "create", "p", "--kind", "shared").status, 0)
+        let upload = harness.dpm("upload", "p")
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let target = "\(harness.root)/restored/media"
+        let restore = harness.dpm("restore", "p", "--into", harness.prefix + "_copy", "--media-dir", target)
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertEqual(Self.fingerprint(target), media)
+    }
+
     func testNamesOfEveryShapeRoundTripThroughRestore() throws {
         let media = try uploadOddMedia()
         let copy = harness.prefix + "_copy", target = "\(harness.root)/restored/media"

@@ -99,10 +99,11 @@ public struct ObjectTransfer: Sendable {
     }
 
     /// Stores in-memory content (a schema dump, a media index) as an object.
-    /// `id`: the content's id, when the caller computed it already.
-    public func storeData(_ data: Data, id: String? = nil, recordedSizes: [String: Int64] = [:]) throws -> Stored {
+    /// `id`: the content's id, when the caller computed it already; `lookedUp`: the store's size
+    /// of it, when the caller asked the store already (nil inside: the store lacks it).
+    public func storeData(_ data: Data, id: String? = nil, recordedSizes: [String: Int64] = [:], lookedUp: Int64?? = nil) throws -> Stored {
         let sha256 = id ?? sealing?.id(of: data) ?? SHA256Hex.of(data)
-        let stored = try storeIfAbsent(sha256: sha256, recordedSize: recordedSizes[sha256]) { DataReader(data) }
+        let stored = try storeIfAbsent(sha256: sha256, recordedSize: recordedSizes[sha256], lookedUp: lookedUp) { DataReader(data) }
         return Stored(sha256: sha256, size: Int64(data.count), storedSize: stored.size, newlines: 0, isNew: stored.isNew,
                       replacedSize: stored.replacedSize)
     }
@@ -112,10 +113,10 @@ public struct ObjectTransfer: Sendable {
     /// is read back and verified. A damaged copy is replaced by a verified put. An object
     /// `dpm verify` marked damaged is never reused (a flipped byte keeps the size): it is put
     /// anew, and its mark removed after.
-    func storeIfAbsent(sha256: String, recordedSize: Int64?,
-                               open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool, replacedSize: Int64?) {
+    func storeIfAbsent(sha256: String, recordedSize: Int64?, lookedUp: Int64?? = nil,
+                       open: () throws -> ByteReader) throws -> (size: Int64, isNew: Bool, replacedSize: Int64?) {
         let key = StoreLayout.objectKey(sha256)
-        let existing = try store.storedSize(key)
+        let existing = try lookedUp ?? store.storedSize(key)
         let marked = damaged.current.contains(sha256)
         if let existing, !marked {
             if let recordedSize {

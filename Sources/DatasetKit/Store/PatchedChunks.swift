@@ -29,11 +29,14 @@ extension ObjectTransfer {
         var stored: Stored
         if let earlier = try reusablePatch(of: id) {
             stored = earlier
-        } else if let base = hint.base, try store.storedSize(StoreLayout.objectKey(id)) == nil,
-                  let patched = try storePatch(data, id: id, against: base, recordedSizes: recordedSizes) {
-            stored = patched
         } else {
-            stored = try storeData(data, id: id, recordedSizes: recordedSizes)
+            // One look at the store decides, and serves the whole chunk's reuse too.
+            let existing = try store.storedSize(StoreLayout.objectKey(id))
+            if existing == nil, let base = hint.base, let patched = try storePatch(data, id: id, against: base, recordedSizes: recordedSizes) {
+                stored = patched
+            } else {
+                stored = try storeData(data, id: id, recordedSizes: recordedSizes, lookedUp: .some(existing))
+            }
         }
         stored.head = hint.head
         return stored
