@@ -23,8 +23,11 @@ final class DecompressingReader: ByteReader {
         }
         self.context = context
         try refill()
-        let magic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
-        guard available >= 4, Array(input.prefix(4)) == magic else { throw DPMError.corrupt("it is not a zstd stream") }
+        // A zstd frame, or a skippable frame (pzstd starts with one).
+        let first = Array(input.prefix(min(4, available)))
+        let isFrame = first == [0x28, 0xB5, 0x2F, 0xFD]
+        let isSkippable = first.count == 4 && first[0] & 0xF0 == 0x50 && first[1...] == [0x2A, 0x4D, 0x18]
+        guard isFrame || isSkippable else { throw DPMError.corrupt("it is not a zstd stream") }
     }
 
     deinit {

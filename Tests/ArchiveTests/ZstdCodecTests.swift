@@ -60,15 +60,38 @@ final class ZstdCodecTests: XCTestCase {
         }
     }
 
+    /// pzstd writes a skippable frame before each of its frames: a dump it made reads as one stream.
+    func testAStreamStartingWithASkippableFrameIsRead() throws {
+        var text = Data()
+        while text.count < 3 * streamChunkSize { text.append(contentsOf: "row \(text.count)\tsome words here\n".utf8) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pzstd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("dump.sql")
+        try text.write(to: plain)
+        let pzstd = Process()
+        pzstd.executableURL = URL(fileURLWithPath: "/usr/bin/pzstd")
+        pzstd.arguments = ["-q", "-p", "2", plain.path]
+        try pzstd.run()
+        pzstd.waitUntilExit()
+        XCTAssertEqual(pzstd.terminationStatus, 0)
+        let compressed = try Data(contentsOf: folder.appendingPathComponent("dump.sql.zst"))
+        XCTAssertEqual(compressed[1...3], Data([0x2A, 0x4D, 0x18]), "a skippable frame first")
+        XCTAssertEqual(try codec.decompressing(DataReader(compressed)).readAll(), text)
+    }
+
     /// A patch of content that shares most of its bytes with its base (rows dropped and edited
     /// here and there, as a refreshed table chunk) is a small fraction of the compressed content,
     /// even for a 4 MiB chunk whose copies lie 4 MiB back; applied to another base it fails.
     func testAPatchIsSmallAndAppliesOnlyToItsBase() throws {
-        var generator = SystemRandomNumberGenerator()
+        var state: UInt64 = 0x9E3779B97F4A7C15
         var base = Data()
         var lines: [Data] = []
         while base.count < 4 << 20 {
-            let line = Data((0..<200).map { _ in UInt8.random(in: 97...122, using: &generator) } + [10])
+            let line = Data((0..<200).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(97 + (state >> 33) % 26)
+            } + [10])
             lines.append(line)
             base.append(line)
         }

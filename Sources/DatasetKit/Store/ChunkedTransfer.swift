@@ -148,6 +148,7 @@ extension ObjectTransfer {
         }
         let label = what ?? artifact.path
         let chunks = try chunks(of: artifact, what: label)
+        try prefetchPatches(of: chunks, label: label)
         for (number, chunk) in chunks.enumerated() {
             let what = "\(label), chunk \(number + 1) of \(chunks.count)"
             if chunk.isPatch {

@@ -17,6 +17,8 @@ public struct ObjectCache: Sendable {
 
     func open(_ sha256: String) -> ByteReader? { try? FileReader(path: path(sha256)) }
 
+    func contains(_ sha256: String) -> Bool { access(path(sha256), F_OK) == 0 }
+
     /// A new file in the cache's scratch folder, invisible until admitted.
     func makeEntry() throws -> (path: String, writer: FileWriter) {
         let temporary = "\(root)/.tmp/\(ScratchNames.partial())"

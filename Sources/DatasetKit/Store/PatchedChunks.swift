@@ -70,6 +70,26 @@ extension ObjectTransfer {
                       replacedSize: object.replacedSize, patched: Stored.Patched(base: base, baseStoredSize: baseStoredSize, content: id))
     }
 
+    /// With a download cache, the patches of `chunks` and the bases the cache lacks are
+    /// downloaded into it first, several at once: patches are small, and fetched one by one
+    /// between COPY's chunks each would cost a whole request's latency.
+    func prefetchPatches(of chunks: [Chunk], label: String) throws {
+        guard let cache else { return }
+        var wanted: [(id: String, what: String)] = []
+        var seen = Set<String>()
+        for (number, chunk) in chunks.enumerated() {
+            guard let base = chunk.base else { continue }
+            let what = "\(label), chunk \(number + 1) of \(chunks.count)"
+            for (id, part) in [(chunk.id, "patch"), (base, "base")] where !cache.contains(id) && seen.insert(id).inserted {
+                wanted.append((id, "\(part) of \(what)"))
+            }
+        }
+        let quiet = self.quiet
+        try concurrentForEach(wanted.map { [$0.id, $0.what] }, width: 8) { item in
+            try quiet.read(sha256: item[0], into: NullWriter(), what: item[1])
+        }
+    }
+
     /// Streams a patched chunk's content into `writer`: its base and its patch read (each
     /// verified, and cached where the transfer caches), the patch applied, the result checked
     /// against the chunk's content id.
