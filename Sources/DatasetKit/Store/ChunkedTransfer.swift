@@ -149,13 +149,25 @@ extension ObjectTransfer {
         let label = what ?? artifact.path
         let chunks = try chunks(of: artifact, what: label)
         try prefetchPatches(of: chunks, label: label)
+        let ahead = prefetch(chunks)
+        defer { ahead?.stop() }
         for (number, chunk) in chunks.enumerated() {
+            ahead?.wait(for: number)
             let what = "\(label), chunk \(number + 1) of \(chunks.count)"
             if chunk.isPatch {
                 try readPatched(chunk, into: writer, what: what)
             } else {
                 try read(sha256: chunk.id, into: writer, what: what)
             }
+        }
+    }
+
+    /// With a download cache, the whole chunks it lacks are downloaded a few ahead of the reader.
+    private func prefetch(_ chunks: [Chunk]) -> ChunkPrefetch? {
+        guard let cache, chunks.count > 1 else { return nil }
+        let quiet = self.quiet
+        return ChunkPrefetch(ids: chunks.map { !$0.isPatch && !cache.contains($0.id) ? $0.id : nil }) { id in
+            _ = try? quiet.read(sha256: id, into: NullWriter())
         }
     }
 
