@@ -85,15 +85,17 @@ struct ClientTools: Sendable {
         // Fed from this thread: the child dies with the thread that started it (DyingWithParent).
         let inputError = stdin.flatMap { pipe in input.flatMap { pipe.feed(from: $0) } }
         let outputError = stdout.flatMap { pipe in output.flatMap { consume in pipe.drain(into: consume, stopping: process) } }
+        let outputWasCut = stdout?.reachedEnd == true
         process.waitUntilExit()
         if let inputError { throw inputError }
         let name = FilePath.lastComponent(path)
         if let outputError {
             // A stream cut short by the program's own failure is told as that failure; any
-            // other failure of reading it (the store's) is the one thrown.
+            // other failure of reading it (the store's, or a damaged object found while the
+            // program still wrote) is the one thrown. A program dpm stopped dies of that stop
+            // (SIGTERM, pg_dump's "terminated by user", or SIGPIPE), which says nothing.
             let succeeded = process.terminationReason == .exit && process.terminationStatus == 0
-            let stopped = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
-            if succeeded || stopped || (outputError as? DPMError)?.kind != .corrupt { throw outputError }
+            if succeeded || !outputWasCut || (outputError as? DPMError)?.kind != .corrupt { throw outputError }
         }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let errors = String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self)
@@ -150,9 +152,13 @@ private final class OutputPipe: ByteReader {
         childEnd = FileHandle(fileDescriptor: ends.writeEnd, closeOnDealloc: false)
     }
 
+    /// Whether the stream reached its end (the child closed it, or exited).
+    private(set) var reachedEnd = false
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let count = Glibc.read(ends.readEnd, buffer.baseAddress, buffer.count)
+            if count == 0 { reachedEnd = true }
             if count >= 0 { return count }
             guard errno == EINTR else { throw DPMError.systemCall("Cannot read a client tool's output") }
         }
