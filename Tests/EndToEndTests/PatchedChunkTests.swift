@@ -93,11 +93,17 @@ final class PatchedChunkTests: XCTestCase {
         XCTAssertEqual(try Self.events(third.snapshot).sha256, try Self.events(second.snapshot).sha256, "the same chunk list")
         XCTAssertLessThan(third.result.bytesStored, 64 << 10)
 
-        // A later refresh patches against the same whole chunks, never against a patch.
+        // A later refresh patches against whole chunks stored before (mostly the first
+        // upload's; a chunk the second stored whole, such as the one holding the new rows, may
+        // serve too), never against a patch: applying a patch needs one download, not a chain.
         try harness.psql("UPDATE events SET body = 'again ' || body WHERE id % 100 = 71;")
         let fourth = try upload(bucket.environment)
         let fourthChunks = try Self.chunks(of: try Self.events(fourth.snapshot), in: bucket.store)
-        XCTAssertTrue(Set(fourthChunks.compactMap(\.base)).isSubset(of: firstChunks.map(\.id)))
+        let wholeBefore = Set(firstChunks.map(\.id)).union(secondChunks.filter { !$0.isPatch }.map(\.id))
+        let fourthBases = Set(fourthChunks.compactMap(\.base))
+        XCTAssertFalse(fourthBases.isEmpty)
+        XCTAssertTrue(fourthBases.isSubset(of: wholeBefore), "\(fourthBases.subtracting(wholeBefore)) are not whole chunks stored before")
+        XCTAssertTrue(fourthBases.isDisjoint(with: patched.map(\.id)), "a patch of a patch")
         let verify = harness.dpm(["verify", "--read-data", "--all"], environment: bucket.environment)
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
 
