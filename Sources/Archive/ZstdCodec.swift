@@ -6,7 +6,7 @@ import DatasetKit
 public struct ZstdCodec: CompressionCodec {
     public let level: Int
 
-    public init(level: Int = 3) {
+    public init(level: Int = CompressionSettings.defaultZstdLevel) {
         self.level = level
     }
 

@@ -10,7 +10,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertTrue(settings.switching.refill)
         XCTAssertEqual(settings.switching.stashWarningBytes, 10e9)
         XCTAssertNil(settings.switching.stashWarningProblem)
-        XCTAssertEqual(settings.compression.zstdLevel, 3)
+        XCTAssertEqual(settings.compression.zstdLevel, 4)
         XCTAssertEqual(settings.s3.timeoutSeconds, 900)
         XCTAssertEqual(settings.s3.partSize, 64 << 20)
         XCTAssertEqual(settings.s3.jobs, 4)
@@ -90,7 +90,7 @@ final class SettingsTests: XCTestCase {
             "DPM_PAUSE_AT": "no-seconds", "DPM_VERBOSE": "yes", "DPM_REFILL": "no", "XDG_CACHE_HOME": "relative", "HOME": "/h",
         ])
         XCTAssertEqual(settings.switching.spares, 2)
-        XCTAssertEqual(settings.compression.zstdLevel, 3)
+        XCTAssertEqual(settings.compression.zstdLevel, 4)
         XCTAssertEqual(settings.s3.timeoutSeconds, 900)
         XCTAssertEqual(settings.s3.partSize, 64 << 20)
         XCTAssertEqual(settings.s3.jobs, 4)

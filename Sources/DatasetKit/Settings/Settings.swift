@@ -75,15 +75,19 @@ public struct SwitchSettings: Sendable, Equatable {
     }
 }
 
-/// DPM_ZSTD_LEVEL (1 to 19, default 3): the zstd level of new objects. DPM_PACK_BELOW (bytes,
+/// DPM_ZSTD_LEVEL (1 to 19, default 4): the zstd level of new objects. DPM_PACK_BELOW (bytes,
 /// default 262144, at most the largest chunk): contents smaller than this travel in packs; 0
 /// stores every object on its own, as format 2 did.
 public struct CompressionSettings: Sendable, Equatable {
+    /// Level 4 rather than zstd's usual 3: on the benchmark's table data it stores 1.5% less
+    /// (0.946 of pg_dump -Fc's size against 0.960) for a quarter more compression CPU, paid
+    /// once per upload, while every restore downloads the smaller objects.
+    public static let defaultZstdLevel = 4
     public var zstdLevel: Int
     public var packBelow: Int
 
     public init(environment: [String: String]) {
-        zstdLevel = environment["DPM_ZSTD_LEVEL"].flatMap(Int.init).map { min(max($0, 1), 19) } ?? 3
+        zstdLevel = environment["DPM_ZSTD_LEVEL"].flatMap(Int.init).map { min(max($0, 1), 19) } ?? Self.defaultZstdLevel
         packBelow = environment["DPM_PACK_BELOW"].flatMap(Int.init).map { min(max($0, 0), ChunkerParameters.standard.maximum) }
             ?? ChunkerParameters.standard.minimum
     }
